@@ -1,0 +1,62 @@
+"""Random networks for the engine tests: every shape, activation, loss and option mixed."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from backprop_tui.engine.trace import forward
+from backprop_tui.netfile import load_network
+from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS, Network, frozen
+
+MAZUR_PATH = (
+    pathlib.Path(__file__).parents[1] / "tui" / "backprop_tui" / "presets" / "mazur.toml"
+)
+RELU_MARGIN = 1e-4  # a ReLU net this close to 0 would make a finite difference straddle the kink
+
+
+def mazur() -> Network:
+    return load_network(MAZUR_PATH)
+
+
+def random_network(rng: np.random.Generator) -> Network:
+    """1-3 hidden layers of 1-5 units, 1-4 inputs, 1-3 outputs, weights ~ N(0, 1).
+
+    Every activation (mixed per layer), both losses, shared or per-unit biases (per layer),
+    update_biases on or off and both update orders. No ReLU net lies within RELU_MARGIN of 0:
+    such a network is drawn again.
+    """
+    while True:
+        sizes = [int(rng.integers(1, 5))]
+        sizes += [int(rng.integers(1, 6)) for _ in range(int(rng.integers(1, 4)))]
+        sizes.append(int(rng.integers(1, 4)))
+        weights = [rng.normal(size=(m, n)) for n, m in zip(sizes, sizes[1:])]
+        biases = [rng.normal(size=1 if rng.random() < 0.5 else m) for m in sizes[1:]]
+        network = Network(
+            inputs=frozen(rng.normal(size=sizes[0])),
+            targets=frozen(rng.uniform(-1.0, 1.0, size=sizes[-1])),
+            weights=tuple(frozen(w) for w in weights),
+            biases=tuple(frozen(b) for b in biases),
+            activations=tuple(str(a) for a in rng.choice(ACTIVATIONS, size=len(weights))),
+            learning_rate=float(rng.uniform(0.05, 0.5)),
+            loss=str(rng.choice(LOSSES)),
+            update_biases=bool(rng.random() < 0.5),
+            update_order=str(rng.choice(UPDATE_ORDERS)),
+        )
+        if relu_clear(network):
+            return network
+
+
+def relu_clear(network: Network) -> bool:
+    """Whether every ReLU unit's weighted sum is at least RELU_MARGIN away from 0."""
+    nets = forward(network).nets
+    return all(
+        np.abs(net).min() >= RELU_MARGIN
+        for net, activation in zip(nets, network.activations, strict=True)
+        if activation == "relu"
+    )
+
+
+def random_networks(seed: int, count: int) -> list[Network]:
+    rng = np.random.default_rng(seed)
+    return [random_network(rng) for _ in range(count)]

@@ -1,0 +1,170 @@
+"""The command line: the app, and the headless commands (which never import Textual)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import NoReturn
+
+from backprop_tui import __version__
+from backprop_tui.netfile import NetworkFileError, load_network
+from backprop_tui.network import Network
+from backprop_tui.output import OutputError, check_target, open_output
+from backprop_tui.presets import DEFAULT, PRESETS, load_preset
+
+PROG = "backprop-tui"
+DIVERGED = 3
+USAGE_ERROR = 2
+
+
+class Problem(Exception):
+    """A one-line message for stderr, and the exit status that goes with it."""
+
+    def __init__(self, message: str, status: int = USAGE_ERROR) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise Problem(f"{message} (see {self.prog} --help)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _network_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--preset", metavar="NAME",
+                        help=f"a bundled network: {', '.join(PRESETS)} (default {DEFAULT})")
+    source.add_argument("--config", metavar="FILE", help="a network file (TOML)")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="Step through every computation of backpropagation, one scalar at a time.",
+        epilog="Run a command with --help for its options.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _network_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    export = commands.add_parser(
+        "export", help="write the steps of N epochs as JSON lines",
+        description="Write every step of N epochs, and a record after each epoch, as JSON "
+                    "lines.")
+    export.add_argument("--format", choices=["jsonl"], default="jsonl",
+                        help="the log format (default jsonl)")
+    _network_options(export)
+    export.add_argument("--epochs", type=_positive, default=1, metavar="N",
+                        help="how many whole epochs (default 1)")
+    export.add_argument("-o", "--output", default="-", metavar="PATH",
+                        help="where to write; - is standard output (default)")
+    export.add_argument("--force", action="store_true", help="replace an existing file")
+
+    train = commands.add_parser(
+        "train", help="run N epochs without steps and print the result as JSON",
+        description="Run N plain epochs (the fast path) and print the losses and the final "
+                    "weights as one JSON object.")
+    train.add_argument("--epochs", type=_positive, required=True, metavar="N")
+    _network_options(train)
+    return parser
+
+
+def _network(args: argparse.Namespace) -> Network:
+    try:
+        if args.config:
+            return load_network(args.config)
+        return load_preset(args.preset or DEFAULT)
+    except NetworkFileError as error:
+        raise Problem(str(error)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except Problem as problem:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return problem.status
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        _network(args)  # a bad file or flag is reported before anything else happens
+        build_parser().print_usage()
+        return 0
+    # Headless output piped into `head` ends quietly, as Unix tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if args.command == "train":
+        return _train(args)
+    return _export(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from backprop_tui.engine.fastpath import loss_of, run_epochs
+
+    network = _network(args)
+    run = run_epochs(network, args.epochs)
+    if run.diverged:
+        raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)
+    final = run.network
+    print(json.dumps({
+        "epochs": args.epochs,
+        "loss_initial": run.losses[0],
+        "loss_final": loss_of(final),
+        "weights": [w.tolist() for w in final.weights],
+        "biases": [float(b[0]) if final.shared(k) else b.tolist()
+                   for k, b in enumerate(final.biases)],
+    }))
+    return 0
+
+
+def _divergence(epoch: int, start: Network) -> str:
+    from backprop_tui.engine.trace import trace_epoch
+    from backprop_tui.steps.build import EpochSteps
+
+    found = EpochSteps(epoch, trace_epoch(start)).diverged
+    where = f", step {found[0]} ({found[1]} = {found[2]})" if found else ""
+    return f"diverged at epoch {epoch}{where}"
+
+
+def _export(args: argparse.Namespace) -> int:
+    from backprop_tui.engine.trace import trace_epoch
+    from backprop_tui.export.records import epoch_record
+    from backprop_tui.session.timeline import Timeline
+    from backprop_tui.steps.build import EpochSteps
+
+    network = _network(args)
+    try:
+        check_target(args.output, args.force)
+        with open_output(args.output) as stream:
+            timeline = Timeline(network)
+            for epoch in range(1, args.epochs + 1):
+                steps = EpochSteps(epoch, trace_epoch(timeline.start(epoch)))
+                for step in steps:
+                    stream.write(json.dumps(step.record(), ensure_ascii=False) + "\n")
+                if steps.diverged:
+                    index, key, value = steps.diverged
+                    failure = f"diverged at epoch {epoch}, step {index} ({key} = {value})"
+                    break
+                stream.write(json.dumps(epoch_record(epoch, steps.trace)) + "\n")
+            else:
+                failure = None
+    except OutputError as error:
+        raise Problem(str(error)) from None
+    if failure:
+        raise Problem(failure, DIVERGED)
+    return 0

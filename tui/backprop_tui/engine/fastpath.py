@@ -1,0 +1,202 @@
+"""Plain epochs, no steps: what `train` and the app's fast-forward run.
+
+On the networks people step through by hand (a few units a layer) numpy's per-call cost
+dominates: plain Python floats run an epoch of the tutorial's network several times faster
+than the bare numpy loop it is benchmarked against. Larger networks run the vectorised
+trace, where numpy wins. Both give the same numbers as the trace to rounding (tested to
+1e-12 relative).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from backprop_tui.engine.trace import forward, trace_epoch, trace_is_finite
+from backprop_tui.network import Network
+
+PYTHON_LOOP_MAX_WEIGHTS = 64  # measured crossover: see tests/benchmarks/test_train.py
+
+
+@dataclass
+class Run:
+    """The result of running epochs: where it ended, and the error before each epoch."""
+
+    network: Network  # the start of the epoch after the last one run (or of the diverged one)
+    losses: list[float] = field(default_factory=list)  # losses[i]: error before epoch i's update
+    diverged: bool = False  # the epoch after the last one run produces a non-finite value
+    cancelled: bool = False
+    checkpoints: dict[int, Network] = field(default_factory=dict)  # epoch -> its start
+    previous: Network | None = None  # the start of the last epoch run
+
+    @property
+    def epochs(self) -> int:
+        return len(self.losses)
+
+
+Progress = Callable[[Run], bool]  # called between chunks; returning False cancels
+
+
+def run_epochs(
+    network: Network,
+    count: int,
+    *,
+    epoch: int = 1,
+    checkpoint_every: int = 0,
+    progress: Progress | None = None,
+    chunk: int = 1000,
+) -> Run:
+    """Run up to ``count`` epochs from ``network``, the start of epoch ``epoch``; stop at
+    the first epoch that shows a non-finite value.
+
+    ``checkpoint_every`` > 0 keeps the start of every epoch numbered a multiple of it, so
+    that a later visit to an epoch in between recomputes at most that many.
+    """
+    run = Run(network)
+    python_loop = sum(w.size for w in network.weights) <= PYTHON_LOOP_MAX_WEIGHTS
+    step = _python_epochs if python_loop else _numpy_epochs
+    while run.epochs < count and not run.diverged:
+        todo = min(chunk, count - run.epochs)
+        if checkpoint_every:
+            todo = min(todo, checkpoint_every - (epoch + run.epochs) % checkpoint_every)
+        step(run, todo)
+        if run.diverged and python_loop:
+            _confirm(run)
+        reached = epoch + run.epochs
+        if checkpoint_every and reached % checkpoint_every == 0 and not run.diverged:
+            run.checkpoints[reached] = run.network
+        if progress is not None and run.epochs < count and not progress(run):
+            run.cancelled = True
+            break
+    return run
+
+
+def _confirm(run: Run) -> None:
+    """Settle where the Python loop's alarm (a sum that stopped being finite) points.
+
+    A forward pass that overflows first shows in the previous epoch's last step (the error
+    after its updates), and an alarm may be a sum of huge finite values: the trace decides.
+    """
+    if run.previous is not None and not trace_is_finite(trace_epoch(run.previous)):
+        run.losses.pop()
+        run.network, run.previous = run.previous, None
+        return
+    trace = trace_epoch(run.network)
+    if trace_is_finite(trace):
+        run.diverged = False
+        run.losses.append(trace.loss)
+        run.network, run.previous = trace.after, run.network
+
+
+def _numpy_epochs(run: Run, count: int) -> None:
+    for _ in range(count):
+        trace = trace_epoch(run.network)
+        if not trace_is_finite(trace):
+            run.diverged = True
+            return
+        run.losses.append(trace.loss)
+        run.network, run.previous = trace.after, run.network
+
+
+def _sigmoid(z: float) -> tuple[float, float]:
+    out = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else math.exp(z)
+    return out, out * (1.0 - out)
+
+
+def _tanh(z: float) -> tuple[float, float]:
+    out = math.tanh(z)
+    return out, 1.0 - out * out
+
+
+def _relu(z: float) -> tuple[float, float]:
+    return (z, 1.0) if z > 0.0 else (0.0, 0.0)
+
+
+def _linear(z: float) -> tuple[float, float]:
+    return z, 1.0
+
+
+_ACTIVATION = {"sigmoid": _sigmoid, "tanh": _tanh, "relu": _relu, "linear": _linear}
+
+
+def _python_epochs(run: Run, count: int) -> None:
+    """The trace's arithmetic on Python floats, for small networks."""
+    net = run.network
+    depth = net.depth
+    x = net.inputs.tolist()
+    targets = net.targets.tolist()
+    n_out = float(len(targets))
+    half = net.loss == "half_sse"
+    eta = net.learning_rate
+    during = net.update_order == "during_backward"
+    update_biases = net.update_biases
+    acts = [_ACTIVATION[a] for a in net.activations]
+    shared = [net.shared(layer) for layer in range(depth)]
+    weights = [w.tolist() for w in net.weights]
+    biases = [b.tolist() for b in net.biases]
+    losses = run.losses
+    previous = None
+    for _ in range(count):
+        # Forward. `check` sums every value a step would show that could stop being finite
+        # without making the loss or a new parameter non-finite too.
+        outs = [x]
+        slopes = []
+        check = 0.0
+        for layer in range(depth):
+            a = outs[-1]
+            b = biases[layer]
+            f = acts[layer]
+            out_l, slope_l = [], []
+            for j, row in enumerate(weights[layer]):
+                z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared[layer] else j]
+                check += z
+                o, s = f(z)
+                out_l.append(o)
+                slope_l.append(s)
+            outs.append(out_l)
+            slopes.append(slope_l)
+        out = outs[-1]
+        if half:
+            g = [o - t for o, t in zip(out, targets)]
+            loss = sum([0.5 * (d * d) for d in g])
+        else:
+            g = [(-2.0 * (t - o)) / n_out for o, t in zip(out, targets)]
+            loss = sum([((t - o) * (t - o)) / n_out for o, t in zip(out, targets)])
+        # Backward, from the output layer down.
+        new_weights = list(weights)
+        new_biases = list(biases)
+        delta: list[float] = []
+        for layer in range(depth - 1, -1, -1):
+            if layer < depth - 1:
+                above = new_weights[layer + 1] if during else weights[layer + 1]
+                g = [0.0] * len(outs[layer + 1])
+                for k, row in enumerate(above):
+                    dk = delta[k]
+                    g = [gj + w * dk for gj, w in zip(g, row)]
+            delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+            a = outs[layer]
+            rows = []
+            for dj, row in zip(delta, weights[layer]):
+                new_row = [w - eta * (dj * ai) for w, ai in zip(row, a)]
+                check += sum(new_row)
+                rows.append(new_row)
+            new_weights[layer] = rows
+            grad_b = [sum(delta)] if shared[layer] else delta
+            check += sum(grad_b)
+            if update_biases:
+                new_biases[layer] = [b - eta * gb for b, gb in zip(biases[layer], grad_b)]
+        if not math.isfinite(check + loss):
+            run.diverged = True
+            break
+        losses.append(loss)
+        previous = (weights, biases)
+        weights, biases = new_weights, new_biases
+    if previous is not None:
+        run.previous = net.with_params(*previous)
+    run.network = net.with_params(weights, biases)
+
+
+def loss_of(network: Network) -> float:
+    """The total error of a network as it stands (a forward pass, no update)."""
+    return forward(network).loss

@@ -1,0 +1,259 @@
+"""Network files: read and write a network as TOML.
+
+The layout is a contract with users who write these files by hand, so every problem is
+reported as a single line naming the file, the key and what was expected, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import tomllib
+
+from backprop_tui.network import (
+    ACTIVATIONS,
+    LOSSES,
+    MAX_LAYERS,
+    MAX_UNITS,
+    UPDATE_ORDERS,
+    Network,
+    frozen,
+)
+
+OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
+TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer")
+LAYER_KEYS = ("weights", "bias", "activation")
+_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+          list: "a list", dict: "a table"}
+
+
+class NetworkFileError(Exception):
+    """A network file that cannot be used; str() is one line: file, key, what was expected."""
+
+
+class _Invalid(Exception):
+    """A problem found while parsing; parse_network prefixes it with the source name."""
+
+
+def load_network(path: str | pathlib.Path) -> Network:
+    """Read a network file, turning OS errors (missing file, directory, …) into one line."""
+    try:
+        data = pathlib.Path(path).read_bytes()
+    except OSError as error:
+        raise NetworkFileError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    return parse_network(data, str(path))
+
+
+def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
+    """Parse a network file's contents; ``source`` names it in error messages."""
+    try:
+        return _network(_toml(text_or_bytes))
+    except _Invalid as problem:
+        raise NetworkFileError(f"{source}: {problem}") from None
+
+
+def dump_network(network: Network) -> str:
+    """The network as a TOML network file that parse_network reads back exactly."""
+    document = network.to_document()
+    layers = document.pop("layer")
+    lines = [f"{key} = {_value(value)}" for key, value in document.items()]
+    for layer in layers:
+        lines += ["", "[[layer]]", *(f"{key} = {_value(value)}" for key, value in layer.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _value(value: object) -> str:
+    """One TOML value; floats use repr, which round-trips exactly."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    return repr(float(value))
+
+
+def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
+    if isinstance(text_or_bytes, bytes):
+        try:
+            text = text_or_bytes.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = f"0x{text_or_bytes[error.start]:02x}"
+            raise _Invalid(f"not UTF-8 text: byte {bad} at byte offset {error.start}") from None
+    else:
+        text = text_or_bytes
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    # tomllib lets int()'s digit limit (a ValueError) and deep nesting escape unwrapped.
+    except ValueError as error:
+        raise _Invalid(f"invalid TOML: {error}") from None
+    except RecursionError:
+        raise _Invalid("invalid TOML: values nested too deeply") from None
+
+
+def _network(document: dict[str, object]) -> Network:
+    for key in document:
+        if key not in TOP_KEYS:
+            known = ", ".join(TOP_KEYS)
+            raise _Invalid(f"key {key!r}: unknown top-level key; expected one of {known}")
+    layers = _layer_tables(document)
+    for number, table in enumerate(layers, start=1):  # before "missing": keys may be misplaced
+        _layer_keys(table, number)
+    for key in ("inputs", "targets"):
+        if key not in document:
+            raise _Invalid(f"key {key!r}: missing, and it is required")
+    inputs = _numbers(document["inputs"], "key 'inputs'")
+    if len(inputs) > MAX_UNITS:
+        raise _Invalid(f"key 'inputs': at most {MAX_UNITS} inputs are supported, got {len(inputs)}")
+    weights, biases, activations = [], [], []
+    for number, table in enumerate(layers, start=1):
+        w, b, activation = _layer(table, number, len(weights[-1]) if weights else len(inputs))
+        weights.append(w)
+        biases.append(b)
+        activations.append(activation)
+    targets = _numbers(document["targets"], "key 'targets'")
+    if len(targets) != len(weights[-1]):
+        raise _Invalid(
+            f"key 'targets': expected {len(weights[-1])} numbers (one per unit of the output "
+            f"layer, layer {len(layers)}), got {len(targets)}"
+        )
+    return Network(
+        inputs=frozen(inputs),
+        targets=frozen(targets),
+        weights=tuple(frozen(w) for w in weights),
+        biases=tuple(frozen(b) for b in biases),
+        activations=tuple(activations),
+        learning_rate=_learning_rate(document.get("learning_rate", 0.5)),
+        loss=_choice(document.get("loss", "half_sse"), LOSSES, "key 'loss'"),
+        update_biases=_flag(document.get("update_biases", False), "key 'update_biases'"),
+        update_order=_choice(
+            document.get("update_order", "after_backward"), UPDATE_ORDERS, "key 'update_order'"
+        ),
+    )
+
+
+def _layer_tables(document: dict[str, object]) -> list[dict[str, object]]:
+    if "layer" not in document:
+        raise _Invalid("key 'layer': missing, and it is required; add a [[layer]] table")
+    value = document["layer"]
+    expected = "key 'layer': expected an array of [[layer]] tables"
+    if isinstance(value, dict):
+        raise _Invalid(f"{expected}, got a single [layer] table (write [[layer]])")
+    if not isinstance(value, list):
+        raise _Invalid(f"{expected}, got {_kind(value)}")
+    if not value:
+        raise _Invalid(f"{expected}, got none; at least one layer is required")
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            raise _Invalid(f"{expected}, but item {number} is {_kind(item)}")
+    if len(value) > MAX_LAYERS:
+        raise _Invalid(f"key 'layer': at most {MAX_LAYERS} layers are supported, got {len(value)}")
+    return value
+
+
+def _layer_keys(table: dict[str, object], number: int) -> None:
+    """Top-level keys written below a [[layer]] header land in that layer: say so."""
+    where = f"layer {number}"
+    for key in table:
+        if key in TOP_KEYS and key != "layer":
+            raise _Invalid(
+                f"{where}, key {key!r}: this top-level key landed in a layer because it is "
+                "written after a [[layer]] header; move it above the first [[layer]]"
+            )
+        if key not in LAYER_KEYS:
+            raise _Invalid(
+                f"{where}, key {key!r}: unknown layer key; expected one of {', '.join(LAYER_KEYS)}"
+            )
+
+
+def _layer(
+    table: dict[str, object], number: int, fan_in: int
+) -> tuple[list[list[float]], list[float], str]:
+    """One [[layer]]: its weights, biases (one shared or one per unit) and activation."""
+    where = f"layer {number}"
+    if "weights" not in table:
+        raise _Invalid(f"{where}, key 'weights': missing, and it is required")
+    weights = _matrix(table["weights"], f"{where}, key 'weights'")
+    if len(weights) > MAX_UNITS:
+        raise _Invalid(
+            f"{where}, key 'weights': at most {MAX_UNITS} units per layer are supported, "
+            f"got {len(weights)} rows"
+        )
+    if len(weights[0]) != fan_in:
+        before = "input" if number == 1 else f"unit of layer {number - 1}"
+        raise _Invalid(
+            f"{where}, key 'weights': expected {fan_in} columns (one per {before}), "
+            f"got {len(weights[0])}"
+        )
+    bias = table.get("bias", 0)
+    if isinstance(bias, list):
+        biases = _numbers(bias, f"{where}, key 'bias'")
+        if len(biases) != len(weights):
+            raise _Invalid(
+                f"{where}, key 'bias': expected one number (shared) or a list of {len(weights)} "
+                f"(one per unit of this layer), got a list of {len(biases)}"
+            )
+    else:
+        biases = [_number(bias, f"{where}, key 'bias'")]
+    activation = table.get("activation", "sigmoid")
+    return weights, biases, _choice(activation, ACTIVATIONS, f"{where}, key 'activation'")
+
+
+def _matrix(value: object, where: str) -> list[list[float]]:
+    if not isinstance(value, list) or not value:
+        got = "[]" if value == [] else _kind(value)
+        raise _Invalid(f"{where}: expected a non-empty list of rows (lists of numbers), got {got}")
+    rows = [_numbers(row, f"{where}, row {i}", "column") for i, row in enumerate(value, start=1)]
+    for i, row in enumerate(rows, start=1):
+        if len(row) != len(rows[0]):
+            raise _Invalid(
+                f"{where}, row {i}: has {len(row)} numbers but row 1 has {len(rows[0])}; "
+                "expected rows of the same length, one column per unit of the layer before"
+            )
+    return rows
+
+
+def _numbers(value: object, where: str, item: str = "item") -> list[float]:
+    if not isinstance(value, list) or not value:
+        got = "[]" if value == [] else _kind(value)
+        raise _Invalid(f"{where}: expected a non-empty list of numbers, got {got}")
+    return [_number(x, f"{where}, {item} {i}") for i, x in enumerate(value, start=1)]
+
+
+def _number(value: object, where: str) -> float:
+    """A finite float; bool is an int subclass, so it is excluded explicitly."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Invalid(f"{where}: expected a number, got {_kind(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range
+        number = math.inf if value > 0 else -math.inf
+    if not math.isfinite(number):
+        raise _Invalid(f"{where}: expected a finite number, got {number}")
+    return number
+
+
+def _learning_rate(value: object) -> float:
+    rate = _number(value, "key 'learning_rate'")
+    if rate <= 0:
+        raise _Invalid(f"key 'learning_rate': expected a number > 0, got {rate!r}")
+    return rate
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"{where}: expected true or false, got {_kind(value)}")
+    return value
+
+
+def _choice(value: object, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:  # also rejects non-strings
+        got = repr(value) if isinstance(value, str) else _kind(value)
+        raise _Invalid(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {got}")
+    return value
+
+
+def _kind(value: object) -> str:
+    """A value's TOML type in words; never its repr, which may be huge or deeply nested."""
+    return _KINDS.get(type(value), "a date or time")

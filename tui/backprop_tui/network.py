@@ -1,0 +1,147 @@
+"""The network as it stands at the start of an epoch, and the names of its parts.
+
+Naming scheme (it reduces to the tutorial's names on the tutorial's 2-2-2 network):
+
+- inputs ``i1 … in``; outputs ``o1 … om``;
+- hidden units ``h1 … hn`` when there is one hidden layer, ``h{l}.{j}`` (layer ``l``
+  counted from the inputs, unit ``j``) when there are several;
+- weights ``w1, w2, …`` numbered row by row, layer by layer (``w1``: i1→h1, ``w2``: i2→h1, …);
+- a bias shared by a layer's units is ``b{l}`` (layer ``l`` counted from 1 after the inputs);
+  per-unit biases are ``b{l}.{j}``;
+- targets ``t_o1 …``, the learning rate ``eta``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+LOSSES = ("half_sse", "mse")
+UPDATE_ORDERS = ("after_backward", "during_backward")
+MAX_LAYERS = 8
+MAX_UNITS = 64
+
+
+def frozen(values: object) -> np.ndarray:
+    """A read-only float64 copy, so a Network can be shared between states safely."""
+    array = np.array(values, dtype=np.float64)
+    array.setflags(write=False)
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Parameters and options at the start of one epoch; never mutated, only replaced."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    weights: tuple[np.ndarray, ...]  # layer l: (units of l, units of l-1)
+    biases: tuple[np.ndarray, ...]  # layer l: shape (1,) when shared, else (units of l,)
+    activations: tuple[str, ...]
+    learning_rate: float = 0.5
+    loss: str = "half_sse"
+    update_biases: bool = False
+    update_order: str = "after_backward"
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (len(self.inputs), *(w.shape[0] for w in self.weights))
+
+    @property
+    def depth(self) -> int:
+        return len(self.weights)
+
+    def shared(self, layer: int) -> bool:
+        return self.biases[layer].shape[0] == 1
+
+    @cached_property
+    def names(self) -> Names:
+        return Names(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
+
+    def with_params(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
+        return dataclasses.replace(
+            self,
+            weights=tuple(frozen(w) for w in weights),
+            biases=tuple(frozen(b) for b in biases),
+        )
+
+    def options(self) -> dict[str, object]:
+        return {
+            "learning_rate": self.learning_rate,
+            "loss": self.loss,
+            "update_biases": self.update_biases,
+            "update_order": self.update_order,
+        }
+
+    def to_document(self) -> dict[str, object]:
+        """The network in the network-file layout (plain lists), for JSON and TOML."""
+        layers = []
+        for k, w in enumerate(self.weights):
+            bias = self.biases[k]
+            layers.append(
+                {
+                    "weights": w.tolist(),
+                    "bias": float(bias[0]) if self.shared(k) else bias.tolist(),
+                    "activation": self.activations[k],
+                }
+            )
+        return {
+            **self.options(),
+            "inputs": self.inputs.tolist(),
+            "targets": self.targets.tolist(),
+            "layer": layers,
+        }
+
+
+class Names:
+    """Names of every unit, weight and bias of a network of the given shape."""
+
+    def __init__(self, sizes: tuple[int, ...], shared: tuple[bool, ...]) -> None:
+        depth = len(sizes) - 1
+        self.units: list[list[str]] = [[f"i{j + 1}" for j in range(sizes[0])]]
+        for layer in range(1, depth + 1):
+            if layer == depth:
+                prefix = "o"
+            elif depth == 2:
+                prefix = "h"
+            else:
+                prefix = f"h{layer}."
+            self.units.append([f"{prefix}{j + 1}" for j in range(sizes[layer])])
+        self.weights: list[list[list[str]]] = []
+        number = 0
+        for layer in range(1, depth + 1):
+            rows = []
+            for _ in range(sizes[layer]):
+                rows.append([f"w{number + k + 1}" for k in range(sizes[layer - 1])])
+                number += sizes[layer - 1]
+            self.weights.append(rows)
+        self.biases: list[list[str]] = [
+            [f"b{layer + 1}"] if shared[layer] else
+            [f"b{layer + 1}.{j + 1}" for j in range(sizes[layer + 1])]
+            for layer in range(depth)
+        ]
+        self.targets = [f"t_{name}" for name in self.units[-1]]
+
+    def bias(self, layer: int, unit: int) -> str:
+        """The name of the bias that unit ``unit`` of weight layer ``layer`` (0-based) adds."""
+        names = self.biases[layer]
+        return names[0] if len(names) == 1 else names[unit]
+
+    def parameters(self) -> dict[str, tuple[str, int, int, int]]:
+        """Every editable number: name -> (kind, layer, row, column)."""
+        found: dict[str, tuple[str, int, int, int]] = {}
+        for j, name in enumerate(self.units[0]):
+            found[name] = ("input", 0, j, 0)
+        for j, name in enumerate(self.targets):
+            found[name] = ("target", 0, j, 0)
+        for layer, rows in enumerate(self.weights):
+            for j, row in enumerate(rows):
+                for k, name in enumerate(row):
+                    found[name] = ("weight", layer, j, k)
+            for j, name in enumerate(self.biases[layer]):
+                found[name] = ("bias", layer, j, 0)
+        return found

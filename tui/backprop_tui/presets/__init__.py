@@ -1,0 +1,24 @@
+"""Networks that ship with backprop-tui, as network files inside the package."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from backprop_tui.netfile import NetworkFileError, parse_network
+from backprop_tui.network import Network
+
+DEFAULT = "mazur"
+PRESETS = {
+    "mazur": "the 2-2-2 sigmoid network of the well-known step-by-step tutorial, as published",
+}
+
+
+def preset_text(name: str) -> str:
+    if name not in PRESETS:
+        raise NetworkFileError(
+            f"no preset named {name!r}; the presets are: {', '.join(sorted(PRESETS))}")
+    return resources.files(__name__).joinpath(f"{name}.toml").read_text("utf-8")
+
+
+def load_preset(name: str) -> Network:
+    return parse_network(preset_text(name), f"preset {name!r}")

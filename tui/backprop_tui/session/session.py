@@ -1,0 +1,283 @@
+"""The session: a cursor over the steps of every epoch, edits, and undo of any action.
+
+The whole undoable state is a small immutable value (``State``): the cursor, the edits
+and the display precision. Everything else — epoch starts, traces, steps — is derived from
+it and cached, so undo and redo restore a state exactly by swapping values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS, Network
+from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.session.timeline import Edit, Ticker, Timeline
+from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.names import resolve
+from backprop_tui.steps.step import Step
+
+STEPS_CACHED = 8
+
+
+class EditError(ValueError):
+    """An edit that cannot apply: its message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class State:
+    epoch: int = 1
+    index: int = 0  # 0: the start of the epoch, nothing computed yet; else the current step
+    edits: tuple[Edit, ...] = ()
+    digits: int = DEFAULT_DIGITS
+
+
+class Session:
+    def __init__(self, network: Network, state: State | None = None) -> None:
+        self.base = network
+        self.state = state or State()
+        self.past: list[State] = []
+        self.future: list[State] = []
+        self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
+        self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
+        if self.state.edits:
+            self._timeline_for(self.state.edits)
+
+    # Derived values ------------------------------------------------------------------
+
+    @property
+    def timeline(self) -> Timeline:
+        return self._timelines[self.state.edits]
+
+    @property
+    def epoch(self) -> int:
+        return self.state.epoch
+
+    @property
+    def index(self) -> int:
+        return self.state.index
+
+    @property
+    def digits(self) -> int:
+        return self.state.digits
+
+    @property
+    def network(self) -> Network:
+        """The network at the start of the current epoch."""
+        return self.timeline.start(self.epoch)
+
+    @property
+    def steps(self) -> EpochSteps:
+        return self.steps_of(self.epoch)
+
+    def steps_of(self, epoch: int, edits: tuple[Edit, ...] | None = None) -> EpochSteps:
+        edits = self.state.edits if edits is None else edits
+        key = (edits, epoch)
+        found = self._steps.get(key)
+        if found is None:
+            timeline = self._timelines[edits]
+            found = EpochSteps(epoch, trace_epoch(timeline.start(epoch)))
+            self._steps[key] = found
+            if len(self._steps) > STEPS_CACHED:
+                self._steps.popitem(last=False)
+        else:
+            self._steps.move_to_end(key)
+        return found
+
+    @property
+    def step(self) -> Step | None:
+        return self.steps[self.index - 1] if self.index else None
+
+    @property
+    def diverged(self) -> str | None:
+        """'diverged at epoch k, step s (key = value)' once the current epoch diverges."""
+        found = self.steps.diverged
+        if found is None:
+            return None
+        index, key, value = found
+        return f"diverged at epoch {self.epoch}, step {index} ({key} = {fmt(value)})"
+
+    def values(self) -> list[Step]:
+        """Every step computed so far this epoch, in order."""
+        return list(self.steps[: self.index])
+
+    # Actions: each returns whether it changed anything --------------------------------
+
+    def _go(self, state: State) -> bool:
+        if state == self.state:
+            return False
+        self.past.append(self.state)
+        self.future.clear()
+        self.state = state
+        return True
+
+    def _move(self, epoch: int, index: int) -> bool:
+        return self._go(replace(self.state, epoch=epoch, index=index))
+
+    def can_next(self) -> bool:
+        return self.index < len(self.steps) or self.can_next_epoch()
+
+    def next(self) -> bool:
+        if self.index < len(self.steps):
+            return self._move(self.epoch, self.index + 1)
+        return self.next_epoch()
+
+    def can_prev(self) -> bool:
+        return self.index > 0 or self.epoch > 1
+
+    def prev(self) -> bool:
+        if self.index > 0:
+            return self._move(self.epoch, self.index - 1)
+        if self.epoch > 1:
+            return self._move(self.epoch - 1, len(self.steps_of(self.epoch - 1)))
+        return False
+
+    def first(self) -> bool:
+        return self._move(self.epoch, min(1, len(self.steps)))
+
+    def last(self) -> bool:
+        return self._move(self.epoch, len(self.steps))
+
+    def next_phase(self) -> bool:
+        for _, first, _ in self.steps.phases:
+            if first > self.index:
+                return self._move(self.epoch, first)
+        return False
+
+    def prev_phase(self) -> bool:
+        """To the start of this phase, or of the one before when already there."""
+        starts = [first for _, first, _ in self.steps.phases if first < self.index]
+        return self._move(self.epoch, starts[-1]) if starts else False
+
+    def goto(self, target: str | int) -> bool:
+        """Go to a step of this epoch by number or by name (see ``steps.names``)."""
+        index = target if isinstance(target, int) else resolve(str(target), self.steps)
+        if not 0 <= index <= len(self.steps):
+            raise ValueError(f"this epoch has steps 1 to {len(self.steps)}")
+        return self._move(self.epoch, index)
+
+    def can_next_epoch(self) -> bool:
+        return self.steps.diverged is None
+
+    def next_epoch(self) -> bool:
+        if not self.can_next_epoch():
+            return False
+        self.timeline.start(self.epoch + 1)
+        return self._move(self.epoch + 1, 0)
+
+    def prev_epoch(self) -> bool:
+        return self.epoch > 1 and self._move(self.epoch - 1, 0)
+
+    def fast_forward(self, count: int, ticker: Ticker | None = None) -> bool:
+        """Run ``count`` plain epochs from the start of this one and land at the start of the
+        epoch after them (or of the one that diverges). Cancelled: nothing changes."""
+        if count < 1:
+            raise ValueError("the number of epochs must be at least 1")
+        _, reached, cancelled = self.timeline.reach(self.epoch + count, ticker)
+        return not cancelled and self._move(reached, 0)
+
+    def set_digits(self, digits: int) -> bool:
+        digits = max(MIN_DIGITS, min(MAX_DIGITS, digits))
+        return self._go(replace(self.state, digits=digits))
+
+    def edit(self, name: str, value: object) -> bool:
+        """Change a parameter or option from the start of this epoch on; the epoch is
+        recomputed and the cursor stays on the same step."""
+        name, value = self.check_edit(name, value)
+        edit = Edit(self.epoch, name, value)  # type: ignore[arg-type]
+        kept = tuple(e for e in self.state.edits if (e.epoch, e.name) != (edit.epoch, name))
+        edits = tuple(sorted((*kept, edit), key=lambda e: e.epoch))
+        self._timeline_for(edits, fork=self.epoch)
+        key = self.step.key if self.step else None
+        steps = self.steps_of(self.epoch, edits)
+        index = steps.keys.get(key, min(self.index, len(steps))) if key else 0
+        return self._go(replace(self.state, edits=edits, index=index))
+
+    def current_value(self, name: str) -> object:
+        network = self.network
+        if name in ("learning_rate", "loss", "update_biases", "update_order"):
+            return getattr(network, name)
+        if name.startswith("activation"):
+            return network.activations[int(name.removeprefix("activation")) - 1]
+        kind, layer, row, column = network.names.parameters()[name]
+        if kind == "input":
+            return float(network.inputs[row])
+        if kind == "target":
+            return float(network.targets[row])
+        if kind == "weight":
+            return float(network.weights[layer][row, column])
+        return float(network.biases[layer][row])
+
+    def check_edit(self, name: str, value: object) -> tuple[str, object]:
+        """The edit in canonical form, or EditError saying in one line what is wrong."""
+        network = self.network
+        name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
+        choices = {"loss": LOSSES, "update_order": UPDATE_ORDERS}
+        if name in choices:
+            if value not in choices[name]:
+                raise EditError(f"{name} must be one of {', '.join(choices[name])}")
+            return name, value
+        if name == "update_biases":
+            if not isinstance(value, bool):
+                raise EditError("update_biases must be true or false")
+            return name, value
+        if name.startswith("activation"):
+            layer = name.removeprefix("activation")
+            if not layer.isdigit() or not 1 <= int(layer) <= network.depth:
+                raise EditError(f"layers are numbered 1 to {network.depth}: activation1 …")
+            if value not in ACTIVATIONS:
+                raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
+            return name, value
+        if name != "learning_rate" and name not in network.names.parameters():
+            raise EditError(f"no parameter named {name!r}: try w1, b1, i1, t_o1 or eta")
+        number = _number(value)
+        if name == "learning_rate" and number <= 0:
+            raise EditError("the learning rate must be above 0")
+        return name, number
+
+    def _timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
+        found = self._timelines.get(edits)
+        if found is None:
+            if fork is None:  # rebuilding a resumed session: fork from the plain timeline
+                fork = min(e.epoch for e in edits)
+                parent = self._timelines[()]
+            else:
+                parent = self.timeline
+            found = self._timelines[edits] = parent.child(edits, fork)
+        return found
+
+    # Undo ---------------------------------------------------------------------------
+
+    def can_undo(self) -> bool:
+        return bool(self.past)
+
+    def can_redo(self) -> bool:
+        return bool(self.future)
+
+    def undo(self) -> bool:
+        if not self.past:
+            return False
+        self.future.append(self.state)
+        self.state = self.past.pop()
+        return True
+
+    def redo(self) -> bool:
+        if not self.future:
+            return False
+        self.past.append(self.state)
+        self.state = self.future.pop()
+        return True
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool):
+        raise EditError("expected a number, not true/false")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise EditError(f"expected a number, got {str(value)!r}") from None
+    if not math.isfinite(number):
+        raise EditError("expected a finite number")
+    return number

@@ -1,0 +1,167 @@
+"""The network at the start of every epoch, for one history of edits, computed on demand.
+
+Epoch starts are derived data: they follow from the base network and the edits, so the
+session's undo never stores them. A timeline keeps the start of every ``CHECKPOINT``-th
+epoch and of the epochs used most recently; reaching an epoch costs at most ``CHECKPOINT``
+plain epochs beyond the nearest one known, however many epochs were run before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from backprop_tui.engine.fastpath import run_epochs
+from backprop_tui.network import Network, frozen
+
+CHECKPOINT = 256
+RECENT = 64
+OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
+
+Ticker = Callable[[int], bool]  # epochs run so far -> keep going?
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A value changed from the start of ``epoch`` on."""
+
+    epoch: int
+    name: str  # a parameter (w5, b1, i1, t_o1), an option, or activation<layer>
+    value: float | str | bool
+
+
+def apply_edit(network: Network, edit: Edit) -> Network:
+    name, value = edit.name, edit.value
+    if name in OPTIONS:
+        return dataclasses.replace(network, **{name: value})
+    if name.startswith("activation"):
+        activations = list(network.activations)
+        activations[int(name.removeprefix("activation")) - 1] = str(value)
+        return dataclasses.replace(network, activations=tuple(activations))
+    kind, layer, row, column = network.names.parameters()[name]
+    if kind in ("input", "target"):
+        field = "inputs" if kind == "input" else "targets"
+        values = getattr(network, field).copy()
+        values[row] = value
+        return dataclasses.replace(network, **{field: frozen(values)})
+    weights = [w.copy() for w in network.weights]
+    biases = [b.copy() for b in network.biases]
+    if kind == "weight":
+        weights[layer][row, column] = value
+    else:
+        biases[layer][row] = value
+    return network.with_params(weights, biases)
+
+
+class Timeline:
+    """Epoch starts for ``base`` under ``edits``. A timeline made by editing epoch ``fork``
+    of ``parent`` shares every epoch before the fork with it."""
+
+    def __init__(self, base: Network, edits: tuple[Edit, ...] = (),
+                 parent: Timeline | None = None, fork: int = 1) -> None:
+        self.base = base
+        self.edits = edits
+        self.parent = parent if fork > 1 else None
+        self.fork = fork if parent is not None else 1
+        self.diverged_at: int | None = None  # the first epoch that shows a non-finite value
+        self._starts: dict[int, Network] = {}  # checkpoints and edited epochs
+        self._recent: OrderedDict[int, Network] = OrderedDict()
+        self._losses: list[float] = []  # the loss of epoch fork + i, as far as computed
+        self._furthest: tuple[int, Network] | None = None  # the latest start computed
+        self._lock = threading.Lock()  # a fast-forward may run in a worker thread
+
+    def child(self, edits: tuple[Edit, ...], fork: int) -> Timeline:
+        return Timeline(self.base, edits, self, fork)
+
+    def _edits_at(self, epoch: int) -> list[Edit]:
+        return [e for e in self.edits if e.epoch == epoch]
+
+    def exists(self, epoch: int) -> bool:
+        """Whether epoch ``epoch`` can be reached (no earlier epoch diverged)."""
+        if self.parent is not None and epoch < self.fork:
+            return self.parent.exists(epoch)
+        return self.diverged_at is None or epoch <= self.diverged_at
+
+    def losses(self) -> list[float]:
+        """The error before each epoch's updates, for every epoch computed so far."""
+        before = self.parent.losses()[: self.fork - 1] if self.parent is not None else []
+        return before + self._losses
+
+    def start(self, epoch: int) -> Network:
+        """The network at the start of ``epoch``, that epoch's edits applied."""
+        return self.reach(epoch)[0]
+
+    def reach(self, epoch: int, ticker: Ticker | None = None) -> tuple[Network, int, bool]:
+        """(start of the epoch reached, its number, cancelled): ``epoch`` unless an earlier
+        epoch diverges or ``ticker`` cancels."""
+        if self.parent is not None and epoch < self.fork:
+            return self.parent.reach(epoch, ticker)
+        with self._lock:
+            return self._reach(epoch, ticker)
+
+    def _reach(self, target: int, ticker: Ticker | None) -> tuple[Network, int, bool]:
+        if self.diverged_at is not None:
+            target = min(target, self.diverged_at)
+        epoch, network = self._nearest(target)
+        first = epoch
+        while epoch < target:
+            stop = min((e.epoch for e in self.edits if epoch < e.epoch <= target),
+                       default=target)
+            progress = None if ticker is None else (
+                lambda run, done=epoch - first: ticker(done + run.epochs))
+            run = run_epochs(network, stop - epoch, epoch=epoch, checkpoint_every=CHECKPOINT,
+                             progress=progress)
+            self._record(epoch, run.losses)
+            self._starts.update(run.checkpoints)
+            epoch += run.epochs
+            network = run.network
+            if run.diverged:
+                self.diverged_at = epoch
+                break
+            if run.cancelled:
+                return network, epoch, True
+            if self._edits_at(epoch):
+                network = self._starts[epoch] = self._edited(network, epoch)
+        if self._furthest is None or epoch > self._furthest[0]:
+            self._furthest = (epoch, network)
+        self._recent[epoch] = network
+        self._recent.move_to_end(epoch)
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        return network, epoch, False
+
+    def _edited(self, network: Network, epoch: int) -> Network:
+        for edit in self._edits_at(epoch):
+            network = apply_edit(network, edit)
+        return network
+
+    def _nearest(self, target: int) -> tuple[int, Network]:
+        """The known start closest below or at ``target``."""
+        if self.fork not in self._starts:
+            raw = self.base if self.parent is None else self.parent.raw_start(self.fork)
+            self._starts[self.fork] = self._edited(raw, self.fork)
+        furthest = self._furthest or (self.fork, self._starts[self.fork])
+        if furthest[0] <= target:
+            return furthest
+        best = max((e for e in self._recent if e <= target), default=self.fork)
+        for e in [*(e.epoch for e in self.edits), target - target % CHECKPOINT]:
+            if best < e <= target and e in self._starts:
+                best = e
+        if best in self._recent:
+            self._recent.move_to_end(best)
+            return best, self._recent[best]
+        return best, self._starts[best]
+
+    def raw_start(self, epoch: int) -> Network:
+        """The start of ``epoch`` as the epoch before leaves it, before ``epoch``'s edits."""
+        if epoch == 1:
+            return self.base
+        return run_epochs(self.start(epoch - 1), 1, epoch=epoch - 1).network
+
+    def _record(self, epoch: int, losses: list[float]) -> None:
+        offset = epoch - self.fork  # where `epoch`'s loss goes in self._losses
+        if offset + len(losses) > len(self._losses) >= offset:
+            self._losses += losses[len(self._losses) - offset:]

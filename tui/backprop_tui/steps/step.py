@@ -1,0 +1,81 @@
+"""A step: one scalar computation, as plain data that views and exporters render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backprop_tui.numbers import DEFAULT_DIGITS, fmt
+from backprop_tui.steps.expr import Expr, Renderer
+from backprop_tui.steps.symbols import tex_symbol, unicode_symbol
+
+PHASE_LABELS = {
+    "forward": "Forward pass",
+    "error": "Error",
+    "output": "Output layer",
+    "hidden": "Hidden layer",
+    "update": "Updates",
+}
+
+
+def phase_label(phase: str) -> str:
+    """'hidden2' reads 'Hidden layer 2'; the rest come from PHASE_LABELS."""
+    if phase in PHASE_LABELS:
+        return PHASE_LABELS[phase]
+    return f"Hidden layer {phase.removeprefix('hidden')}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    epoch: int  # from 1
+    index: int  # from 1 within the epoch
+    phase: str  # forward, error, output, hidden (hidden2, … with several), update
+    key: str  # stable machine key, also a name a person can type (see steps.names)
+    kind: str  # what is computed: net, out, error, total, dE_dout, contrib, slope, delta, …
+    expr: Expr  # the formula; its leaves are the operands below, by position
+    uses: tuple[str, ...]  # keys of the values the formula combines
+    operands: tuple[float, ...]  # their values, in the same order
+    value: float | None  # float64; None only for the 'apply' step, which lists values
+    explanation: str
+    touches: tuple[str, ...]  # diagram elements: units (i1, h1, o1), weights (w5), biases (b1)
+
+    @property
+    def symbol(self) -> str:
+        return unicode_symbol(self.key)
+
+    @property
+    def symbol_tex(self) -> str:
+        return tex_symbol(self.key)
+
+    @property
+    def formula(self) -> str:
+        return Renderer(self.uses, None, False, DEFAULT_DIGITS).render(self.expr)
+
+    @property
+    def formula_tex(self) -> str:
+        return Renderer(self.uses, None, True, DEFAULT_DIGITS).render(self.expr)
+
+    def substituted(self, digits: int = DEFAULT_DIGITS, tex: bool = False) -> str:
+        return Renderer(self.uses, self.operands, tex, digits).render(self.expr)
+
+    def record(self, digits: int = DEFAULT_DIGITS) -> dict[str, object]:
+        """The step as a JSON object (the `step` record of the JSONL export)."""
+        return {
+            "type": "step",
+            "epoch": self.epoch,
+            "index": self.index,
+            "phase": self.phase,
+            "key": self.key,
+            "kind": self.kind,
+            "symbol": self.symbol,
+            "symbol_tex": self.symbol_tex,
+            "formula": self.formula,
+            "formula_tex": self.formula_tex,
+            "substituted": self.substituted(digits),
+            "substituted_tex": self.substituted(digits, tex=True),
+            "value": self.value,
+            "value_text": "" if self.value is None else fmt(self.value, digits),
+            "explanation": self.explanation,
+            "uses": list(self.uses),
+            "operands": list(self.operands),
+            "touches": list(self.touches),
+        }
