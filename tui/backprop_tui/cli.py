@@ -42,11 +42,14 @@ def _positive(text: str) -> int:
     return value
 
 
-def _network_options(parser: argparse.ArgumentParser) -> None:
+def _network_options(parser: argparse.ArgumentParser, command: bool = True) -> None:
+    """--preset/--config, before or after the command; a command's own leave the others be."""
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--preset", metavar="NAME",
+    default = argparse.SUPPRESS if command else None
+    source.add_argument("--preset", metavar="NAME", default=default,
                         help=f"a bundled network: {', '.join(PRESETS)} (default {DEFAULT})")
-    source.add_argument("--config", metavar="FILE", help="a network file (TOML)")
+    source.add_argument("--config", metavar="FILE", default=default,
+                        help="a network file (TOML)")
 
 
 def build_parser() -> Parser:
@@ -56,7 +59,7 @@ def build_parser() -> Parser:
         epilog="Run a command with --help for its options.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    _network_options(parser)
+    _network_options(parser, command=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
@@ -82,6 +85,8 @@ def build_parser() -> Parser:
 
 
 def _network(args: argparse.Namespace) -> Network:
+    if args.preset and args.config:
+        raise Problem("give --preset or --config, not both")
     try:
         if args.config:
             return load_network(args.config)

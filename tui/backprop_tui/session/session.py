@@ -175,6 +175,8 @@ class Session:
         epoch after them (or of the one that diverges). Cancelled: nothing changes."""
         if count < 1:
             raise ValueError("the number of epochs must be at least 1")
+        if not self.can_next_epoch():
+            return False
         _, reached, cancelled = self.timeline.reach(self.epoch + count, ticker)
         return not cancelled and self._move(reached, 0)
 

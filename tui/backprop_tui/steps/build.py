@@ -376,6 +376,8 @@ class EpochSteps(Sequence[Step]):
         if activation in ("sigmoid", "tanh"):
             return (SLOPE_EXPR[activation], [f"out_{u}"], [self.trace.fwd.acts[layer + 1][j]],
                     [u], text)
+        if activation == "linear":
+            return SLOPE_EXPR[activation], [], [], [u], text
         return (SLOPE_EXPR[activation], [f"net_{u}"], [self.trace.fwd.nets[layer][j]], [u], text)
 
     def _delta(self, layer: int, j: int, _: int) -> tuple:
