@@ -60,3 +60,20 @@ def relu_clear(network: Network) -> bool:
 def random_networks(seed: int, count: int) -> list[Network]:
     rng = np.random.default_rng(seed)
     return [random_network(rng) for _ in range(count)]
+
+
+# A linear 2-2-1 network with a learning rate far too large: it overflows in epoch 5.
+DIVERGING = """\
+learning_rate = 10
+loss = "mse"
+inputs = [1, 2]
+targets = [1]
+
+[[layer]]
+weights = [[0.5, -0.3], [0.2, 0.8]]
+activation = "linear"
+
+[[layer]]
+weights = [[0.7, -0.4]]
+activation = "linear"
+"""

@@ -19,6 +19,7 @@ import time
 import pytest
 from backprop_tui import __version__
 from backprop_tui.cli import main
+from networks import DIVERGING
 
 REPO = pathlib.Path(__file__).parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "tui")}
@@ -48,22 +49,6 @@ activation = "tanh"
 [[layer]]
 weights = [[0.7, -0.8]]
 bias = 0.05
-activation = "linear"
-"""
-
-# A linear 2-2-1 network with a learning rate far too large: it overflows in epoch 5.
-DIVERGING = """\
-learning_rate = 10
-loss = "mse"
-inputs = [1, 2]
-targets = [1]
-
-[[layer]]
-weights = [[0.5, -0.3], [0.2, 0.8]]
-activation = "linear"
-
-[[layer]]
-weights = [[0.7, -0.4]]
 activation = "linear"
 """
 

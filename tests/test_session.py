@@ -14,6 +14,7 @@ from backprop_tui.session.session import EditError, Session, State
 from backprop_tui.steps.names import UnknownName
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from networks import DIVERGING
 
 MAZUR = load_preset("mazur")
 
@@ -169,24 +170,8 @@ def test_going_back_after_a_long_run_costs_at_most_one_checkpoint_interval(monke
     assert sum(counted) <= 300 * timeline_module.CHECKPOINT
 
 
-LINEAR_221 = """
-learning_rate = 10
-loss = "mse"
-inputs = [1, 2]
-targets = [1]
-[[layer]]
-weights = [[0.5, -0.3], [0.2, 0.8]]
-bias = 0.1
-activation = "linear"
-[[layer]]
-weights = [[0.7, -0.4]]
-bias = 0.1
-activation = "linear"
-"""
-
-
 def test_the_session_names_the_step_where_training_diverges() -> None:
-    session = Session(parse_network(LINEAR_221, "linear-2-2-1"))
+    session = Session(parse_network(DIVERGING, "linear-2-2-1"))
     for _ in range(6):
         if not session.next_epoch():
             break
