@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from backprop_tui.engine.trace import forward, trace_epoch, trace_is_finite
 from backprop_tui.network import Network
 
-PYTHON_LOOP_MAX_WEIGHTS = 64  # measured crossover: see tests/benchmarks/test_train.py
+# Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
+# win up to about 400-500 weights; deeper networks favour them further, a thin layer of
+# many units (2-64-2) sooner.
+PYTHON_LOOP_MAX_WEIGHTS = 384
 
 
 @dataclass

@@ -1,0 +1,213 @@
+"""Benchmarks: `train` against the bare numpy loop, a session's memory, the fast path's crossover.
+
+Run with ``python -m pytest tests/benchmarks -s``. Each measurement runs the thing measured and
+its baseline side by side in the same run, since absolute times on a shared machine mean little.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from backprop_tui.engine import fastpath
+from backprop_tui.network import Network, frozen
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: tests/ and tui/ live here
+TUI = ROOT / "tui"
+BARE_LOOP = ROOT.parent / "shared" / "baselines" / "bare_numpy_loop.py"
+
+TRAIN_EPOCHS = 100_000
+TRAIN_ROUNDS = 3
+MEMORY_EPOCHS = 1_000
+MEMORY_LIMIT_MB = 100.0
+CROSSOVER_SIZES = [
+    (2, 2, 2), (4, 8, 4), (8, 8, 8), (8, 16, 8), (8, 24, 8), (12, 20, 12), (16, 16, 16),
+    (16, 24, 16), (32, 32, 32),
+]
+CROSSOVER_EPOCHS = 200
+CROSSOVER_ROUNDS = 5
+CROSSOVER_TOLERANCE = 1.5  # the path taken may be this much slower than the other (noise)
+
+
+def _env() -> dict[str, str]:
+    """The environment for a child process: the checkout's tui/ first on PYTHONPATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TUI), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _run(command: list[str]) -> tuple[float, str]:
+    """Run ``command`` to completion: (wall time in seconds, its stdout). Fails on an error."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=300)
+    elapsed = time.perf_counter() - start
+    assert done.returncode == 0, f"{command} exited {done.returncode}: {done.stderr}"
+    return elapsed, done.stdout
+
+
+def test_train_vs_bare_numpy_loop() -> None:
+    """`train --epochs 100000` (best of 3) takes no longer than the bare numpy loop."""
+    if not BARE_LOOP.is_file():
+        pytest.fail(f"the baseline is missing: {BARE_LOOP} (../shared from the repository root)")
+    commands = {
+        "train": [sys.executable, "-m", "backprop_tui", "train", "--epochs", str(TRAIN_EPOCHS)],
+        "bare": [sys.executable, str(BARE_LOOP), str(TRAIN_EPOCHS)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    results: dict[str, dict[str, float]] = {}
+    for round_ in range(TRAIN_ROUNDS):
+        order = list(commands) if round_ % 2 == 0 else list(reversed(commands))
+        for name in order:
+            elapsed, stdout = _run(commands[name])
+            times[name].append(elapsed)
+            results[name] = json.loads(stdout)
+    ours, bare = min(times["train"]), min(times["bare"])
+    ratio = ours / bare
+    print(f"\ntrain {TRAIN_EPOCHS} epochs: {ours:.2f} s; bare numpy loop: {bare:.2f} s; "
+          f"ratio {ratio:.2f} (target <= 1.0)  [best of {TRAIN_ROUNDS}, interleaved]")
+    assert results["train"]["epochs"] == results["bare"]["epochs"] == TRAIN_EPOCHS
+    loss, expected = results["train"]["loss_final"], results["bare"]["loss_final"]
+    assert loss == pytest.approx(expected, rel=1e-9, abs=0.0)
+    assert ratio <= 1.0
+
+
+# Run in a child process, so that its peak memory is the stepping's and nothing else's.
+STEPPER = textwrap.dedent("""
+    import json, pathlib, resource, sys, time, tracemalloc
+    from backprop_tui.presets import load_preset
+    from backprop_tui.session.session import Session
+
+    epochs, traced = int(sys.argv[1]), sys.argv[2] == "tracemalloc"
+    session = Session(load_preset("mazur"))
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if traced:
+        tracemalloc.start()
+    calls = 0
+    start = time.perf_counter()
+    while session.epoch <= epochs:  # up to the start of epoch epochs + 1
+        if not session.next():
+            raise SystemExit(f"stuck at epoch {session.epoch}, step {session.index}")
+        calls += 1
+    elapsed = time.perf_counter() - start
+    status = pathlib.Path("/proc/self/status")
+    hwm = [line.split()[1] for line in status.read_text().splitlines()
+           if line.startswith("VmHWM:")] if status.exists() else []
+    print(json.dumps({
+        "calls": calls,
+        "seconds": elapsed,
+        "rss_before_kib": rss_before,
+        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "vm_hwm_kib": int(hwm[0]) if hwm else None,  # this process image's own peak RSS
+        "traced_peak_bytes": tracemalloc.get_traced_memory()[1] if traced else None,
+    }))
+""")
+
+
+def _step_through(mode: str) -> dict[str, Any]:
+    """Run STEPPER in a grandchild: Linux keeps ru_maxrss across exec, and a child spawned
+    straight from pytest would start from pytest's own peak; a small shell in between
+    leaves the grandchild's ru_maxrss its own."""
+    command = [sys.executable, "-c", STEPPER, str(MEMORY_EPOCHS), mode]
+    _, stdout = _run(["/bin/sh", "-c", '"$@"; exit $?', "sh", *command])  # no exec of "$@"
+    return json.loads(stdout)
+
+
+def test_session_memory_1000_epochs() -> None:
+    """Stepping a session through 1,000 epochs one step at a time peaks below 100 MB RSS.
+
+    Two child processes: one untraced for the RSS peak and the time per step (tracemalloc
+    costs both memory and time), one under tracemalloc for the stepping's own peak.
+    """
+    plain = _step_through("plain")
+    traced = _step_through("tracemalloc")
+    rss_mb = plain["rss_peak_kib"] / 1024  # ru_maxrss is in KiB on Linux
+    hwm = f"VmHWM {plain['vm_hwm_kib'] / 1024:.1f} MB, " if plain["vm_hwm_kib"] else ""
+    before_mb = plain["rss_before_kib"] / 1024
+    traced_mb = traced["traced_peak_bytes"] / 1e6
+    per_step_us = plain["seconds"] / plain["calls"] * 1e6
+    print(f"\nsession, mazur, {MEMORY_EPOCHS} epochs one step at a time "
+          f"({plain['calls']} next() calls):\n"
+          f"  peak RSS (ru_maxrss) {rss_mb:.1f} MB, target < {MEMORY_LIMIT_MB:.0f} ({hwm}"
+          f"{before_mb:.1f} MB before stepping)\n"
+          f"  tracemalloc peak of the stepping alone {traced_mb:.1f} MB\n"
+          f"  {per_step_us:.1f} µs per step ({plain['seconds']:.2f} s in all, untraced)")
+    assert plain["calls"] == traced["calls"] > 50 * MEMORY_EPOCHS
+    assert rss_mb < MEMORY_LIMIT_MB
+
+
+def _network(sizes: tuple[int, ...], seed: int = 0) -> Network:
+    """A sigmoid network of the given layer sizes, per-unit biases, every parameter trained."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.normal(0.0, 1.0 / np.sqrt(n), size=(m, n)) for n, m in zip(sizes, sizes[1:])]
+    return Network(
+        inputs=frozen(rng.uniform(0.0, 1.0, size=sizes[0])),
+        targets=frozen(rng.uniform(0.1, 0.9, size=sizes[-1])),
+        weights=tuple(frozen(w) for w in weights),
+        biases=tuple(frozen(rng.normal(0.0, 0.1, size=m)) for m in sizes[1:]),
+        activations=("sigmoid",) * len(weights),
+        learning_rate=0.5,
+        update_biases=True,
+    )
+
+
+def _per_epoch(monkeypatch: pytest.MonkeyPatch, network: Network, limit: int) -> float:
+    """Seconds per epoch of run_epochs with PYTHON_LOOP_MAX_WEIGHTS set to ``limit``."""
+    monkeypatch.setattr(fastpath, "PYTHON_LOOP_MAX_WEIGHTS", limit)
+    start = time.perf_counter()
+    run = fastpath.run_epochs(network, CROSSOVER_EPOCHS)
+    elapsed = time.perf_counter() - start
+    assert run.epochs == CROSSOVER_EPOCHS and not run.diverged
+    return elapsed / CROSSOVER_EPOCHS
+
+
+def test_python_loop_crossover(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PYTHON_LOOP_MAX_WEIGHTS sends each network to the faster path (within the tolerance)."""
+    limit = fastpath.PYTHON_LOOP_MAX_WEIGHTS
+    print(f"\nrun_epochs per epoch, best of {CROSSOVER_ROUNDS} x {CROSSOVER_EPOCHS} epochs, "
+          f"PYTHON_LOOP_MAX_WEIGHTS = {limit}")
+    print(f"  {'size':<10} {'weights':>7} {'python µs':>10} {'numpy µs':>9}  chosen   faster")
+    slow: list[str] = []
+    faster_by_weights: list[tuple[int, str]] = []
+    for sizes in CROSSOVER_SIZES:
+        network = _network(sizes)
+        weights = sum(w.size for w in network.weights)
+        python_times, numpy_times = [], []
+        for _ in range(CROSSOVER_ROUNDS):  # interleaved, so that load hits both alike
+            python_times.append(_per_epoch(monkeypatch, network, 10**9))
+            numpy_times.append(_per_epoch(monkeypatch, network, 0))
+        python_us, numpy_us = min(python_times) * 1e6, min(numpy_times) * 1e6
+        chosen = "python" if weights <= limit else "numpy"
+        faster = "python" if python_us <= numpy_us else "numpy"
+        faster_by_weights.append((weights, faster))
+        name = "-".join(map(str, sizes))
+        print(f"  {name:<10} {weights:>7} {python_us:>10.1f} {numpy_us:>9.1f}  "
+              f"{chosen:<8} {faster}")
+        taken, other = (python_us, numpy_us) if chosen == "python" else (numpy_us, python_us)
+        if taken > CROSSOVER_TOLERANCE * other:
+            slow.append(f"{name}: {chosen} {taken:.1f} µs vs {other:.1f} µs")
+    print(f"  {_crossover(faster_by_weights)}")
+    assert not slow, f"the path taken is over {CROSSOVER_TOLERANCE}x slower: {slow}"
+
+
+def _crossover(faster_by_weights: list[tuple[int, str]]) -> str:
+    """Where Python floats stop winning, from (weights, faster path) in increasing size."""
+    python_upto = 0
+    for weights, faster in faster_by_weights:
+        if faster != "python":
+            break
+        python_upto = weights
+    numpy_from = None
+    for weights, faster in reversed(faster_by_weights):
+        if faster != "numpy":
+            break
+        numpy_from = weights
+    return (f"python faster at every size up to {python_upto} weights, numpy at every size "
+            f"from {numpy_from if numpy_from is not None else '-'}")
