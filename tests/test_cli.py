@@ -442,3 +442,36 @@ def test_python_dash_m_error_exit_status():
                           text=True, timeout=30)
     assert done.returncode == 2 and done.stdout == ""
     one_line_error(done.stderr)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["export", "-o", "a" * 300 + "/x"], "File name too long"),
+        (["train", "--epochs", "1", "--config", "a\x00b"], "embedded null byte"),
+        (["train", "--epochs", "1", "--config", ""], "--config needs the path"),
+        (["export", "-o", ""], "the output path is empty"),
+        (["export", "-o", "/dev/null", "--force"], "is not a regular file"),
+    ],
+)
+def test_odd_paths_get_one_line(capsys, argv: list[str], says: str) -> None:
+    assert says in bad(capsys, *argv)
+
+
+@pytest.mark.parametrize("command", [["export"], ["train", "--epochs", "1"]])
+def test_a_full_standard_output_gets_one_line(command: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "backprop_tui", *command], env=ENV,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert done.returncode == 2
+    assert one_line_error(done.stderr).endswith("No space left on device")
+
+
+def test_force_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(
+        capsys, tmp_path: pathlib.Path) -> None:
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert run(capsys, "export", "-o", str(link), "--force")[0] == 0
+    assert link.is_symlink() and records(real.read_text())[0]["key"] == "net_h1"

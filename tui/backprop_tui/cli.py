@@ -85,12 +85,14 @@ def build_parser() -> Parser:
 
 
 def _network(args: argparse.Namespace) -> Network:
-    if args.preset and args.config:
+    if args.preset is not None and args.config is not None:
         raise Problem("give --preset or --config, not both")
+    if args.config == "":
+        raise Problem("--config needs the path of a network file")
     try:
-        if args.config:
+        if args.config is not None:
             return load_network(args.config)
-        return load_preset(args.preset or DEFAULT)
+        return load_preset(DEFAULT if args.preset is None else args.preset)
     except NetworkFileError as error:
         raise Problem(str(error)) from None
 
@@ -110,6 +112,8 @@ def _main(argv: list[str]) -> int:
     if args.command is None:
         _network(args)  # a bad file or flag is reported before anything else happens
         build_parser().print_usage()
+        print("The interactive app is not in this release yet: `export` writes every step, "
+              "`train` runs plain epochs (see --help).")
         return 0
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -126,14 +130,18 @@ def _train(args: argparse.Namespace) -> int:
     if run.diverged:
         raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)
     final = run.network
-    print(json.dumps({
+    result = json.dumps({
         "epochs": args.epochs,
         "loss_initial": run.losses[0],
         "loss_final": loss_of(final),
         "weights": [w.tolist() for w in final.weights],
-        "biases": [float(b[0]) if final.shared(k) else b.tolist()
-                   for k, b in enumerate(final.biases)],
-    }))
+        "biases": final.bias_values(final.biases),
+    })
+    try:
+        with open_output("-") as stream:
+            stream.write(result + "\n")
+    except OutputError as error:
+        raise Problem(str(error)) from None
     return 0
 
 
@@ -149,16 +157,14 @@ def _divergence(epoch: int, start: Network) -> str:
 def _export(args: argparse.Namespace) -> int:
     from backprop_tui.engine.trace import trace_epoch
     from backprop_tui.export.records import epoch_record
-    from backprop_tui.session.timeline import Timeline
     from backprop_tui.steps.build import EpochSteps
 
     network = _network(args)
     try:
         check_target(args.output, args.force)
         with open_output(args.output) as stream:
-            timeline = Timeline(network)
             for epoch in range(1, args.epochs + 1):
-                steps = EpochSteps(epoch, trace_epoch(timeline.start(epoch)))
+                steps = EpochSteps(epoch, trace_epoch(network))
                 for step in steps:
                     stream.write(json.dumps(step.record(), ensure_ascii=False) + "\n")
                 if steps.diverged:
@@ -166,6 +172,7 @@ def _export(args: argparse.Namespace) -> int:
                     failure = f"diverged at epoch {epoch}, step {index} ({key} = {value})"
                     break
                 stream.write(json.dumps(epoch_record(epoch, steps.trace)) + "\n")
+                network = steps.trace.after  # the next epoch starts from what this one reports
             else:
                 failure = None
     except OutputError as error:

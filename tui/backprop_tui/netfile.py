@@ -16,12 +16,12 @@ from backprop_tui.network import (
     LOSSES,
     MAX_LAYERS,
     MAX_UNITS,
+    OPTIONS,
     UPDATE_ORDERS,
     Network,
     frozen,
 )
 
-OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer")
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
@@ -40,8 +40,9 @@ def load_network(path: str | pathlib.Path) -> Network:
     """Read a network file, turning OS errors (missing file, directory, …) into one line."""
     try:
         data = pathlib.Path(path).read_bytes()
-    except OSError as error:
-        raise NetworkFileError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+        raise NetworkFileError(f"{path}: cannot read the file: {reason}") from None
     return parse_network(data, str(path))
 
 

@@ -22,6 +22,7 @@ import numpy as np
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "mse")
 UPDATE_ORDERS = ("after_backward", "during_backward")
+OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
 MAX_LAYERS = 8
 MAX_UNITS = 64
 
@@ -70,25 +71,20 @@ class Network:
         )
 
     def options(self) -> dict[str, object]:
-        return {
-            "learning_rate": self.learning_rate,
-            "loss": self.loss,
-            "update_biases": self.update_biases,
-            "update_order": self.update_order,
-        }
+        return {name: getattr(self, name) for name in OPTIONS}
+
+    def bias_values(self, biases: tuple[np.ndarray, ...] | list[np.ndarray]) -> list[object]:
+        """Per layer, biases (or their gradients) as in a network file: a number if shared."""
+        return [float(b[0]) if self.shared(k) else b.tolist() for k, b in enumerate(biases)]
 
     def to_document(self) -> dict[str, object]:
         """The network in the network-file layout (plain lists), for JSON and TOML."""
-        layers = []
-        for k, w in enumerate(self.weights):
-            bias = self.biases[k]
-            layers.append(
-                {
-                    "weights": w.tolist(),
-                    "bias": float(bias[0]) if self.shared(k) else bias.tolist(),
-                    "activation": self.activations[k],
-                }
+        layers = [
+            {"weights": w.tolist(), "bias": bias, "activation": activation}
+            for w, bias, activation in zip(
+                self.weights, self.bias_values(self.biases), self.activations, strict=True
             )
+        ]
         return {
             **self.options(),
             "inputs": self.inputs.tolist(),

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from backprop_tui.engine.trace import trace_epoch
-from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS, Network
+from backprop_tui.network import ACTIVATIONS, LOSSES, OPTIONS, UPDATE_ORDERS, Network
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.session.timeline import Edit, Ticker, Timeline
 from backprop_tui.steps.build import EpochSteps
@@ -199,7 +199,7 @@ class Session:
 
     def current_value(self, name: str) -> object:
         network = self.network
-        if name in ("learning_rate", "loss", "update_biases", "update_order"):
+        if name in OPTIONS:
             return getattr(network, name)
         if name.startswith("activation"):
             return network.activations[int(name.removeprefix("activation")) - 1]

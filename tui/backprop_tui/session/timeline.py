@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backprop_tui.engine.fastpath import run_epochs
-from backprop_tui.network import Network, frozen
+from backprop_tui.network import OPTIONS, Network, frozen
 
 CHECKPOINT = 256
 RECENT = 64
-OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
 
 Ticker = Callable[[int], bool]  # epochs run so far -> keep going?
 
@@ -69,7 +68,6 @@ class Timeline:
         self.diverged_at: int | None = None  # the first epoch that shows a non-finite value
         self._starts: dict[int, Network] = {}  # checkpoints and edited epochs
         self._recent: OrderedDict[int, Network] = OrderedDict()
-        self._losses: list[float] = []  # the loss of epoch fork + i, as far as computed
         self._furthest: tuple[int, Network] | None = None  # the latest start computed
         self._lock = threading.Lock()  # a fast-forward may run in a worker thread
 
@@ -78,17 +76,6 @@ class Timeline:
 
     def _edits_at(self, epoch: int) -> list[Edit]:
         return [e for e in self.edits if e.epoch == epoch]
-
-    def exists(self, epoch: int) -> bool:
-        """Whether epoch ``epoch`` can be reached (no earlier epoch diverged)."""
-        if self.parent is not None and epoch < self.fork:
-            return self.parent.exists(epoch)
-        return self.diverged_at is None or epoch <= self.diverged_at
-
-    def losses(self) -> list[float]:
-        """The error before each epoch's updates, for every epoch computed so far."""
-        before = self.parent.losses()[: self.fork - 1] if self.parent is not None else []
-        return before + self._losses
 
     def start(self, epoch: int) -> Network:
         """The network at the start of ``epoch``, that epoch's edits applied."""
@@ -114,7 +101,6 @@ class Timeline:
                 lambda run, done=epoch - first: ticker(done + run.epochs))
             run = run_epochs(network, stop - epoch, epoch=epoch, checkpoint_every=CHECKPOINT,
                              progress=progress)
-            self._record(epoch, run.losses)
             self._starts.update(run.checkpoints)
             epoch += run.epochs
             network = run.network
@@ -160,8 +146,3 @@ class Timeline:
         if epoch == 1:
             return self.base
         return run_epochs(self.start(epoch - 1), 1, epoch=epoch - 1).network
-
-    def _record(self, epoch: int, losses: list[float]) -> None:
-        offset = epoch - self.fork  # where `epoch`'s loss goes in self._losses
-        if offset + len(losses) > len(self._losses) >= offset:
-            self._losses += losses[len(self._losses) - offset:]
