@@ -475,3 +475,8 @@ def test_force_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(
     link.symlink_to(real)
     assert run(capsys, "export", "-o", str(link), "--force")[0] == 0
     assert link.is_symlink() and records(real.read_text())[0]["key"] == "net_h1"
+
+
+def test_an_unknown_theme_is_refused_before_the_screen_opens(capsys) -> None:
+    message = bad(capsys, "--theme", "no-such-theme")
+    assert "no theme named 'no-such-theme'" in message and "textual-dark" in message

@@ -55,11 +55,14 @@ def _network_options(parser: argparse.ArgumentParser, command: bool = True) -> N
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
-        description="Step through every computation of backpropagation, one scalar at a time.",
+        description="Step through every computation of backpropagation, one scalar at a time. "
+                    "Without a command, opens the app.",
         epilog="Run a command with --help for its options.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _network_options(parser, command=False)
+    parser.add_argument("--theme", metavar="NAME",
+                        help="a Textual theme for the app, e.g. textual-light, nord, gruvbox")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
@@ -110,16 +113,27 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        _network(args)  # a bad file or flag is reported before anything else happens
-        build_parser().print_usage()
-        print("The interactive app is not in this release yet: `export` writes every step, "
-              "`train` runs plain epochs (see --help).")
-        return 0
+        return _app(args)
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if args.command == "train":
         return _train(args)
     return _export(args)
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Open the app; a bad file, preset or theme is reported before the screen opens."""
+    network = _network(args)
+    from textual.theme import BUILTIN_THEMES
+
+    if args.theme is not None and args.theme not in BUILTIN_THEMES:
+        raise Problem(f"no theme named {args.theme!r}; the themes are: "
+                      f"{', '.join(sorted(BUILTIN_THEMES))}")
+    from backprop_tui.app.app import BackpropApp
+    from backprop_tui.session.session import Session
+
+    BackpropApp(Session(network), theme=args.theme).run()
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -154,6 +154,10 @@ class EpochSteps(Sequence[Step]):
         for i in range(len(self.specs)):
             yield self._built.get(i) or self._build(i)
 
+    def value_at(self, index: int) -> float | None:
+        """The value of step ``index`` (1-based) without building the step."""
+        return self._value(self.specs[index - 1])
+
     @cached_property
     def keys(self) -> dict[str, int]:
         """Key -> 1-based index of the step that computes it."""

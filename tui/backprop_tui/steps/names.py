@@ -57,3 +57,12 @@ def resolve(text: str, steps: EpochSteps) -> int:
     if steps.diverged is not None:
         raise UnknownName(f"no step named {text!r} before the divergence in this epoch")
     raise UnknownName(f"no step named {text!r}; try w5, dE/dw1, out_h1, delta_o1, E_total")
+
+
+def completions(steps: EpochSteps) -> list[str]:
+    """What the go-to prompt offers: weights, biases and units first, then every step key."""
+    names = steps.network.names
+    short = [w for layer in names.weights for row in layer for w in row]
+    short += [b for layer in names.biases for b in layer]
+    short += [u for layer in names.units[1:] for u in layer]
+    return short + [key for key in steps.keys if key not in short]

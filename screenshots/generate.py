@@ -1,0 +1,73 @@
+"""Regenerate the README's screenshots from the real app: `python screenshots/generate.py`.
+
+Each shot drives the app with key presses in a 120×36 headless terminal and saves the
+screen as SVG beside this script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from backprop_tui.app.app import BackpropApp
+from backprop_tui.netfile import parse_network
+from backprop_tui.presets import load_preset
+from backprop_tui.session.session import Session
+
+HERE = Path(__file__).parent
+SIZE = (120, 36)
+
+LARGER = """\
+# A 3-4-4-2 network: two hidden layers of tanh units, a sigmoid output.
+learning_rate = 0.5
+inputs = [0.5, -0.2, 0.9]
+targets = [0.1, 0.9]
+[[layer]]
+weights = [[0.1, -0.2, 0.3], [0.4, 0.1, -0.3], [-0.2, 0.5, 0.1], [0.3, 0.3, -0.1]]
+bias = 0.1
+activation = "tanh"
+[[layer]]
+weights = [[0.2, -0.1, 0.4, 0.1], [-0.3, 0.2, 0.1, 0.5], [0.1, 0.1, -0.2, 0.3], [0.4, -0.4, 0.2, 0.1]]
+bias = -0.1
+activation = "tanh"
+[[layer]]
+weights = [[0.3, -0.2, 0.5, 0.1], [-0.1, 0.4, 0.2, -0.3]]
+bias = 0.2
+"""
+
+# name -> (network, what to do before the shot: a go-to target, or keys)
+SHOTS: dict[str, tuple[str, list[str]]] = {
+    "start": ("mazur", []),
+    "forward-step": ("mazur", ["goto:out_o1"]),
+    "total-error": ("mazur", ["goto:E_total"]),
+    "output-gradient": ("mazur", ["goto:dE/dw5"]),
+    "hidden-gradient": ("mazur", ["goto:dE/dw1"]),
+    "update": ("mazur", ["goto:E_total+"]),
+    "help": ("mazur", ["goto:dE/dw5", "question_mark"]),
+    "larger-network": ("larger", ["goto:dE/dw20"]),
+}
+
+
+async def shoot(name: str, network: str, actions: list[str]) -> None:
+    net = load_preset("mazur") if network == "mazur" else parse_network(LARGER, "3-4-4-2")
+    app = BackpropApp(Session(net))
+    async with app.run_test(size=SIZE) as pilot:
+        for action in actions:
+            if action.startswith("goto:"):
+                app.session.goto(action.removeprefix("goto:"))
+                app.render_session()
+            else:
+                await pilot.press(action)
+            await pilot.pause()
+        await pilot.pause()
+        app.save_screenshot(f"{name}.svg", str(HERE))
+
+
+async def main() -> None:
+    for name, (network, actions) in SHOTS.items():
+        await shoot(name, network, actions)
+        print(f"screenshots/{name}.svg")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,294 @@
+"""The Textual app: renders the session's steps and dispatches keys to the session.
+
+It holds no math: every number on screen comes from a step, through ``view_model``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from backprop_tui.app import view_model
+from backprop_tui.app.components.diagram import NetworkDiagram
+from backprop_tui.app.components.panels import (
+    EquationPanel,
+    ExplanationPanel,
+    StatusLine,
+    ValuesPanel,
+)
+from backprop_tui.app.screens.fastforward import FastForwardScreen
+from backprop_tui.app.screens.goto import GoToScreen
+from backprop_tui.app.screens.help import HelpScreen
+from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.session.session import Session
+from backprop_tui.steps.names import UnknownName, completions, resolve
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+# (action, title, help) for the command palette; keys come from BINDINGS.
+COMMANDS = [
+    ("next", "Next step", "Compute the next value"),
+    ("prev", "Previous step", "Go back one computation"),
+    ("first", "First step of the epoch", "Go to the epoch's first computation"),
+    ("last", "Last step of the epoch", "Go to the epoch's last computation"),
+    ("next_phase", "Next phase", "Skip to the start of the next phase"),
+    ("prev_phase", "Previous phase", "Back to the start of this or the previous phase"),
+    ("next_epoch", "Next epoch", "Start the next epoch"),
+    ("prev_epoch", "Previous epoch", "Go to the start of the previous epoch"),
+    ("goto", "Go to a step…", "By number or by name: w5, dE/dw1, E_total …"),
+    ("fast_forward", "Fast-forward…", "Run K plain epochs"),
+    ("undo", "Undo", "Undo the last action, a move included"),
+    ("redo", "Redo", "Redo what was undone"),
+    ("more_digits", "More digits", "Show one more significant digit"),
+    ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
+    ("help", "Help", "Every key, and what each panel shows"),
+]
+
+ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run"}
+# Actions that leave the current epoch: held back while a fast-forward runs.
+EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo"}
+
+
+class BackpropApp(App[None]):
+    """Step through backpropagation on a live network diagram."""
+
+    TITLE = "backprop-tui"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("right,l,space", "next", "Next", priority=True, tooltip="Compute the next value"),
+        Binding("left,h", "prev", "Prev", priority=True, tooltip="Go back one computation"),
+        Binding("home,g", "first", "First", show=False, priority=True),
+        Binding("end,G", "last", "Last", show=False, priority=True),
+        Binding("right_square_bracket", "next_phase", "Phase", key_display="]",
+                priority=True, tooltip="Next phase"),
+        Binding("left_square_bracket", "prev_phase", "Phase back", key_display="[",
+                show=False, priority=True),
+        Binding("n", "next_epoch", "Epoch", tooltip="Start the next epoch"),
+        Binding("p", "prev_epoch", "Epoch back", show=False),
+        Binding("colon", "goto", "Go to", key_display=":", tooltip="Go to a step by name"),
+        Binding("t", "fast_forward", "Fast-fwd", tooltip="Run K plain epochs"),
+        Binding("ctrl+z,u", "undo", "Undo", tooltip="Undo any action, moves included"),
+        Binding("ctrl+y,U", "redo", "Redo", show=False),
+        Binding("plus", "more_digits", "Digits", key_display="+/-",
+                tooltip="More / fewer significant digits"),
+        Binding("minus", "fewer_digits", "Fewer digits", show=False),
+        Binding("escape", "cancel_run", "Stop run", show=True),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
+    ]
+
+    def __init__(self, session: Session, theme: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self._theme_name = theme
+        self._enabled: dict[str, bool] = {}
+        self._fast_forwarding = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="main"):
+            yield NetworkDiagram(id="diagram")
+            with Vertical(id="side"):
+                yield EquationPanel(id="equation")
+                yield ExplanationPanel(id="explanation")
+                yield ValuesPanel(id="values")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._theme_name:
+            self.theme = self._theme_name
+        self.query_one("#equation").border_title = "Equation"
+        self.query_one("#explanation").border_title = "Explanation"
+        self.query_one("#values").border_title = "Values this epoch"
+        self.query_one("#diagram").border_title = "Network"
+        self._fit(self.size.width, self.size.height)
+        self.render_session()
+
+    # Rendering ------------------------------------------------------------------------
+
+    def render_session(self) -> None:
+        """Show the session at its cursor, repainting only the panels that change."""
+        session = self.session
+        screen = self.screen_stack[0]
+        screen.query_one(StatusLine).show(view_model.status(session))
+        screen.query_one(NetworkDiagram).show(view_model.diagram(session))
+        screen.query_one(EquationPanel).show(view_model.equation(session))
+        step = session.step
+        screen.query_one(ExplanationPanel).show(
+            step.explanation if step else _start_text(session.epoch))
+        screen.query_one(ValuesPanel).show(view_model.values(session))
+        enabled = {action: bool(self.check_action(action, ())) for action, *_ in COMMANDS}
+        if enabled != self._enabled:  # the footer only redraws when availability changes
+            self._enabled = enabled
+            self.refresh_bindings()
+
+    def on_resize(self, event: object) -> None:
+        self._fit(self.size.width, self.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.screen_stack[0].set_class(small, "-too-small")
+        if small:
+            self.screen_stack[0].query_one("#too-small", Static).update(
+                f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
+                f"this one is {width}×{height}. Enlarge it to carry on.")
+
+    # Actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
+        if len(self.screen_stack) > 1 and action in ACTIONS:
+            return False  # a dialog is open: its keys are typed, not stepped
+        if self._fast_forwarding and action in EPOCH_ACTIONS:
+            return None
+        available: dict[str, Callable[[], bool]] = {
+            "next": session.can_next,
+            "prev": session.can_prev,
+            "first": lambda: session.index != 1 and len(session.steps) > 0,
+            "last": lambda: session.index != len(session.steps),
+            "next_phase": lambda: any(f > session.index for _, f, _ in session.steps.phases),
+            "prev_phase": lambda: session.index > 1,
+            "next_epoch": session.can_next_epoch,
+            "prev_epoch": lambda: session.epoch > 1,
+            "fast_forward": session.can_next_epoch,
+            "undo": session.can_undo,
+            "redo": session.can_redo,
+            "more_digits": lambda: session.digits < MAX_DIGITS,
+            "fewer_digits": lambda: session.digits > MIN_DIGITS,
+            "cancel_run": lambda: self._fast_forwarding,
+        }
+        check = available.get(action)
+        if check is None:
+            return True
+        return True if check() else (False if action == "cancel_run" else None)
+
+    def _do(self, change: Callable[[], bool]) -> None:
+        if change():
+            self.render_session()
+
+    def action_next(self) -> None:
+        self._do(self.session.next)
+
+    def action_prev(self) -> None:
+        self._do(self.session.prev)
+
+    def action_first(self) -> None:
+        self._do(self.session.first)
+
+    def action_last(self) -> None:
+        self._do(self.session.last)
+
+    def action_next_phase(self) -> None:
+        self._do(self.session.next_phase)
+
+    def action_prev_phase(self) -> None:
+        self._do(self.session.prev_phase)
+
+    def action_next_epoch(self) -> None:
+        self._do(self.session.next_epoch)
+
+    def action_prev_epoch(self) -> None:
+        self._do(self.session.prev_epoch)
+
+    def action_undo(self) -> None:
+        self._do(self.session.undo)
+
+    def action_redo(self) -> None:
+        self._do(self.session.redo)
+
+    def action_more_digits(self) -> None:
+        self._do(lambda: self.session.set_digits(self.session.digits + 1))
+
+    def action_fewer_digits(self) -> None:
+        self._do(lambda: self.session.set_digits(self.session.digits - 1))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_goto(self) -> None:
+        steps = self.session.steps
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._do(lambda: self.session.goto(index))
+
+        self.push_screen(
+            GoToScreen(completions(steps), lambda text: resolve(text, steps), len(steps)),
+            chosen)
+
+    def on_network_diagram_clicked(self, message: NetworkDiagram.Clicked) -> None:
+        try:
+            index = resolve(message.element, self.session.steps)
+        except UnknownName as why:
+            self.notify(str(why), timeout=3)
+            return
+        self._do(lambda: self.session.goto(index))
+
+    # Fast-forward ---------------------------------------------------------------------
+
+    def action_fast_forward(self) -> None:
+        def chosen(count: int | None) -> None:
+            if count is not None:
+                self._fast_forward(count)
+
+        self.push_screen(FastForwardScreen(), chosen)
+
+    @work(thread=True, exclusive=True, group="fast-forward")
+    def _fast_forward(self, count: int) -> None:
+        """Fill the timeline in a thread; the cursor moves on the main thread when done."""
+        worker = get_current_worker()
+        self.call_from_thread(self._run_started, count)
+        target = self.session.epoch + count
+
+        def ticker(done: int) -> bool:
+            self.call_from_thread(self.query_one("#progress", ProgressBar).update, progress=done)
+            return not worker.is_cancelled
+
+        _, _, cancelled = self.session.timeline.reach(target, ticker)
+        self.call_from_thread(self._run_finished, count, cancelled)
+
+    def _run_started(self, count: int) -> None:
+        self._fast_forwarding = True
+        self.query_one("#progress", ProgressBar).update(total=count, progress=0)
+        self.screen_stack[0].add_class("-running")
+        self.refresh_bindings()
+
+    def _run_finished(self, count: int, cancelled: bool) -> None:
+        self._fast_forwarding = False
+        self.screen_stack[0].remove_class("-running")
+        if cancelled:
+            self.notify("Fast-forward stopped; nothing changed.", timeout=3)
+        else:
+            self.session.fast_forward(count)  # the epochs are computed: this only moves
+            if self.session.diverged:
+                self.notify(self.session.diverged, severity="warning")
+        self.render_session()
+        self.refresh_bindings()
+
+    def action_cancel_run(self) -> None:
+        self.workers.cancel_group(self, "fast-forward")
+
+    # Command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in COMMANDS:
+            if self.check_action(action, ()):
+                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+
+
+def _start_text(epoch: int) -> str:
+    if epoch == 1:
+        return ("The network as given, before anything is computed. Press → (or l, or space) "
+                "to take the first step of the forward pass, ? for every key.")
+    return (f"The start of epoch {epoch}: the network holds the values the last epoch's "
+            "updates gave it. Press → to run the forward pass with them.")

@@ -1,0 +1,1 @@
+"""Widgets of the app: the network diagram and the text panels."""

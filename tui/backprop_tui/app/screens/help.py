@@ -1,0 +1,52 @@
+"""The help screen: every key, and what each panel shows."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("→  l  space", "next step (at the end of an epoch: the start of the next)"),
+    ("←  h", "previous step"),
+    ("Home g  /  End G", "first / last step of the epoch"),
+    ("]  /  [", "next / previous phase"),
+    ("n  /  p", "next / previous epoch"),
+    (":", "go to a step by number or by name: w5, dE/dw1, out_h1, E_total …"),
+    ("t", "fast-forward K epochs (Escape cancels)"),
+    ("ctrl+z u  /  ctrl+y U", "undo / redo any action, moves included"),
+    ("+  /  -", "more / fewer digits (3 to 15)"),
+    ("click", "a unit or connection in the diagram: go to the step that computes it"),
+    ("ctrl+p", "command palette: every action by name"),
+    ("?  F1", "this help"),
+    ("q  ctrl+q", "quit"),
+]
+
+PANELS = """\
+[b]Diagram[/b]  the network: units with their values (· until computed this epoch), \
+connections with their weights (old → new once updated), biases. What the current step \
+involves is marked ▶ and bold; what it computes is reversed.
+[b]Equation[/b]  the formula, the same with the numbers plugged in, and the result; then \
+each value it uses, and the step that computed it.
+[b]Explanation[/b]  what the step computes and why.
+[b]Values[/b]  every quantity computed so far this epoch, by phase; the newest is marked ▶.
+[b]Status line[/b]  the phases (the current one in brackets), step k of n, the epoch, the \
+total error once known, the number of digits shown."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", show=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        width = max(len(keys) for keys, _ in KEYS)
+        keys = "\n".join(f"[b $accent]{keys.ljust(width)}[/]  {what}" for keys, what in KEYS)
+        with VerticalScroll(id="help"):
+            yield Static("[b]backprop-tui — keys[/b]\n\n" + keys + "\n\n[b]Panels[/b]\n\n"
+                         + PANELS + "\n\n[$text-muted]Escape closes this help.[/]")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss()

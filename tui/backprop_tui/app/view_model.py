@@ -1,0 +1,154 @@
+"""What the app shows, as plain data picked out of the session's steps.
+
+No Textual here and no arithmetic: every number comes from a step (or the network as
+given), so the views and their tests stay functions of the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from backprop_tui.numbers import fmt
+from backprop_tui.session.session import Session
+from backprop_tui.steps.step import phase_label
+from backprop_tui.steps.symbols import unicode_symbol
+
+DIAGRAM_DIGITS = 4
+VALUES_SHOWN = 400  # the values panel lists at most this many of the newest values
+
+
+@dataclass(frozen=True)
+class Status:
+    phases: tuple[tuple[str, bool], ...]  # (label, is current)
+    index: int
+    count: int
+    epoch: int
+    total_error: str | None  # E_total once known this epoch
+    diverged: str | None
+    digits: int
+
+
+def status(session: Session) -> Status:
+    steps = session.steps
+    current = session.step.phase if session.step else None
+    phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
+    total = steps.keys.get("E_total")
+    known = total is not None and total <= session.index
+    return Status(
+        phases=phases,
+        index=session.index,
+        count=len(steps),
+        epoch=session.epoch,
+        total_error=fmt(steps.value_at(total), session.digits) if known else None,  # type: ignore[arg-type]
+        diverged=session.diverged,
+        digits=session.digits,
+    )
+
+
+@dataclass(frozen=True)
+class Factor:
+    symbol: str
+    value: str
+    source: str  # "step 14"; "given" for a parameter, input or target; or after the updates
+
+
+@dataclass(frozen=True)
+class Equation:
+    symbol: str
+    formula: str
+    substituted: str
+    result: str
+    factors: tuple[Factor, ...]
+
+
+def equation(session: Session) -> Equation | None:
+    step = session.step
+    if step is None:
+        return None
+    digits = session.digits
+    keys = session.steps.keys
+    factors = tuple(
+        Factor(
+            symbol=unicode_symbol(key),
+            value=fmt(value, digits),
+            source=_source(key, keys),
+        )
+        for key, value in zip(step.uses, step.operands, strict=True)
+    )
+    result = "" if step.value is None else fmt(step.value, digits)
+    return Equation(step.symbol, step.formula, step.substituted(digits), result, factors)
+
+
+def _source(key: str, keys: dict[str, int]) -> str:
+    if key in keys:
+        return f"step {keys[key]}"
+    return "with the new values" if key.endswith("+") else "given"
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    phase: str  # the phase label, for grouping
+    symbol: str
+    value: str
+    newest: bool
+
+
+def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
+    """The newest values computed this epoch (at most VALUES_SHOWN) and how many are hidden."""
+    steps = session.steps
+    first = max(1, session.index - VALUES_SHOWN + 1)
+    rows = []
+    for index in range(first, session.index + 1):
+        step = steps[index - 1]
+        value = "" if step.value is None else fmt(step.value, session.digits)
+        rows.append(ValueRow(phase_label(step.phase), step.symbol, value, index == session.index))
+    return tuple(rows), first - 1
+
+
+@dataclass(frozen=True)
+class DiagramModel:
+    """The network as the diagram draws it at the cursor."""
+
+    layers: tuple[tuple[str, ...], ...]  # unit names per layer, inputs first
+    values: Mapping[str, float | None]  # unit -> its value, None until computed this epoch
+    weights: tuple[tuple[str, str, str, float, float | None], ...]  # name, from, to, value, new
+    biases: tuple[tuple[str, tuple[str, ...], float, float | None], ...]  # name, units, value, new
+    touched: frozenset[str]
+    focus: str | None
+    digits: int = DIAGRAM_DIGITS
+
+
+def diagram(session: Session) -> DiagramModel:
+    network = session.network
+    names = network.names
+    steps = session.steps
+    keys = steps.keys
+
+    def shown(key: str) -> float | None:
+        index = keys.get(key)
+        return steps.value_at(index) if index is not None and index <= session.index else None
+
+    values: dict[str, float | None] = {
+        unit: float(network.inputs[j]) for j, unit in enumerate(names.units[0])}
+    for layer in names.units[1:]:
+        values.update({unit: shown(f"out_{unit}") for unit in layer})
+    weights = tuple(
+        (w, names.units[layer][k], names.units[layer + 1][j],
+         float(network.weights[layer][j, k]), shown(f"{w}+"))
+        for layer, rows in enumerate(names.weights)
+        for j, row in enumerate(rows)
+        for k, w in enumerate(row)
+    )
+    biases = []
+    for layer, bias_names in enumerate(names.biases):
+        units = names.units[layer + 1]
+        for j, b in enumerate(bias_names):
+            fed = tuple(units) if network.shared(layer) else (units[j],)
+            biases.append((b, fed, float(network.biases[layer][j]), shown(f"{b}+")))
+    step = session.step
+    touched = frozenset(step.touches) if step else frozenset()
+    focus = (step.touches[0] if step and step.touches
+             and step.kind not in ("total", "apply", "total_after") else None)
+    return DiagramModel(tuple(tuple(u) for u in names.units), values, weights, tuple(biases),
+                        touched, focus)
