@@ -61,6 +61,7 @@ class BackpropApp(App[None]):
 
     TITLE = "backprop-tui"
     CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
     BINDINGS = [
         Binding("right,l,space", "next", "Next", priority=True, tooltip="Compute the next value"),
         Binding("left,h", "prev", "Prev", priority=True, tooltip="Go back one computation"),

@@ -108,15 +108,26 @@ class StatusLine(ModelStatic[Status]):
     """Phases as breadcrumbs (the current one bracketed and reversed), step k of n, epoch,
     the total error once known."""
 
+    def on_resize(self) -> None:
+        if isinstance(self._model, Status):
+            self.update(self.render_model(self._model))
+
     def render_model(self, model: Status) -> Content:
-        crumbs = " › ".join(
-            f"[b reverse]\\[{escape(label)}][/]" if current else escape(label)
-            for label, current in model.phases)
-        parts = [crumbs, f"step {model.index} of {model.count}", f"epoch {model.epoch}"]
-        if model.total_error is not None:
-            parts.append(f"E_total {model.total_error}")
-        parts.append(f"{model.digits} digits")
-        text = "  ·  ".join(parts)
+        width = self.size.width or 120
+        for short in (0, 1, 2):  # full labels; short ones; the current phase only
+            crumbs = " › ".join(
+                f"[b reverse]\\[{escape(label)}][/]" if current else escape(
+                    label.replace(" pass", "").replace(" layer", "") if short else label)
+                for label, current in model.phases if current or short < 2)
+            parts = [*([crumbs] if crumbs else []), f"step {model.index} of {model.count}",
+                     f"epoch {model.epoch}"]
+            if model.total_error is not None:
+                parts.append(f"E_total {model.total_error}")
+            if not short:
+                parts.append(f"{model.digits} digits")
+            text = ("  ·  " if not short else " · ").join(parts)
+            if len(Content.from_markup(text).plain) <= width:
+                break
         if model.diverged:
             text += f"  [b $warning]⚠ {escape(model.diverged)}[/]"
         return Content.from_markup(text)
