@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -51,7 +51,7 @@ COMMANDS = [
     ("help", "Help", "Every key, and what each panel shows"),
 ]
 
-ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run"}
+ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
 # Actions that leave the current epoch: held back while a fast-forward runs.
 EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo"}
 
@@ -82,7 +82,7 @@ class BackpropApp(App[None]):
         Binding("minus", "fewer_digits", "Fewer digits", show=False),
         Binding("escape", "cancel_run", "Stop run", show=True),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
+        Binding("q", "leave", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
     ]
 
     def __init__(self, session: Session, theme: str | None = None) -> None:
@@ -127,13 +127,13 @@ class BackpropApp(App[None]):
         screen.query_one(ExplanationPanel).show(
             step.explanation if step else _start_text(session.epoch))
         screen.query_one(ValuesPanel).show(view_model.values(session))
-        enabled = {action: bool(self.check_action(action, ())) for action, *_ in COMMANDS}
+        enabled = {action: bool(self._available(action)) for action, *_ in COMMANDS}
         if enabled != self._enabled:  # the footer only redraws when availability changes
             self._enabled = enabled
             self.refresh_bindings()
 
-    def on_resize(self, event: object) -> None:
-        self._fit(self.size.width, self.size.height)
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
@@ -146,9 +146,13 @@ class BackpropApp(App[None]):
     # Actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        session = self.session
         if len(self.screen_stack) > 1 and action in ACTIONS:
             return False  # a dialog is open: its keys are typed, not stepped
+        return self._available(action)
+
+    def _available(self, action: str) -> bool | None:
+        """True: enabled; None: shown greyed out; False: hidden."""
+        session = self.session
         if self._fast_forwarding and action in EPOCH_ACTIONS:
             return None
         available: dict[str, Callable[[], bool]] = {
@@ -211,6 +215,10 @@ class BackpropApp(App[None]):
 
     def action_fewer_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits - 1))
+
+    def action_leave(self) -> None:
+        """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
+        self.exit()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -283,7 +291,7 @@ class BackpropApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for action, title, help_text in COMMANDS:
-            if self.check_action(action, ()):
+            if self._available(action):
                 yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
 
 

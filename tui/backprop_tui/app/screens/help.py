@@ -43,10 +43,16 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         width = max(len(keys) for keys, _ in KEYS)
-        keys = "\n".join(f"[b $accent]{keys.ljust(width)}[/]  {what}" for keys, what in KEYS)
+        keys = "\n".join(f"[b $accent]{_literal(keys.ljust(width))}[/]  {what}"
+                         for keys, what in KEYS)
         with VerticalScroll(id="help"):
             yield Static("[b]backprop-tui — keys[/b]\n\n" + keys + "\n\n[b]Panels[/b]\n\n"
                          + PANELS + "\n\n[$text-muted]Escape closes this help.[/]")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss()
+
+
+def _literal(text: str) -> str:
+    """Markup-escape every bracket: the keys include a lone '[' and ']'."""
+    return text.replace("[", r"\[")

@@ -1,0 +1,54 @@
+"""Shared helpers for the tests that run the Textual app headless (test_app, test_snapshots)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from backprop_tui.app.app import BackpropApp
+from backprop_tui.presets import load_preset
+from backprop_tui.session.session import Session
+from textual.pilot import Pilot
+
+SIZE = (120, 36)
+
+Script = Callable[[BackpropApp, Pilot], Awaitable[None]]
+
+
+def new_app(theme: str | None = None) -> BackpropApp:
+    """The app on a fresh session of the tutorial's network."""
+    return BackpropApp(Session(load_preset("mazur")), theme=theme)
+
+
+def run(
+    script: Script, size: tuple[int, int] = SIZE, app: BackpropApp | None = None
+) -> BackpropApp:
+    """Run ``script(app, pilot)`` in a headless app of ``size``; return the app once it stopped."""
+    app = app or new_app()
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await script(app, pilot)
+
+    asyncio.run(main())
+    return app
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let every pending refresh happen (the values panel scrolls after its own refresh)."""
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+async def show(app: BackpropApp, pilot: Pilot, target: str | int) -> None:
+    """Move the session to ``target`` without key presses, and repaint."""
+    app.session.goto(target)
+    app.render_session()
+    await settle(pilot)
+
+
+def screen_text(app: BackpropApp) -> str:
+    """The plain text of the active screen, as the terminal would show it, row by row."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)
