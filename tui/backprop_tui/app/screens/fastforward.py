@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Footer, Input, Label
 
 MAX_EPOCHS = 10_000_000
 
@@ -30,6 +30,7 @@ class FastForwardScreen(ModalScreen[int]):
             yield Label("Fast-forward: how many epochs?", id="title")
             yield Input(value="1000", restrict=r"[0-9_,]*")
             yield Label("Runs plain epochs; Escape stops the run.", id="problem")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:

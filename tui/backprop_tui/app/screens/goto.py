@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label
+from textual.widgets import Footer, Input, Label
 
 
 class GoToScreen(ModalScreen[int]):
@@ -29,6 +29,7 @@ class GoToScreen(ModalScreen[int]):
             yield Input(placeholder="w5, dE/dw1, out_h1, delta_o1, E_total …",
                         suggester=SuggestFromList(self._names, case_sensitive=False))
             yield Label("", id="problem")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         try:

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
 KEYS = [
     ("→  l  space", "next step (at the end of an epoch: the start of the next)"),
@@ -48,6 +48,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static("[b]backprop-tui — keys[/b]\n\n" + keys + "\n\n[b]Panels[/b]\n\n"
                          + PANELS + "\n\n[$text-muted]Escape closes this help.[/]")
+        yield Footer()
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss()
