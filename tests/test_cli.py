@@ -75,9 +75,12 @@ def records(text: str) -> list[dict]:
 
 
 def export(capsys, *argv: str) -> list[dict]:
+    """The JSON-lines log after its header record (checked here)."""
     status, out, err = run(capsys, "export", *argv)
     assert (status, err) == (0, "")
-    return records(out)
+    head, *lines = records(out)
+    assert head["type"] == "header" and head["schema"] == "backprop-tui/session"
+    return lines
 
 
 def train(capsys, *argv: str) -> dict:
@@ -233,7 +236,7 @@ def test_export_to_file(capsys, tmp_path):
     target = tmp_path / "log.jsonl"
     status, out, err = run(capsys, "export", "-o", str(target))
     assert (status, out, err) == (0, "", "")
-    assert records(target.read_text(encoding="utf-8")) == export(capsys)
+    assert records(target.read_text(encoding="utf-8"))[1:] == export(capsys)
     assert [p.name for p in tmp_path.iterdir()] == ["log.jsonl"]  # no temporary left behind
 
 
@@ -242,7 +245,7 @@ def test_force_replaces_an_existing_file(capsys, tmp_path):
     target.write_text("old\n", encoding="utf-8")
     status, out, err = run(capsys, "export", "-o", str(target), "--force")
     assert (status, out, err) == (0, "", "")
-    assert len(records(target.read_text(encoding="utf-8"))) == 56
+    assert len(records(target.read_text(encoding="utf-8"))) == 57  # header, 55 steps, epoch
     assert [p.name for p in tmp_path.iterdir()] == ["log.jsonl"]
 
 
@@ -363,7 +366,8 @@ def test_export_divergence(capsys, diverging):
     assert DIVERGED.search(train_err.rstrip("\n"))[0] == match[0]  # same epoch, step, value
     epoch, step, key = int(match[1]), int(match[2]), match[3]
 
-    lines = records(out)
+    head, *lines = records(out)
+    assert head["type"] == "header"
     epochs = epochs_of(lines)
     assert [e["epoch"] for e in epochs] == list(range(1, epoch))  # completed epochs only
     assert lines[-1]["type"] == "step"
@@ -385,7 +389,8 @@ def test_export_divergence_to_file(capsys, diverging, tmp_path):
     assert (status, out) == (3, "")
     assert DIVERGED.search(one_line_error(err))
     _, expected, _ = run(capsys, "export", "--epochs", "50", "--config", diverging)
-    assert target.read_text(encoding="utf-8") == expected
+    # the same log apart from the header, which holds the export time
+    assert target.read_text(encoding="utf-8").split("\n")[1:] == expected.split("\n")[1:]
 
 
 # --- real processes -----------------------------------------------------------------------
@@ -396,7 +401,7 @@ def test_pipe_into_head_is_quiet():
                           timeout=30)
     assert done.stderr == ""
     assert done.stdout.count("\n") == 1
-    assert json.loads(done.stdout)["index"] == 1
+    assert json.loads(done.stdout)["type"] == "header"
 
 
 def test_ctrl_c_exits_130():
@@ -428,7 +433,7 @@ def test_headless_commands_do_not_import_textual(tmp_path):
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert len(records(target.read_text(encoding="utf-8"))) == 56
+    assert len(records(target.read_text(encoding="utf-8"))) == 57  # header, 55 steps, epoch
 
 
 def test_python_dash_m_version():
@@ -474,7 +479,7 @@ def test_force_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(
     link = tmp_path / "link.jsonl"
     link.symlink_to(real)
     assert run(capsys, "export", "-o", str(link), "--force")[0] == 0
-    assert link.is_symlink() and records(real.read_text())[0]["key"] == "net_h1"
+    assert link.is_symlink() and records(real.read_text())[1]["key"] == "net_h1"
 
 
 def test_an_unknown_theme_is_refused_before_the_screen_opens(capsys) -> None:

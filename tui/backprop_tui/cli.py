@@ -6,13 +6,15 @@ import argparse
 import json
 import signal
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, load_network
 from backprop_tui.network import Network
 from backprop_tui.output import OutputError, check_target, open_output
-from backprop_tui.presets import DEFAULT, PRESETS, load_preset
+from backprop_tui.presets import DEFAULT, PRESETS, load_preset, preset_text
+from backprop_tui.session.session import Source
 
 PROG = "backprop-tui"
 DIVERGED = 3
@@ -66,14 +68,18 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
-        "export", help="write the steps of N epochs as JSON lines",
-        description="Write every step of N epochs, and a record after each epoch, as JSON "
-                    "lines.")
-    export.add_argument("--format", choices=["jsonl"], default="jsonl",
-                        help="the log format (default jsonl)")
+        "export", help="write the session log of N epochs (Markdown, text, JSON, JSON lines)",
+        description="Write the session log: every step of N whole epochs (or up to a named "
+                    "step of the first), with each epoch's summary.")
+    export.add_argument("--format", choices=["md", "txt", "json", "jsonl"], default="jsonl",
+                        help="md: Markdown with math; txt: plain text; json: the session "
+                             "document (resumable); jsonl: JSON lines (default)")
     _network_options(export)
-    export.add_argument("--epochs", type=_positive, default=1, metavar="N",
-                        help="how many whole epochs (default 1)")
+    span = export.add_mutually_exclusive_group()
+    span.add_argument("--epochs", type=_positive, default=1, metavar="N",
+                      help="how many whole epochs (default 1)")
+    span.add_argument("--to", metavar="STEP",
+                      help="stop at this step of epoch 1: a number or a name (w5, dE/dw1, …)")
     export.add_argument("-o", "--output", default="-", metavar="PATH",
                         help="where to write; - is standard output (default)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
@@ -88,14 +94,22 @@ def build_parser() -> Parser:
 
 
 def _network(args: argparse.Namespace) -> Network:
+    return _sourced(args)[0]
+
+
+def _sourced(args: argparse.Namespace) -> tuple[Network, Source]:
+    """The network named by --preset/--config, and where it came from (for log headers)."""
     if args.preset is not None and args.config is not None:
         raise Problem("give --preset or --config, not both")
     if args.config == "":
         raise Problem("--config needs the path of a network file")
     try:
         if args.config is not None:
-            return load_network(args.config)
-        return load_preset(DEFAULT if args.preset is None else args.preset)
+            network = load_network(args.config)
+            text = Path(args.config).read_bytes().decode("utf-8", errors="replace")
+            return network, Source("file", args.config, text)
+        name = DEFAULT if args.preset is None else args.preset
+        return load_preset(name), Source("preset", name, preset_text(name))
     except NetworkFileError as error:
         raise Problem(str(error)) from None
 
@@ -169,28 +183,29 @@ def _divergence(epoch: int, start: Network) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from backprop_tui.engine.trace import trace_epoch
-    from backprop_tui.export.records import epoch_record
-    from backprop_tui.steps.build import EpochSteps
+    from datetime import UTC, datetime
 
-    network = _network(args)
+    from backprop_tui.export.formats import FORMATS
+    from backprop_tui.session.session import Session
+    from backprop_tui.steps.names import UnknownName
+
+    network, source = _sourced(args)
+    session = Session(network, source=source)
     try:
         check_target(args.output, args.force)
+        if args.to is not None:
+            session.goto(args.to)
+        else:
+            while session.epoch < args.epochs and session.next_epoch():
+                pass
+            session.last()
         with open_output(args.output) as stream:
-            for epoch in range(1, args.epochs + 1):
-                steps = EpochSteps(epoch, trace_epoch(network))
-                for step in steps:
-                    stream.write(json.dumps(step.record(), ensure_ascii=False) + "\n")
-                if steps.diverged:
-                    index, key, value = steps.diverged
-                    failure = f"diverged at epoch {epoch}, step {index} ({key} = {value})"
-                    break
-                stream.write(json.dumps(epoch_record(epoch, steps.trace)) + "\n")
-                network = steps.trace.after  # the next epoch starts from what this one reports
-            else:
-                failure = None
+            for piece in FORMATS[args.format](session, datetime.now(UTC)):
+                stream.write(piece)
     except OutputError as error:
         raise Problem(str(error)) from None
-    if failure:
-        raise Problem(failure, DIVERGED)
+    except UnknownName as error:
+        raise Problem(f"--to {args.to}: {error}") from None
+    if session.diverged:
+        raise Problem(session.diverged, DIVERGED)
     return 0

@@ -54,6 +54,14 @@ def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
         raise NetworkFileError(f"{source}: {problem}") from None
 
 
+def network_from_document(document: dict[str, object], source: str) -> Network:
+    """A network from the network-file layout already parsed (a session file's "network")."""
+    try:
+        return _network(document)
+    except _Invalid as problem:
+        raise NetworkFileError(f"{source}: {problem}") from None
+
+
 def dump_network(network: Network) -> str:
     """The network as a TOML network file that parse_network reads back exactly."""
     document = network.to_document()

@@ -32,14 +32,53 @@ class State:
     index: int = 0  # 0: the start of the epoch, nothing computed yet; else the current step
     edits: tuple[Edit, ...] = ()
     digits: int = DEFAULT_DIGITS
+    runs: tuple[tuple[int, int], ...] = ()  # fast-forwards taken: (from epoch, to epoch)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the network came from, for the session log's header."""
+
+    kind: str  # "preset" or "file"
+    name: str  # the preset's name or the file's path
+    text: str  # the network file's full contents
+
+
+def describe(before: State, after: State) -> list[str]:
+    """What changed between two states beyond the cursor: edits and fast-forwards."""
+    changes = []
+    for edit in after.edits:
+        if edit not in before.edits:
+            changes.append(f"{edit.name} = {_shown(edit.value)} from epoch {edit.epoch}")
+    for edit in before.edits:
+        if edit not in after.edits:
+            changes.append(f"{edit.name} = {_shown(edit.value)} from epoch {edit.epoch} removed")
+    for first, last in after.runs:
+        if (first, last) not in before.runs:
+            changes.append(f"fast-forward from epoch {first} to epoch {last}")
+    for first, last in before.runs:
+        if (first, last) not in after.runs:
+            changes.append(f"fast-forward from epoch {first} to epoch {last} removed")
+    return changes
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return fmt(value) if isinstance(value, float) else str(value)
 
 
 class Session:
-    def __init__(self, network: Network, state: State | None = None) -> None:
+    def __init__(self, network: Network, state: State | None = None,
+                 source: Source | None = None, events: list[dict[str, object]] | None = None
+                 ) -> None:
         self.base = network
+        self.source = source
         self.state = state or State()
         self.past: list[State] = []
         self.future: list[State] = []
+        # What changed something, in the order it happened, undos included: the log's record.
+        self.events: list[dict[str, object]] = events if events is not None else []
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
         if self.state.edits:
@@ -105,13 +144,20 @@ class Session:
 
     # Actions: each returns whether it changed anything --------------------------------
 
-    def _go(self, state: State) -> bool:
+    def _go(self, state: State, action: str = "move", note: str | None = None) -> bool:
         if state == self.state:
             return False
+        self._record(action, self.state, state, note)
         self.past.append(self.state)
         self.future.clear()
         self.state = state
         return True
+
+    def _record(self, action: str, before: State, after: State, note: str | None = None) -> None:
+        changes = [note] if note else describe(before, after)
+        if changes:
+            self.events.append({"action": action, "epoch": before.epoch, "index": before.index,
+                                "changes": changes})
 
     def _move(self, epoch: int, index: int) -> bool:
         return self._go(replace(self.state, epoch=epoch, index=index))
@@ -178,7 +224,10 @@ class Session:
         if not self.can_next_epoch():
             return False
         _, reached, cancelled = self.timeline.reach(self.epoch + count, ticker)
-        return not cancelled and self._move(reached, 0)
+        if cancelled or reached == self.epoch:
+            return False
+        runs = (*self.state.runs, (self.epoch, reached))
+        return self._go(replace(self.state, epoch=reached, index=0, runs=runs), "fast-forward")
 
     def set_digits(self, digits: int) -> bool:
         digits = max(MIN_DIGITS, min(MAX_DIGITS, digits))
@@ -188,6 +237,7 @@ class Session:
         """Change a parameter or option from the start of this epoch on; the epoch is
         recomputed and the cursor stays on the same step."""
         name, value = self.check_edit(name, value)
+        old = self.current_value(name)
         edit = Edit(self.epoch, name, value)  # type: ignore[arg-type]
         kept = tuple(e for e in self.state.edits if (e.epoch, e.name) != (edit.epoch, name))
         edits = tuple(sorted((*kept, edit), key=lambda e: e.epoch))
@@ -195,7 +245,8 @@ class Session:
         key = self.step.key if self.step else None
         steps = self.steps_of(self.epoch, edits)
         index = steps.keys.get(key, min(self.index, len(steps))) if key else 0
-        return self._go(replace(self.state, edits=edits, index=index))
+        note = f"{name}: {_shown(old)} → {_shown(value)} from epoch {self.epoch}"
+        return self._go(replace(self.state, edits=edits, index=index), "edit", note)
 
     def current_value(self, name: str) -> object:
         network = self.network
@@ -262,6 +313,7 @@ class Session:
         if not self.past:
             return False
         self.future.append(self.state)
+        self._record("undo", self.state, self.past[-1])
         self.state = self.past.pop()
         return True
 
@@ -269,6 +321,7 @@ class Session:
         if not self.future:
             return False
         self.past.append(self.state)
+        self._record("redo", self.state, self.future[-1])
         self.state = self.future.pop()
         return True
 

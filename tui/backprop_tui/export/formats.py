@@ -1,0 +1,59 @@
+"""The session log's formats, each a stream of text pieces written as they are made."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from importlib import import_module
+
+from backprop_tui.export.log import EpochEnd, EventItem, RunItem, StepItem, log_items
+from backprop_tui.session.persist import dump_session, header
+from backprop_tui.session.session import Session
+
+Writer = Callable[[Session, datetime], Iterator[str]]
+
+
+def jsonl(session: Session, now: datetime) -> Iterator[str]:
+    """A header record, then the engine's step and epoch records, with event records where
+    actions happened and one record per fast-forward."""
+    yield json.dumps({"type": "header", **header(session, now)}, ensure_ascii=False) + "\n"
+    digits = session.digits
+    for item in log_items(session):
+        match item:
+            case StepItem(step):
+                record: dict[str, object] = step.record(digits)
+            case EpochEnd(epoch_record):
+                record = epoch_record
+            case EventItem(event):
+                record = {"type": "event", **event}
+            case RunItem(first, last, before, after):
+                record = {"type": "fast_forward", "from": first, "to": last,
+                          "loss_before": before, "loss_after": after}
+            case _:
+                continue
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def session_json(session: Session, now: datetime) -> Iterator[str]:
+    """The session document (also the save file): header, then the steps and the epochs.
+    The two lists come from two passes over the log, so neither sits in memory."""
+    digits = session.digits
+    steps = (i.step.record(digits) for i in log_items(session) if isinstance(i, StepItem))
+    epochs = (i.record for i in log_items(session) if isinstance(i, EpochEnd))
+    yield from dump_session(session, steps, epochs, now)
+
+
+def _lazy(name: str) -> Writer:
+    def write(session: Session, now: datetime) -> Iterator[str]:
+        return import_module(f"backprop_tui.export.{name}").render(session, now)
+
+    return write
+
+
+FORMATS: dict[str, Writer] = {
+    "md": _lazy("markdown"),
+    "txt": _lazy("text"),
+    "json": session_json,
+    "jsonl": jsonl,
+}

@@ -1,0 +1,196 @@
+"""The session as a JSON document, and back: the save file, the resume, the JSON log.
+
+A session file may come from anywhere, so nothing in it is trusted: every field is checked
+for type and size, the network goes through the network-file checks, and each edit through
+the session's own edit checks. Any problem is one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from backprop_tui import __version__
+from backprop_tui.netfile import NetworkFileError, network_from_document
+from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.session.session import EditError, Session, Source, State
+from backprop_tui.session.timeline import Edit
+
+SCHEMA = "backprop-tui/session"
+VERSION = 1
+MAX_EPOCH = 100_000_000
+MAX_EVENTS = 100_000
+MAX_EDITS = 10_000
+
+
+class SessionFileError(Exception):
+    """A session file that cannot be resumed; str() is one line saying why."""
+
+
+def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the document holds apart from the log itself (steps and epochs)."""
+    source = session.source
+    state = session.state
+    return {
+        "schema": SCHEMA,
+        "version": VERSION,
+        "exported": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "app_version": __version__,
+        "source": None if source is None else {
+            "kind": source.kind, "name": source.name, "text": source.text},
+        "network": session.base.to_document(),
+        "options": {"digits": state.digits},
+        "cursor": {"epoch": state.epoch, "index": state.index},
+        "edits": [{"epoch": e.epoch, "name": e.name, "value": e.value} for e in state.edits],
+        "runs": [list(run) for run in state.runs],
+        "events": session.events,
+    }
+
+
+def dump_session(session: Session, steps: Iterable[dict], epochs: Iterable[dict],
+                 now: datetime | None = None) -> Iterator[str]:
+    """The JSON document in pieces, so a long log streams instead of sitting in memory."""
+    head = json.dumps(header(session, now), ensure_ascii=False, indent=1)
+    yield head[:-2] + ',\n "steps": ['
+    yield from _items(steps)
+    yield '],\n "epochs": ['
+    yield from _items(epochs)
+    yield "]\n}\n"
+
+
+def _items(records: Iterable[dict]) -> Iterator[str]:
+    for i, record in enumerate(records):
+        yield ("\n  " if i == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False)
+
+
+def load_session(data: str | bytes, name: str) -> Session:
+    """Rebuild a session from a document written by ``dump_session``."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        document = json.loads(text, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
+    try:
+        return _session(document)
+    except _Bad as problem:
+        raise SessionFileError(f"{name}: {problem}") from None
+
+
+class _Bad(Exception):
+    pass
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a number JSON allows")
+
+
+def _session(document: Any) -> Session:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise _Bad(f"not a session file (its \"schema\" is not {SCHEMA!r})")
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Bad("its \"version\" is not a positive whole number")
+    if version > VERSION:
+        raise _Bad(f"written by a newer backprop-tui (session version {version}; this one "
+                   f"reads up to {VERSION}): upgrade to resume it")
+    network_document = _field(document, "network", dict)
+    try:
+        network = network_from_document(network_document, "its \"network\"")
+    except NetworkFileError as error:
+        raise _Bad(str(error)) from None
+    source = _source(document.get("source"))
+    digits = _whole(_field(_field(document, "options", dict), "digits", int), "options.digits",
+                    MIN_DIGITS, MAX_DIGITS)
+    cursor = _field(document, "cursor", dict)
+    epoch = _whole(_field(cursor, "epoch", int), "cursor.epoch", 1, MAX_EPOCH)
+    index = _whole(_field(cursor, "index", int), "cursor.index", 0, 10_000_000)
+    runs = tuple(_run(run) for run in _list(document, "runs", MAX_EVENTS))
+    events = [_event(event) for event in _list(document, "events", MAX_EVENTS)]
+    checker = Session(network)
+    edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
+                         key=lambda e: e.epoch))
+    session = Session(network, State(1, 0, edits, digits, runs), source, events)
+    _, reached, _ = session.timeline.reach(epoch)
+    if reached < epoch:
+        raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
+    session.state = State(epoch, 0, edits, digits, runs)
+    if index > len(session.steps):
+        raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
+                   f"({len(session.steps)})")
+    session.state = State(epoch, index, edits, digits, runs)
+    return session
+
+
+def _edit(checker: Session, raw: Any) -> Edit:
+    if not isinstance(raw, dict):
+        raise _Bad("an entry of \"edits\" is not an object")
+    epoch = _whole(_field(raw, "epoch", int), "edits[].epoch", 1, MAX_EPOCH)
+    name = _field(raw, "name", str)
+    value = raw.get("value")
+    if not isinstance(value, (int, float, str, bool)):
+        raise _Bad(f"edit of {name[:40]!r}: its value is not a number, text or true/false")
+    try:
+        name, value = checker.check_edit(name, value)
+    except EditError as error:
+        raise _Bad(f"edit of {name[:40]!r} in epoch {epoch}: {error}") from None
+    return Edit(epoch, name, value)  # type: ignore[arg-type]
+
+
+def _field(document: dict, key: str, kind: type) -> Any:
+    if key not in document:
+        raise _Bad(f"\"{key}\" is missing")
+    value = document[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise _Bad(f"\"{key}\" is not {_KIND_NAMES[kind]}")
+    return value
+
+
+_KIND_NAMES = {dict: "an object", list: "a list", int: "a whole number", str: "text"}
+
+
+def _whole(value: int, where: str, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise _Bad(f"{where} must be from {low} to {high:,}, got {value}")
+    return value
+
+
+def _list(document: dict, key: str, limit: int) -> list:
+    value = document.get(key, [])
+    if not isinstance(value, list):
+        raise _Bad(f"\"{key}\" is not a list")
+    if len(value) > limit:
+        raise _Bad(f"\"{key}\" has {len(value):,} entries; at most {limit:,} are accepted")
+    return value
+
+
+def _run(raw: Any) -> tuple[int, int]:
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in raw)
+            or not 1 <= raw[0] < raw[1] <= MAX_EPOCH):
+        raise _Bad("an entry of \"runs\" is not [from epoch, to epoch]")
+    return raw[0], raw[1]
+
+
+def _event(raw: Any) -> dict[str, object]:
+    if not isinstance(raw, dict):
+        raise _Bad("an entry of \"events\" is not an object")
+    action = raw.get("action")
+    epoch, index, changes = raw.get("epoch"), raw.get("index"), raw.get("changes")
+    if (not isinstance(action, str) or len(action) > 40
+            or not isinstance(epoch, int) or not isinstance(index, int)
+            or not isinstance(changes, list)
+            or not all(isinstance(c, str) and len(c) < 500 for c in changes)):
+        raise _Bad("an entry of \"events\" does not have action, epoch, index and changes")
+    return {"action": action, "epoch": epoch, "index": index, "changes": list(changes)}
+
+
+def _source(raw: Any) -> Source | None:
+    if raw is None:
+        return None
+    if (not isinstance(raw, dict) or raw.get("kind") not in ("preset", "file")
+            or not isinstance(raw.get("name"), str) or not isinstance(raw.get("text"), str)
+            or len(raw["text"]) > 1_000_000):
+        raise _Bad("\"source\" is not {kind: preset|file, name, text}")
+    return Source(raw["kind"], raw["name"], raw["text"])
