@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, load_network
@@ -15,6 +15,9 @@ from backprop_tui.network import Network
 from backprop_tui.output import OutputError, check_target, open_output
 from backprop_tui.presets import DEFAULT, PRESETS, load_preset, preset_text
 from backprop_tui.session.session import Source
+
+if TYPE_CHECKING:
+    from backprop_tui.session.session import Session
 
 PROG = "backprop-tui"
 DIVERGED = 3
@@ -80,6 +83,8 @@ def build_parser() -> Parser:
                       help="how many whole epochs (default 1)")
     span.add_argument("--to", metavar="STEP",
                       help="stop at this step of epoch 1: a number or a name (w5, dE/dw1, …)")
+    span.add_argument("--resume", metavar="FILE",
+                      help="the log of a saved session (a JSON session file), as it stood")
     export.add_argument("-o", "--output", default="-", metavar="PATH",
                         help="where to write; - is standard output (default)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
@@ -182,6 +187,23 @@ def _divergence(epoch: int, start: Network) -> str:
     return f"diverged at epoch {epoch}{where}"
 
 
+def _resumed(args: argparse.Namespace) -> Session:
+    """A saved session; --preset and --config do not apply to it."""
+    from backprop_tui.session.persist import SessionFileError, load_session
+
+    if args.preset is not None or args.config is not None:
+        raise Problem("--resume takes its network from the session file: drop --preset/--config")
+    try:
+        data = Path(args.resume).read_bytes()
+    except (OSError, ValueError) as error:
+        reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
+        raise Problem(f"{args.resume}: cannot read the file: {reason}") from None
+    try:
+        return load_session(data, args.resume)
+    except SessionFileError as error:
+        raise Problem(str(error)) from None
+
+
 def _export(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -189,16 +211,19 @@ def _export(args: argparse.Namespace) -> int:
     from backprop_tui.session.session import Session
     from backprop_tui.steps.names import UnknownName
 
-    network, source = _sourced(args)
-    session = Session(network, source=source)
     try:
         check_target(args.output, args.force)
-        if args.to is not None:
-            session.goto(args.to)
+        if args.resume is not None:
+            session = _resumed(args)  # its log up to the saved cursor
         else:
-            while session.epoch < args.epochs and session.next_epoch():
-                pass
-            session.last()
+            network, source = _sourced(args)
+            session = Session(network, source=source)
+            if args.to is not None:
+                session.goto(args.to)
+            else:
+                while session.epoch < args.epochs and session.next_epoch():
+                    pass
+                session.last()
         with open_output(args.output) as stream:
             for piece in FORMATS[args.format](session, datetime.now(UTC)):
                 stream.write(piece)
