@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from backprop_tui.engine.trace import forward
 from backprop_tui.export.records import epoch_record
-from backprop_tui.session.session import Session
+from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.step import Step
 
@@ -61,7 +61,7 @@ def log_items(session: Session) -> Iterator[Item]:
     events: dict[tuple[int, int], list[dict[str, object]]] = {}
     for event in session.events:
         events.setdefault((int(event["epoch"]), int(event["index"])), []).append(event)  # type: ignore[call-overload]
-    skipped = _merged(cursor.runs)
+    skipped = merged_runs(cursor.runs)
     epoch = 1
     while epoch <= cursor.epoch:
         run = next(((a, b) for a, b in skipped if a == epoch), None)
@@ -95,14 +95,3 @@ def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
         yield from (EventItem(e) for e in events.pop((epoch, index), []))
     if shown == len(steps) and steps.diverged is None and shown > 0:
         yield EpochEnd(epoch_record(epoch, steps.trace))
-
-
-def _merged(runs: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
-    """Overlapping fast-forwards joined into stretches of epochs, in order."""
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(runs):
-        if merged and first <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
-        else:
-            merged.append((first, last))
-    return merged

@@ -15,7 +15,7 @@ from typing import Any
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, network_from_document
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
-from backprop_tui.session.session import EditError, Session, Source, State
+from backprop_tui.session.session import EditError, Session, Source, State, merged_runs
 from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"
@@ -23,6 +23,7 @@ VERSION = 1
 MAX_EPOCH = 100_000_000
 MAX_EVENTS = 100_000
 MAX_EDITS = 10_000
+MAX_STEPPED = 100_000  # epochs a session file may claim were stepped, not fast-forwarded
 
 
 class SessionFileError(Exception):
@@ -69,8 +70,10 @@ def load_session(data: str | bytes, name: str) -> Session:
     """Rebuild a session from a document written by ``dump_session``."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        document = json.loads(text, parse_constant=_no_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        document = json.loads(text.removeprefix("\ufeff"), parse_constant=_no_constant)
+        # A lone surrogate (\ud800) parses but could never be written back out.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError) as error:
         raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
     try:
         return _session(document)
@@ -104,13 +107,17 @@ def _session(document: Any) -> Session:
     digits = _whole(_field(_field(document, "options", dict), "digits", int), "options.digits",
                     MIN_DIGITS, MAX_DIGITS)
     cursor = _field(document, "cursor", dict)
-    epoch = _whole(_field(cursor, "epoch", int), "cursor.epoch", 1, MAX_EPOCH)
-    index = _whole(_field(cursor, "index", int), "cursor.index", 0, 10_000_000)
+    epoch = _whole(_field(cursor, "epoch", int, "cursor."), "cursor.epoch", 1, MAX_EPOCH)
+    index = _whole(_field(cursor, "index", int, "cursor."), "cursor.index", 0, 10_000_000)
     runs = tuple(_run(run) for run in _list(document, "runs", MAX_EVENTS))
     events = [_event(event) for event in _list(document, "events", MAX_EVENTS)]
     checker = Session(network)
     edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
                          key=lambda e: e.epoch))
+    stepped = epoch - sum(b - a for a, b in merged_runs(runs) if b <= epoch)
+    if stepped > MAX_STEPPED:
+        raise _Bad(f"cursor.epoch {epoch:,} leaves {stepped:,} epochs stepped through; at most "
+                   f"{MAX_STEPPED:,} are accepted (longer stretches are fast-forwards)")
     session = Session(network, State(1, 0, edits, digits, runs), source, events)
     _, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
@@ -138,12 +145,12 @@ def _edit(checker: Session, raw: Any) -> Edit:
     return Edit(epoch, name, value)  # type: ignore[arg-type]
 
 
-def _field(document: dict, key: str, kind: type) -> Any:
+def _field(document: dict, key: str, kind: type, within: str = "") -> Any:
     if key not in document:
-        raise _Bad(f"\"{key}\" is missing")
+        raise _Bad(f"\"{within}{key}\" is missing")
     value = document[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise _Bad(f"\"{key}\" is not {_KIND_NAMES[kind]}")
+        raise _Bad(f"\"{within}{key}\" is not {_KIND_NAMES[kind]}")
     return value
 
 

@@ -35,6 +35,17 @@ class State:
     runs: tuple[tuple[int, int], ...] = ()  # fast-forwards taken: (from epoch, to epoch)
 
 
+def merged_runs(runs: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """Fast-forwards joined into the stretches of epochs they ran over, in order."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(runs):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(last, merged[-1][1]))
+        else:
+            merged.append((first, last))
+    return merged
+
+
 @dataclass(frozen=True)
 class Source:
     """Where the network came from, for the session log's header."""
@@ -284,7 +295,7 @@ class Session:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
             return name, value
         if name != "learning_rate" and name not in network.names.parameters():
-            raise EditError(f"no parameter named {name!r}: try w1, b1, i1, t_o1 or eta")
+            raise EditError(f"no parameter named {name[:40]!r}: try w1, b1, i1, t_o1 or eta")
         number = _number(value)
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")
@@ -331,8 +342,10 @@ def _number(value: object) -> float:
         raise EditError("expected a number, not true/false")
     try:
         number = float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise EditError("expected a finite number") from None
     except (TypeError, ValueError):
-        raise EditError(f"expected a number, got {str(value)!r}") from None
+        raise EditError(f"expected a number, got {str(value)[:40]!r}") from None
     if not math.isfinite(number):
         raise EditError("expected a finite number")
     return number

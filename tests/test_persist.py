@@ -1,0 +1,490 @@
+"""The session document: export → resume → export round trips, and hostile files refused.
+
+A session file may come from anywhere. Whatever is in it, resuming either gives the session
+back or fails with SessionFileError in one line: never a traceback, never another exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import signal
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from backprop_tui.cli import main
+from backprop_tui.export.formats import FORMATS
+from backprop_tui.presets import load_preset, preset_text
+from backprop_tui.session.persist import (
+    MAX_EPOCH,
+    SessionFileError,
+    dump_session,
+    load_session,
+)
+from backprop_tui.session.session import Session, Source
+
+NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _keep_sigpipe():
+    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
+    saved = signal.getsignal(signal.SIGPIPE)
+    yield
+    signal.signal(signal.SIGPIPE, saved)
+
+
+def edited_session() -> Session:
+    """The tutorial with edits (a weight, the learning rate, update_order), an undo and a
+    redo of one, an undone edit, epochs stepped forward and back, a fast-forward of 20 and
+    the cursor in the middle of an epoch."""
+    session = Session(load_preset("mazur"), source=Source("preset", "mazur",
+                                                          preset_text("mazur")))
+    for _ in range(3):
+        assert session.next()
+    assert session.edit("w5", 0.3)
+    assert session.next_epoch()
+    assert session.edit("eta", 0.25)
+    assert session.undo() and session.redo()
+    assert session.next_epoch()
+    assert session.fast_forward(20)
+    assert session.edit("update_order", "during_backward")
+    assert session.next_epoch() and session.next_epoch() and session.prev_epoch()
+    assert session.edit("w1", 0.11) and session.undo()
+    assert session.goto(7) and session.next()
+    assert session.state.epoch == 24 and session.state.index == 8
+    assert 0 < session.index < len(session.steps)
+    return session
+
+
+def exported(session: Session, fmt: str = "json") -> str:
+    return "".join(FORMATS[fmt](session, NOW))
+
+
+def without_time(text: str) -> dict[str, Any]:
+    document = json.loads(text)
+    assert isinstance(document.pop("exported"), str)
+    return document
+
+
+def export_resumed(capsys, path: str, out: str, fmt: str = "json") -> tuple[int, str, str]:
+    status = main(["export", "--format", fmt, "--resume", path, "-o", out])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def one_line(message: str) -> str:
+    assert message and len(message.splitlines()) == 1, message[:500]
+    assert "Traceback" not in message
+    return message
+
+
+# Round trips -------------------------------------------------------------------------
+
+
+def test_round_trip_in_process_gives_the_same_document() -> None:
+    session = edited_session()
+    first = exported(session)
+    resumed = load_session(first, "first.json")
+    second = exported(resumed)
+    assert without_time(second) == without_time(first)
+    assert second == first  # the same `now`: the very same text
+    again = exported(load_session(second.encode("utf-8"), "second.json"))
+    assert again == first
+
+
+def test_round_trip_through_the_cli_gives_the_same_document(tmp_path, capsys) -> None:
+    first = tmp_path / "first.json"
+    first.write_text(exported(edited_session()), encoding="utf-8")
+    second = tmp_path / "second.json"
+    assert export_resumed(capsys, str(first), str(second)) == (0, "", "")
+    original = without_time(first.read_text(encoding="utf-8"))
+    assert without_time(second.read_text(encoding="utf-8")) == original
+    third = tmp_path / "third.json"
+    assert export_resumed(capsys, str(second), str(third)) == (0, "", "")
+    assert without_time(third.read_text(encoding="utf-8")) == original
+
+
+def test_the_resumed_session_equals_the_original() -> None:
+    session = edited_session()
+    resumed = load_session(exported(session), "saved.json")
+    assert resumed.state == session.state
+    assert (resumed.epoch, resumed.index, resumed.digits) == (24, 8, session.digits)
+    assert resumed.state.edits == session.state.edits
+    assert resumed.state.runs == session.state.runs == ((3, 23),)
+    assert resumed.events == session.events
+    assert [e["action"] for e in resumed.events] == [
+        "edit", "edit", "undo", "redo", "fast-forward", "edit", "edit", "undo"]
+    assert resumed.source == session.source
+    assert resumed.base.to_document() == session.base.to_document()
+    assert resumed.network.to_document() == session.network.to_document()
+    assert resumed.step is not None and session.step is not None
+    assert resumed.step.key == session.step.key
+    assert resumed.step.value == session.step.value
+    assert [s.value for s in resumed.steps] == [s.value for s in session.steps]
+    assert resumed.diverged is None and session.diverged is None
+    # Every format built from the log agrees too.
+    assert exported(resumed, "jsonl") == exported(session, "jsonl")
+
+
+def test_an_autosave_document_without_steps_resumes() -> None:
+    session = edited_session()
+    text = "".join(dump_session(session, [], [], NOW))
+    document = json.loads(text)
+    assert document["steps"] == [] and document["epochs"] == []
+    resumed = load_session(text, "autosave.json")
+    assert resumed.state == session.state
+    assert resumed.events == session.events
+    assert resumed.step is not None and session.step is not None
+    assert (resumed.step.key, resumed.step.value) == (session.step.key, session.step.value)
+    assert exported(resumed) == exported(session)
+
+
+def test_a_session_at_the_very_start_round_trips() -> None:
+    session = Session(load_preset("mazur"))  # no source, no events, nothing computed
+    text = exported(session)
+    resumed = load_session(text, "start.json")
+    assert resumed.state == session.state and resumed.events == [] and resumed.source is None
+    assert exported(resumed) == text
+
+
+# Hostile and damaged files -----------------------------------------------------------
+
+
+def base_document() -> dict[str, Any]:
+    """A valid document, small and quick to resume: the tutorial at epoch 1, step 5."""
+    session = Session(load_preset("mazur"), source=Source("preset", "mazur",
+                                                          preset_text("mazur")))
+    session.goto(5)
+    session.edit("w5", 0.3)
+    return json.loads(exported(session))
+
+
+BASE = base_document()
+STEPS_PER_EPOCH = len(Session(load_preset("mazur")).steps)
+EVENT = {"action": "edit", "epoch": 1, "index": 0, "changes": ["w5: 0.4 → 0.3 from epoch 1"]}
+
+
+def changed(**changes: Any) -> str:
+    """BASE with top-level keys replaced (a value of ... deletes the key), as JSON text."""
+    document = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if value is ...:
+            del document[key]
+        else:
+            document[key] = value
+    return json.dumps(document)
+
+
+def with_network(path: tuple, value: Any) -> str:
+    document = copy.deepcopy(BASE)
+    target = document["network"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(document)  # NaN becomes the NaN literal
+
+
+def huge_events() -> str:
+    document = copy.deepcopy(BASE)
+    document["events"] = []
+    text = json.dumps(document, separators=(",", ":"))
+    compact = json.dumps(EVENT, separators=(",", ":"), ensure_ascii=False)
+    events = "[" + ",".join([compact] * 200_001) + "]"
+    return text.replace('"events":[]', '"events":' + events, 1)
+
+
+def cursor(epoch: Any = 1, index: Any = 5) -> str:
+    return changed(cursor={"epoch": epoch, "index": index})
+
+
+def edit(name: Any = "w5", value: Any = 0.3, epoch: Any = 1) -> str:
+    return changed(edits=[{"epoch": epoch, "name": name, "value": value}])
+
+
+VALID = json.dumps(BASE)
+
+HOSTILE: dict[str, tuple[str | bytes, str]] = {
+    # name: (the file's contents, a part of the message)
+    "empty": ("", "not valid JSON"),
+    "not JSON": ("schema = 'backprop-tui/session'", "not valid JSON"),
+    "truncated": (VALID[: len(VALID) // 2], "not valid JSON"),
+    "a JSON list": ("[1, 2, 3]", "schema"),
+    "a JSON string": ('"backprop-tui/session"', "schema"),
+    "null": ("null", "schema"),
+    "wrong schema": (changed(schema="backprop-tui/network"), "schema"),
+    "no schema": (changed(schema=...), "schema"),
+    "version 2": (changed(version=2), "newer"),
+    "version 10**30": (changed(version=10**30), "newer"),
+    "version '1'": (changed(version="1"), "version"),
+    "version true": (changed(version=True), "version"),
+    "version 1.0": (changed(version=1.0), "version"),
+    "version 0": (changed(version=0), "version"),
+    "no version": (changed(version=...), "version"),
+    "no network": (changed(network=...), "network"),
+    "network a list": (changed(network=[1, 2]), "network"),
+    "network empty": (changed(network={}), "network"),
+    "network NaN weight": (with_network(("layer", 0, "weights", 0, 0), float("nan")), "NaN"),
+    "network Infinity input": (with_network(("inputs", 0), float("inf")), "Infinity"),
+    "network string weight": (with_network(("layer", 0, "weights", 0, 0), "0.15"), "weights"),
+    "network bool weight": (with_network(("layer", 0, "weights", 0, 0), True), "weights"),
+    "network huge int weight": (with_network(("layer", 0, "weights", 0, 0), 10**400),
+                                "finite"),
+    "network unknown key": (with_network(("shell",), "rm -rf /"), "shell"),
+    "network 9 layers": (with_network(("layer",), [BASE["network"]["layer"][0]] * 9), "layers"),
+    "network 10,000 inputs": (with_network(("inputs",), [0.5] * 10_000), "inputs"),
+    "network bad loss": (with_network(("loss",), "l1"), "loss"),
+    "cursor epoch 0": (cursor(epoch=0), "cursor.epoch"),
+    "cursor epoch -1": (cursor(epoch=-1), "cursor.epoch"),
+    "cursor epoch 10**12": (cursor(epoch=10**12), "cursor.epoch"),
+    "cursor epoch MAX_EPOCH + 1": (cursor(epoch=MAX_EPOCH + 1), "cursor.epoch"),
+    "cursor epoch '5'": (cursor(epoch="5"), "epoch"),
+    "cursor epoch 1.5": (cursor(epoch=1.5), "epoch"),
+    "cursor epoch true": (cursor(epoch=True), "epoch"),
+    "cursor epoch null": (cursor(epoch=None), "epoch"),
+    "cursor epoch 1e400": (VALID.replace('"cursor": {"epoch": 1', '"cursor": {"epoch": 1e400'),
+                           "epoch"),
+    "cursor epoch of 5,000 digits": (VALID.replace('"cursor": {"epoch": 1',
+                                                   '"cursor": {"epoch": ' + "9" * 5000),
+                                     "not valid JSON"),
+    "cursor index past the steps": (cursor(index=STEPS_PER_EPOCH + 1), "cursor.index"),
+    "cursor index -1": (cursor(index=-1), "cursor.index"),
+    "cursor index 10**9": (cursor(index=10**9), "cursor.index"),
+    "cursor index '3'": (cursor(index="3"), "index"),
+    "cursor a list": (changed(cursor=[1, 5]), "cursor"),
+    "no cursor": (changed(cursor=...), "cursor"),
+    "no options": (changed(options=...), "options"),
+    "digits 10**6": (changed(options={"digits": 10**6}), "digits"),
+    "digits '9'": (changed(options={"digits": "9"}), "digits"),
+    "edits not a list": (changed(edits={"w5": 0.3}), "edits"),
+    "edits a string": (changed(edits="w5=0.3"), "edits"),
+    "an edit not an object": (changed(edits=[["w5", 0.3]]), "edits"),
+    "an edit with an unknown name": (edit(name="w99"), "w99"),
+    "an edit named by a number": (edit(name=5), "name"),
+    "an edit without a name": (changed(edits=[{"epoch": 1, "value": 0.3}]), "name"),
+    "an edit without a value": (changed(edits=[{"epoch": 1, "name": "w5"}]), "value"),
+    "an edit in epoch 0": (edit(epoch=0), "epoch"),
+    "an edit in epoch 10**12": (edit(epoch=10**12), "epoch"),
+    "a NaN weight edit": (edit(value=float("nan")), "NaN"),
+    "an Infinity weight edit": (edit(value=float("inf")), "Infinity"),
+    "a -Infinity weight edit": (edit(value=float("-inf")), "Infinity"),
+    "a 1e400 weight edit": (edit(value=1e400).replace("Infinity", "1e400"), "finite"),
+    "a 'nan' weight edit": (edit(value="nan"), "finite"),
+    "a 'inf' weight edit": (edit(value="inf"), "finite"),
+    "a huge integer weight edit": (edit(value=10**400), "w5"),
+    "a true weight edit": (edit(value=True), "true/false"),
+    "a false weight edit": (edit(value=False), "true/false"),
+    "a null weight edit": (edit(value=None), "value"),
+    "a list weight edit": (edit(value=[0.3]), "value"),
+    "an object weight edit": (edit(value={"v": 0.3}), "value"),
+    "a text weight edit": (edit(value="heavy"), "number"),
+    "loss l1": (edit(name="loss", value="l1"), "loss"),
+    "update_order sideways": (edit(name="update_order", value="sideways"), "update_order"),
+    "update_biases 'yes'": (edit(name="update_biases", value="yes"), "update_biases"),
+    "a learning rate of 0": (edit(name="learning_rate", value=0), "learning rate"),
+    "a learning rate of -1": (edit(name="eta", value=-1), "learning rate"),
+    "activation9": (edit(name="activation9", value="tanh"), "layers"),
+    "activation1 swish": (edit(name="activation1", value="swish"), "activation"),
+    "10,001 edits": (changed(edits=[{"epoch": 1, "name": "w5", "value": 0.3}] * 10_001),
+                     "edits"),
+    "runs [[5, 3]]": (changed(runs=[[5, 3]]), "runs"),
+    "runs [[3, 3]]": (changed(runs=[[3, 3]]), "runs"),
+    "runs [[0, 3]]": (changed(runs=[[0, 3]]), "runs"),
+    "runs [[1, 2, 3]]": (changed(runs=[[1, 2, 3]]), "runs"),
+    "runs [[1, 2.5]]": (changed(runs=[[1, 2.5]]), "runs"),
+    "runs [[true, 3]]": (changed(runs=[[True, 3]]), "runs"),
+    "runs [[1, 10**12]]": (changed(runs=[[1, 10**12]]), "runs"),
+    "runs [5]": (changed(runs=[5]), "runs"),
+    "runs an object": (changed(runs={"1": 3}), "runs"),
+    "200,001 events": (huge_events(), "events"),
+    "events an object": (changed(events={"0": EVENT}), "events"),
+    "an event that is a number": (changed(events=[1]), "events"),
+    "an event that is text": (changed(events=["edit"]), "events"),
+    "an event that is a list": (changed(events=[["edit", 1, 0, []]]), "events"),
+    "an event with a number action": (changed(events=[{**EVENT, "action": 5}]), "events"),
+    "an event with a text epoch": (changed(events=[{**EVENT, "epoch": "1"}]), "events"),
+    "an event with a float index": (changed(events=[{**EVENT, "index": 0.5}]), "events"),
+    "an event with changes as text": (changed(events=[{**EVENT, "changes": "w5"}]), "events"),
+    "an event with a number change": (changed(events=[{**EVENT, "changes": [5]}]), "events"),
+    "an event with a 100 kB change": (changed(events=[{**EVENT, "changes": ["x" * 100_000]}]),
+                                      "events"),
+    "an event with a long action": (changed(events=[{**EVENT, "action": "x" * 10_000}]),
+                                    "events"),
+    "an event without changes": (changed(events=[{"action": "edit", "epoch": 1, "index": 0}]),
+                                 "events"),
+    "a source with 2 MB of text": (changed(source={"kind": "file", "name": "big.toml",
+                                                   "text": "#" * 2_000_000}), "source"),
+    "a source of an unknown kind": (changed(source={"kind": "url", "name": "x", "text": ""}),
+                                    "source"),
+    "a source that is text": (changed(source="mazur"), "source"),
+    "a source without text": (changed(source={"kind": "preset", "name": "mazur"}), "source"),
+    "nested lists 100,000 deep": ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    "unclosed lists 100,000 deep": ("[" * 100_000, "not valid JSON"),
+    "nested objects 100,000 deep": ('{"a":' * 100_000 + "1" + "}" * 100_000, "not valid JSON"),
+    "a network nested 100,000 deep": (
+        VALID.replace('"inputs": [', '"inputs": [' + "[" * 100_000 + "]" * 100_000 + ", ", 1),
+        "not valid JSON"),
+    "a network nested 500 deep": (
+        VALID.replace('"inputs": [', '"inputs": [' + "[" * 500 + "]" * 500 + ", ", 1),
+        "inputs"),
+    "invalid UTF-8": (b"\xff\xfe\x00{", "not valid JSON"),
+    "invalid UTF-8 inside a string": (
+        VALID.encode("utf-8").replace(b'"mazur"', b'"ma\xc3\x28zur"', 1), "not valid JSON"),
+    "UTF-16": (VALID.encode("utf-16"), "not valid JSON"),
+    "a NUL byte": (b"\x00" + VALID.encode("utf-8"), "not valid JSON"),
+}
+
+PREFIX = "hostile.json: "
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_file_is_refused_in_one_line(name: str) -> None:
+    data, expected = HOSTILE[name]
+    with pytest.raises(SessionFileError) as caught:
+        load_session(data, "hostile.json")
+    message = one_line(str(caught.value))
+    assert message.startswith(PREFIX), message[:300]
+    assert expected in message, message[:300]
+
+
+@pytest.mark.parametrize("name", [
+    "not JSON", "a JSON list", "version 2", "network NaN weight", "cursor epoch 10**12",
+    "cursor index past the steps", "a huge integer weight edit", "200,001 events",
+    "a source with 2 MB of text", "nested lists 100,000 deep", "invalid UTF-8",
+])
+def test_the_cli_refuses_a_hostile_file_in_one_line(name: str, tmp_path, capsys) -> None:
+    data, expected = HOSTILE[name]
+    path = tmp_path / "hostile.json"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    out = tmp_path / "out.json"
+    status, stdout, stderr = export_resumed(capsys, str(path), str(out))
+    assert (status, stdout) == (2, "")
+    assert stderr.endswith("\n") and stderr.startswith(f"backprop-tui: {path}: ")
+    assert expected in one_line(stderr.rstrip("\n"))
+    assert not out.exists()
+
+
+def test_a_lone_surrogate_in_a_session_file_is_refused_or_written(tmp_path, capsys) -> None:
+    """JSON may escape half of a surrogate pair ("\\ud800"): such a file is either refused,
+    or resumed and exported without an exception."""
+    for where in ("source name", "event change"):
+        document = copy.deepcopy(BASE)
+        if where == "source name":
+            document["source"]["name"] = "mazur\ud800"
+        else:
+            document["events"] = [{**EVENT, "changes": ["w5 \udcff"]}]
+        path = tmp_path / f"{where}.json"
+        path.write_text(json.dumps(document), encoding="ascii")  # \ud800 as an escape
+        for fmt in ("json", "jsonl"):
+            out = tmp_path / f"{where}.{fmt}"
+            status, _, stderr = export_resumed(capsys, str(path), str(out), fmt)
+            if status == 0:
+                assert stderr == ""
+                out.read_bytes().decode("utf-8")
+            else:
+                assert status == 2 and stderr.startswith("backprop-tui: ")
+                one_line(stderr.rstrip("\n"))
+
+
+# A seeded sweep of damaged documents -------------------------------------------------
+
+ODD_VALUES: list[Any] = [
+    None, True, False, 0, -1, 1, 2, 1.5, -0.0, "", "x", "1", "nan", "w5", [], {}, [[]],
+    [1, 2], {"a": 1}, 10**12, -(10**12), 2**63, 10**400, 1e308, -1e308, 5e-324,
+    "x" * 600, ["x" * 600], MAX_EPOCH + 1,
+]
+LITERALS = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "9" * 400, "1" + "0" * 5000]
+
+
+def sweep_base() -> dict[str, Any]:
+    """edited_session() as an autosave would write it (no steps), with two step records."""
+    session = edited_session()
+    document = json.loads("".join(dump_session(session, [], [], NOW)))
+    full = json.loads(exported(session))
+    document["steps"] = full["steps"][:2]
+    document["epochs"] = full["epochs"][:1]
+    return document
+
+
+def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every place in a JSON value: dict keys and list positions, nested."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:6]):
+            found += paths(item, (*prefix, i))
+    return found
+
+
+def leaves(value: Any) -> list[tuple]:
+    return [p for p in paths(value) if not isinstance(_get(value, p), dict | list)]
+
+
+def _get(value: Any, path: tuple) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+def mutate(rng: random.Random, base: dict[str, Any], text: str) -> str | bytes:
+    kind = rng.choice(["delete", "swap", "swap", "huge", "literal", "truncate", "bytes",
+                       "several"])
+    if kind in ("delete", "swap", "huge", "several"):
+        document = copy.deepcopy(base)
+        for _ in range(rng.randint(2, 5) if kind == "several" else 1):
+            places = paths(document) if kind != "huge" else leaves(document)
+            if not places:
+                break
+            path = rng.choice(places)
+            parent = _get(document, path[:-1])
+            action = rng.choice(["delete", "swap"]) if kind == "several" else kind
+            if action == "delete":
+                del parent[path[-1]]
+            elif action == "swap":
+                parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+            else:
+                parent[path[-1]] = rng.choice([10**9, -(10**9), 10**18, 2**64, 10**400,
+                                               1e308, -1e308, 1e-320, MAX_EPOCH + 1])
+        return json.dumps(document, ensure_ascii=rng.random() < 0.5)
+    if kind == "literal":  # replace a number in the text with NaN, Infinity, huge, …
+        numbers = [i for i, c in enumerate(text) if c.isdigit() and not text[i - 1].isalnum()
+                   and text[i - 1] not in '."\\-']
+        at = rng.choice(numbers)
+        end = at
+        while end < len(text) and (text[end].isdigit() or text[end] in ".eE+-"):
+            end += 1
+        return text[:at] + rng.choice(LITERALS) + text[end:]
+    if kind == "truncate":
+        return text[: rng.randrange(len(text))]
+    data = bytearray(text.encode("utf-8"))  # "bytes": a few random bytes overwritten
+    for _ in range(rng.randint(1, 4)):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    return bytes(data)
+
+
+def test_a_seeded_sweep_of_damaged_documents_loads_or_is_refused_in_one_line() -> None:
+    base = sweep_base()
+    text = json.dumps(base, indent=1, ensure_ascii=False)
+    assert load_session(text, "base.json").state == edited_session().state
+    rng = random.Random(0)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(400):
+        data = mutate(rng, base, text)
+        try:
+            session = load_session(data, "damaged.json")
+        except SessionFileError as error:
+            message = one_line(str(error))
+            assert message.startswith("damaged.json: "), (case, message[:300])
+            outcomes["refused"] += 1
+            continue
+        except Exception as error:  # pragma: no cover - the failure names the case
+            raise AssertionError(f"case {case}: {type(error).__name__}: {error}; "
+                                 f"data {data[:300]!r}…") from error
+        outcomes["loaded"] += 1
+        assert 1 <= session.epoch <= MAX_EPOCH and 0 <= session.index <= len(session.steps)
+        exported(session, "jsonl").encode("utf-8")  # what resumes also exports, as UTF-8
+    assert outcomes["loaded"] > 20 and outcomes["refused"] > 100, outcomes
