@@ -129,3 +129,12 @@ def test_substituted_shows_every_operand(steps: EpochSteps) -> None:
         for value in step.operands:
             shown = fmt(value, 3)
             assert shown in text, (step.key, shown, text)  # "(-0.5)" when negative contains it
+
+
+def test_relu_reads_max_of_zero_and_the_sum() -> None:
+    from backprop_tui.steps.build import ACTIVATION_EXPR
+    from backprop_tui.steps.expr import Renderer
+
+    relu = ACTIVATION_EXPR["relu"]
+    assert Renderer(["net_h1"], None, False, 9).render(relu) == "max(0, net_h₁)"
+    assert Renderer(["net_h1"], [-0.5], True, 9).render(relu) == r"\max(0, -0.5)"

@@ -44,7 +44,7 @@ Spec = tuple[str, int, int, int]  # kind, weight layer (0-based), unit, other un
 ACTIVATION_EXPR: dict[str, Expr] = {
     "sigmoid": Div(ONE, Add((ONE, Exp(Neg(Ref(0)))))),
     "tanh": Call("tanh", r"\tanh", Ref(0)),
-    "relu": Call("max(0, ", r"\max(0, ", Ref(0)),
+    "relu": Call("max", r"\max", Ref(0), lead="0, "),
     "linear": Ref(0),
 }
 SLOPE_EXPR: dict[str, Expr] = {

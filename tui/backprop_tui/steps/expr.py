@@ -80,11 +80,12 @@ class Exp(Expr):
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """``tanh(x)`` or ``max(0, x)``: a named function of one argument."""
+    """``tanh(x)`` or ``max(0, x)``: a named function of one argument (after ``lead``)."""
 
     uni: str
     tex: str
     arg: Expr
+    lead: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,8 @@ class Renderer:
                 if tex:
                     return f"e^{{{self.render(arg)}}}", 4
                 return f"e^({self.render(arg)})", 4
-            case Call(uni, tex_name, arg):
-                return f"{tex_name if tex else uni}({self.render(arg)})", 9
+            case Call(uni, tex_name, arg, lead):
+                return f"{tex_name if tex else uni}({lead}{self.render(arg)})", 9
             case Positive(arg):
                 inner = self.render(arg)
                 if tex:

@@ -1,0 +1,185 @@
+"""The session log as plain text: the Markdown log's content with the Unicode math the app
+shows, headings underlined, every line wrapped at 100 columns.
+
+Each step reads as in the app, its '=' signs aligned::
+
+    net_h₁ = w₁·i₁ + w₂·i₂ + b₁
+           = 0.15·0.05 + 0.2·0.1 + 0.35
+           = 0.3775
+
+A formula too long for a line continues under the start of its right-hand side. Written
+piece by piece as the log's items come, in constant memory, like the Markdown log.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from backprop_tui.export.log import EpochEnd, EpochStart, EventItem, PhaseStart, RunItem, StepItem
+from backprop_tui.export.markdown import (
+    ELSEWHERE,
+    ELSEWHERE_TEXT,
+    INTRO,
+    LOSS_UNICODE,
+    TITLE,
+    UPDATE_ORDERS,
+    Walker,
+    bias_rows,
+    cursor_text,
+    edit_text,
+    ending_text,
+    epochs_text,
+    event_parts,
+    event_place,
+    loss_change,
+    phase_intro,
+    run_heading,
+    run_text,
+    shape_text,
+    source_text,
+    weight_rows,
+)
+from backprop_tui.numbers import fmt
+from backprop_tui.session.persist import header
+from backprop_tui.session.session import Session
+from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.symbols import unicode_symbol
+
+WIDTH = 100
+INDENT = "  "  # steps, explanations and tables sit under their headings by this much
+NUMBER = 22  # a number column: the longest fmt() gives at 15 digits, and a space
+
+
+def wrap(text: str, first: str = "", rest: str | None = None) -> str:
+    """``text`` wrapped at WIDTH, its first line after ``first`` and the others after
+    ``rest`` (``first`` when None); a newline at the end."""
+    lines = textwrap.wrap(text, WIDTH, initial_indent=first,
+                          subsequent_indent=first if rest is None else rest,
+                          break_on_hyphens=False)
+    return "\n".join(lines or [first.rstrip()]) + "\n"
+
+
+def fit(lines: Iterable[str]) -> str:
+    """Lines that may be long (a table row, a line of the network file) kept within WIDTH:
+    a long line continues on the next, indented four more."""
+    out = []
+    for line in lines:
+        if len(line) <= WIDTH:
+            out.append(line + "\n")
+        else:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(wrap(line.strip(), indent, indent + "    "))
+    return "".join(out)
+
+
+def heading(text: str, rule: str) -> str:
+    return f"{text}\n{rule * len(text)}\n\n"
+
+
+def render(session: Session, now: datetime) -> Iterator[str]:
+    digits = session.digits
+    yield from _header(session, now)
+    walker = Walker(session)
+    elsewhere = False
+    for item, run in walker.items():
+        match item:
+            case EpochStart(epoch, edits):
+                yield heading(run_heading(run.first, run.last) if run else f"Epoch {epoch}", "=")
+                if edits:
+                    listed = ", ".join(edit_text(e, digits) for e in edits)
+                    yield wrap(f"Edits in effect from the start of this epoch: {listed}.") + "\n"
+            case PhaseStart(_, phase):
+                yield heading(phase_label(phase), "-") + wrap(phase_intro(phase)) + "\n"
+            case StepItem(step):
+                yield _step(step, digits)
+            case EventItem(event):
+                label, changes = event_parts(event)
+                place = event_place(event, walker.epoch, walker.index)
+                if place and not elsewhere:
+                    elsewhere = True
+                    yield heading(ELSEWHERE, "=") + wrap(ELSEWHERE_TEXT) + "\n"
+                yield wrap(f"{label}: {changes}{place}", "» ", "  ") + "\n"
+            case RunItem():
+                yield wrap(run_text(item, digits)) + "\n"
+            case EpochEnd(record):
+                yield from _summary(session, record, digits)
+    yield "-" * WIDTH + "\n\n" + wrap(ending_text(session))
+
+
+def _header(session: Session, now: datetime) -> Iterator[str]:
+    head = header(session, now)
+    network = session.base
+    digits = session.digits
+    what, text = source_text(session)
+    edits = ", ".join(f"{edit_text(e, digits)} from epoch {e.epoch}" for e in session.state.edits)
+    runs = ", ".join(f"{epochs_text(a, b)} (to the start of epoch {b})"
+                     for a, b in session.state.runs)
+    update_biases = "true" if network.update_biases else "false"
+    fields = [
+        ("Exported", str(head["exported"])),
+        ("Version", f"backprop-tui {head['app_version']}"),
+        ("Network", what),
+        ("Shape", shape_text(network)),
+        ("Learning rate", f"η = {fmt(network.learning_rate, digits)}"),
+        ("Loss", f"{network.loss}, {LOSS_UNICODE[network.loss]}"),
+        ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
+                           f"(update_biases = {update_biases})"),
+        ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
+        ("Digits shown", f"{head['options']['digits']} significant"),
+        ("Log up to", cursor_text(session)),
+        ("Edits", edits or "none"),
+        ("Fast-forwards", runs or "none"),
+    ]
+    width = max(len(name) for name, _ in fields) + 2
+    yield heading(TITLE, "=") + wrap(INTRO) + "\n"
+    yield "".join(wrap(value, f"{name + ':':<{width}}", " " * width) for name, value in fields)
+    yield "\n" + heading("Network file", "-")
+    yield fit(INDENT + line if line else "" for line in text.rstrip().splitlines()) + "\n"
+
+
+def _step(step: Step, digits: int) -> str:
+    if step.kind == "apply":
+        lines = [f"Step {step.index} · apply the new values\n"]
+        lines += [wrap(f"{unicode_symbol(use.removesuffix('+'))} ← {unicode_symbol(use)} = "
+                       f"{fmt(value, digits)}", INDENT)
+                  for use, value in zip(step.uses, step.operands)]
+    else:
+        symbol, last = step.symbol, step.formula
+        pad = INDENT + " " * len(symbol)
+        lines = [f"Step {step.index} · {symbol}\n",
+                 wrap(last, f"{INDENT}{symbol} = ", pad + "   ")]
+        for right in (step.substituted(digits),
+                      fmt(step.value, digits) if step.value is not None else None):
+            if right is not None and right != last:
+                lines.append(wrap(right, f"{pad} = ", pad + "   "))
+                last = right
+    lines.append(wrap(step.explanation, INDENT))
+    return "".join(lines) + "\n"
+
+
+def _summary(session: Session, record: dict[str, object], digits: int) -> Iterator[str]:
+    epoch = int(record["epoch"])  # type: ignore[call-overload]
+    before, after = float(record["loss"]), float(record["loss_after"])  # type: ignore[arg-type]
+    yield heading(f"Summary of epoch {epoch}", "-")
+    yield wrap(f"E_total before the updates: {fmt(before, digits)}; after them: "
+               f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).") + "\n"
+    steps = session.steps_of(epoch)
+    yield f"Values of epoch {epoch}\n\n{INDENT}{'Step':>7}  {'Symbol':<24}Value\n"
+    for step in steps:
+        if step.value is not None:
+            yield fit([f"{INDENT}{step.index:>7}  {step.symbol:<24}{fmt(step.value, digits)}"])
+    network = steps.network
+    yield (f"\nNew weights (after epoch {epoch})\n\n{INDENT}{'Weight':<8}{'Connection':<16}"
+           f"{'Before':<{NUMBER}}{'∂E/∂w':<{NUMBER}}After\n")
+    for name, link, was, gradient, now in weight_rows(network, record):
+        yield fit([f"{INDENT}{unicode_symbol(name):<8}{link:<16}{fmt(was, digits):<{NUMBER}}"
+                   f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
+    kept = "" if network.update_biases else " (not updated: update_biases = false)"
+    yield (f"\nBiases{kept}\n\n{INDENT}{'Bias':<8}{'':<16}{'Before':<{NUMBER}}"
+           f"{'∂E/∂b':<{NUMBER}}After\n")
+    for name, was, gradient, now in bias_rows(network, record):
+        yield fit([f"{INDENT}{unicode_symbol(name):<8}{'':<16}{fmt(was, digits):<{NUMBER}}"
+                   f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
+    yield "\n"
