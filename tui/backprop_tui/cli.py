@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from backprop_tui.session.session import Session
 
 PROG = "backprop-tui"
+# `--resume` without a file: the last session in the state folder. A NUL cannot come from
+# the command line, so no file name is mistaken for it.
+LAST_SESSION = "\x00last-session"
 DIVERGED = 3
 USAGE_ERROR = 2
 
@@ -68,6 +72,10 @@ def build_parser() -> Parser:
     _network_options(parser, command=False)
     parser.add_argument("--theme", metavar="NAME",
                         help="a Textual theme for the app, e.g. textual-light, nord, gruvbox")
+    parser.add_argument("--resume", nargs="?", const=LAST_SESSION, metavar="FILE",
+                        help="open the app on a saved session: a JSON session file, or "
+                             "without FILE the last session (kept in $XDG_STATE_HOME/"
+                             "backprop-tui/last-session.json)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
@@ -83,7 +91,7 @@ def build_parser() -> Parser:
                       help="how many whole epochs (default 1)")
     span.add_argument("--to", metavar="STEP",
                       help="stop at this step of epoch 1: a number or a name (w5, dE/dw1, …)")
-    span.add_argument("--resume", metavar="FILE",
+    span.add_argument("--resume", metavar="FILE", default=argparse.SUPPRESS,
                       help="the log of a saved session (a JSON session file), as it stood")
     export.add_argument("-o", "--output", default="-", metavar="PATH",
                         help="where to write; - is standard output (default)")
@@ -136,22 +144,44 @@ def _main(argv: list[str]) -> int:
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if args.command == "train":
+        if args.resume is not None:
+            raise Problem("--resume goes with the app or export; train starts from a network")
         return _train(args)
     return _export(args)
 
 
 def _app(args: argparse.Namespace) -> int:
-    """Open the app; a bad file, preset or theme is reported before the screen opens."""
-    network = _network(args)
+    """Open the app; a bad file, preset, theme or session is reported before the screen
+    opens. The session is kept in the state folder as it changes; a session found there is
+    offered on start, and never overwritten silently."""
+    from backprop_tui.session.autosave import Autosaver, LastSession, find_last, state_path
+    from backprop_tui.session.session import Session
+
+    saved = state_path()
+    last: LastSession | None = None
+    if args.resume is not None:
+        session = _resumed(args)  # --resume alone: the last session in the state folder
+    else:
+        network, source = _sourced(args)
+        session = Session(network, source=source)
     from textual.theme import BUILTIN_THEMES
 
     if args.theme is not None and args.theme not in BUILTIN_THEMES:
         raise Problem(f"no theme named {args.theme!r}; the themes are: "
                       f"{', '.join(sorted(BUILTIN_THEMES))}")
     from backprop_tui.app.app import BackpropApp
-    from backprop_tui.session.session import Session
 
-    BackpropApp(Session(network), theme=args.theme).run()
+    if args.resume is None:
+        last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
+    # A file that is not this session's own is moved to .previous.json before the first save.
+    own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
+    autosaver = Autosaver(saved, keep_old=not own)
+    try:
+        BackpropApp(session, theme=args.theme, autosaver=autosaver, last=last).run()
+    finally:
+        autosaver.flush()  # the app flushes on quit; this covers a crash
+    if autosaver.error:
+        print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
     return 0
 
 
@@ -193,6 +223,10 @@ def _resumed(args: argparse.Namespace) -> Session:
 
     if args.preset is not None or args.config is not None:
         raise Problem("--resume takes its network from the session file: drop --preset/--config")
+    if args.resume == LAST_SESSION:
+        from backprop_tui.session.autosave import state_path
+
+        args.resume = str(state_path())
     try:
         data = Path(args.resume).read_bytes()
     except (OSError, ValueError) as error:

@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -23,10 +24,13 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
+from backprop_tui.app.screens.export import ExportScreen
 from backprop_tui.app.screens.fastforward import FastForwardScreen
 from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import HelpScreen
+from backprop_tui.app.screens.resume import ResumeScreen
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.session.autosave import Autosaver, LastSession
 from backprop_tui.session.session import Session
 from backprop_tui.steps.names import UnknownName, completions, resolve
 
@@ -46,14 +50,16 @@ COMMANDS = [
     ("fast_forward", "Fast-forward…", "Run K plain epochs"),
     ("undo", "Undo", "Undo the last action, a move included"),
     ("redo", "Redo", "Redo what was undone"),
+    ("export", "Export the session log…", "Markdown, plain text, JSON or JSON lines"),
     ("more_digits", "More digits", "Show one more significant digit"),
     ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
     ("help", "Help", "Every key, and what each panel shows"),
 ]
 
 ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
-# Actions that leave the current epoch: held back while a fast-forward runs.
-EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo"}
+# Actions that leave the current epoch (or read the timeline the run fills): held back while
+# a fast-forward runs.
+EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export"}
 
 
 class BackpropApp(App[None]):
@@ -77,6 +83,7 @@ class BackpropApp(App[None]):
         Binding("t", "fast_forward", "Fast-fwd", tooltip="Run K plain epochs"),
         Binding("ctrl+z,u", "undo", "Undo", tooltip="Undo any action, moves included"),
         Binding("ctrl+y,U", "redo", "Redo", show=False),
+        Binding("x", "export", "Export", show=False),
         Binding("plus", "more_digits", "Digits", key_display="+/-",
                 tooltip="More / fewer significant digits"),
         Binding("minus", "fewer_digits", "Fewer digits", show=False),
@@ -85,12 +92,20 @@ class BackpropApp(App[None]):
         Binding("q", "leave", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
     ]
 
-    def __init__(self, session: Session, theme: str | None = None) -> None:
+    def __init__(self, session: Session, theme: str | None = None,
+                 autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
+        """``autosaver`` keeps the session in the state folder (none: nothing is saved);
+        ``last`` is a session found there, offered on start."""
         super().__init__()
         self.session = session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
         self._fast_forwarding = False
+        self.autosaver = autosaver
+        self._last = last
+        self._autosave_timer: Timer | None = None
+        self._autosave_warned = False
+        self._kept_told = False
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -113,6 +128,8 @@ class BackpropApp(App[None]):
         self.query_one("#diagram").border_title = "Network"
         self._fit(self.size.width, self.size.height)
         self.render_session()
+        if self._last is not None:
+            self.push_screen(ResumeScreen(self._last), self._resume_chosen)
 
     # Rendering ------------------------------------------------------------------------
 
@@ -179,6 +196,7 @@ class BackpropApp(App[None]):
     def _do(self, change: Callable[[], bool]) -> None:
         if change():
             self.render_session()
+            self.session_changed()
 
     def action_next(self) -> None:
         self._do(self.session.next)
@@ -277,7 +295,8 @@ class BackpropApp(App[None]):
         if cancelled:
             self.notify("Fast-forward stopped; nothing changed.", timeout=3)
         else:
-            self.session.fast_forward(count)  # the epochs are computed: this only moves
+            if self.session.fast_forward(count):  # the epochs are computed: this only moves
+                self.session_changed()
             if self.session.diverged:
                 self.notify(self.session.diverged, severity="warning")
         self.render_session()
@@ -285,6 +304,64 @@ class BackpropApp(App[None]):
 
     def action_cancel_run(self) -> None:
         self.workers.cancel_group(self, "fast-forward")
+
+    # Export ---------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        def written(path: str | None) -> None:
+            if path is not None:
+                self.notify(f"Exported the session log to {path}", markup=False, timeout=8)
+
+        self.push_screen(ExportScreen(self.session), written)
+
+    # Autosave and resume --------------------------------------------------------------
+
+    def session_changed(self) -> None:
+        """Save the session soon: now, or within the second (at most one save a second)."""
+        if self.autosaver is None:
+            return
+        wait = self.autosaver.changed(self.session)
+        if wait is not None and self._autosave_timer is None:
+            self._autosave_timer = self.set_timer(wait, self._autosave_due, name="autosave")
+        self._autosave_report()
+
+    def _autosave_due(self) -> None:
+        self._autosave_timer = None
+        if self.autosaver is not None:
+            self.autosaver.flush()
+            self._autosave_report()
+
+    def _autosave_report(self) -> None:
+        """Tell once that saving fails (the session carries on), and where an earlier
+        session went."""
+        saver = self.autosaver
+        if saver is None:
+            return
+        if saver.error and not self._autosave_warned:
+            self._autosave_warned = True
+            self.notify(f"The session cannot be saved: {saver.error}. Export it with x to "
+                        "keep your work.", severity="warning", markup=False, timeout=10)
+        if saver.kept is not None and not self._kept_told:
+            self._kept_told = True
+            self.notify(f"Your earlier session is kept as {saver.kept}", markup=False,
+                        timeout=6)
+
+    def _resume_chosen(self, resume: bool | None) -> None:
+        last, self._last = self._last, None
+        if resume and last is not None and last.session is not None:
+            self.session = last.session
+            if self.autosaver is not None and self.autosaver.path == last.path:
+                self.autosaver.keep_old = False  # it is this session's own file
+            self.render_session()
+            self.notify(f"Resumed the session saved in {last.path}", markup=False, timeout=4)
+
+    def on_unmount(self) -> None:
+        """On quit, save what the last second changed."""
+        if self.autosaver is not None:
+            if self._autosave_timer is not None:
+                self._autosave_timer.stop()
+                self._autosave_timer = None
+            self.autosaver.flush()
 
     # Command palette ------------------------------------------------------------------
 

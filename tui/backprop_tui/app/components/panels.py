@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from textual.containers import VerticalScroll
+from rich.segment import Segment
+from rich.style import Style
 from textual.content import Content
+from textual.geometry import Size
 from textual.markup import escape
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import Static
 
 from backprop_tui.app.view_model import Equation, Status, ValueRow
@@ -19,7 +23,8 @@ Model = TypeVar("Model")
 
 
 class ModelStatic(Static, Generic[Model]):
-    """A Static that redraws from a model only when the model changes."""
+    """A Static that redraws from a model only when the model changes. Its size is fixed
+    by the stylesheet, so a redraw never needs a new layout (one frame per key press)."""
 
     _model: object = object()
 
@@ -27,7 +32,7 @@ class ModelStatic(Static, Generic[Model]):
         if model == self._model:
             return False
         self._model = model
-        self.update(self.render_model(model))
+        self.update(self.render_model(model), layout=False)
         return True
 
     def render_model(self, model: Model) -> Content:
@@ -65,37 +70,59 @@ class ExplanationPanel(ModelStatic[str]):
         return Content(model)
 
 
-class ValuesPanel(VerticalScroll, can_focus=False):
-    """Every value computed so far this epoch, grouped by phase, the newest marked ▶."""
+class ValuesPanel(ScrollView, can_focus=False):
+    """Every value computed so far this epoch, grouped by phase, the newest marked ▶.
 
+    A Line-API view: it renders only the rows in sight, so a step costs the same however
+    many values the epoch has produced.
+    """
+
+    COMPONENT_CLASSES = {"values--phase", "values--newest", "values--muted"}
+    DEFAULT_CSS = """
+    ValuesPanel > .values--phase { color: $primary; text-style: bold; }
+    ValuesPanel > .values--newest { text-style: bold reverse; }
+    ValuesPanel > .values--muted { color: $text-muted; }
+    """
     _model: object = object()
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="values-text")
+    _rows: list[tuple[str, str]] = []  # (text, component class or "")
 
     def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
         if model == self._model:
             return False
         self._model = model
         rows, hidden = model
-        lines: list[str] = []
+        lines: list[tuple[str, str]] = []
         if hidden:
-            lines.append(f"[$text-muted]… {hidden} earlier values[/]")
+            lines.append((f"… {hidden} earlier values", "values--muted"))
         width = max((len(r.symbol) for r in rows), default=0)
         point = max((_integer_width(r.value) for r in rows), default=0)
         phase = None
         for row in rows:
             if row.phase != phase:
                 phase = row.phase
-                lines.append(f"[b $primary]{escape(phase)}[/]")
+                lines.append((phase, "values--phase"))
             value = " " * (point - _integer_width(row.value)) + row.value
-            text = f"{escape(row.symbol.ljust(width))}  {escape(value)}"
-            lines.append(f"[b reverse]▶ {text}[/]" if row.newest else f"  {text}")
+            text = f"{row.symbol.ljust(width)}  {value}"
+            lines.append((f"▶ {text}", "values--newest") if row.newest else (f"  {text}", ""))
         if not rows:
-            lines.append("[$text-muted]Values appear here as they are computed.[/]")
-        self.query_one("#values-text", Static).update(Content.from_markup("\n".join(lines)))
-        self.call_after_refresh(self.scroll_end, animate=False)
+            lines.append(("Values appear here as they are computed.", "values--muted"))
+        self._rows = lines
+        self.virtual_size = Size(max(len(t) for t, _ in lines), len(lines))
+        self.refresh()
+        self.call_after_refresh(self.scroll_end, animate=False)  # once the new size is known
         return True
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._rows):
+            return Strip.blank(width, self.rich_style)
+        text, component = self._rows[index]
+        style = self.rich_style + (self.get_component_rich_style(component) if component
+                                   else Style())
+        return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).extend_cell_length(
+            width, self.rich_style)
 
 
 def _integer_width(value: str) -> int:

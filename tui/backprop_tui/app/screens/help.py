@@ -18,6 +18,7 @@ KEYS = [
     ("t", "fast-forward K epochs (Escape cancels)"),
     ("ctrl+z u  /  ctrl+y U", "undo / redo any action, moves included"),
     ("+  /  -", "more / fewer digits (3 to 15)"),
+    ("x", "export the session log: Markdown, plain text, JSON (resumable) or JSON lines"),
     ("click", "a unit or connection in the diagram: go to the step that computes it"),
     ("ctrl+p", "command palette: every action by name"),
     ("?  F1", "this help"),

@@ -1,0 +1,194 @@
+"""Export the session log from the app: a format, a path, and a question before replacing.
+
+The file is written through ``output.open_output`` (beside the target, then swapped in), so
+a failure leaves any existing file as it was; the reason shows in the dialog, which stays
+open. Exporting only reads the session. On success the dialog dismisses with the absolute
+path, which the app shows in a notification.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
+
+from backprop_tui.export.formats import FORMATS
+from backprop_tui.output import OutputError, check_target, open_output
+from backprop_tui.session.session import Session
+
+# (format, label), in the order shown; the format is also the file's extension.
+CHOICES = [
+    ("md", "Markdown"),
+    ("txt", "Plain text"),
+    ("json", "JSON (resumable)"),
+    ("jsonl", "JSON lines"),
+]
+
+
+def default_name(fmt: str, now: datetime | None = None) -> str:
+    """backprop-session-YYYYmmdd-HHMMSS.<ext>, in local time."""
+    return f"backprop-session-{(now or datetime.now()):%Y%m%d-%H%M%S}.{fmt}"
+
+
+def write_export(session: Session, fmt: str, path: str) -> None:
+    """Write the session log in ``fmt`` to ``path`` atomically (replacing any file there).
+    Raises OutputError with a one-line reason; the session is only read."""
+    try:
+        with open_output(path) as stream:
+            for piece in FORMATS[fmt](session, datetime.now(UTC)):
+                stream.write(piece)
+    except OutputError:
+        raise
+    except OSError as error:
+        raise OutputError(f"{path}: could not be written: {error.strerror or error}") from None
+    except ImportError as error:
+        raise OutputError(f"the {fmt} format is not available: {error}") from None
+    except Exception as error:  # a bug in a format must not take the session with it
+        raise OutputError(f"{fmt} export failed: {type(error).__name__}: {error}") from None
+
+
+class ExportScreen(ModalScreen[str]):
+    """Dismisses with the absolute path written, or None when cancelled."""
+
+    AUTO_FOCUS = "#path"
+    BINDINGS = [
+        Binding("escape", "back", "Cancel"),
+        Binding("enter,y", "replace", "Replace", show=False),
+        Binding("up", "format(-1)", "Format", show=False),
+        Binding("down", "format(1)", "Format", show=False),
+    ]
+
+    def __init__(self, session: Session, folder: str | None = None, fmt: str = "md",
+                 now: datetime | None = None) -> None:
+        super().__init__()
+        self._session = session
+        self._folder = folder or os.getcwd()
+        self._fmt = fmt
+        self._suggested = default_name(fmt, now)
+        self._confirming: str | None = None  # the path asked about, in the second step
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Export the session log", id="title")
+            with Vertical(id="form"):
+                with RadioSet(id="format", compact=True):
+                    for fmt, label in CHOICES:
+                        yield RadioButton(label, value=fmt == self._fmt, name=fmt)
+                yield Input(value=self._suggested, id="path",
+                            placeholder="a file name, or a path")
+                yield Label(f"in {self._folder}", id="where", markup=False)
+                yield Label("Enter: export · ↑↓: format · Escape: cancel", id="hint")
+            yield Label("", id="question", markup=False)
+            yield Label("", id="problem", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#problem", Label).display = False
+
+    # The format -----------------------------------------------------------------------
+
+    @property
+    def fmt(self) -> str:
+        return self._fmt
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self._set_format(str(event.pressed.name))
+
+    def action_format(self, step: int) -> None:
+        formats = [fmt for fmt, _ in CHOICES]
+        index = (formats.index(self._fmt) + step) % len(formats)
+        buttons = list(self.query_one("#format", RadioSet).query(RadioButton))
+        buttons[index].value = True  # the set posts Changed, which sets the format
+
+    def _set_format(self, fmt: str) -> None:
+        if fmt == self._fmt:
+            return
+        self._fmt = fmt
+        path = self.query_one("#path", Input)
+        if path.value == self._suggested:  # not edited: the extension follows the format
+            self._suggested = _with_extension(self._suggested, fmt)
+            path.value = self._suggested
+        self._problem("")
+
+    # Exporting ------------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._export(confirmed=False)
+
+    def _target(self) -> str | None:
+        text = self.query_one("#path", Input).value.strip()
+        if not text or text == "-":
+            self._problem("type a file name to export to")
+            return None
+        return os.path.abspath(os.path.join(self._folder, os.path.expanduser(text)))
+
+    def _export(self, confirmed: bool) -> None:
+        path = self._target()
+        if path is None:
+            return
+        try:
+            check_target(path, force=True)  # a folder, a missing folder, not a file
+            if not confirmed and os.path.lexists(path):
+                self._ask(path)
+                return
+            write_export(self._session, self._fmt, path)
+        except OutputError as problem:
+            self._back()
+            self._problem(str(problem))
+            return
+        self.dismiss(path)
+
+    # The second step: replace an existing file? -----------------------------------------
+
+    def _ask(self, path: str) -> None:
+        self._confirming = path
+        self._problem("")
+        self.query_one("#question", Label).update(
+            f"{path} already exists. Replace it?\ny or Enter: replace · Escape: back")
+        self.add_class("-confirm")
+        self.query_one("#form").disabled = True
+        self.set_focus(None)
+        self.refresh_bindings()
+
+    def _back(self) -> None:
+        if self._confirming is None:
+            return
+        self._confirming = None
+        self.remove_class("-confirm")
+        self.query_one("#form").disabled = False
+        self.query_one("#path", Input).focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "replace":
+            return self._confirming is not None
+        if action == "format":
+            return self._confirming is None
+        return True
+
+    def action_replace(self) -> None:
+        if self._confirming is not None:
+            self._export(confirmed=True)
+
+    def action_back(self) -> None:
+        """Escape: from the question back to the form; from the form, cancel."""
+        if self._confirming is not None:
+            self._back()
+        else:
+            self.dismiss(None)  # type: ignore[arg-type]
+
+    def _problem(self, text: str) -> None:
+        label = self.query_one("#problem", Label)
+        label.update(text)
+        label.display = bool(text)
+
+
+def _with_extension(name: str, fmt: str) -> str:
+    stem, dot, _ = name.rpartition(".")
+    return f"{stem}.{fmt}" if dot else f"{name}.{fmt}"

@@ -1,0 +1,171 @@
+"""The app's session kept in the user's state folder, so a closed terminal loses nothing.
+
+The save file is the session document without its log (the steps and epochs follow from
+the rest), written atomically through ``output.open_output``: an interruption or a full
+disk leaves the file that was there before. Saves happen at most about once a second; a
+change made sooner waits for ``flush`` (the app calls it from a timer and on quit).
+
+A file left by an earlier session is never overwritten silently: it is resumed, or moved
+aside to ``last-session.previous.json`` (``last-session.damaged.json`` when it cannot be
+read) before the first save. No Textual here: the command line uses this module too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from backprop_tui.output import OutputError, open_output
+from backprop_tui.session.persist import SessionFileError, dump_session, load_session
+from backprop_tui.session.session import Session
+
+FOLDER = "backprop-tui"
+NAME = "last-session.json"
+PREVIOUS = "last-session.previous.json"
+DAMAGED = "last-session.damaged.json"
+INTERVAL = 1.0  # seconds between two saves, at least
+MAX_BYTES = 64 * 1024 * 1024  # a save file holds no log: anything this big is not one
+
+
+def state_path() -> Path:
+    """$XDG_STATE_HOME/backprop-tui/last-session.json, or ~/.local/state/… without it."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    folder = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
+    return folder / FOLDER / NAME
+
+
+def previous_path(path: Path) -> Path:
+    return path.with_name(PREVIOUS)
+
+
+def damaged_path(path: Path) -> Path:
+    return path.with_name(DAMAGED)
+
+
+def save(session: Session, path: Path) -> None:
+    """Write the session (without its log) to ``path`` atomically, creating the folder.
+    Raises OutputError with a one-line reason."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"{path.parent}: cannot create the folder: {reason}") from None
+    with open_output(str(path)) as stream:
+        for piece in dump_session(session, [], []):
+            stream.write(piece)
+
+
+def read(path: Path) -> Session:
+    """The session saved at ``path``; SessionFileError (one line) if it cannot be resumed,
+    OSError if it cannot be read."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise SessionFileError(f"{path}: {size:,} bytes is too big for a session file "
+                               f"(at most {MAX_BYTES:,})")
+    return load_session(path.read_bytes(), str(path))
+
+
+@dataclass(frozen=True)
+class LastSession:
+    """What a start without --resume found in the state folder."""
+
+    path: Path
+    session: Session | None  # resumable
+    problem: str | None = None  # why not: one line
+    kept: Path | None = None  # where the unreadable file now is
+
+
+def find_last(path: Path | None = None) -> LastSession | None:
+    """The last session, if a file is there. A file that cannot be resumed is moved to
+    last-session.damaged.json (kept, never trusted) and the problem is reported."""
+    path = state_path() if path is None else path
+    try:
+        if not path.exists():
+            return None
+    except OSError:
+        return None  # the state folder cannot be looked into: saving will say why
+    try:
+        return LastSession(path, read(path))
+    except SessionFileError as error:
+        problem = str(error)
+    except OSError as error:
+        problem = f"{path}: cannot read the file: {error.strerror or error}"
+    kept: Path | None = damaged_path(path)
+    try:
+        os.replace(path, kept)  # type: ignore[arg-type]
+    except OSError:
+        kept = None  # still in place: the first save moves it to .previous.json
+    return LastSession(path, None, problem, kept)
+
+
+class Autosaver:
+    """Saves a session to ``path`` after changes, at most once per ``interval`` seconds.
+
+    ``changed`` saves at once when the last save is old enough, and otherwise returns how
+    long to wait before calling ``flush``. With ``keep_old``, a file already at ``path``
+    is moved to last-session.previous.json before the first save. Saving never raises:
+    ``error`` holds the last failure's one-line reason (None once a save succeeds).
+    """
+
+    def __init__(self, path: Path | None = None, *, keep_old: bool = False,
+                 interval: float = INTERVAL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = state_path() if path is None else path
+        self.keep_old = keep_old
+        self.interval = interval
+        self.clock = clock
+        self.error: str | None = None
+        self.kept: Path | None = None  # where the old file went, once moved
+        self.saves = 0
+        self._last = -math.inf
+        self._pending: Session | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    def changed(self, session: Session) -> float | None:
+        """Note that ``session`` changed: save now, or return the seconds until a save is
+        due (call ``flush`` then)."""
+        self._pending = session
+        wait = self._last + self.interval - self.clock()
+        if wait > 0:
+            return wait
+        self.flush()
+        return None
+
+    def flush(self) -> bool:
+        """Save the pending change, if any; whether a save succeeded."""
+        session, self._pending = self._pending, None
+        if session is None:
+            return False
+        self._last = self.clock()
+        try:
+            self._move_old()
+            save(session, self.path)
+        except OutputError as error:
+            self.error = str(error)
+            return False
+        except OSError as error:
+            self.error = f"{self.path}: {error.strerror or error}"
+            return False
+        self.error = None
+        self.saves += 1
+        return True
+
+    def _move_old(self) -> None:
+        if not self.keep_old:
+            return
+        if self.path.exists():
+            target = previous_path(self.path)
+            try:
+                os.replace(self.path, target)
+            except OSError as error:
+                raise OutputError(f"{self.path}: cannot keep the earlier session as "
+                                  f"{target.name}: {error.strerror or error}") from None
+            self.kept = target
+        self.keep_old = False
