@@ -100,6 +100,7 @@ class BackpropApp(App[None]):
         self.session = session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
+        self._progress: ProgressBar | None = None
         self._fast_forwarding = False
         self.autosaver = autosaver
         self._last = last
@@ -115,7 +116,6 @@ class BackpropApp(App[None]):
                 yield EquationPanel(id="equation")
                 yield ExplanationPanel(id="explanation")
                 yield ValuesPanel(id="values")
-        yield ProgressBar(id="progress", show_eta=False)
         yield Static(id="too-small")
         yield Footer()
 
@@ -277,20 +277,30 @@ class BackpropApp(App[None]):
         target = self.session.epoch + count
 
         def ticker(done: int) -> bool:
-            self.call_from_thread(self.query_one("#progress", ProgressBar).update, progress=done)
+            self.call_from_thread(self._show_progress, done)
             return not worker.is_cancelled
 
         _, _, cancelled = self.session.timeline.reach(target, ticker)
         self.call_from_thread(self._run_finished, count, cancelled)
 
     def _run_started(self, count: int) -> None:
+        """Show a progress bar above the footer (made only now: the first frame is lighter)."""
         self._fast_forwarding = True
-        self.query_one("#progress", ProgressBar).update(total=count, progress=0)
-        self.screen_stack[0].add_class("-running")
+        self._progress = ProgressBar(id="progress", total=count, show_eta=False)
+        main = self.screen_stack[0]
+        main.mount(self._progress, before=main.query_one(Footer))
+        main.add_class("-running")
         self.refresh_bindings()
+
+    def _show_progress(self, done: int) -> None:
+        if self._progress is not None:
+            self._progress.update(progress=done)
 
     def _run_finished(self, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False
+        if self._progress is not None:
+            self._progress.remove()
+            self._progress = None
         self.screen_stack[0].remove_class("-running")
         if cancelled:
             self.notify("Fast-forward stopped; nothing changed.", timeout=3)

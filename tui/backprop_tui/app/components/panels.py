@@ -108,8 +108,8 @@ class ValuesPanel(ScrollView, can_focus=False):
             lines.append(("Values appear here as they are computed.", "values--muted"))
         self._rows = lines
         self.virtual_size = Size(max(len(t) for t, _ in lines), len(lines))
+        self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
         self.refresh()
-        self.call_after_refresh(self.scroll_end, animate=False)  # once the new size is known
         return True
 
     def render_line(self, y: int) -> Strip:
