@@ -298,39 +298,43 @@ def render(session: Session, now: datetime) -> Iterator[str]:
     yield f"---\n\n{escape(ending_text(session))}\n"
 
 
-def _header(session: Session, now: datetime) -> Iterator[str]:
+def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """The log header's facts as (name, plain text), shared by the Markdown and text logs."""
     head = header(session, now)
     network = session.base
     digits = session.digits
-    what, text = source_text(session)
     edits = ", ".join(f"{edit_text(e, digits)} from epoch {e.epoch}" for e in session.state.edits)
     runs = ", ".join(f"{epochs_text(a, b)} (to the start of epoch {b})"
                      for a, b in session.state.runs)
     update_biases = "true" if network.update_biases else "false"
-    eta = math(r"\eta = " + tex_number(network.learning_rate, digits))
-    lines = [
-        f"# {TITLE}",
-        "",
-        escape(INTRO),
-        "",
-        f"- **Exported:** {escape(str(head['exported']))}",
-        f"- **Version:** backprop-tui {escape(str(head['app_version']))}",
-        f"- **Network:** {escape(what)}",
-        f"- **Shape:** {escape(shape_text(network))}",
-        f"- **Learning rate:** {eta}",
-        f"- **Loss:** {escape(network.loss)}, {math(LOSS_TEX[network.loss])}",
-        f"- **Biases updated:** {'yes' if network.update_biases else 'no'} "
-        f"(update\\_biases = {update_biases})",
-        f"- **Update order:** {escape(network.update_order)}: "
-        f"{escape(UPDATE_ORDERS[network.update_order])}",
-        f"- **Digits shown:** {head['options']['digits']} significant",
-        f"- **Log up to:** {cursor_text(session)}",
-        f"- **Edits:** {escape(edits) if edits else 'none'}",
-        f"- **Fast-forwards:** {escape(runs) if runs else 'none'}",
-        "",
-        "## Network file",
-        "",
+    return [
+        ("Exported", str(head["exported"])),
+        ("Version", f"backprop-tui {head['app_version']}"),
+        ("Network", source_text(session)[0]),
+        ("Shape", shape_text(network)),
+        ("Learning rate", f"η = {fmt(network.learning_rate, digits)}"),
+        ("Loss", f"{network.loss}, {LOSS_UNICODE[network.loss]}"),
+        ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
+                           f"(update_biases = {update_biases})"),
+        ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
+        ("Digits shown", f"{head['options']['digits']} significant"),
+        ("Log up to", cursor_text(session)),
+        ("Edits", edits or "none"),
+        ("Fast-forwards", runs or "none"),
     ]
+
+
+def _header(session: Session, now: datetime) -> Iterator[str]:
+    network = session.base
+    text = source_text(session)[1]
+    maths = {  # these read better as math than as the plain text
+        "Learning rate": math(r"\eta = " + tex_number(network.learning_rate, session.digits)),
+        "Loss": f"{escape(network.loss)}, {math(LOSS_TEX[network.loss])}",
+    }
+    lines = [f"# {TITLE}", "", escape(INTRO), ""]
+    lines += [f"- **{name}:** {maths.get(name) or escape(value)}"
+              for name, value in header_fields(session, now)]
+    lines += ["", "## Network file", ""]
     yield "\n".join(lines) + "\n"
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall("`+", text)), default=0))
     yield f"{fence}toml\n{text.rstrip()}\n{fence}\n\n"

@@ -22,27 +22,22 @@ from backprop_tui.export.markdown import (
     ELSEWHERE,
     ELSEWHERE_TEXT,
     INTRO,
-    LOSS_UNICODE,
     TITLE,
-    UPDATE_ORDERS,
     Walker,
     bias_rows,
-    cursor_text,
     edit_text,
     ending_text,
-    epochs_text,
     event_parts,
     event_place,
+    header_fields,
     loss_change,
     phase_intro,
     run_heading,
     run_text,
-    shape_text,
     source_text,
     weight_rows,
 )
 from backprop_tui.numbers import fmt
-from backprop_tui.session.persist import header
 from backprop_tui.session.session import Session
 from backprop_tui.steps.step import Step, phase_label
 from backprop_tui.steps.symbols import unicode_symbol
@@ -109,29 +104,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
 
 
 def _header(session: Session, now: datetime) -> Iterator[str]:
-    head = header(session, now)
-    network = session.base
-    digits = session.digits
-    what, text = source_text(session)
-    edits = ", ".join(f"{edit_text(e, digits)} from epoch {e.epoch}" for e in session.state.edits)
-    runs = ", ".join(f"{epochs_text(a, b)} (to the start of epoch {b})"
-                     for a, b in session.state.runs)
-    update_biases = "true" if network.update_biases else "false"
-    fields = [
-        ("Exported", str(head["exported"])),
-        ("Version", f"backprop-tui {head['app_version']}"),
-        ("Network", what),
-        ("Shape", shape_text(network)),
-        ("Learning rate", f"η = {fmt(network.learning_rate, digits)}"),
-        ("Loss", f"{network.loss}, {LOSS_UNICODE[network.loss]}"),
-        ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
-                           f"(update_biases = {update_biases})"),
-        ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
-        ("Digits shown", f"{head['options']['digits']} significant"),
-        ("Log up to", cursor_text(session)),
-        ("Edits", edits or "none"),
-        ("Fast-forwards", runs or "none"),
-    ]
+    fields = header_fields(session, now)
+    text = source_text(session)[1]
     width = max(len(name) for name, _ in fields) + 2
     yield heading(TITLE, "=") + wrap(INTRO) + "\n"
     yield "".join(wrap(value, f"{name + ':':<{width}}", " " * width) for name, value in fields)
