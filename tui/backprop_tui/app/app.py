@@ -362,6 +362,7 @@ class BackpropApp(App[None]):
             self.session = last.session
             if self.autosaver is not None and self.autosaver.path == last.path:
                 self.autosaver.keep_old = False  # it is this session's own file
+            self.session_changed()  # rewritten in this version's format
             self.render_session()
             self.notify(f"Resumed the session saved in {last.path}", markup=False, timeout=4)
 

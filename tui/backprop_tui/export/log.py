@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backprop_tui.engine.trace import forward
+from backprop_tui.engine.trace import forward, trace_epoch
 from backprop_tui.export.records import epoch_record
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.session.timeline import Edit
+from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
 
 
@@ -81,7 +82,9 @@ def log_items(session: Session) -> Iterator[Item]:
 
 def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
     cursor = session.state
-    steps = session.steps_of(epoch)
+    # Past epochs are traced here, not through the session's cache: a log only reads.
+    steps = session.steps if epoch == cursor.epoch else EpochSteps(
+        epoch, trace_epoch(session.timeline.start(epoch)))
     shown = cursor.index if epoch == cursor.epoch else len(steps)
     yield EpochStart(epoch, tuple(e for e in cursor.edits if e.epoch == epoch))
     yield from (EventItem(e) for e in events.pop((epoch, 0), []))

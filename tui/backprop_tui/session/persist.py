@@ -186,7 +186,9 @@ def _event(raw: Any) -> dict[str, object]:
     action = raw.get("action")
     epoch, index, changes = raw.get("epoch"), raw.get("index"), raw.get("changes")
     if (not isinstance(action, str) or len(action) > 40
-            or not isinstance(epoch, int) or not isinstance(index, int)
+            or not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= MAX_EPOCH
+            or not isinstance(index, int) or isinstance(index, bool)
+            or not 0 <= index <= 10_000_000
             or not isinstance(changes, list)
             or not all(isinstance(c, str) and len(c) < 500 for c in changes)):
         raise _Bad("an entry of \"events\" does not have action, epoch, index and changes")
