@@ -85,6 +85,7 @@ class ValuesPanel(ScrollView, can_focus=False):
     """
     _model: object = object()
     _rows: list[tuple[str, str]] = []  # (text, component class or "")
+    _styles: dict[str, Style] | None = None
 
     def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
         if model == self._model:
@@ -107,22 +108,29 @@ class ValuesPanel(ScrollView, can_focus=False):
         if not rows:
             lines.append(("Values appear here as they are computed.", "values--muted"))
         self._rows = lines
+        self._styles = None  # looked up again on the next draw (cheap once, not per row)
         self.virtual_size = Size(max(len(t) for t, _ in lines), len(lines))
         self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
         self.refresh()
         return True
 
     def render_line(self, y: int) -> Strip:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
+                                         for name in self.COMPONENT_CLASSES}}
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
         if index >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._styles[""])
         text, component = self._rows[index]
-        style = self.rich_style + (self.get_component_rich_style(component) if component
-                                   else Style())
-        return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).extend_cell_length(
-            width, self.rich_style)
+        strip = Strip([Segment(text, self._styles[component])])
+        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self._styles[""])
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # a new theme
 
 
 def _integer_width(value: str) -> int:
