@@ -614,3 +614,29 @@ def test_a_damaged_last_session_is_explained_and_enter_starts_fresh() -> None:
 
     run(script, app=_app_with_offer())
     assert path.with_name("last-session.damaged.json").exists() and not path.exists()
+
+
+def test_a_read_only_folder_is_explained_and_keeps_its_file(tmp_path, monkeypatch) -> None:
+    """Tests run as root, which chmod cannot stop: the folder refuses as a read-only one
+    does, at the point where the log would be written beside its target."""
+    target = tmp_path / "log.md"
+    target.write_bytes(b"the old log\n")
+    session = worked_session()
+    before = snapshot(session)
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr("backprop_tui.output.tempfile.mkstemp", read_only)
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        screen = await open_export(app, pilot, "md", "log.md")
+        await submit(pilot, screen)
+        await pilot.press("y")  # replace it: the folder refuses
+        assert app.screen is screen
+        assert "Permission denied" in problem(screen)
+        assert notifications(app) == []
+
+    run(script, app=BackpropApp(session))
+    assert target.read_bytes() == b"the old log\n"
+    assert snapshot(session) == before
