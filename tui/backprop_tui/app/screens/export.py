@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
@@ -52,6 +53,15 @@ def write_export(session: Session, fmt: str, path: str) -> None:
         raise OutputError(f"{fmt} export failed: {type(error).__name__}: {error}") from None
 
 
+class FormatButton(RadioButton):
+    """A radio button whose choice shows by its mark (● or blank), not by colour alone."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else " "
+        return super()._button
+
+
 class ExportScreen(ModalScreen[str]):
     """Dismisses with the absolute path written, or None when cancelled."""
 
@@ -78,7 +88,7 @@ class ExportScreen(ModalScreen[str]):
             with Vertical(id="form"):
                 with RadioSet(id="format", compact=True):
                     for fmt, label in CHOICES:
-                        yield RadioButton(label, value=fmt == self._fmt, name=fmt)
+                        yield FormatButton(label, value=fmt == self._fmt, name=fmt)
                 yield Input(value=self._suggested, id="path",
                             placeholder="a file name, or a path")
                 yield Label(f"in {self._folder}", id="where", markup=False)
