@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input
+
+from backprop_tui.app.screens.prompt import PromptScreen
 
 MAX_EPOCHS = 10_000_000
 
@@ -22,23 +20,11 @@ def parse_epochs(text: str) -> int:
     return count
 
 
-class FastForwardScreen(ModalScreen[int]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class FastForwardScreen(PromptScreen[int]):
+    def __init__(self) -> None:
+        super().__init__("Fast-forward: how many epochs?",
+                         Input(value="1000", restrict=r"[0-9_,]*"),
+                         "Runs plain epochs; Escape stops the run.")
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Fast-forward: how many epochs?", id="title")
-            yield Input(value="1000", restrict=r"[0-9_,]*")
-            yield Label("Runs plain epochs; Escape stops the run.", id="problem")
-        yield Footer()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        try:
-            count = parse_epochs(event.value)
-        except ValueError as problem:
-            self.query_one("#problem", Label).update(str(problem))
-            return
-        self.dismiss(count)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+    def parse(self, text: str) -> int:
+        return parse_epochs(text)
