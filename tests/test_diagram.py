@@ -222,11 +222,11 @@ async def click_h1() -> DiagramApp:
     app = DiagramApp(MODELS["2-2-2 forward"])
     async with app.run_test(size=(80, 30)) as pilot:
         diagram = app.query_one(NetworkDiagram)
-        text = diagram.render()
-        assert text.plain.count("\n") == diagram.size.height - 1
-        assert diagram.render() is text  # unchanged model and size: the cached text
+        rows = [diagram.render_line(y) for y in range(diagram.size.height)]
+        assert all(row.cell_length == diagram.size.width for row in rows)
+        assert diagram.render_line(0) is rows[0]  # unchanged model and size: the cached rows
         (x, y), _ = next((cell, e) for cell, e in diagram.current_layout.hit.items() if e == "h1")
-        focus_style = text.get_style_at_offset(app.console, y * (diagram.size.width + 1) + x)
+        focus_style = next(seg.style for seg in rows[y].crop(x, x + 1))
         assert focus_style.bold and focus_style.reverse
         await pilot.click(NetworkDiagram, offset=(x + 1, y + 1))
         await pilot.double_click(NetworkDiagram, offset=(x + 1, y + 1))

@@ -23,10 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.message import Message
+from textual.strip import Strip
 from textual.widget import Widget
 
 from backprop_tui.app.view_model import DiagramModel
@@ -718,7 +719,7 @@ class NetworkDiagram(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._model = model
         self._layout = Layout(0, 0, "empty")
-        self._painted: tuple[DiagramModel | None, tuple[object, ...], Text] | None = None
+        self._painted: tuple[tuple[int, int, DiagramModel | None], list[Strip]] | None = None
 
     @property
     def current_layout(self) -> Layout:
@@ -731,20 +732,23 @@ class NetworkDiagram(Widget):
             self._model = model
             self.refresh()
 
-    def render(self) -> Text:
-        styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-        key = (self.size.width, self.size.height, tuple(sorted(styles.items())))
-        painted = self._painted
-        if painted is not None and painted[1] == key and painted[0] == self._model:
-            return painted[2]
+    def render_line(self, y: int) -> Strip:
+        """Line API: the rows are painted once per model and size, then only handed out."""
         width, height = self.size
-        if self._model is None:
-            self._layout = Layout(width, height, "empty")
-        else:
-            self._layout = layout(self._model, width, height)
-        text = paint(self._layout, styles)
-        self._painted = (self._model, key, text)
-        return text
+        key = (width, height, self._model)
+        if self._painted is None or self._painted[0] != key:
+            styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+            if self._model is None:
+                self._layout = Layout(width, height, "empty")
+            else:
+                self._layout = layout(self._model, width, height)
+            self._painted = (key, paint(self._layout, styles, self.rich_style))
+        strips = self._painted[1]
+        return strips[y] if y < len(strips) else Strip.blank(width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._painted = None  # a new theme: paint again
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
@@ -758,8 +762,8 @@ class NetworkDiagram(Widget):
             self.post_message(self.DoubleClicked(element))
 
 
-def paint(layout: Layout, styles: Mapping[str, Style]) -> Text:
-    """The layout as styled text: lines dim (touched ones highlighted), text over them."""
+def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Strip]:
+    """The layout as styled rows: lines dim (touched ones highlighted), text over them."""
     chars = [[" "] * layout.width for _ in range(layout.height)]
     looks: list[list[Style | None]] = [[None] * layout.width for _ in range(layout.height)]
     dim, touched = styles["diagram--dim"], styles["diagram--touched"]
@@ -767,21 +771,25 @@ def paint(layout: Layout, styles: Mapping[str, Style]) -> Text:
         chars[y][x] = glyph
         looks[y][x] = touched if hot else dim
     for span in layout.spans:
-        base = styles[f"diagram--{span.state}"] if span.state else None
-        new = styles["diagram--new"] if base is None else base
+        state = styles[f"diagram--{span.state}"] if span.state else None
+        new = styles["diagram--new"] if state is None else state
         if span.state == "touched":
-            new = base + styles["diagram--new"]
+            new = state + styles["diagram--new"]
         for k, char in enumerate(span.text):
             chars[span.y][span.x + k] = char
-            looks[span.y][span.x + k] = new if 0 <= span.new_at <= k else base
-    text = Text(no_wrap=True, end="")
-    for y in range(layout.height):
-        if y:
-            text.append("\n")
-        row, row_looks = chars[y], looks[y]
+            looks[span.y][span.x + k] = new if 0 <= span.new_at <= k else state
+    combined: dict[int, Style] = {}  # each look over the widget's own style, made once
+    strips = []
+    for row, row_looks in zip(chars, looks, strict=True):
+        segments = []
         start = 0
         for x in range(1, layout.width + 1):
-            if x == layout.width or row_looks[x] != row_looks[start]:
-                text.append("".join(row[start:x]), row_looks[start])
+            if x == layout.width or row_looks[x] is not row_looks[start]:
+                look = row_looks[start]
+                style = combined.get(id(look))
+                if style is None:
+                    style = combined[id(look)] = base if look is None else base + look
+                segments.append(Segment("".join(row[start:x]), style))
                 start = x
-    return text
+        strips.append(Strip(segments, layout.width))
+    return strips
