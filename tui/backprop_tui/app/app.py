@@ -24,7 +24,6 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
-from backprop_tui.app.screens.export import ExportScreen
 from backprop_tui.app.screens.fastforward import FastForwardScreen
 from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import HelpScreen
@@ -321,6 +320,8 @@ class BackpropApp(App[None]):
         def written(path: str | None) -> None:
             if path is not None:
                 self.notify(f"Exported the session log to {path}", markup=False, timeout=8)
+
+        from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
 
         self.push_screen(ExportScreen(self.session), written)
 
