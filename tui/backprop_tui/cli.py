@@ -103,6 +103,18 @@ def build_parser() -> Parser:
                     "weights as one JSON object.")
     train.add_argument("--epochs", type=_positive, required=True, metavar="N")
     _network_options(train)
+
+    commands.add_parser("presets", help="list the bundled networks, one line each",
+                        description="List the bundled networks (use one with --preset NAME).")
+
+    new_config = commands.add_parser(
+        "new-config", help="write a commented network file to start from",
+        description="Write a commented network file, a copy of a preset, that loads as it is.")
+    new_config.add_argument("--preset", metavar="NAME", default=argparse.SUPPRESS,
+                            help=f"the preset to start from (default {DEFAULT})")
+    new_config.add_argument("-o", "--output", default="-", metavar="FILE",
+                            help="where to write; - is standard output (default)")
+    new_config.add_argument("--force", action="store_true", help="replace an existing file")
     return parser
 
 
@@ -143,11 +155,51 @@ def _main(argv: list[str]) -> int:
         return _app(args)
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if args.command in ("train", "presets", "new-config") and args.resume is not None:
+        raise Problem(f"--resume goes with the app or export, not {args.command}")
     if args.command == "train":
-        if args.resume is not None:
-            raise Problem("--resume goes with the app or export; train starts from a network")
         return _train(args)
+    if args.command == "presets":
+        width = max(len(name) for name in PRESETS)
+        for name, about in PRESETS.items():
+            print(f"{name.ljust(width)}  {about}{'  (default)' if name == DEFAULT else ''}")
+        return 0
+    if args.command == "new-config":
+        return _new_config(args)
     return _export(args)
+
+
+NETWORK_FILE_GUIDE = """\
+# A backprop-tui network file: change the numbers, then run
+#   backprop-tui --config THIS_FILE
+# Top-level keys come before the first [[layer]]:
+#   learning_rate  a number above 0
+#   loss           "half_sse" (E = sum of 1/2 (t - out)^2) or "mse" (mean of (t - out)^2)
+#   update_biases  true or false
+#   update_order   "after_backward" (all gradients from the epoch's starting weights) or
+#                  "during_backward" (each layer's new weights used at once by the layers below)
+#   inputs, targets  lists of numbers (one target per output unit)
+# Then one [[layer]] per layer after the inputs, the output layer last:
+#   weights     one row per unit of this layer, one column per unit of the layer before
+#   bias        a number shared by the layer's units, or a list with one per unit
+#   activation  "sigmoid", "tanh", "relu" or "linear"
+
+"""
+
+
+def _new_config(args: argparse.Namespace) -> int:
+    try:
+        if args.config is not None:
+            raise Problem("new-config starts from a preset: use --preset, not --config")
+        text = NETWORK_FILE_GUIDE + preset_text(DEFAULT if args.preset is None else args.preset)
+        check_target(args.output, args.force)
+        with open_output(args.output) as stream:
+            stream.write(text)
+    except NetworkFileError as error:
+        raise Problem(str(error)) from None
+    except OutputError as error:
+        raise Problem(str(error)) from None
+    return 0
 
 
 def _app(args: argparse.Namespace) -> int:

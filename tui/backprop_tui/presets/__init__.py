@@ -10,6 +10,11 @@ from backprop_tui.network import Network
 DEFAULT = "mazur"
 PRESETS = {
     "mazur": "the 2-2-2 sigmoid network of the well-known step-by-step tutorial, as published",
+    "seed": "the tutorial's network with b1 = 0.30, as a rewrite in circulation has it",
+    "tanh-linear": "2-3-1: tanh hidden units, a linear output, mean squared error, per-unit "
+                   "biases that learn",
+    "deep-relu": "3-4-3-2: two ReLU hidden layers, sigmoid outputs, updates during the "
+                 "backward pass, biases that learn",
 }
 
 
