@@ -28,7 +28,8 @@ from backprop_tui.app.screens.fastforward import FastForwardScreen
 from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import HelpScreen
 from backprop_tui.app.screens.resume import ResumeScreen
-from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS
+from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.session.autosave import Autosaver, LastSession
 from backprop_tui.session.session import Session
 from backprop_tui.steps.names import UnknownName, completions, resolve
@@ -50,6 +51,7 @@ COMMANDS = [
     ("undo", "Undo", "Undo the last action, a move included"),
     ("redo", "Redo", "Redo what was undone"),
     ("export", "Export the session log…", "Markdown, plain text, JSON or JSON lines"),
+    ("edit", "Edit a value…", "A weight, bias, input, target or the learning rate"),
     ("more_digits", "More digits", "Show one more significant digit"),
     ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
     ("help", "Help", "Every key, and what each panel shows"),
@@ -83,6 +85,7 @@ class BackpropApp(App[None]):
         Binding("ctrl+z,u", "undo", "Undo", tooltip="Undo any action, moves included"),
         Binding("ctrl+y,U", "redo", "Redo", show=False),
         Binding("x", "export", "Export", show=False),
+        Binding("e", "edit", "Edit", show=False, tooltip="Edit a weight, bias, input or target"),
         Binding("plus", "more_digits", "Digits", key_display="+/-",
                 tooltip="More / fewer significant digits"),
         Binding("minus", "fewer_digits", "Fewer digits", show=False),
@@ -251,6 +254,41 @@ class BackpropApp(App[None]):
             GoToScreen(completions(steps), lambda text: resolve(text, steps), len(steps)),
             chosen)
 
+    # Editing ----------------------------------------------------------------------------
+
+    def action_edit(self, name: str | None = None) -> None:
+        """Ask for the parameter (unless given), then its new value."""
+        from backprop_tui.app.screens.edit import NameScreen, ValueScreen
+
+        session = self.session
+        if name is None:
+            names = [*session.network.names.parameters(), "eta"]
+            self.push_screen(NameScreen(names, lambda n: _editable(session, n)),
+                             lambda chosen: chosen and self.action_edit(chosen))
+            return
+
+        def check(text: str) -> float:
+            return float(session.check_edit(name, text)[1])  # type: ignore[arg-type]
+
+        def apply(value: float | None) -> None:
+            if value is not None:
+                self._do(lambda: session.edit(name, value))
+
+        key = "learning_rate" if name == "eta" else name
+        current = fmt(float(session.current_value(key)), MAX_DIGITS)  # type: ignore[arg-type]
+        self.push_screen(ValueScreen(name, current, check), apply)
+
+    def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
+        if _editable(self.session, message.element):
+            self.action_edit(message.element)
+        else:
+            self.notify(f"{message.element} is computed, not given: edit what feeds it",
+                        timeout=3)
+
+    def _switch(self, name: str, value: object) -> Callable[[], None]:
+        """A palette command that switches an option, as an undoable edit."""
+        return lambda: self._do(lambda: self.session.edit(name, value))
+
     def on_network_diagram_clicked(self, message: NetworkDiagram.Clicked) -> None:
         try:
             index = resolve(message.element, self.session.steps)
@@ -382,6 +420,32 @@ class BackpropApp(App[None]):
         for action, title, help_text in COMMANDS:
             if self._available(action):
                 yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        if self._fast_forwarding:
+            return
+        network = self.session.network
+        switches: list[tuple[str, object, str]] = [
+            ("update_biases", not network.update_biases,
+             "Biases: " + ("keep fixed" if network.update_biases else "update them too")),
+            ("update_order", _other(network.update_order, UPDATE_ORDERS),
+             f"Update order: {_other(network.update_order, UPDATE_ORDERS)}"),
+            ("loss", _other(network.loss, LOSSES), f"Loss: {_other(network.loss, LOSSES)}"),
+        ]
+        for layer, current in enumerate(network.activations, start=1):
+            switches += [(f"activation{layer}", activation, f"Layer {layer}: {activation}")
+                         for activation in ACTIVATIONS if activation != current]
+        for name, value, title in switches:
+            yield SystemCommand(title, "An option, from the start of this epoch (undoable)",
+                                self._switch(name, value))
+
+
+def _editable(session: Session, name: str) -> bool:
+    """Whether ``name`` is a value a person gives (not one the network computes)."""
+    return name in ("eta", "learning_rate") or name in session.network.names.parameters()
+
+
+def _other(current: str, choices: tuple[str, ...]) -> str:
+    """The choice that is not ``current``, of two."""
+    return next(choice for choice in choices if choice != current)
 
 
 def _start_text(epoch: int) -> str:

@@ -720,6 +720,7 @@ class NetworkDiagram(Widget):
         self._model = model
         self._layout = Layout(0, 0, "empty")
         self._painted: tuple[tuple[int, int, DiagramModel | None], list[Strip]] | None = None
+        self._first_click: str | None = None
 
     @property
     def current_layout(self) -> Layout:
@@ -751,15 +752,17 @@ class NetworkDiagram(Widget):
         self._painted = None  # a new theme: paint again
 
     def on_click(self, event: events.Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None:
-            return
-        element = self._layout.hit.get((offset.x, offset.y))
-        if element is None:
-            return
-        self.post_message(self.Clicked(element))
         if event.chain == 2:
-            self.post_message(self.DoubleClicked(element))
+            # The first click may have moved the picture (it goes to a step): the second
+            # one means the element the first one hit.
+            if self._first_click is not None:
+                self.post_message(self.DoubleClicked(self._first_click))
+            return
+        offset = event.get_content_offset(self)
+        element = None if offset is None else self._layout.hit.get((offset.x, offset.y))
+        self._first_click = element
+        if element is not None:
+            self.post_message(self.Clicked(element))
 
 
 def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Strip]:

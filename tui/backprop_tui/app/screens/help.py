@@ -20,6 +20,7 @@ KEYS = [
     ("+  /  -", "more / fewer digits (3 to 15)"),
     ("x", "export the session log: Markdown, plain text, JSON (resumable) or JSON lines"),
     ("click", "a unit or connection in the diagram: go to the step that computes it"),
+    ("e  /  double-click", "edit a weight, bias, input, target or η from this epoch on"),
     ("ctrl+p", "command palette: every action by name"),
     ("?  F1", "this help"),
     ("q  ctrl+q", "quit"),

@@ -1,0 +1,48 @@
+"""Editing a parameter: its name (with completion), then its value, checked as typed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+from backprop_tui.app.screens.prompt import PromptScreen
+
+
+class NameScreen(PromptScreen[str]):
+    """Which parameter to edit: a weight, bias, input, target or the learning rate."""
+
+    def __init__(self, names: list[str], known: Callable[[str], bool]) -> None:
+        field = Input(placeholder="w5, b1, i1, t_o1, eta …",
+                      suggester=SuggestFromList(names, case_sensitive=False))
+        super().__init__("Edit which value? (a weight, bias, input, target or eta)", field)
+        self._known = known
+
+    def parse(self, text: str) -> str:
+        name = text.strip()
+        if not self._known(name):
+            raise ValueError(f"no parameter named {name[:40]!r}: try w1, b1, i1, t_o1 or eta")
+        return name
+
+
+class ValueScreen(PromptScreen[float]):
+    """The new value, checked on every key: a bad one is explained, the old one kept."""
+
+    def __init__(self, name: str, current: str, check: Callable[[str], float]) -> None:
+        super().__init__(f"New value of {name} (from the start of this epoch; now {current})",
+                         Input(value=current, select_on_focus=True),
+                         "Enter applies it; Escape keeps the old value.")
+        self._check = check
+
+    def parse(self, text: str) -> float:
+        return self._check(text)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        try:
+            self._check(event.value)
+        except ValueError as problem:
+            self.query_one("#problem", Label).update(str(problem))
+        else:
+            self.query_one("#problem", Label).update("Enter applies it; Escape keeps the old "
+                                                      "value.")
