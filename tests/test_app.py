@@ -6,13 +6,18 @@ set up through the session and ``render_session``.
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 
 import pytest
 from apptools import new_app, run, screen_text, settle, show
-from backprop_tui.app.app import COMMANDS, BackpropApp
+from backprop_tui.app.app import ACTIONS, COMMANDS, BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import (
     EquationPanel,
@@ -25,8 +30,9 @@ from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import KEYS as HELP_KEYS
 from backprop_tui.app.screens.help import HelpScreen
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
-from backprop_tui.presets import load_preset
+from backprop_tui.presets import load_preset, preset_given
 from backprop_tui.session.session import Session
+from backprop_tui.session.start import Opening
 from test_tutorial_numbers import FIRST_ROUND, step_key, within_printed
 from textual.app import SystemCommand
 from textual.command import CommandPalette
@@ -35,6 +41,7 @@ from textual.widgets import Input, Label, Static
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 STEPS_IN_EPOCH = 55  # the tutorial's network, biases kept fixed
+TUI = pathlib.Path(__file__).resolve().parents[1] / "tui"
 
 # Every stepping key, and the session action it must perform: the app's session is compared
 # with a second session that performs the actions directly.
@@ -429,3 +436,83 @@ def test_theme_option() -> None:
         assert not app.current_theme.dark
 
     run(script, app=new_app(theme="textual-light"))
+
+
+# The opening: the first frame drawn from the network file, the session built after it.
+
+
+def opening(builds: list[Session], gate: threading.Event) -> Opening:
+    """The tutorial's network as an Opening; ``builds`` collects the sessions it builds. A
+    build in the background waits for ``gate``, so a test sees the app before it is done."""
+
+    def build() -> Session:
+        if threading.current_thread() is not threading.main_thread():
+            assert gate.wait(10)
+        builds.append(Session(load_preset("mazur")))
+        return builds[-1]
+
+    return Opening(preset_given("mazur"), build)
+
+
+def test_opening_draws_what_a_built_session_draws() -> None:
+    """The first frame from the file alone equals the frame of the session built after it,
+    footer included; the session is built once, in the background."""
+    builds: list[Session] = []
+    gate = threading.Event()
+    frames: dict[str, tuple[str, dict[str, bool | None]]] = {}
+
+    def frame(app: BackpropApp) -> tuple[str, dict[str, bool | None]]:
+        return screen_text(app), {action: app.check_action(action, ()) for action in ACTIONS}
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await settle(pilot)
+        assert app._session is None
+        frames["opening"] = frame(app)
+        gate.set()
+        await wait_until(pilot, lambda: app._session is not None)
+        await settle(pilot)
+        frames["built"] = frame(app)
+
+    app = run(script, app=BackpropApp(opening(builds, gate)))
+    assert len(builds) == 1 and app.session is builds[0]
+    text = frames["opening"][0]
+    assert "step 0 of 55" in text and "b2 0.6" in text and "→ Next" in text
+    assert frames["opening"] == frames["built"]  # the same text, the same keys available
+
+
+def test_a_key_pressed_before_the_session_is_built_is_not_lost() -> None:
+    """A key that comes before the background build is done builds the session at once;
+    the background one, done later, is dropped."""
+    builds: list[Session] = []
+    gate = threading.Event()
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("right")
+        await settle(pilot)
+        assert (app.session.epoch, app.session.index) == (1, 1)
+        gate.set()
+        await wait_until(pilot, lambda: len(builds) == 2)
+        await settle(pilot)
+        assert "step 1 of 55" in screen_text(app)
+
+    app = run(script, app=BackpropApp(opening(builds, gate)))
+    assert app.session is builds[0] and app.session.index == 1
+
+
+def test_the_first_frame_does_not_import_numpy() -> None:
+    """The app, the command line and the first frame's data need no numpy (it takes a
+    tenth of a second to import, and the first frame would wait for it)."""
+    code = (
+        "import sys\n"
+        "import backprop_tui.cli\n"
+        "from backprop_tui.app import app, view_model\n"
+        "from backprop_tui.presets import preset_given\n"
+        "given = preset_given('deep-relu')\n"
+        "view_model.opening_status(given), view_model.opening_diagram(given)\n"
+        "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
+        "given.network()\n"
+        "assert 'numpy' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(TUI)}, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -28,7 +28,8 @@ from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session import autosave
 from backprop_tui.session.autosave import Autosaver, find_last, state_path
 from backprop_tui.session.persist import dump_session, load_session
-from backprop_tui.session.session import Session, Source
+from backprop_tui.session.session import Session
+from backprop_tui.session.start import Source
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, RadioButton, RadioSet
 

@@ -23,7 +23,8 @@ from backprop_tui.session.persist import (
     dump_session,
     load_session,
 )
-from backprop_tui.session.session import Session, Source
+from backprop_tui.session.session import Session
+from backprop_tui.session.start import Source
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 

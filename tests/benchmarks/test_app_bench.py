@@ -52,10 +52,12 @@ MINIMAL_MARKERS = (READY, "→ Next", "q Quit", "^p palette")
 
 def _env(pycache: str) -> dict[str, str]:
     """The environment for the apps: the checkout's tui/ first on PYTHONPATH, and bytecode
-    cached under ``pycache`` (as an installed package has it), never in the checkout."""
+    cached under ``pycache`` (as an installed package has it), never in the checkout; the
+    state folder is there too."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TUI), env.get("PYTHONPATH")) if p)
     env["PYTHONPYCACHEPREFIX"] = pycache
+    env["XDG_STATE_HOME"] = os.path.join(pycache, "state")  # no earlier session is offered
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("TMUX", None)
     return env

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__
-from backprop_tui.netfile import NetworkFileError, load_network
-from backprop_tui.network import Network
+from backprop_tui.netfile import NetworkFileError, load_given
+from backprop_tui.network import Given, Network
 from backprop_tui.output import OutputError, check_target, open_output
-from backprop_tui.presets import DEFAULT, PRESETS, load_preset, preset_text
-from backprop_tui.session.session import Source
+from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
+from backprop_tui.session.start import Opening, Source
 
 if TYPE_CHECKING:
     from backprop_tui.session.session import Session
@@ -119,22 +119,23 @@ def build_parser() -> Parser:
 
 
 def _network(args: argparse.Namespace) -> Network:
-    return _sourced(args)[0]
+    return _sourced(args)[0].network()
 
 
-def _sourced(args: argparse.Namespace) -> tuple[Network, Source]:
-    """The network named by --preset/--config, and where it came from (for log headers)."""
+def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
+    """The network named by --preset/--config, checked but not yet in numpy, and where it
+    came from (for log headers)."""
     if args.preset is not None and args.config is not None:
         raise Problem("give --preset or --config, not both")
     if args.config == "":
         raise Problem("--config needs the path of a network file")
     try:
         if args.config is not None:
-            network = load_network(args.config)
+            given = load_given(args.config)
             text = Path(args.config).read_bytes().decode("utf-8", errors="replace")
-            return network, Source("file", args.config, text)
+            return given, Source("file", args.config, text)
         name = DEFAULT if args.preset is None else args.preset
-        return load_preset(name), Source("preset", name, preset_text(name))
+        return preset_given(name), Source("preset", name, preset_text(name))
     except NetworkFileError as error:
         raise Problem(str(error)) from None
 
@@ -207,15 +208,20 @@ def _app(args: argparse.Namespace) -> int:
     opens. The session is kept in the state folder as it changes; a session found there is
     offered on start, and never overwritten silently."""
     from backprop_tui.session.autosave import Autosaver, LastSession, find_last, state_path
-    from backprop_tui.session.session import Session
 
     saved = state_path()
     last: LastSession | None = None
     if args.resume is not None:
-        session = _resumed(args)  # --resume alone: the last session in the state folder
+        start: Session | Opening = _resumed(args)  # alone: the last session in the state folder
     else:
-        network, source = _sourced(args)
-        session = Session(network, source=source)
+        given, source = _sourced(args)
+
+        def build() -> Session:
+            from backprop_tui.session.session import Session
+
+            return Session(given.network(), source=source)
+
+        start = Opening(given, build)
     from textual.theme import BUILTIN_THEMES
 
     if args.theme is not None and args.theme not in BUILTIN_THEMES:
@@ -229,7 +235,7 @@ def _app(args: argparse.Namespace) -> int:
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
     autosaver = Autosaver(saved, keep_old=not own)
     try:
-        BackpropApp(session, theme=args.theme, autosaver=autosaver, last=last).run()
+        BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last).run()
     finally:
         autosaver.flush()  # the app flushes on quit; this covers a crash
     if autosaver.error:
@@ -302,8 +308,8 @@ def _export(args: argparse.Namespace) -> int:
         if args.resume is not None:
             session = _resumed(args)  # its log up to the saved cursor
         else:
-            network, source = _sourced(args)
-            session = Session(network, source=source)
+            given, source = _sourced(args)
+            session = Session(given.network(), source=source)
             if args.to is not None:
                 session.goto(args.to)
             else:

@@ -18,8 +18,8 @@ from backprop_tui.network import (
     MAX_UNITS,
     OPTIONS,
     UPDATE_ORDERS,
+    Given,
     Network,
-    frozen,
 )
 
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer")
@@ -33,23 +33,31 @@ class NetworkFileError(Exception):
 
 
 class _Invalid(Exception):
-    """A problem found while parsing; parse_network prefixes it with the source name."""
+    """A problem found while parsing; parse_given prefixes it with the source name."""
 
 
 def load_network(path: str | pathlib.Path) -> Network:
+    return load_given(path).network()
+
+
+def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
+    return parse_given(text_or_bytes, source).network()
+
+
+def load_given(path: str | pathlib.Path) -> Given:
     """Read a network file, turning OS errors (missing file, directory, …) into one line."""
     try:
         data = pathlib.Path(path).read_bytes()
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         raise NetworkFileError(f"{path}: cannot read the file: {reason}") from None
-    return parse_network(data, str(path))
+    return parse_given(data, str(path))
 
 
-def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
-    """Parse a network file's contents; ``source`` names it in error messages."""
+def parse_given(text_or_bytes: str | bytes, source: str) -> Given:
+    """Parse and check a network file's contents; ``source`` names it in error messages."""
     try:
-        return _network(_toml(text_or_bytes))
+        return _given(_toml(text_or_bytes))
     except _Invalid as problem:
         raise NetworkFileError(f"{source}: {problem}") from None
 
@@ -57,7 +65,7 @@ def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
 def network_from_document(document: dict[str, object], source: str) -> Network:
     """A network from the network-file layout already parsed (a session file's "network")."""
     try:
-        return _network(document)
+        return _given(document).network()
     except _Invalid as problem:
         raise NetworkFileError(f"{source}: {problem}") from None
 
@@ -101,7 +109,7 @@ def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
         raise _Invalid("invalid TOML: values nested too deeply") from None
 
 
-def _network(document: dict[str, object]) -> Network:
+def _given(document: dict[str, object]) -> Given:
     for key in document:
         if key not in TOP_KEYS:
             known = ", ".join(TOP_KEYS)
@@ -127,11 +135,11 @@ def _network(document: dict[str, object]) -> Network:
             f"key 'targets': expected {len(weights[-1])} numbers (one per unit of the output "
             f"layer, layer {len(layers)}), got {len(targets)}"
         )
-    return Network(
-        inputs=frozen(inputs),
-        targets=frozen(targets),
-        weights=tuple(frozen(w) for w in weights),
-        biases=tuple(frozen(b) for b in biases),
+    return Given(
+        inputs=tuple(inputs),
+        targets=tuple(targets),
+        weights=tuple(tuple(tuple(row) for row in w) for w in weights),
+        biases=tuple(tuple(b) for b in biases),
         activations=tuple(activations),
         learning_rate=_learning_rate(document.get("learning_rate", 0.5)),
         loss=_choice(document.get("loss", "half_sse"), LOSSES, "key 'loss'"),

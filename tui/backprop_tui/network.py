@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "mse")
@@ -29,9 +31,67 @@ MAX_UNITS = 64
 
 def frozen(values: object) -> np.ndarray:
     """A read-only float64 copy, so a Network can be shared between states safely."""
+    import numpy as np  # here, not above: see Given
+
     array = np.array(values, dtype=np.float64)
     array.setflags(write=False)
     return array
+
+
+@dataclass(frozen=True)
+class Given:
+    """A network file's numbers as plain Python, already checked.
+
+    The app draws its first frame from this alone, while numpy (a tenth of a second to
+    import) and the first epoch's trace wait until the frame is on screen.
+    """
+
+    inputs: tuple[float, ...]
+    targets: tuple[float, ...]
+    weights: tuple[tuple[tuple[float, ...], ...], ...]  # layer l: rows of (units of l-1)
+    biases: tuple[tuple[float, ...], ...]  # layer l: one number when shared, else one per unit
+    activations: tuple[str, ...]
+    learning_rate: float = 0.5
+    loss: str = "half_sse"
+    update_biases: bool = False
+    update_order: str = "after_backward"
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (len(self.inputs), *(len(w) for w in self.weights))
+
+    @property
+    def depth(self) -> int:
+        return len(self.weights)
+
+    def shared(self, layer: int) -> bool:
+        return len(self.biases[layer]) == 1
+
+    @cached_property
+    def names(self) -> Names:
+        return Names(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
+
+    @cached_property
+    def by_name(self) -> dict[str, float]:
+        """Every given number by name: inputs, targets, weights, biases."""
+        names = self.names
+        found = dict(zip(names.units[0], self.inputs, strict=True))
+        found.update(zip(names.targets, self.targets, strict=True))
+        for layer, rows in enumerate(names.weights):
+            for row_names, row in zip(rows, self.weights[layer], strict=True):
+                found.update(zip(row_names, row, strict=True))
+            found.update(zip(names.biases[layer], self.biases[layer], strict=True))
+        return found
+
+    def network(self) -> Network:
+        return Network(
+            inputs=frozen(self.inputs),
+            targets=frozen(self.targets),
+            weights=tuple(frozen(w) for w in self.weights),
+            biases=tuple(frozen(b) for b in self.biases),
+            activations=self.activations,
+            **{name: getattr(self, name) for name in OPTIONS},
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +122,18 @@ class Network:
     @cached_property
     def names(self) -> Names:
         return Names(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
+
+    @cached_property
+    def given(self) -> Given:
+        """The network's numbers as plain Python (what a network file holds)."""
+        return Given(
+            inputs=tuple(self.inputs.tolist()),
+            targets=tuple(self.targets.tolist()),
+            weights=tuple(tuple(map(tuple, w.tolist())) for w in self.weights),
+            biases=tuple(tuple(b.tolist()) for b in self.biases),
+            activations=self.activations,
+            **self.options(),
+        )
 
     def with_params(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
         return dataclasses.replace(

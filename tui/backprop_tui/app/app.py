@@ -6,6 +6,7 @@ It holds no math: every number on screen comes from a step, through ``view_model
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -13,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from backprop_tui.app import view_model
@@ -24,17 +25,18 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
-from backprop_tui.app.screens.fastforward import FastForwardScreen
-from backprop_tui.app.screens.goto import GoToScreen
-from backprop_tui.app.screens.help import HelpScreen
-from backprop_tui.app.screens.resume import ResumeScreen
 from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
-from backprop_tui.session.autosave import Autosaver, LastSession
-from backprop_tui.session.session import Session
-from backprop_tui.steps.names import UnknownName, completions, resolve
+from backprop_tui.session.start import Opening
+
+if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
+    from textual.widgets import ProgressBar
+
+    from backprop_tui.session.autosave import Autosaver, LastSession
+    from backprop_tui.session.session import Session
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
 # (action, title, help) for the command palette; keys come from BINDINGS.
 COMMANDS = [
@@ -58,6 +60,8 @@ COMMANDS = [
 ]
 
 ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
+# What cannot apply at the start of a new session, when nothing lies behind the cursor.
+BEHIND = {"prev", "prev_phase", "prev_epoch", "undo", "redo", "cancel_run"}
 # Actions that leave the current epoch (or read the timeline the run fills): held back while
 # a fast-forward runs.
 EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export"}
@@ -94,12 +98,15 @@ class BackpropApp(App[None]):
         Binding("q", "leave", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
     ]
 
-    def __init__(self, session: Session, theme: str | None = None,
+    def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
-        """``autosaver`` keeps the session in the state folder (none: nothing is saved);
-        ``last`` is a session found there, offered on start."""
+        """``session`` may be an Opening: the first frame is then drawn from the network
+        file, and the session built just after. ``autosaver`` keeps the session in the
+        state folder (none: nothing is saved); ``last`` is a session found there, offered
+        on start."""
         super().__init__()
-        self.session = session
+        self._opening = session if isinstance(session, Opening) else None
+        self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
         self._progress: ProgressBar | None = None
@@ -129,27 +136,77 @@ class BackpropApp(App[None]):
         self.query_one("#values").border_title = "Values this epoch"
         self.query_one("#diagram").border_title = "Network"
         self._fit(self.size.width, self.size.height)
-        self.render_session()
+        if self._session is None and self._opening is not None:
+            given = self._opening.given
+            self._show(view_model.opening_status(given), view_model.opening_diagram(given),
+                       None, _start_text(1), ((), 0))
+            self.call_after_refresh(self._build_when_drawn, FRAME_REFRESHES)
+        else:
+            self.render_session()
         if self._last is not None:
+            from backprop_tui.app.screens.resume import ResumeScreen
+
             self.push_screen(ResumeScreen(self._last), self._resume_chosen)
+
+    @property
+    def session(self) -> Session:
+        """The session, built on first use when the app was opened on an Opening."""
+        if self._session is None:
+            assert self._opening is not None
+            self._session = self._opening.build()
+        return self._session
+
+    @session.setter
+    def session(self, session: Session) -> None:
+        self._session = session
+
+    def _build_when_drawn(self, refreshes: int) -> None:
+        """Start building the session once the footer has drawn its keys (they come a
+        refresh or two after the rest), or after ``refreshes`` more refreshes at most: the
+        first frame is then whole."""
+        footer = self.screen_stack[0].query_one(Footer)
+        if footer.children or refreshes <= 0:  # the next refresh draws them
+            self.call_after_refresh(self._build_session, self._opening)
+        else:
+            self.call_after_refresh(self._build_when_drawn, refreshes - 1)
+
+    @work(thread=True, exclusive=True, group="opening")
+    def _build_session(self, opening: Opening) -> None:
+        """Build the session beside the event loop, so the first frame is drawn meanwhile.
+        A key pressed before it is done builds one at once (see ``session``)."""
+        session = opening.build()
+        self.call_from_thread(self._session_built, session)
+
+    def _session_built(self, session: Session) -> None:
+        if self._session is None:
+            self._session = session
+            self.render_session()
 
     # Rendering ------------------------------------------------------------------------
 
     def render_session(self) -> None:
         """Show the session at its cursor, repainting only the panels that change."""
         session = self.session
-        screen = self.screen_stack[0]
-        screen.query_one(StatusLine).show(view_model.status(session))
-        screen.query_one(NetworkDiagram).show(view_model.diagram(session))
-        screen.query_one(EquationPanel).show(view_model.equation(session))
         step = session.step
-        screen.query_one(ExplanationPanel).show(
-            step.explanation if step else _start_text(session.epoch))
-        screen.query_one(ValuesPanel).show(view_model.values(session))
+        self._show(view_model.status(session), view_model.diagram(session),
+                   view_model.equation(session),
+                   step.explanation if step else _start_text(session.epoch),
+                   view_model.values(session))
+
+    def _show(self, status: view_model.Status, diagram: view_model.DiagramModel,
+              equation: view_model.Equation | None, explanation: str,
+              values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
+        screen = self.screen_stack[0]
+        screen.query_one(StatusLine).show(status)
+        screen.query_one(NetworkDiagram).show(diagram)
+        screen.query_one(EquationPanel).show(equation)
+        screen.query_one(ExplanationPanel).show(explanation)
+        screen.query_one(ValuesPanel).show(values)
         enabled = {action: bool(self._available(action)) for action, *_ in COMMANDS}
         if enabled != self._enabled:  # the footer only redraws when availability changes
+            if self._enabled:  # (the first time, it is about to draw them anyway)
+                self.refresh_bindings()
             self._enabled = enabled
-            self.refresh_bindings()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -171,7 +228,9 @@ class BackpropApp(App[None]):
 
     def _available(self, action: str) -> bool | None:
         """True: enabled; None: shown greyed out; False: hidden."""
-        session = self.session
+        if self._session is None:  # the first frame: a new session, not built yet
+            return (False if action == "cancel_run" else None) if action in BEHIND else True
+        session = self._session
         if self._fast_forwarding and action in EPOCH_ACTIONS:
             return None
         available: dict[str, Callable[[], bool]] = {
@@ -241,9 +300,14 @@ class BackpropApp(App[None]):
         self.exit()
 
     def action_help(self) -> None:
+        from backprop_tui.app.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_goto(self) -> None:
+        from backprop_tui.app.screens.goto import GoToScreen
+        from backprop_tui.steps.names import completions, resolve
+
         steps = self.session.steps
 
         def chosen(index: int | None) -> None:
@@ -290,6 +354,8 @@ class BackpropApp(App[None]):
         return lambda: self._do(lambda: self.session.edit(name, value))
 
     def on_network_diagram_clicked(self, message: NetworkDiagram.Clicked) -> None:
+        from backprop_tui.steps.names import UnknownName, resolve
+
         try:
             index = resolve(message.element, self.session.steps)
         except UnknownName as why:
@@ -300,6 +366,8 @@ class BackpropApp(App[None]):
     # Fast-forward ---------------------------------------------------------------------
 
     def action_fast_forward(self) -> None:
+        from backprop_tui.app.screens.fastforward import FastForwardScreen
+
         def chosen(count: int | None) -> None:
             if count is not None:
                 self._fast_forward(count)
@@ -322,6 +390,8 @@ class BackpropApp(App[None]):
 
     def _run_started(self, count: int) -> None:
         """Show a progress bar above the footer (made only now: the first frame is lighter)."""
+        from textual.widgets import ProgressBar
+
         self._fast_forwarding = True
         self._progress = ProgressBar(id="progress", total=count, show_eta=False)
         main = self.screen_stack[0]

@@ -6,13 +6,18 @@ given), so the views and their tests stay functions of the session.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from backprop_tui.numbers import fmt
-from backprop_tui.session.session import Session
-from backprop_tui.steps.step import phase_label
+from backprop_tui.network import Given
+from backprop_tui.numbers import DEFAULT_DIGITS, fmt
+from backprop_tui.steps.plan import phase_label, phases, plan
 from backprop_tui.steps.symbols import unicode_symbol
+
+if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
+    from backprop_tui.session.session import Session
+    from backprop_tui.steps.step import Step
 
 DIAGRAM_DIGITS = 4
 VALUES_SHOWN = 400  # the values panel lists at most this many of the newest values
@@ -43,6 +48,20 @@ def status(session: Session) -> Status:
         total_error=fmt(steps.value_at(total), session.digits) if known else None,  # type: ignore[arg-type]
         diverged=session.diverged,
         digits=session.digits,
+    )
+
+
+def opening_status(given: Given) -> Status:
+    """The status at the start of a new session, from the network file alone."""
+    order = plan(given)
+    return Status(
+        phases=tuple((phase_label(phase), False) for phase, _, _ in phases(order, given.depth)),
+        index=0,
+        count=len(order),
+        epoch=1,
+        total_error=None,
+        diverged=None,
+        digits=DEFAULT_DIGITS,
     )
 
 
@@ -120,8 +139,6 @@ class DiagramModel:
 
 
 def diagram(session: Session) -> DiagramModel:
-    network = session.network
-    names = network.names
     steps = session.steps
     keys = steps.keys
 
@@ -129,13 +146,24 @@ def diagram(session: Session) -> DiagramModel:
         index = keys.get(key)
         return steps.value_at(index) if index is not None and index <= session.index else None
 
-    values: dict[str, float | None] = {
-        unit: float(network.inputs[j]) for j, unit in enumerate(names.units[0])}
+    return _diagram(session.network.given, shown, session.step)
+
+
+def opening_diagram(given: Given) -> DiagramModel:
+    """The diagram at the start of a new session: the given values, nothing computed."""
+    return _diagram(given, lambda key: None, None)
+
+
+def _diagram(given: Given, shown: Callable[[str], float | None],
+             step: Step | None) -> DiagramModel:
+    """The diagram of a network as given, with the values ``shown`` has computed so far."""
+    names = given.names
+    value = given.by_name
+    values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
     for layer in names.units[1:]:
         values.update({unit: shown(f"out_{unit}") for unit in layer})
     weights = tuple(
-        (w, names.units[layer][k], names.units[layer + 1][j],
-         float(network.weights[layer][j, k]), shown(f"{w}+"))
+        (w, names.units[layer][k], names.units[layer + 1][j], value[w], shown(f"{w}+"))
         for layer, rows in enumerate(names.weights)
         for j, row in enumerate(rows)
         for k, w in enumerate(row)
@@ -144,9 +172,8 @@ def diagram(session: Session) -> DiagramModel:
     for layer, bias_names in enumerate(names.biases):
         units = names.units[layer + 1]
         for j, b in enumerate(bias_names):
-            fed = tuple(units) if network.shared(layer) else (units[j],)
-            biases.append((b, fed, float(network.biases[layer][j]), shown(f"{b}+")))
-    step = session.step
+            fed = tuple(units) if given.shared(layer) else (units[j],)
+            biases.append((b, fed, value[b], shown(f"{b}+")))
     touched = frozenset(step.touches) if step else frozenset()
     focus = (step.touches[0] if step and step.touches
              and step.kind not in ("total", "apply", "total_after") else None)

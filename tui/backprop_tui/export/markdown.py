@@ -35,7 +35,8 @@ from backprop_tui.session.persist import header
 from backprop_tui.session.session import Session
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.plan import phase_label
+from backprop_tui.steps.step import Step
 from backprop_tui.steps.symbols import tex_symbol
 
 TITLE = "backprop-tui session log"

@@ -39,7 +39,8 @@ from backprop_tui.export.markdown import (
 )
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.plan import phase_label
+from backprop_tui.steps.step import Step
 from backprop_tui.steps.symbols import unicode_symbol
 
 WIDTH = 100

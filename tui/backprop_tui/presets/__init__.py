@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from backprop_tui.netfile import NetworkFileError, parse_network
-from backprop_tui.network import Network
+from backprop_tui.netfile import NetworkFileError, parse_given
+from backprop_tui.network import Given, Network
 
 DEFAULT = "mazur"
 PRESETS = {
@@ -26,4 +26,8 @@ def preset_text(name: str) -> str:
 
 
 def load_preset(name: str) -> Network:
-    return parse_network(preset_text(name), f"preset {name!r}")
+    return preset_given(name).network()
+
+
+def preset_given(name: str) -> Given:
+    return parse_given(preset_text(name), f"preset {name!r}")

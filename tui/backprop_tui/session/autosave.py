@@ -18,10 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from backprop_tui.output import OutputError, open_output
-from backprop_tui.session.persist import SessionFileError, dump_session, load_session
-from backprop_tui.session.session import Session
+
+# Sessions and their files import numpy; they are imported where used, so that the app
+# draws its first frame before (a new session is built after it, and saved later still).
+if TYPE_CHECKING:
+    from backprop_tui.session.session import Session
 
 FOLDER = "backprop-tui"
 NAME = "last-session.json"
@@ -49,6 +53,8 @@ def damaged_path(path: Path) -> Path:
 def save(session: Session, path: Path) -> None:
     """Write the session (without its log) to ``path`` atomically, creating the folder.
     Raises OutputError with a one-line reason."""
+    from backprop_tui.session.persist import dump_session
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
@@ -62,6 +68,8 @@ def save(session: Session, path: Path) -> None:
 def read(path: Path) -> Session:
     """The session saved at ``path``; SessionFileError (one line) if it cannot be resumed,
     OSError if it cannot be read."""
+    from backprop_tui.session.persist import SessionFileError, load_session
+
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise SessionFileError(f"{path}: {size:,} bytes is too big for a session file "
@@ -88,6 +96,8 @@ def find_last(path: Path | None = None) -> LastSession | None:
             return None
     except OSError:
         return None  # the state folder cannot be looked into: saving will say why
+    from backprop_tui.session.persist import SessionFileError
+
     try:
         return LastSession(path, read(path))
     except SessionFileError as error:

@@ -15,7 +15,8 @@ from typing import Any
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, network_from_document
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
-from backprop_tui.session.session import EditError, Session, Source, State, merged_runs
+from backprop_tui.session.session import EditError, Session, State, merged_runs
+from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.network import ACTIVATIONS, LOSSES, OPTIONS, UPDATE_ORDERS, Network
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit, Ticker, Timeline
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.names import resolve
@@ -44,15 +45,6 @@ def merged_runs(runs: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
         else:
             merged.append((first, last))
     return merged
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the network came from, for the session log's header."""
-
-    kind: str  # "preset" or "file"
-    name: str  # the preset's name or the file's path
-    text: str  # the network file's full contents
 
 
 def describe(before: State, after: State) -> list[str]:

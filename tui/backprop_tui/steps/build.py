@@ -37,9 +37,8 @@ from backprop_tui.steps.expr import (
     Square,
     Sub,
 )
+from backprop_tui.steps.plan import Spec, phase_of, phases, plan
 from backprop_tui.steps.step import Step
-
-Spec = tuple[str, int, int, int]  # kind, weight layer (0-based), unit, other unit
 
 ACTIVATION_EXPR: dict[str, Expr] = {
     "sigmoid": Div(ONE, Add((ONE, Exp(Neg(Ref(0)))))),
@@ -67,50 +66,6 @@ SLOPE_WORDS = {
 }
 
 
-def plan(trace: EpochTrace) -> list[Spec]:
-    """Every step of the epoch as (kind, layer, unit, other), in teaching order."""
-    net = trace.network
-    sizes = net.sizes
-    depth = net.depth
-    specs: list[Spec] = []
-    for layer in range(depth):
-        for j in range(sizes[layer + 1]):
-            specs += [("net", layer, j, 0), ("out", layer, j, 0)]
-    specs += [("error", depth - 1, j, 0) for j in range(sizes[-1])]
-    specs.append(("total", depth - 1, 0, 0))
-    for layer in reversed(range(depth)):
-        shared = net.shared(layer)
-        for j in range(sizes[layer + 1]):
-            if layer < depth - 1:
-                specs += [("contrib", layer, j, k) for k in range(sizes[layer + 2])]
-            specs += [("dE_dout", layer, j, 0), ("slope", layer, j, 0), ("delta", layer, j, 0)]
-            for k in range(sizes[layer]):
-                specs += [("dnet_dw", layer, j, k), ("grad_w", layer, j, k), ("new_w", layer, j, k)]
-            if not shared:
-                specs += _bias_specs(net.update_biases, layer, j)
-        if shared:
-            specs += _bias_specs(net.update_biases, layer, 0)
-    specs += [("apply", 0, 0, 0), ("total_after", depth - 1, 0, 0)]
-    return specs
-
-
-def _bias_specs(update: bool, layer: int, unit: int) -> list[Spec]:
-    return [("grad_b", layer, unit, 0)] + ([("new_b", layer, unit, 0)] if update else [])
-
-
-def phase_of(spec: Spec, depth: int) -> str:
-    kind, layer = spec[0], spec[1]
-    if kind in ("net", "out"):
-        return "forward"
-    if kind in ("error", "total"):
-        return "error"
-    if kind in ("apply", "total_after"):
-        return "update"
-    if layer == depth - 1:
-        return "output"
-    return "hidden" if depth == 2 else f"hidden{layer + 1}"
-
-
 class EpochSteps(Sequence[Step]):
     """The steps of one epoch, built from its trace as they are asked for.
 
@@ -123,7 +78,7 @@ class EpochSteps(Sequence[Step]):
         self.trace = trace
         self.network = trace.network
         self.names = trace.network.names
-        specs = plan(trace)
+        specs = plan(trace.network)
         self.diverged: tuple[int, str, float] | None = None
         if not trace_is_finite(trace):
             for i, spec in enumerate(specs):
@@ -166,15 +121,7 @@ class EpochSteps(Sequence[Step]):
     @cached_property
     def phases(self) -> list[tuple[str, int, int]]:
         """(phase, first index, last index), 1-based, in order."""
-        found: list[tuple[str, int, int]] = []
-        depth = self.network.depth
-        for i, spec in enumerate(self.specs):
-            phase = phase_of(spec, depth)
-            if found and found[-1][0] == phase:
-                found[-1] = (phase, found[-1][1], i + 1)
-            else:
-                found.append((phase, i + 1, i + 1))
-        return found
+        return phases(self.specs, self.network.depth)
 
     # Names -------------------------------------------------------------------------
 

@@ -109,7 +109,12 @@ class ValuesPanel(ScrollView, can_focus=False):
             lines.append(("Values appear here as they are computed.", "values--muted"))
         self._rows = lines
         self._styles = None  # looked up again on the next draw (cheap once, not per row)
-        self.virtual_size = Size(max(len(t) for t, _ in lines), len(lines))
+        # A new row per step: setting virtual_size would lay out the whole screen each time.
+        # Textual's own resize path (Widget._size_updated with layout=False) does this: set
+        # it quietly and update the scrollbars, which lay out only when they come or go.
+        size = Size(max(len(t) for t, _ in lines), len(lines))
+        self.set_reactive(ValuesPanel.virtual_size, size)
+        self._scroll_update(size)
         self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
         self.refresh()
         return True
