@@ -81,7 +81,7 @@ def test_tutorial_file_parses_to_the_tutorial_network() -> None:
     assert net.shared(0) and net.shared(1)
     assert net.activations == ("sigmoid", "sigmoid")
     assert net.options() == {"learning_rate": 0.5, "loss": "half_sse", "update_biases": False,
-                             "update_order": "after_backward"}
+                             "update_order": "after_backward", "rounding": 0}
     assert net.sizes == (2, 2, 2)
     for array in (net.inputs, net.targets, *net.weights, *net.biases):
         assert array.dtype == np.float64 and not array.flags.writeable
@@ -90,7 +90,7 @@ def test_tutorial_file_parses_to_the_tutorial_network() -> None:
 def test_defaults_apply_and_integers_count_as_numbers() -> None:
     net = parse_network(MINIMAL.encode(), "net.toml")
     assert net.options() == {"learning_rate": 0.5, "loss": "half_sse", "update_biases": False,
-                             "update_order": "after_backward"}
+                             "update_order": "after_backward", "rounding": 0}
     assert net.activations == ("sigmoid",)
     assert net.biases[0].shape == (1,) and net.biases[0][0] == 0.0
     assert net.weights[0].tolist() == [[3.0, 4.0]] and net.weights[0].dtype == np.float64
@@ -107,7 +107,7 @@ def test_options_bias_lists_and_other_activations() -> None:
     assert net.biases[1].tolist() == [1.0, -2.0] and not net.shared(1)
     assert net.activations == ("tanh", "linear")
     assert net.options() == {"learning_rate": 2.0, "loss": "mse", "update_biases": True,
-                             "update_order": "during_backward"}
+                             "update_order": "during_backward", "rounding": 0}
 
 
 def test_utf8_byte_order_mark_is_accepted() -> None:
@@ -346,11 +346,12 @@ def test_learning_rate_must_be_positive_and_finite(rate: str) -> None:
 # --- unknown and misplaced keys ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", ["eta", "printed"])
+@pytest.mark.parametrize("key", ["eta", "print"])
 def test_unknown_top_level_key_lists_the_known_ones(key: str) -> None:
     message = problem(f"{key} = true\n" + TUTORIAL)
     assert f"key '{key}'" in message and "unknown" in message
-    assert "learning_rate, loss, update_biases, update_order, inputs, targets, layer" in message
+    assert ("learning_rate, loss, update_biases, update_order, rounding, inputs, targets, "
+            "layer, printed") in message
 
 
 @pytest.mark.parametrize("key", ["learning_rate", "loss", "update_biases", "update_order",

@@ -6,23 +6,33 @@ reported as a single line naming the file, the key and what was expected, never 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pathlib
+import re
 import tomllib
 
 from backprop_tui.network import (
     ACTIVATIONS,
     LOSSES,
     MAX_LAYERS,
+    MAX_ROUNDING,
     MAX_UNITS,
+    MIN_ROUNDING,
     OPTIONS,
     UPDATE_ORDERS,
     Given,
     Network,
+    Printed,
 )
+from backprop_tui.steps.names import UnknownName, find_step
+from backprop_tui.steps.plan import plan, step_key
 
-TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer")
+TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
+PRINTED_KEYS = ("value", "note")
+MAX_NOTE = 400  # characters: a note is one line beside a value
+_EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d{1,9})", re.IGNORECASE)
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
           list: "a list", dict: "a table"}
@@ -84,6 +94,8 @@ def _value(value: object) -> str:
     """One TOML value; floats use repr, which round-trips exactly."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, str):
         return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, list):
@@ -101,12 +113,25 @@ def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
     else:
         text = text_or_bytes
     try:
-        return tomllib.loads(text.removeprefix("\ufeff"))
+        return tomllib.loads(text.removeprefix("\ufeff"), parse_float=_Literal.parse)
     # tomllib lets int()'s digit limit (a ValueError) and deep nesting escape unwrapped.
     except ValueError as error:
         raise _Invalid(f"invalid TOML: {error}") from None
     except RecursionError:
         raise _Invalid("invalid TOML: values nested too deeply") from None
+
+
+class _Literal(float):
+    """A float that remembers how it was written: a printed value's precision is its last
+    written digit (0.5930 is checked to 4 decimals, not 3)."""
+
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> _Literal:
+        number = cls(text)
+        number.text = text.replace("_", "")
+        return number
 
 
 def _given(document: dict[str, object]) -> Given:
@@ -135,7 +160,7 @@ def _given(document: dict[str, object]) -> Given:
             f"key 'targets': expected {len(weights[-1])} numbers (one per unit of the output "
             f"layer, layer {len(layers)}), got {len(targets)}"
         )
-    return Given(
+    given = Given(
         inputs=tuple(inputs),
         targets=tuple(targets),
         weights=tuple(tuple(tuple(row) for row in w) for w in weights),
@@ -147,7 +172,60 @@ def _given(document: dict[str, object]) -> Given:
         update_order=_choice(
             document.get("update_order", "after_backward"), UPDATE_ORDERS, "key 'update_order'"
         ),
+        rounding=_rounding(document.get("rounding", 0)),
     )
+    if "printed" in document:
+        given = dataclasses.replace(given, printed=_printed(document["printed"], given))
+    return given
+
+
+def _rounding(value: object) -> int:
+    where = "key 'rounding'"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"{where}: expected a whole number of significant digits "
+                       f"({MIN_ROUNDING} to {MAX_ROUNDING}, or 0 for none), got {_kind(value)}")
+    if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
+        raise _Invalid(f"{where}: expected {MIN_ROUNDING} to {MAX_ROUNDING} significant "
+                       f"digits, or 0 for none, got {value}")
+    return value
+
+
+def _printed(table: object, given: Given) -> tuple[Printed, ...]:
+    """[printed]: step name (``h1``, ``"dE/dw5"``, ``"E_total @ epoch 10001"``) = a number,
+    or ``{ value = number, note = "…" }``. Names must name a step of the network."""
+    if not isinstance(table, dict):
+        raise _Invalid(f"key 'printed': expected a table of step names and values, "
+                       f"got {_kind(table)}")
+    names = given.names
+    keys = {step_key(spec, names): i + 1 for i, spec in enumerate(plan(given))}
+    found = []
+    for key, entry in table.items():
+        where = f"printed, key {key[:60]!r}"
+        match = _EPOCH.fullmatch(key)
+        name, epoch = (match[1], int(match[2])) if match else (key, 1)
+        if epoch < 1:
+            raise _Invalid(f"{where}: epochs are counted from 1")
+        try:
+            find_step(name, keys, names, len(keys))
+        except UnknownName as why:
+            raise _Invalid(f"{where}: {why}") from None
+        note = ""
+        if isinstance(entry, dict):
+            for field in entry:
+                if field not in PRINTED_KEYS:
+                    raise _Invalid(f"{where}: unknown key {field[:40]!r}; expected value "
+                                   "and, optionally, note")
+            if "value" not in entry:
+                raise _Invalid(f"{where}: the table needs a value (and may have a note)")
+            note = entry.get("note", "")
+            if not isinstance(note, str) or "\n" in note or len(note) > MAX_NOTE:
+                raise _Invalid(f"{where}, note: expected one line of text (at most "
+                               f"{MAX_NOTE} characters)")
+            entry = entry["value"]
+        _number(entry, where)  # finite, not a string or a bool
+        text = entry.text if isinstance(entry, _Literal) else str(entry)
+        found.append(Printed(name.strip(), epoch, text, note))
+    return tuple(found)
 
 
 def _layer_tables(document: dict[str, object]) -> list[dict[str, object]]:

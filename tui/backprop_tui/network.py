@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 LOSSES = ("half_sse", "mse")
 UPDATE_ORDERS = ("after_backward", "during_backward")
-OPTIONS = ("learning_rate", "loss", "update_biases", "update_order")
+OPTIONS = ("learning_rate", "loss", "update_biases", "update_order", "rounding")
+MIN_ROUNDING, MAX_ROUNDING = 2, 15  # significant digits kept by hand rounding; 0: off
 MAX_LAYERS = 8
 MAX_UNITS = 64
 
@@ -36,6 +37,21 @@ def frozen(values: object) -> np.ndarray:
     array = np.array(values, dtype=np.float64)
     array.setflags(write=False)
     return array
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A value written down elsewhere (by hand, in a document) for the step ``name``
+    (a name a person can type: h1, dE/dw5, E_total+) of epoch ``epoch``."""
+
+    name: str
+    epoch: int
+    text: str  # the number as written: its last digit sets the precision it is checked at
+    note: str = ""
+
+    @property
+    def value(self) -> float:
+        return float(self.text)
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,8 @@ class Given:
     loss: str = "half_sse"
     update_biases: bool = False
     update_order: str = "after_backward"
+    rounding: int = 0
+    printed: tuple[Printed, ...] = ()  # values written down elsewhere, to check
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -107,6 +125,7 @@ class Network:
     loss: str = "half_sse"
     update_biases: bool = False
     update_order: str = "after_backward"
+    rounding: int = 0  # round every step's value to this many significant digits; 0: off
 
     @property
     def sizes(self) -> tuple[int, ...]:

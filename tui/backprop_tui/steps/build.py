@@ -37,7 +37,7 @@ from backprop_tui.steps.expr import (
     Square,
     Sub,
 )
-from backprop_tui.steps.plan import Spec, phase_of, phases, plan
+from backprop_tui.steps.plan import Spec, phase_of, phases, plan, step_key
 from backprop_tui.steps.step import Step
 
 ACTIVATION_EXPR: dict[str, Expr] = {
@@ -134,38 +134,7 @@ class EpochSteps(Sequence[Step]):
         return self.names.units[0][k] if layer == 0 else f"out_{self._unit(layer - 1, k)}"
 
     def _key(self, spec: Spec) -> str:
-        kind, layer, j, k = spec
-        names = self.names
-        u = self._unit(layer, j) if kind not in ("total", "apply", "total_after") else ""
-        match kind:
-            case "net" | "out":
-                return f"{kind}_{u}"
-            case "error":
-                return f"E_{u}"
-            case "total":
-                return "E_total"
-            case "contrib":
-                return f"dE_{self._unit(layer + 1, k)}/dout_{u}"
-            case "dE_dout":
-                return f"dE/dout_{u}"
-            case "slope":
-                return f"dout_{u}/dnet_{u}"
-            case "delta":
-                return f"delta_{u}"
-            case "dnet_dw":
-                return f"dnet_{u}/d{names.weights[layer][j][k]}"
-            case "grad_w":
-                return f"dE/d{names.weights[layer][j][k]}"
-            case "new_w":
-                return f"{names.weights[layer][j][k]}+"
-            case "grad_b":
-                return f"dE/d{names.biases[layer][j]}"
-            case "new_b":
-                return f"{names.biases[layer][j]}+"
-            case "apply":
-                return "apply"
-            case _:
-                return "E_total+"
+        return step_key(spec, self.names)
 
     # Values ------------------------------------------------------------------------
 

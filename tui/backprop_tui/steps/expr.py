@@ -7,6 +7,7 @@ text log) or LaTeX (the Markdown log).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -189,6 +190,43 @@ class Renderer:
                 return sep.join(symbol(n) + arrow + self.render(v)
                                 for n, v in zip(names, values, strict=True)), 0
         raise TypeError(f"not an expression: {e!r}")
+
+
+LITERALS = {"1": 1.0, "½": 0.5, "−2": -2.0}  # the constants formulas use, by their symbol
+
+
+def evaluate(e: Expr, values: Sequence[float]) -> float:
+    """The expression's value with ``values`` as its operands: a step recomputed from other
+    numbers (a printed walkthrough's own, or rounded ones). Assign has no value: NaN."""
+    match e:
+        case Ref(index):
+            return values[index]
+        case Lit(uni, _, value):
+            return float(value) if value is not None else LITERALS[uni]
+        case Add(terms):
+            return math.fsum(evaluate(t, values) for t in terms)
+        case Sub(left, right):
+            return evaluate(left, values) - evaluate(right, values)
+        case Mul(factors):
+            return math.prod(evaluate(f, values) for f in factors)
+        case Div(top, bottom):
+            below = evaluate(bottom, values)
+            return evaluate(top, values) / below if below else math.nan
+        case Neg(arg):
+            return -evaluate(arg, values)
+        case Square(arg):
+            return evaluate(arg, values) ** 2
+        case Exp(arg):
+            power = evaluate(arg, values)
+            return math.exp(power) if power < 709 else math.inf
+        case Call(uni, _, arg, _):
+            x = evaluate(arg, values)
+            return math.tanh(x) if uni == "tanh" else max(0.0, x)
+        case Positive(arg):
+            return 1.0 if evaluate(arg, values) > 0 else 0.0
+        case Assign():
+            return math.nan
+    raise TypeError(f"not an expression: {e!r}")
 
 
 def _plain_sum(term: Expr) -> bool:

@@ -15,8 +15,11 @@ Matching ignores case and spaces.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from backprop_tui.steps.build import EpochSteps
+if TYPE_CHECKING:
+    from backprop_tui.network import Names
+    from backprop_tui.steps.build import EpochSteps
 
 _UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
     chr(0x2080 + d): str(d) for d in range(10)}})
@@ -39,22 +42,28 @@ def normalise(text: str) -> str:
 
 def resolve(text: str, steps: EpochSteps) -> int:
     """The 1-based index of the step ``text`` names in this epoch."""
+    return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None)
+
+
+def find_step(text: str, keys: dict[str, int], names: Names, count: int,
+              diverged: bool = False) -> int:
+    """The 1-based index of the step ``text`` names, among ``count`` steps with ``keys``."""
     text = text.strip()
     if not text:
         raise UnknownName("type a step number or a name such as w5, dE/dw1 or E_total")
     if text.isdigit():
         index = int(text)
-        if not 1 <= index <= len(steps):
-            raise UnknownName(f"this epoch has steps 1 to {len(steps)}")
+        if not 1 <= index <= count:
+            raise UnknownName(f"this epoch has steps 1 to {count}")
         return index
     wanted = normalise(text).lower()
-    keys = {key.lower(): index for key, index in steps.keys.items()}
+    lowered = {key.lower(): index for key, index in keys.items()}
     for candidate in (wanted, f"{wanted}+", f"out_{wanted}", f"de/d{wanted}"):
-        if candidate in keys:
-            return keys[candidate]
-    if wanted in {name.lower() for name in steps.network.names.parameters()}:
+        if candidate in lowered:
+            return lowered[candidate]
+    if wanted in {name.lower() for name in names.parameters()}:
         raise UnknownName(f"{text} is given, not computed: no step computes it")
-    if steps.diverged is not None:
+    if diverged:
         raise UnknownName(f"no step named {text!r} before the divergence in this epoch")
     raise UnknownName(f"no step named {text!r}; try w5, dE/dw1, out_h1, delta_o1, E_total")
 

@@ -6,7 +6,10 @@ loaded; ``build`` makes the steps themselves.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from backprop_tui.network import Names
 
 Spec = tuple[str, int, int, int]  # kind, weight layer (0-based), unit, other unit
 
@@ -94,3 +97,38 @@ def phases(specs: list[Spec], depth: int) -> list[tuple[str, int, int]]:
         else:
             found.append((phase, i + 1, i + 1))
     return found
+
+
+def step_key(spec: Spec, names: Names) -> str:
+    """How steps name each other's values: ``net_h1``, ``dE/dw5``, ``w5+``."""
+    kind, layer, j, k = spec
+    u = names.units[layer + 1][j] if kind not in ("total", "apply", "total_after") else ""
+    match kind:
+        case "net" | "out":
+            return f"{kind}_{u}"
+        case "error":
+            return f"E_{u}"
+        case "total":
+            return "E_total"
+        case "contrib":
+            return f"dE_{names.units[layer + 2][k]}/dout_{u}"
+        case "dE_dout":
+            return f"dE/dout_{u}"
+        case "slope":
+            return f"dout_{u}/dnet_{u}"
+        case "delta":
+            return f"delta_{u}"
+        case "dnet_dw":
+            return f"dnet_{u}/d{names.weights[layer][j][k]}"
+        case "grad_w":
+            return f"dE/d{names.weights[layer][j][k]}"
+        case "new_w":
+            return f"{names.weights[layer][j][k]}+"
+        case "grad_b":
+            return f"dE/d{names.biases[layer][j]}"
+        case "new_b":
+            return f"{names.biases[layer][j]}+"
+        case "apply":
+            return "apply"
+        case _:
+            return "E_total+"
