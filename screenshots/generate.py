@@ -1,7 +1,7 @@
 """Regenerate the README's screenshots from the real app: `python screenshots/generate.py`.
 
-Each shot drives the app with key presses in a 120×36 headless terminal and saves the
-screen as SVG beside this script.
+Each shot drives the app (moves through the session, then key presses) in a 120×36 headless
+terminal and saves the screen as SVG beside this script.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from pathlib import Path
 
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.netfile import parse_network
-from backprop_tui.presets import load_preset
+from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
+from backprop_tui.session.start import Source
 
 HERE = Path(__file__).parent
 SIZE = (120, 36)
@@ -27,7 +28,8 @@ weights = [[0.1, -0.2, 0.3], [0.4, 0.1, -0.3], [-0.2, 0.5, 0.1], [0.3, 0.3, -0.1
 bias = 0.1
 activation = "tanh"
 [[layer]]
-weights = [[0.2, -0.1, 0.4, 0.1], [-0.3, 0.2, 0.1, 0.5], [0.1, 0.1, -0.2, 0.3], [0.4, -0.4, 0.2, 0.1]]
+weights = [[0.2, -0.1, 0.4, 0.1], [-0.3, 0.2, 0.1, 0.5],
+           [0.1, 0.1, -0.2, 0.3], [0.4, -0.4, 0.2, 0.1]]
 bias = -0.1
 activation = "tanh"
 [[layer]]
@@ -45,12 +47,18 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     "update": ("mazur", ["goto:E_total+"]),
     "help": ("mazur", ["goto:dE/dw5", "question_mark"]),
     "larger-network": ("larger", ["goto:dE/dw20"]),
+    "seed-marks": ("seed", ["goto:dE/dw5"]),
+    "edit-dialog": ("mazur", ["goto:w5+", "e", "w", "5", "enter", "0", ".", "4", "x"]),
 }
 
 
 async def shoot(name: str, network: str, actions: list[str]) -> None:
-    net = load_preset("mazur") if network == "mazur" else parse_network(LARGER, "3-4-4-2")
-    app = BackpropApp(Session(net))
+    if network == "larger":
+        session = Session(parse_network(LARGER, "3-4-4-2"))
+    else:  # a preset as `backprop-tui --preset NAME` opens it: its [printed] values marked
+        session = Session(load_preset(network), source=Source("preset", network,
+                                                              preset_text(network)))
+    app = BackpropApp(session)
     async with app.run_test(size=SIZE) as pilot:
         for action in actions:
             if action.startswith("goto:"):

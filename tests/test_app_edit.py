@@ -3,7 +3,7 @@ from the palette; each an undoable edit, a bad entry explained with the old valu
 
 from __future__ import annotations
 
-from apptools import run, settle
+from apptools import run, screen_text, settle
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.screens.edit import NameScreen, ValueScreen
@@ -102,5 +102,26 @@ def test_options_switch_from_the_palette_as_undoable_edits() -> None:
         await pilot.press("u", "u")
         await settle(pilot)
         assert app.session.network.loss == "half_sse" and not app.session.network.update_biases
+
+    run(script)
+
+
+def test_hand_rounding_switches_from_the_palette_and_shows_in_the_status_line() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Hand rounding: off" not in commands  # it is off
+        commands["Hand rounding: 4 significant digits"].callback()
+        app.session.goto("out_h1")
+        app.render_session()
+        await settle(pilot)
+        assert app.session.network.rounding == 4
+        assert app.session.step is not None and app.session.step.value == 0.5933
+        assert "rounding to 4" in screen_text(app).splitlines()[0]
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert "Hand rounding: off" in commands
+        await pilot.press("u", "u")  # the move, then the switch
+        await settle(pilot)
+        assert app.session.network.rounding == 0
+        assert "rounding" not in screen_text(app).splitlines()[0]
 
     run(script)

@@ -141,6 +141,8 @@ def where(path: KeyPath) -> str:
     """How the message names the key a path is in: "key 'inputs'", "layer 2, key 'bias'"."""
     if path[0] == "layer" and len(path) >= 3:
         return f"layer {int(path[1]) + 1}, key {path[2]!r}"
+    if path[0] == "printed" and len(path) >= 2:
+        return f"printed, key {path[1]!r}"
     return f"key {path[0]!r}"
 
 
@@ -207,8 +209,8 @@ def change_type(document: Document, rng: Random) -> Change | None:
     new = copy.deepcopy(rng.choice(SAMPLES[rng.choice([k for k in SAMPLES if k != kind(value)])]))
     put(document, path, new)
     described = f"{spell(path)} = {toml_value(new)} (was {kind(value)})"
-    if path[-1] == "bias":  # one number or a list: either may be right
-        return Change(described)
+    if path[-1] == "bias" or path[0] == "printed":  # a number or a list (a bias) or a table
+        return Change(described)  # (a printed value): either may be right
     return Change(described, refuse=where(path))
 
 
@@ -305,7 +307,8 @@ def resize_hidden(document: Document, rng: Random) -> Change | None:
     described = f"layer[{k}] resized to {n} units"
     if n > MAX_UNITS:
         return Change(described, refuse=f"layer {k + 1}, key 'weights'")
-    return Change(described, accept=True)
+    # Printed values name steps by unit and weight: a new shape may leave some nameless.
+    return Change(described, accept=True if "printed" not in document else None)
 
 
 def extreme_rate(document: Document, rng: Random) -> Change | None:

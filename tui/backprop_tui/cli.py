@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, load_given
-from backprop_tui.network import Given, Network
+from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
+from backprop_tui.numbers import aligned, fmt
 from backprop_tui.output import OutputError, check_target, open_output
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 from backprop_tui.session.start import Opening, Source
@@ -51,6 +53,28 @@ def _positive(text: str) -> int:
     return value
 
 
+def _digits(text: str) -> int:
+    """--rounding: 0 (off) or MIN_ROUNDING..MAX_ROUNDING significant digits."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
+        raise argparse.ArgumentTypeError(
+            f"expected {MIN_ROUNDING} to {MAX_ROUNDING} significant digits, or 0 for none, "
+            f"got {value}")
+    return value
+
+
+def _rounding_option(parser: argparse.ArgumentParser, command: bool = True) -> None:
+    """--rounding, before or after the command, as --preset/--config."""
+    parser.add_argument("--rounding", type=_digits, metavar="N",
+                        default=argparse.SUPPRESS if command else None,
+                        help="round every computed value to N significant digits before it "
+                             "is used again, as by hand (overrides the network file's "
+                             "rounding; 0: none)")
+
+
 def _network_options(parser: argparse.ArgumentParser, command: bool = True) -> None:
     """--preset/--config, before or after the command; a command's own leave the others be."""
     source = parser.add_mutually_exclusive_group()
@@ -70,6 +94,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _network_options(parser, command=False)
+    _rounding_option(parser, command=False)
     parser.add_argument("--theme", metavar="NAME",
                         help="a Textual theme for the app, e.g. textual-light, nord, gruvbox")
     parser.add_argument("--resume", nargs="?", const=LAST_SESSION, metavar="FILE",
@@ -86,6 +111,7 @@ def build_parser() -> Parser:
                         help="md: Markdown with math; txt: plain text; json: the session "
                              "document (resumable); jsonl: JSON lines (default)")
     _network_options(export)
+    _rounding_option(export)
     span = export.add_mutually_exclusive_group()
     span.add_argument("--epochs", type=_positive, default=1, metavar="N",
                       help="how many whole epochs (default 1)")
@@ -103,6 +129,18 @@ def build_parser() -> Parser:
                     "weights as one JSON object.")
     train.add_argument("--epochs", type=_positive, required=True, metavar="N")
     _network_options(train)
+    _rounding_option(train)
+
+    check = commands.add_parser(
+        "check-printed", help="mark a network file's [printed] values: ✓ agrees, ⚠ does not",
+        description="Check every value of the network file's [printed] table against the "
+                    "computed one: ✓ where it agrees to its last written digit, ⚠ where not, "
+                    "telling a slip from a value that follows from an earlier slip. Exits 1 "
+                    "if any value is marked ⚠.")
+    check.add_argument("file", nargs="?", metavar="FILE",
+                       help="a network file with a [printed] table (or give --preset)")
+    _network_options(check)
+    _rounding_option(check)
 
     commands.add_parser("presets", help="list the bundled networks, one line each",
                         description="List the bundled networks (use one with --preset NAME).")
@@ -133,11 +171,15 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
         if args.config is not None:
             given = load_given(args.config)
             text = Path(args.config).read_bytes().decode("utf-8", errors="replace")
-            return given, Source("file", args.config, text)
-        name = DEFAULT if args.preset is None else args.preset
-        return preset_given(name), Source("preset", name, preset_text(name))
+            source = Source("file", args.config, text)
+        else:
+            name = DEFAULT if args.preset is None else args.preset
+            given, source = preset_given(name), Source("preset", name, preset_text(name))
     except NetworkFileError as error:
         raise Problem(str(error)) from None
+    if args.rounding is not None:  # --rounding overrides the file's, before anything is built
+        given = dataclasses.replace(given, rounding=args.rounding)
+    return given, source
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,8 +198,11 @@ def _main(argv: list[str]) -> int:
         return _app(args)
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    if args.command in ("train", "presets", "new-config") and args.resume is not None:
+    if args.command not in ("export",) and args.resume is not None:
         raise Problem(f"--resume goes with the app or export, not {args.command}")
+    if args.command in ("presets", "new-config") and args.rounding is not None:
+        raise Problem(f"--rounding goes with the app, export, train or check-printed, not "
+                      f"{args.command}")
     if args.command == "train":
         return _train(args)
     if args.command == "presets":
@@ -167,6 +212,8 @@ def _main(argv: list[str]) -> int:
         return 0
     if args.command == "new-config":
         return _new_config(args)
+    if args.command == "check-printed":
+        return _check_printed(args)
     return _export(args)
 
 
@@ -184,6 +231,9 @@ NETWORK_FILE_GUIDE = """\
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
 #   activation  "sigmoid", "tanh", "relu" or "linear"
+# To work the network as by hand, each computed value rounded to N significant digits
+# (2 to 15; 0 or no line: none) before it is used again, remove the # from the next line:
+# rounding = 4
 
 """
 
@@ -201,6 +251,57 @@ def _new_config(args: argparse.Namespace) -> int:
     except OutputError as error:
         raise Problem(str(error)) from None
     return 0
+
+
+def _check_printed(args: argparse.Namespace) -> int:
+    """The marks of every [printed] value as a table; 1 if any is ⚠, else 0."""
+    from backprop_tui.session.session import Session
+    from backprop_tui.steps.marks import AGREES, SLIP, exact
+
+    if args.file is not None:
+        if args.config is not None or args.preset is not None:
+            raise Problem("check-printed takes FILE or --preset/--config, not both")
+        args.config = args.file
+    given, source = _sourced(args)
+    if not given.printed:
+        raise Problem(f"{source.name}: no [printed] table to check")
+    session = Session(given.network(), source=source)
+    rows: list[list[str]] = []
+    differ = 0
+    for epoch in sorted({entry.epoch for entry in given.printed}):
+        steps = session.steps_of(epoch)
+        reached = session.timeline.reach(epoch)[1] == epoch
+        marks = session.marks_of(steps) if reached else {}
+        marked = {mark.printed: mark for mark in marks.values()}
+        for entry in (e for e in given.printed if e.epoch == epoch):
+            mark = marked.get(entry)
+            if mark is None:
+                differ += 1
+                rows.append([str(epoch), "", entry.name, entry.text, "",
+                             "⚠ not computed: the training diverged before it"])
+                continue
+            differ += mark.verdict != AGREES
+            verdict = {AGREES: "✓ agrees", SLIP: "⚠ a slip here"}.get(mark.verdict) or (
+                "⚠ follows from " + (", ".join(mark.roots) if mark.roots else "rounding"))
+            if mark.verdict == AGREES and not exact(mark.computed, entry.text):
+                verdict += " but for the last digit"
+            note = f" — {entry.note}" if entry.note else ""
+            rows.append([str(epoch), str(mark.index), entry.name, entry.text,
+                         fmt(mark.computed, session.digits), verdict + note])
+    for column in (3, 4):  # numbers line up on their decimal points
+        for row, text in zip(rows, aligned([row[column] for row in rows]), strict=True):
+            row[column] = text
+    header = ["epoch", "step", "name", "printed", "computed", "mark"]
+    widths = [max(len(row[k]) for row in (header, *rows)) for k in range(5)]
+    right = (True, True, False, False, False)
+    for row in (header, *rows):
+        cells = [cell.rjust(width) if r else cell.ljust(width)
+                 for cell, width, r in zip(row, widths, right, strict=False)]
+        print("  ".join([*cells, row[5]]).rstrip())
+    agreeing = len(rows) - differ
+    print(f"\n{source.name}: {len(rows)} printed values, {agreeing} agree (✓), "
+          f"{differ} do not (⚠)")
+    return 1 if differ else 0
 
 
 def _app(args: argparse.Namespace) -> int:
@@ -281,6 +382,8 @@ def _resumed(args: argparse.Namespace) -> Session:
 
     if args.preset is not None or args.config is not None:
         raise Problem("--resume takes its network from the session file: drop --preset/--config")
+    if args.rounding is not None:
+        raise Problem("--resume takes its rounding from the session file: drop --rounding")
     if args.resume == LAST_SESSION:
         from backprop_tui.session.autosave import state_path
 

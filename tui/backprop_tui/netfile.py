@@ -32,6 +32,7 @@ from backprop_tui.steps.plan import plan, step_key
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
 PRINTED_KEYS = ("value", "note")
 MAX_NOTE = 400  # characters: a note is one line beside a value
+MAX_PRINTED_EPOCH = 1_000_000  # reaching an epoch runs every epoch before it
 _EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d{1,9})", re.IGNORECASE)
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
@@ -203,8 +204,8 @@ def _printed(table: object, given: Given) -> tuple[Printed, ...]:
         where = f"printed, key {key[:60]!r}"
         match = _EPOCH.fullmatch(key)
         name, epoch = (match[1], int(match[2])) if match else (key, 1)
-        if epoch < 1:
-            raise _Invalid(f"{where}: epochs are counted from 1")
+        if not 1 <= epoch <= MAX_PRINTED_EPOCH:
+            raise _Invalid(f"{where}: the epoch must be 1 to {MAX_PRINTED_EPOCH:,}")
         try:
             find_step(name, keys, names, len(keys))
         except UnknownName as why:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.session.session import Session
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
+# Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
+ROUNDING_CHOICES = (0, 3, 4, 5, 6, 9)
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
 # (action, title, help) for the command palette; keys come from BINDINGS.
@@ -503,6 +505,9 @@ class BackpropApp(App[None]):
         for layer, current in enumerate(network.activations, start=1):
             switches += [(f"activation{layer}", activation, f"Layer {layer}: {activation}")
                          for activation in ACTIVATIONS if activation != current]
+        switches += [("rounding", digits, f"Hand rounding: {digits} significant digits"
+                      if digits else "Hand rounding: off")
+                     for digits in ROUNDING_CHOICES if digits != network.rounding]
         for name, value, title in switches:
             yield SystemCommand(title, "An option, from the start of this epoch (undoable)",
                                 self._switch(name, value))

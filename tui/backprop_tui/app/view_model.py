@@ -32,6 +32,7 @@ class Status:
     total_error: str | None  # E_total once known this epoch
     diverged: str | None
     digits: int
+    rounding: int  # hand rounding's significant digits; 0: off
 
 
 def status(session: Session) -> Status:
@@ -48,6 +49,7 @@ def status(session: Session) -> Status:
         total_error=fmt(steps.value_at(total), session.digits) if known else None,  # type: ignore[arg-type]
         diverged=session.diverged,
         digits=session.digits,
+        rounding=session.network.rounding,
     )
 
 
@@ -62,6 +64,7 @@ def opening_status(given: Given) -> Status:
         total_error=None,
         diverged=None,
         digits=DEFAULT_DIGITS,
+        rounding=given.rounding,
     )
 
 
@@ -79,6 +82,7 @@ class Equation:
     substituted: str
     result: str
     factors: tuple[Factor, ...]
+    mark: tuple[str, str] | None = None  # a printed value's ✓ or ⚠, and why
 
 
 def equation(session: Session) -> Equation | None:
@@ -96,7 +100,9 @@ def equation(session: Session) -> Equation | None:
         for key, value in zip(step.uses, step.operands, strict=True)
     )
     result = "" if step.value is None else fmt(step.value, digits)
-    return Equation(step.symbol, step.formula, step.substituted(digits), result, factors)
+    found = session.marks.get(step.index)
+    mark = None if found is None else (found.symbol, found.reason(digits))
+    return Equation(step.symbol, step.formula, step.substituted(digits), result, factors, mark)
 
 
 def _source(key: str, keys: dict[str, int]) -> str:
@@ -111,17 +117,23 @@ class ValueRow:
     symbol: str
     value: str
     newest: bool
+    mark: str = ""  # beside a printed value: ✓, or ⚠ and what was printed
 
 
 def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
     """The newest values computed this epoch (at most VALUES_SHOWN) and how many are hidden."""
     steps = session.steps
     first = max(1, session.index - VALUES_SHOWN + 1)
+    marks = session.marks
     rows = []
     for index in range(first, session.index + 1):
         step = steps[index - 1]
         value = "" if step.value is None else fmt(step.value, session.digits)
-        rows.append(ValueRow(phase_label(step.phase), step.symbol, value, index == session.index))
+        found = marks.get(index)
+        mark = "" if found is None else (
+            found.symbol if found.verdict == "agrees" else f"⚠ {found.printed.text}")
+        rows.append(ValueRow(phase_label(step.phase), step.symbol, value,
+                             index == session.index, mark))
     return tuple(rows), first - 1
 
 

@@ -3,11 +3,17 @@
 Every function works on float64 arrays and returns (value, derivative). Callers run them
 under ``np.errstate(all="ignore")``: the sigmoid's ``exp(-net)`` may overflow to inf for
 net below about -709, and 1 / (1 + inf) is then exactly 0, the correctly rounded result.
+
+The ``hand_`` and ``HAND_`` versions at the end work on single Python floats, for hand
+rounding (see there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Context
+from functools import cache
 
 import numpy as np
 
@@ -59,3 +65,83 @@ LOSS: dict[str, Callable[[np.ndarray, np.ndarray], Pair]] = {
     "half_sse": half_sse,
     "mse": mse,
 }
+
+
+# Hand rounding ------------------------------------------------------------------------
+#
+# With ``rounding`` on, each value is computed from already-rounded values by the formula
+# its step shows, with the same Python float operations ``steps.expr.evaluate`` uses (fsum
+# for a sum, ``x ** 2`` for a square, math.exp), then rounded: so a step recomputed from
+# its operands gives back exactly its value. numpy's exp or pairwise sums could differ in
+# the last bit, and that bit can decide a decimal rounding.
+
+
+def round_sig(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant decimal digits, as a person writes it.
+
+    The rounding is decimal, of the value written to 15 significant digits, half away from
+    zero: a person who gets 2.675 writes 2.68 at 3 digits, where ``f"{2.675:.3g}"`` gives
+    2.67 because the float nearest 2.675 lies just below it. Binary noise past the 15th
+    digit must not decide a hand rounding.
+    """
+    if not math.isfinite(value):
+        return value
+    return float(_hand_context(digits).create_decimal(f"{value:.14e}"))
+
+
+@cache
+def _hand_context(digits: int) -> Context:
+    """Decimal arithmetic to ``digits`` significant digits, rounding half away from zero."""
+    return Context(prec=digits, rounding=ROUND_HALF_UP)
+
+
+def fsum(values: Sequence[float]) -> float:
+    """An exactly rounded sum; inf or NaN where math.fsum refuses (overflow, inf − inf)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return sum(values)
+    except ValueError:
+        return math.nan
+
+
+def square(x: float) -> float:
+    """``x ** 2`` as a formula evaluates it, inf where Python raises on overflow."""
+    try:
+        return x**2
+    except OverflowError:
+        return math.inf
+
+
+def _hand_sigmoid(net: float) -> float:
+    power = -net
+    return 1.0 / (1.0 + (math.exp(power) if power < 709 else math.inf))
+
+
+HAND_ACTIVATION: dict[str, Callable[[float], float]] = {
+    "sigmoid": _hand_sigmoid,
+    "tanh": math.tanh,
+    "relu": lambda net: max(0.0, net),
+    "linear": lambda net: net,
+}
+# d out / d net from (out, net), as the slope step shows it: from the rounded out.
+HAND_SLOPE: dict[str, Callable[[float, float], float]] = {
+    "sigmoid": lambda out, _: out * (1.0 - out),
+    "tanh": lambda out, _: 1.0 - square(out),
+    "relu": lambda _, net: 1.0 if net > 0 else 0.0,
+    "linear": lambda _out, _net: 1.0,
+}
+
+
+def hand_error(loss: str, target: float, out: float, n: int) -> float:
+    """E_k for one output: ½(t − out)², or (t − out)²/n."""
+    if loss == "half_sse":
+        return 0.5 * square(target - out)
+    return square(target - out) / float(n)
+
+
+def hand_dE_dout(loss: str, target: float, out: float, n: int) -> float:
+    """∂E/∂out_k for one output: −(t − out), or −2(t − out)/n."""
+    if loss == "half_sse":
+        return -(target - out)
+    return (-2.0 * (target - out)) / float(n)

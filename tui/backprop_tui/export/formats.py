@@ -21,8 +21,8 @@ def jsonl(session: Session, now: datetime) -> Iterator[str]:
     digits = session.digits
     for item in log_items(session):
         match item:
-            case StepItem(step):
-                record: dict[str, object] = step.record(digits)
+            case StepItem():
+                record: dict[str, object] = item.record(digits)
             case EpochEnd(epoch_record):
                 record = epoch_record
             case EventItem(event):
@@ -39,7 +39,7 @@ def session_json(session: Session, now: datetime) -> Iterator[str]:
     """The session document (also the save file): header, then the steps and the epochs.
     The two lists come from two passes over the log, so neither sits in memory."""
     digits = session.digits
-    steps = (i.step.record(digits) for i in log_items(session) if isinstance(i, StepItem))
+    steps = (i.record(digits) for i in log_items(session) if isinstance(i, StepItem))
     epochs = (i.record for i in log_items(session) if isinstance(i, EpochEnd))
     yield from dump_session(session, steps, epochs, now)
 

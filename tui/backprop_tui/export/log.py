@@ -16,6 +16,7 @@ from backprop_tui.export.records import epoch_record
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.marks import Mark
 from backprop_tui.steps.step import Step
 
 
@@ -34,6 +35,14 @@ class PhaseStart:
 @dataclass(frozen=True)
 class StepItem:
     step: Step
+    mark: Mark | None = None  # its printed value's, if the network file has one
+
+    def record(self, digits: int) -> dict[str, object]:
+        """The step's record, with its printed value's mark."""
+        record = self.step.record(digits)
+        if self.mark is not None:
+            record["printed"] = self.mark.record(digits)
+        return record
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,7 @@ def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
     steps = session.steps if epoch == cursor.epoch else EpochSteps(
         epoch, trace_epoch(session.timeline.start(epoch)))
     shown = cursor.index if epoch == cursor.epoch else len(steps)
+    marks = session.marks_of(steps)
     yield EpochStart(epoch, tuple(e for e in cursor.edits if e.epoch == epoch))
     yield from (EventItem(e) for e in events.pop((epoch, 0), []))
     phase = None
@@ -94,7 +104,7 @@ def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
         if step.phase != phase:
             phase = step.phase
             yield PhaseStart(epoch, phase)
-        yield StepItem(step)
+        yield StepItem(step, marks.get(index))
         yield from (EventItem(e) for e in events.pop((epoch, index), []))
     if shown == len(steps) and steps.diverged is None and shown > 0:
         yield EpochEnd(epoch_record(epoch, steps.trace))

@@ -35,6 +35,7 @@ from backprop_tui.session.persist import header
 from backprop_tui.session.session import Session
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.marks import Mark
 from backprop_tui.steps.plan import phase_label
 from backprop_tui.steps.step import Step
 from backprop_tui.steps.symbols import tex_symbol
@@ -281,8 +282,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                     yield f"*Edits in effect from the start of this epoch:* {listed}.\n\n"
             case PhaseStart(_, phase):
                 yield f"### {phase_label(phase)}\n\n{escape(phase_intro(phase))}\n\n"
-            case StepItem(step):
-                yield _step(step, digits)
+            case StepItem(step, mark):
+                yield _step(step, digits, mark)
             case EventItem(event):
                 label, changes = event_parts(event)
                 place = event_place(event, walker.epoch, walker.index)
@@ -341,7 +342,7 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     yield f"{fence}toml\n{text.rstrip()}\n{fence}\n\n"
 
 
-def _step(step: Step, digits: int) -> str:
+def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         title = "apply the new values"
         rows = [rf"{tex_symbol(use.removesuffix('+'))} &\leftarrow {tex_symbol(use)} = "
@@ -356,9 +357,10 @@ def _step(step: Step, digits: int) -> str:
                 rows.append(f"&= {right}")
                 last = right
     block = " \\\\\n".join(rows)
+    printed = "" if mark is None else f"> {mark.symbol} {escape(mark.reason(digits))}\n\n"
     return (f"**Step {step.index}** · {title}\n\n"
             f"$$\n\\begin{{aligned}}\n{block}\n\\end{{aligned}}\n$$\n\n"
-            f"{escape(step.explanation)}\n\n")
+            f"{printed}{escape(step.explanation)}\n\n")
 
 
 def _summary(session: Session, record: dict[str, object], digits: int) -> Iterator[str]:

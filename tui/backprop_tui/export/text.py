@@ -39,6 +39,7 @@ from backprop_tui.export.markdown import (
 )
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
+from backprop_tui.steps.marks import Mark
 from backprop_tui.steps.plan import phase_label
 from backprop_tui.steps.step import Step
 from backprop_tui.steps.symbols import unicode_symbol
@@ -88,8 +89,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                     yield wrap(f"Edits in effect from the start of this epoch: {listed}.") + "\n"
             case PhaseStart(_, phase):
                 yield heading(phase_label(phase), "-") + wrap(phase_intro(phase)) + "\n"
-            case StepItem(step):
-                yield _step(step, digits)
+            case StepItem(step, mark):
+                yield _step(step, digits, mark)
             case EventItem(event):
                 label, changes = event_parts(event)
                 place = event_place(event, walker.epoch, walker.index)
@@ -114,7 +115,7 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     yield fit(INDENT + line if line else "" for line in text.rstrip().splitlines()) + "\n"
 
 
-def _step(step: Step, digits: int) -> str:
+def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         lines = [f"Step {step.index} · apply the new values\n"]
         lines += [wrap(f"{unicode_symbol(use.removesuffix('+'))} ← {unicode_symbol(use)} = "
@@ -130,6 +131,8 @@ def _step(step: Step, digits: int) -> str:
             if right is not None and right != last:
                 lines.append(wrap(right, f"{pad} = ", pad + "   "))
                 last = right
+    if mark is not None:
+        lines.append(wrap(f"{mark.symbol} {mark.reason(digits)}", INDENT, INDENT + "  "))
     lines.append(wrap(step.explanation, INDENT))
     return "".join(lines) + "\n"
 

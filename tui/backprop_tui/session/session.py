@@ -8,15 +8,26 @@ it and cached, so undo and redo restore a state exactly by swapping values.
 from __future__ import annotations
 
 import math
+import re
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from backprop_tui.engine.trace import trace_epoch
-from backprop_tui.network import ACTIVATIONS, LOSSES, OPTIONS, UPDATE_ORDERS, Network
+from backprop_tui.network import (
+    ACTIVATIONS,
+    LOSSES,
+    MAX_ROUNDING,
+    MIN_ROUNDING,
+    OPTIONS,
+    UPDATE_ORDERS,
+    Network,
+)
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit, Ticker, Timeline
 from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.marks import Mark, marks
 from backprop_tui.steps.names import resolve
 from backprop_tui.steps.step import Step
 
@@ -77,6 +88,9 @@ class Session:
                  ) -> None:
         self.base = network
         self.source = source
+        self.printed = source.printed() if source else ()
+        self._marks: weakref.WeakKeyDictionary[EpochSteps, dict[int, Mark]] = (
+            weakref.WeakKeyDictionary())
         self.state = state or State()
         self.past: list[State] = []
         self.future: list[State] = []
@@ -131,6 +145,17 @@ class Session:
     @property
     def step(self) -> Step | None:
         return self.steps[self.index - 1] if self.index else None
+
+    def marks_of(self, steps: EpochSteps) -> dict[int, Mark]:
+        """The marks of the printed values on these steps, by index (worked out once)."""
+        found = self._marks.get(steps)
+        if found is None:
+            found = self._marks[steps] = marks(steps, self.printed)
+        return found
+
+    @property
+    def marks(self) -> dict[int, Mark]:
+        return self.marks_of(self.steps)
 
     @property
     def diverged(self) -> str | None:
@@ -279,6 +304,8 @@ class Session:
             if not isinstance(value, bool):
                 raise EditError("update_biases must be true or false")
             return name, value
+        if name == "rounding":
+            return name, _rounding(value)
         if name.startswith("activation"):
             layer = name.removeprefix("activation")
             if not layer.isdigit() or not 1 <= int(layer) <= network.depth:
@@ -327,6 +354,20 @@ class Session:
         self._record("redo", self.state, self.future[-1])
         self.state = self.future.pop()
         return True
+
+
+def _rounding(value: object) -> int:
+    """Significant digits for hand rounding: 0 (off) or MIN_ROUNDING..MAX_ROUNDING; typed
+    text such as "4" counts, as it does for numbers."""
+    expected = (f"rounding must be 0 (off) or {MIN_ROUNDING} to {MAX_ROUNDING} significant "
+                "digits")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}", value.strip()):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EditError(f"{expected}, got {repr(value)[:40]}")
+    if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
+        raise EditError(f"{expected}, got {value}")
+    return value
 
 
 def _number(value: object) -> float:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_tui.network import Given
+from backprop_tui.netfile import NetworkFileError, parse_given
+from backprop_tui.network import Given, Printed
 
 if TYPE_CHECKING:
     from backprop_tui.session.session import Session
@@ -23,6 +24,13 @@ class Source:
     kind: str  # "preset" or "file"
     name: str  # the preset's name or the file's path
     text: str  # the network file's full contents
+
+    def printed(self) -> tuple[Printed, ...]:
+        """The file's [printed] values; none if the text no longer parses."""
+        try:
+            return parse_given(self.text, self.name).printed
+        except NetworkFileError:
+            return ()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from backprop_tui.app.view_model import Equation, Status, ValueRow
+from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
 
@@ -52,6 +53,10 @@ class EquationPanel(ModelStatic[Equation | None]):
                  f"{pad} = {escape(model.substituted)}"]
         if model.result:
             lines.append(f"{pad} = [b reverse] {escape(model.result)} [/]")
+        if model.mark:
+            symbol, reason = model.mark
+            look = "$text-success" if symbol == "✓" else "b $text-warning"
+            lines.append(f"[{look}]{symbol} {escape(reason)}[/]")
         if model.factors:
             lines.append("")
             width = max(len(f.symbol) for f in model.factors)
@@ -96,14 +101,17 @@ class ValuesPanel(ScrollView, can_focus=False):
         if hidden:
             lines.append((f"… {hidden} earlier values", "values--muted"))
         width = max((len(r.symbol) for r in rows), default=0)
-        point = max((_integer_width(r.value) for r in rows), default=0)
+        point = max((integer_width(r.value) for r in rows), default=0)
+        right = max((len(r.value) - integer_width(r.value) for r in rows), default=0)
         phase = None
         for row in rows:
             if row.phase != phase:
                 phase = row.phase
                 lines.append((phase, "values--phase"))
-            value = " " * (point - _integer_width(row.value)) + row.value
+            value = " " * (point - integer_width(row.value)) + row.value
             text = f"{row.symbol.ljust(width)}  {value}"
+            if row.mark:
+                text = f"{text.ljust(width + 2 + point + right)}  {row.mark}"
             lines.append((f"▶ {text}", "values--newest") if row.newest else (f"  {text}", ""))
         if not rows:
             lines.append(("Values appear here as they are computed.", "values--muted"))
@@ -138,12 +146,6 @@ class ValuesPanel(ScrollView, can_focus=False):
         self._styles = None  # a new theme
 
 
-def _integer_width(value: str) -> int:
-    """Characters before the decimal point (or the whole number), to align on the point."""
-    mantissa = value.split("e")[0]
-    return len(mantissa.split(".")[0])
-
-
 class StatusLine(ModelStatic[Status]):
     """Phases as breadcrumbs (the current one bracketed and reversed), step k of n, epoch,
     the total error once known."""
@@ -163,6 +165,8 @@ class StatusLine(ModelStatic[Status]):
                      f"epoch {model.epoch}"]
             if model.total_error is not None:
                 parts.append(f"E_total {model.total_error}")
+            if model.rounding:  # always said: every number on screen depends on it
+                parts.append(f"[b]rounding to {model.rounding}[/b]")
             if not short:
                 parts.append(f"{model.digits} digits")
             text = ("  ·  " if not short else " · ").join(parts)

@@ -1,0 +1,129 @@
+"""Printed values beside computed ones: ✓ where they agree, ⚠ where not, and why.
+
+A printed value (``[printed]`` in a network file: a learner's hand computation, or a
+document's) agrees when it is within one unit of its last written digit of the computed
+value. One that does not is either a slip of its own or follows from an earlier one. To tell
+them apart the epoch is worked again the way the document did: every step takes the printed
+value where there is one, and otherwise is recomputed from what the document had by then.
+A printed value that this re-working reproduces follows from the slips upstream of it (or,
+with none, from the rounding of the values it was worked from); one it does not is a slip.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from backprop_tui.numbers import fmt
+from backprop_tui.steps.expr import evaluate
+from backprop_tui.steps.names import UnknownName, resolve
+from backprop_tui.steps.symbols import unicode_symbol
+
+if TYPE_CHECKING:
+    from backprop_tui.network import Printed
+    from backprop_tui.steps.build import EpochSteps
+
+AGREES, SLIP, FOLLOWS = "agrees", "slip", "follows"
+
+
+@dataclass(frozen=True)
+class Mark:
+    index: int  # the step's, 1-based
+    key: str  # the step's key
+    printed: Printed
+    computed: float
+    verdict: str  # AGREES, SLIP or FOLLOWS
+    reworked: float  # the step worked from the document's own values
+    roots: tuple[str, ...] = ()  # FOLLOWS: the keys of the slips it follows from
+
+    @property
+    def symbol(self) -> str:
+        return "✓" if self.verdict == AGREES else "⚠"
+
+    def record(self, digits: int) -> dict[str, object]:
+        """For the JSON logs: what was printed, and the mark."""
+        return {"name": self.printed.name, "value": self.printed.text, "mark": self.verdict,
+                "reason": self.reason(digits), "note": self.printed.note,
+                "follows_from": list(self.roots)}
+
+    def reason(self, digits: int) -> str:
+        """One line: what was printed, and why it is marked so."""
+        printed, computed = self.printed.text, fmt(self.computed, digits)
+        if self.verdict == AGREES and exact(self.computed, printed):
+            text = f"printed {printed}: agrees"
+        elif self.verdict == AGREES:
+            text = (f"printed {printed}: agrees but for its last digit (computed {computed}): "
+                    "a value rounded along the way")
+        elif self.verdict == FOLLOWS and self.roots:
+            slips = ", ".join(unicode_symbol(key) for key in self.roots)
+            text = (f"printed {printed}, computed {computed}: follows from the slip in "
+                    f"{slips}")
+        elif self.verdict == FOLLOWS:
+            text = (f"printed {printed}, computed {computed}: follows from rounding the "
+                    "printed values it was worked from")
+        else:
+            text = f"printed {printed}, computed {computed}: a slip here"
+            if math.isfinite(self.reworked) and self.reworked != self.computed:
+                text += f" (from the values printed before it: {fmt(self.reworked, digits)})"
+        return f"{text} — {self.printed.note}" if self.printed.note else text
+
+
+def agrees(value: float, text: str) -> bool:
+    """Whether ``value`` is within one unit of the last written digit of ``text``."""
+    if not math.isfinite(value):
+        return False
+    written = Decimal(text)
+    unit = Decimal(1).scaleb(written.as_tuple().exponent)  # type: ignore[arg-type]
+    return abs(Decimal(value) - written) <= unit
+
+
+def exact(value: float, text: str) -> bool:
+    """Whether ``value`` rounded (half up) to the digits of ``text`` is ``text``."""
+    written = Decimal(text)
+    return Decimal(value).quantize(written, ROUND_HALF_UP) == written
+
+
+def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
+    """The marks of this epoch's steps that have a printed value, by step index."""
+    wanted: dict[int, Printed] = {}
+    for entry in printed:
+        if entry.epoch != steps.epoch:
+            continue
+        try:
+            wanted[resolve(entry.name, steps)] = entry
+        except UnknownName:
+            continue  # the network was edited: that step is gone (or diverged)
+    if not wanted:
+        return {}
+    keys = steps.keys
+    worked: dict[str, float] = {}  # every step as the document would have it
+    roots: dict[str, frozenset[str]] = {}  # the slips each value follows from
+    found = {}
+    for index in range(1, max(wanted) + 1):
+        step = steps[index - 1]
+        if step.value is None:
+            continue
+        operands = [worked.get(key, value) if key in keys else value
+                    for key, value in zip(step.uses, step.operands, strict=True)]
+        reworked = evaluate(step.expr, operands)
+        upstream = frozenset().union(*(roots.get(key, frozenset()) for key in step.uses))
+        entry = wanted.get(index)
+        if entry is None:
+            worked[step.key], roots[step.key] = reworked, upstream
+            continue
+        if agrees(step.value, entry.text):
+            verdict = AGREES
+        elif agrees(reworked, entry.text):
+            verdict = FOLLOWS
+        else:
+            verdict = SLIP
+        worked[step.key] = entry.value
+        roots[step.key] = frozenset([step.key]) if verdict == SLIP else (
+            upstream if verdict == FOLLOWS else frozenset())
+        found[index] = Mark(index, step.key, entry, step.value, verdict, reworked,
+                            tuple(sorted(upstream, key=keys.__getitem__))
+                            if verdict == FOLLOWS else ())
+    return found
