@@ -4,7 +4,9 @@ in the session, the app's panels, the logs and ``check-printed``."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import threading
 from datetime import datetime
 
 import pytest
@@ -287,3 +289,29 @@ def test_a_last_digit_from_rounding_along_the_way_is_told() -> None:
         "printed -0.019049119: agrees but for its last digit (computed -0.0190491183): a "
         "value rounded along the way — the post rounds δ_o2 to -0.038098237 before "
         "multiplying by w7 = 0.5")}
+
+
+def test_a_user_file_is_marked_in_the_app_panels(tmp_path: pathlib.Path) -> None:
+    path = user_file(tmp_path)
+    session = session_of(path.read_text(), str(path))
+    session.goto("dE/dw5")
+    equation = view_model.equation(session)
+    assert equation is not None and equation.mark is not None
+    assert equation.mark[0] == "⚠" and equation.mark[1].startswith("printed 0.0921, computed")
+    rows = {row.symbol: row.mark for row in view_model.values(session)[0]}
+    assert rows["out_h₁"] == "✓" and rows["net_o₁"] == "⚠ 1.1046"
+    assert rows["∂E/∂w₅"] == "⚠ 0.0921" and rows["net_h₁"] == ""
+
+
+def test_check_printed_reads_a_pipe_once(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that can be read only once (a pipe, /dev/stdin) still gets its marks."""
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(preset_text("seed"),))
+    writer.start()
+    try:
+        assert main(["check-printed", str(fifo)]) == 1
+    finally:
+        writer.join(10)
+    assert "14 printed values, 2 agree (✓), 12 do not (⚠)" in capsys.readouterr().out

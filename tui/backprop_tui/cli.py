@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__
-from backprop_tui.netfile import NetworkFileError, load_given
+from backprop_tui.netfile import NetworkFileError, parse_given, read_file
 from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
 from backprop_tui.output import OutputError, check_target, open_output
@@ -169,8 +169,9 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
         raise Problem("--config needs the path of a network file")
     try:
         if args.config is not None:
-            given = load_given(args.config)
-            text = Path(args.config).read_bytes().decode("utf-8", errors="replace")
+            data = read_file(args.config)
+            given = parse_given(data, args.config)
+            text = data.decode("utf-8", errors="replace")
             source = Source("file", args.config, text)
         else:
             name = DEFAULT if args.preset is None else args.preset
@@ -231,6 +232,9 @@ NETWORK_FILE_GUIDE = """\
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
 #   activation  "sigmoid", "tanh", "relu" or "linear"
+# Values to check against the computed ones (your own working, or a document's) go in a
+# [printed] table at the end, by step name: h1 = 0.5933, "dE/dw5" = 0.0821, written to the
+# digits you worked to; the app marks each, and `backprop-tui check-printed FILE` lists them.
 # To work the network as by hand, each computed value rounded to N significant digits
 # (2 to 15; 0 or no line: none) before it is used again, remove the # from the next line:
 # rounding = 4

@@ -56,13 +56,17 @@ def parse_network(text_or_bytes: str | bytes, source: str) -> Network:
 
 
 def load_given(path: str | pathlib.Path) -> Given:
-    """Read a network file, turning OS errors (missing file, directory, …) into one line."""
+    return parse_given(read_file(path), str(path))
+
+
+def read_file(path: str | pathlib.Path) -> bytes:
+    """A network file's bytes, read once (it may be a pipe); OS errors (missing file,
+    directory, …) become one line."""
     try:
-        data = pathlib.Path(path).read_bytes()
+        return pathlib.Path(path).read_bytes()
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         raise NetworkFileError(f"{path}: cannot read the file: {reason}") from None
-    return parse_given(data, str(path))
 
 
 def parse_given(text_or_bytes: str | bytes, source: str) -> Given:
