@@ -485,3 +485,14 @@ def test_force_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(
 def test_an_unknown_theme_is_refused_before_the_screen_opens(capsys) -> None:
     message = bad(capsys, "--theme", "no-such-theme")
     assert "no theme named 'no-such-theme'" in message and "textual-dark" in message
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--epochs", "1", "--config", "/tmp/no such\ndir/net.toml"],
+    ["export", "-o", "/tmp/no such\ndir/log.md"],
+])
+def test_a_newline_in_a_path_still_gives_one_line(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such\\ndir" in err

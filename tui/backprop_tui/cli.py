@@ -187,10 +187,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     except Problem as problem:
-        print(f"{PROG}: {problem}", file=sys.stderr)
+        print(f"{PROG}: {_one_line(str(problem))}", file=sys.stderr)
         return problem.status
     except KeyboardInterrupt:
         return 130
+
+
+def _one_line(message: str) -> str:
+    """Control characters (a newline in a file name) escaped: a problem is one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def _main(argv: list[str]) -> int:
