@@ -97,6 +97,7 @@ class ValuesPanel(ScrollView, can_focus=False):
             return False
         self._model = model
         rows, hidden = model
+        room = self.scrollable_content_region.width or 1_000  # not laid out yet: on_resize
         lines: list[tuple[str, str]] = []
         if hidden:
             lines.append((f"… {hidden} earlier values", "values--muted"))
@@ -111,7 +112,9 @@ class ValuesPanel(ScrollView, can_focus=False):
             value = " " * (point - integer_width(row.value)) + row.value
             text = f"{row.symbol.ljust(width)}  {value}"
             if row.mark:
-                text = f"{text.ljust(width + 2 + point + right)}  {row.mark}"
+                text = text.ljust(width + 2 + point + right)
+                marked = f"{text}  {row.mark}"  # the printed value too, where it fits
+                text = marked if len(marked) + 2 <= room else f"{text}  {row.mark[0]}"
             lines.append((f"▶ {text}", "values--newest") if row.newest else (f"  {text}", ""))
         if not rows:
             lines.append(("Values appear here as they are computed.", "values--muted"))
@@ -126,6 +129,12 @@ class ValuesPanel(ScrollView, can_focus=False):
         self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
         self.refresh()
         return True
+
+    def on_resize(self) -> None:
+        """Lay the rows out again: whether a printed value fits beside its mark changed."""
+        model, self._model = self._model, object()
+        if isinstance(model, tuple):
+            self.show(model)
 
     def render_line(self, y: int) -> Strip:
         if self._styles is None:
