@@ -49,6 +49,12 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     "larger-network": ("larger", ["goto:dE/dw20"]),
     "seed-marks": ("seed", ["goto:dE/dw5"]),
     "edit-dialog": ("mazur", ["goto:w5+", "e", "w", "5", "enter", "0", ".", "4", "x"]),
+    # the gradient check (d): ∂E/∂w1 beside its central finite difference
+    "gradient-check": ("mazur", ["goto:dE/dw1", "d"]),
+    # the quiz: δ_o1·w5 answered with the updated w5, and the slip named
+    "quiz": ("mazur", ["goto:dE/db2", "a", "right", *"0.04971", "enter"]),
+    # the error curve (c; C: log scale) after fast-forwarding 10,000 epochs, as `t` does
+    "error-curve": ("mazur", ["ff:10000", "goto:E_total", "C"]),
 }
 
 
@@ -63,6 +69,9 @@ async def shoot(name: str, network: str, actions: list[str]) -> None:
         for action in actions:
             if action.startswith("goto:"):
                 app.session.goto(action.removeprefix("goto:"))
+                app.render_session()
+            elif action.startswith("ff:"):
+                app.session.fast_forward(int(action.removeprefix("ff:")))
                 app.render_session()
             else:
                 await pilot.press(action)

@@ -246,8 +246,13 @@ def test_escape_cancels_a_long_fast_forward() -> None:
         await wait_until(pilot, lambda: app._fast_forwarding)
         assert app.screen.has_class("-running")
         assert app.check_action("cancel_run", ())
-        for action in ("next_epoch", "prev_epoch", "fast_forward", "undo", "redo"):
+        for action in ("next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "edit",
+                       "quiz", "export"):
             assert not app.check_action(action, ()), action
+        assert app.check_action("next", ()) and app.check_action("prev", ())  # in the epoch
+        app.session.last()
+        assert not app.check_action("next", ())  # not on into the epoch the run fills
+        app.session.undo()
         started = time.monotonic()
         await pilot.press("escape")
         await app.workers.wait_for_complete()

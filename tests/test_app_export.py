@@ -152,6 +152,31 @@ def test_the_format_keys_move_the_extension_until_the_name_is_edited() -> None:
     run(script)
 
 
+def test_x_writes_a_worksheet_with_every_answer_in_the_key_only(tmp_path) -> None:
+    """The teacher's worksheet from the export dialog: the epoch so far, every computed
+    value blank in the steps and listed in the key after them."""
+    session = Session(load_preset("mazur"))
+    session.goto("dE/dw5")
+    found: list[pathlib.Path] = []
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        screen = await open_export(app, pilot)
+        await pilot.press("up")  # from Markdown round to the last choice
+        assert screen.fmt == "worksheet"
+        name = screen.query_one("#path", Input).value
+        assert name.startswith("backprop-worksheet-") and name.endswith(".md")
+        await pilot.press("enter")
+        await settle(pilot)
+        found.append(tmp_path / name)
+
+    run(script, app=BackpropApp(session))
+    sheet, _, key = found[0].read_text("utf-8").partition("# Answer key")
+    assert sheet.startswith("# backprop-tui worksheet") and "**Step 16**" in sheet
+    assert "**Step 17**" not in sheet  # up to the cursor, as a log is
+    for value in ("0.593269992", "0.75136507", "0.0821670406"):  # out_h1, out_o1, ∂E/∂w5
+        assert value not in sheet and value in key
+
+
 def test_the_default_name_is_dated_in_the_current_folder() -> None:
     assert default_name("jsonl", datetime(2024, 5, 6, 7, 8, 9)) == \
         "backprop-session-20240506-070809.jsonl"

@@ -19,6 +19,7 @@ import time
 import pytest
 from backprop_tui import __version__
 from backprop_tui.cli import main
+from backprop_tui.presets import preset_text
 from networks import DIVERGING
 
 REPO = pathlib.Path(__file__).parents[1]
@@ -496,3 +497,16 @@ def test_a_newline_in_a_path_still_gives_one_line(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such\\ndir" in err
+
+
+def test_train_reports_a_divergence_in_the_last_epochs_error_after(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One epoch whose updates blow up: the error after them is not finite, so train says
+    where (exit 3), as export does, instead of printing Infinity (not JSON)."""
+    path = tmp_path / "wild.toml"
+    path.write_text(preset_text("mazur").split("\n# The post's numbers")[0]
+                    .replace("learning_rate = 0.5", "learning_rate = 1e200")
+                    .replace('"sigmoid"', '"linear"'))
+    assert main(["train", "--epochs", "1", "--config", str(path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and err == "backprop-tui: diverged at epoch 1, step 55 (E_total+ = inf)\n"

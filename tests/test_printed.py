@@ -78,9 +78,18 @@ def test_the_digits_are_kept_as_written() -> None:
     ("h1 = { note = 'x' }", "needs a value"),
     ("h1 = { value = 1, colour = 2 }", "unknown key 'colour'"),
     ("h1 = { value = 1, note = 2 }", "one line of text"),
-    ('"h1 @ epoch 0" = 1', "the epoch must be 1 to 1,000,000"),
-    ('"h1 @ epoch 2000000" = 1', "the epoch must be 1 to 1,000,000"),
+    ('"h1 @ epoch 0" = 1', "the epoch must be 1 to 100,000"),
+    ('"h1 @ epoch 200000" = 1', "the epoch must be 1 to 100,000"),
+    ('"h1 @ epoch 99999999999999999999999" = 1', "the epoch must be 1 to 100,000"),
     ("i1 = 0.05", "given, not computed"),
+    ("h1 = 1e-999999999", "at most 17 significant digits"),
+    ("h1 = 0e999999999", "at most 17 significant digits"),
+    ("h1 = 0.50000000000000000000000000000", "at most 17 significant digits"),
+    ("h1 = 0.59\nout_h1 = 0.6", "the same step as key 'h1'"),
+    ('E_total = 0.3\n"E_total @ epoch 1" = 0.3', "the same step as key 'E_total'"),
+    ("apply = 1", "has no value of its own"),
+    ('h1 = { value = 0.5, note = "\\u001b[31mred" }', "one line of text"),
+    ("h1.1 = 0.5", 'needs quotes: "h1.1"'),
 ])
 def test_a_bad_printed_table_is_one_line_naming_the_entry(table: str, words: str) -> None:
     with pytest.raises(NetworkFileError) as caught:
@@ -315,3 +324,57 @@ def test_check_printed_reads_a_pipe_once(
     finally:
         writer.join(10)
     assert "14 printed values, 2 agree (✓), 12 do not (⚠)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("table", [
+    "out_o1 = 5.5e200\nE_o1 = 0.2748",
+    "E_o1 = 1.5e299\nE_o2 = 1.5e299\nE_total = 0.2984",
+    "net_h1 = -1e300\nout_h1 = 0.5",
+])
+def test_huge_printed_values_are_marked_not_crashed_on(
+        table: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "huge.toml"
+    path.write_text(preset_text("mazur").split("\n# The post's numbers")[0]
+                    + "\n[printed]\n" + table + "\n")
+    assert main(["check-printed", str(path)]) == 1
+    assert "⚠" in capsys.readouterr().out
+    session = session_of(path.read_text())
+    session.last()
+    assert "> ⚠ printed" in log(session, "md")
+
+
+def test_a_printed_name_keeps_its_step_after_an_edit() -> None:
+    """b2 names ∂E/∂b2 while biases stay fixed; switching them on later does not make it
+    the new b2 (the step the name would resolve to now)."""
+    text = preset_text("mazur").split("\n# The post's numbers")[0] + "\n[printed]\nb2 = 0.1004\n"
+    session = session_of(text)
+    assert by_key(session) == {"dE/db2": (AGREES, ())}
+    session.edit("update_biases", True)
+    assert by_key(session) == {"dE/db2": (AGREES, ())}
+
+
+def test_hand_rounding_checks_at_the_digits_it_keeps() -> None:
+    """Rounding to 4 digits, the tutorial's 9-digit values are checked at 4 digits."""
+    text = preset_text("mazur").replace('update_order = "after_backward"',
+                                         'update_order = "after_backward"\nrounding = 4')
+    marks = by_key(session_of(text))
+    assert marks["out_h1"] == (AGREES, ()) and marks["dE/dw5"] == (AGREES, ())
+
+
+def test_check_printed_stops_where_the_training_diverges(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Values past a divergence are not computed: marked so, and exit 3 with the line that
+    names the epoch and step, as stepping would find them."""
+    path = tmp_path / "wild.toml"
+    path.write_text(preset_text("mazur").split("\n# The post's numbers")[0]
+                    .replace("learning_rate = 0.5", "learning_rate = 1e200")
+                    .replace('"sigmoid"', '"linear"')
+                    + '\n[printed]\nh1 = 0.3775\n"E_total+" = 0.3\n"h1 @ epoch 2" = 0.5\n')
+    assert main(["check-printed", str(path)]) == 3
+    out, err = capsys.readouterr()
+    rows = {tuple(line.split()[:3]): line for line in out.splitlines()[1:4]}
+    assert rows[("1", "2", "h1")].endswith("✓ agrees")
+    assert rows[("1", "E_total+", "0.3")].endswith("not computed: the training diverged "
+                                                    "before it")
+    assert rows[("2", "h1", "0.5")].endswith("diverged before it")
+    assert err == "backprop-tui: diverged at epoch 1, step 55 (E_total+ = inf)\n"

@@ -18,12 +18,12 @@ from backprop_tui.app.app import BackpropApp
 from backprop_tui.cli import NETWORK_FILE_GUIDE, main
 from backprop_tui.engine import fastpath
 from backprop_tui.engine.fastpath import run_epochs
-from backprop_tui.engine.functions import round_sig
 from backprop_tui.engine.trace import EpochTrace, forward, trace_epoch, trace_is_finite
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.netfile import parse_given
 from backprop_tui.network import Network
 from backprop_tui.presets import PRESETS, load_preset, preset_text
+from backprop_tui.scalar import round_sig
 from backprop_tui.session.persist import SessionFileError, load_session
 from backprop_tui.session.session import EditError, Session, State
 from backprop_tui.session.start import Source
@@ -550,7 +550,8 @@ def test_the_app_opens_on_the_rounded_network(monkeypatch: pytest.MonkeyPatch, t
     assert main(["--preset", "seed", "--rounding", "4"]) == 0
     session = apps[0].session
     assert session.base.rounding == 4 and session.source.name == "seed"
-    assert session.steps[0].value == round_sig(session.steps[0].value, 4)
+    out_h1 = session.steps[1]  # σ(0.3275) = 0.581150964…: rounding shows here
+    assert out_h1.key == "out_h1" and out_h1.value == 0.5812
 
 
 def test_new_config_shows_the_rounding_line(capsys: pytest.CaptureFixture[str]) -> None:

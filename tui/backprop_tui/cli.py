@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
@@ -66,6 +67,16 @@ def _digits(text: str) -> int:
     return value
 
 
+def _tolerance(text: str) -> float:
+    """--tolerance: the quiz's relative tolerance, above 0 and below 1."""
+    from backprop_tui.session.quiz import check_tolerance
+
+    try:
+        return check_tolerance(text)
+    except ValueError as problem:
+        raise argparse.ArgumentTypeError(str(problem)) from None
+
+
 def _rounding_option(parser: argparse.ArgumentParser, command: bool = True) -> None:
     """--rounding, before or after the command, as --preset/--config."""
     parser.add_argument("--rounding", type=_digits, metavar="N",
@@ -101,6 +112,12 @@ def build_parser() -> Parser:
                         help="open the app on a saved session: a JSON session file, or "
                              "without FILE the last session (kept in $XDG_STATE_HOME/"
                              "backprop-tui/last-session.json)")
+    parser.add_argument("--quiz", action="store_true",
+                        help="open the app in quiz mode: each value is asked for before it is "
+                             "shown (a in the app turns it on and off)")
+    parser.add_argument("--tolerance", type=_tolerance, metavar="X",
+                        help="the quiz's relative tolerance: an answer within X of the value "
+                             "counts as right (above 0, below 1; default 1e-3)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     export = commands.add_parser(
@@ -122,6 +139,9 @@ def build_parser() -> Parser:
     export.add_argument("-o", "--output", default="-", metavar="PATH",
                         help="where to write; - is standard output (default)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument("--quiz", action="store_true", dest="worksheet",
+                        help="a Markdown worksheet instead of the log: every step with its "
+                             "results blanked, then the answer key")
 
     train = commands.add_parser(
         "train", help="run N epochs without steps and print the result as JSON",
@@ -141,6 +161,16 @@ def build_parser() -> Parser:
                        help="a network file with a [printed] table (or give --preset)")
     _network_options(check)
     _rounding_option(check)
+
+    gradients = commands.add_parser(
+        "check", help="check every gradient against a central finite difference",
+        description="Compare every ∂E/∂w and ∂E/∂b of epoch 1 with the central finite "
+                    "difference of the total error, and print them as a table. Exits 1 if "
+                    "any relative difference exceeds 1e-6 (absolute 1e-10 near zero). Hand "
+                    "rounding is set aside: the check is of the calculus. Under update_order "
+                    "= during_backward the hidden layers' gradients are not the plain "
+                    "gradient: they are listed, marked ≈, and not counted.")
+    _network_options(gradients)
 
     commands.add_parser("presets", help="list the bundled networks, one line each",
                         description="List the bundled networks (use one with --preset NAME).")
@@ -204,9 +234,11 @@ def _main(argv: list[str]) -> int:
         return _app(args)
     # Headless output piped into `head` ends quietly, as Unix tools do.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if args.quiz or args.tolerance is not None:
+        raise Problem(f"--quiz and --tolerance go with the app, not {args.command}")
     if args.command not in ("export",) and args.resume is not None:
         raise Problem(f"--resume goes with the app or export, not {args.command}")
-    if args.command in ("presets", "new-config") and args.rounding is not None:
+    if args.command in ("presets", "new-config", "check") and args.rounding is not None:
         raise Problem(f"--rounding goes with the app, export, train or check-printed, not "
                       f"{args.command}")
     if args.command == "train":
@@ -220,6 +252,8 @@ def _main(argv: list[str]) -> int:
         return _new_config(args)
     if args.command == "check-printed":
         return _check_printed(args)
+    if args.command == "check":
+        return _check_gradients(args)
     return _export(args)
 
 
@@ -263,7 +297,8 @@ def _new_config(args: argparse.Namespace) -> int:
 
 
 def _check_printed(args: argparse.Namespace) -> int:
-    """The marks of every [printed] value as a table; 1 if any is ⚠, else 0."""
+    """The marks of every [printed] value as a table, in step order; 1 if any is ⚠, 3 if
+    the training diverges before a printed value is computed, else 0."""
     from backprop_tui.session.session import Session
     from backprop_tui.steps.marks import AGREES, SLIP, exact
 
@@ -277,12 +312,16 @@ def _check_printed(args: argparse.Namespace) -> int:
     session = Session(given.network(), source=source)
     rows: list[list[str]] = []
     differ = 0
+    diverged: str | None = None
     for epoch in sorted({entry.epoch for entry in given.printed}):
-        steps = session.steps_of(epoch)
-        reached = session.timeline.reach(epoch)[1] == epoch
-        marks = session.marks_of(steps) if reached else {}
+        diverged = diverged or _diverged_before(session, epoch)
+        steps = None if diverged else session.steps_of(epoch)
+        marks = {} if steps is None else session.marks_of(steps)
         marked = {mark.printed: mark for mark in marks.values()}
-        for entry in (e for e in given.printed if e.epoch == epoch):
+        entries = [e for e in given.printed if e.epoch == epoch]
+        if steps is not None:
+            entries.sort(key=lambda e: steps.keys.get(e.key, len(steps) + 1))
+        for entry in entries:
             mark = marked.get(entry)
             if mark is None:
                 differ += 1
@@ -293,24 +332,92 @@ def _check_printed(args: argparse.Namespace) -> int:
             verdict = {AGREES: "✓ agrees", SLIP: "⚠ a slip here"}.get(mark.verdict) or (
                 "⚠ follows from " + (", ".join(mark.roots) if mark.roots else "rounding"))
             if mark.verdict == AGREES and not exact(mark.computed, entry.text):
-                verdict += " but for the last digit"
+                verdict += " but for its last digit"
             note = f" — {entry.note}" if entry.note else ""
             rows.append([str(epoch), str(mark.index), entry.name, entry.text,
                          fmt(mark.computed, session.digits), verdict + note])
-    for column in (3, 4):  # numbers line up on their decimal points
+        if steps is not None and steps.diverged:
+            diverged = _divergence_text(session, epoch)
+    _print_table(["epoch", "step", "name", "printed", "computed", "mark"], rows,
+                 right=(0, 1), numbers=(3, 4))
+    print(f"\n{source.name}: {len(rows)} printed values, {len(rows) - differ} agree (✓), "
+          f"{differ} do not (⚠)")
+    if diverged:
+        raise Problem(diverged, DIVERGED)
+    return 1 if differ else 0
+
+
+def _diverged_before(session: Session, epoch: int) -> str | None:
+    """Where the training diverges before ``epoch`` can start, as stepping would find it."""
+    reached = session.timeline.reach(epoch)[1]
+    if reached < epoch:
+        return _divergence_text(session, reached)
+    if epoch > 1 and session.steps_of(epoch - 1).diverged:
+        return _divergence_text(session, epoch - 1)
+    return None
+
+
+def _divergence_text(session: Session, epoch: int) -> str:
+    found = session.steps_of(epoch).diverged
+    if found is None:
+        return f"diverged at epoch {epoch}"
+    index, key, value = found
+    return f"diverged at epoch {epoch}, step {index} ({key} = {fmt(value)})"
+
+
+def _print_table(header: list[str], rows: list[list[str]], right: tuple[int, ...] = (),
+                 numbers: tuple[int, ...] = ()) -> None:
+    """Columns padded to their widest cell (``right`` ones to the right, ``numbers`` lined
+    up on their decimal points); the last column, free text, is not padded."""
+    for column in numbers:
         for row, text in zip(rows, aligned([row[column] for row in rows]), strict=True):
             row[column] = text
-    header = ["epoch", "step", "name", "printed", "computed", "mark"]
-    widths = [max(len(row[k]) for row in (header, *rows)) for k in range(5)]
-    right = (True, True, False, False, False)
+    last = len(header) - 1
+    widths = [max(len(row[k]) for row in (header, *rows)) for k in range(last)]
     for row in (header, *rows):
-        cells = [cell.rjust(width) if r else cell.ljust(width)
-                 for cell, width, r in zip(row, widths, right, strict=False)]
-        print("  ".join([*cells, row[5]]).rstrip())
-    agreeing = len(rows) - differ
-    print(f"\n{source.name}: {len(rows)} printed values, {agreeing} agree (✓), "
-          f"{differ} do not (⚠)")
-    return 1 if differ else 0
+        cells = [cell.rjust(width) if k in right else cell.ljust(width)
+                 for k, (cell, width) in enumerate(zip(row, widths, strict=False))]
+        print("  ".join([*cells, row[last]]).rstrip())
+
+
+def _check_gradients(args: argparse.Namespace) -> int:
+    """Every gradient of epoch 1 against a central finite difference, as a table; 1 if any
+    differs (a wrong gradient), else 0. Hand rounding is set aside; gradients that are not
+    the plain ∂E/∂θ by design (during_backward) are shown marked ≈ and not counted."""
+    from backprop_tui.engine.gradcheck import ABSOLUTE, AGREES, DIFFERS, RELATIVE
+    from backprop_tui.session.session import Session
+
+    given, source = _sourced(args)
+    rounded = given.rounding
+    session = Session(dataclasses.replace(given, rounding=0).network(), source=source)
+    if session.diverged:
+        raise Problem(session.diverged, DIVERGED)
+    rows: list[list[str]] = []
+    counts = {"agrees": 0, "differs": 0, "expected": 0}
+    notes: list[str] = []
+    for step in session.steps:
+        found = session.gradient_check(step)
+        if found is None:
+            continue
+        counts[found.verdict] += 1
+        mark = {AGREES: "✓", DIFFERS: "✗ differs"}.get(found.verdict, "≈ expected")
+        if found.caveat and found.caveat not in notes and found.verdict != AGREES:
+            notes.append(found.caveat)
+        rows.append([str(step.index), found.name, fmt(found.analytic, 12),
+                     fmt(found.numeric, 12), fmt(found.relative, 2), mark])
+    _print_table(["step", "name", "analytic", "numeric", "rel. diff", ""], rows, right=(0,),
+                 numbers=(2, 3, 4))
+    print(f"\n{source.name}: {len(rows)} gradients of epoch 1 against (E(θ+h) − E(θ−h))/2h; "
+          f"{counts['agrees']} agree (✓), {counts['differs']} differ (✗) beyond a relative "
+          f"{fmt(RELATIVE, 2)} (absolute {fmt(ABSOLUTE, 2)} near zero)")
+    if counts["expected"]:
+        print(f"{counts['expected']} differ as expected and are not counted (≈):")
+    for note in notes:
+        print(f"  ≈ {note}")
+    if rounded:
+        print(f"Hand rounding ({rounded} digits) set aside: the check is of the exact "
+              "computation.")
+    return 1 if counts["differs"] else 0
 
 
 def _app(args: argparse.Namespace) -> int:
@@ -322,14 +429,14 @@ def _app(args: argparse.Namespace) -> int:
     saved = state_path()
     last: LastSession | None = None
     if args.resume is not None:
-        start: Session | Opening = _resumed(args)  # alone: the last session in the state folder
+        start: Session | Opening = _quizzed(_resumed(args), args)  # alone: the last session
     else:
         given, source = _sourced(args)
 
         def build() -> Session:
             from backprop_tui.session.session import Session
 
-            return Session(given.network(), source=source)
+            return _quizzed(Session(given.network(), source=source), args)
 
         start = Opening(given, build)
     from textual.theme import BUILTIN_THEMES
@@ -361,10 +468,13 @@ def _train(args: argparse.Namespace) -> int:
     if run.diverged:
         raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)
     final = run.network
+    loss_final = loss_of(final)
+    if not math.isfinite(loss_final) and run.previous is not None:  # the last epoch's
+        raise Problem(_divergence(run.epochs, run.previous), DIVERGED)  # error after it
     result = json.dumps({
         "epochs": args.epochs,
         "loss_initial": run.losses[0],
-        "loss_final": loss_of(final),
+        "loss_final": loss_final,
         "weights": [w.tolist() for w in final.weights],
         "biases": final.bias_values(final.biases),
     })
@@ -383,6 +493,16 @@ def _divergence(epoch: int, start: Network) -> str:
     found = EpochSteps(epoch, trace_epoch(start)).diverged
     where = f", step {found[0]} ({found[1]} = {found[2]})" if found else ""
     return f"diverged at epoch {epoch}{where}"
+
+
+def _quizzed(session: Session, args: argparse.Namespace) -> Session:
+    """--quiz turns the quiz on and --tolerance sets it (a resumed session keeps its own
+    otherwise)."""
+    if args.quiz:
+        session.quiz.on = True
+    if args.tolerance is not None:
+        session.quiz.tolerance = args.tolerance
+    return session
 
 
 def _resumed(args: argparse.Namespace) -> Session:
@@ -415,6 +535,14 @@ def _export(args: argparse.Namespace) -> int:
     from backprop_tui.session.session import Session
     from backprop_tui.steps.names import UnknownName
 
+    writer = FORMATS[args.format]
+    if args.worksheet:  # a worksheet is Markdown, of a network (a saved session has edits)
+        if args.format not in ("md", "jsonl"):  # jsonl: the default, not asked for
+            raise Problem("--quiz writes a Markdown worksheet: drop --format")
+        if args.resume is not None:
+            raise Problem("--quiz makes a worksheet of a network: give --preset or --config, "
+                          "not --resume")
+        from backprop_tui.export.worksheet import render as writer
     try:
         check_target(args.output, args.force)
         if args.resume is not None:
@@ -429,7 +557,7 @@ def _export(args: argparse.Namespace) -> int:
                     pass
                 session.last()
         with open_output(args.output) as stream:
-            for piece in FORMATS[args.format](session, datetime.now(UTC)):
+            for piece in writer(session, datetime.now(UTC)):
                 stream.write(piece)
     except OutputError as error:
         raise Problem(str(error)) from None

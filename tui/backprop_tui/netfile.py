@@ -12,6 +12,7 @@ import math
 import pathlib
 import re
 import tomllib
+from decimal import Decimal
 
 from backprop_tui.network import (
     ACTIVATIONS,
@@ -32,8 +33,10 @@ from backprop_tui.steps.plan import plan, step_key
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
 PRINTED_KEYS = ("value", "note")
 MAX_NOTE = 400  # characters: a note is one line beside a value
-MAX_PRINTED_EPOCH = 1_000_000  # reaching an epoch runs every epoch before it
-_EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d{1,9})", re.IGNORECASE)
+MAX_PRINTED_EPOCH = 100_000  # reaching an epoch runs every epoch before it
+MAX_PRINTED = 2_000
+MAX_PRINTED_DIGITS, MAX_PRINTED_EXPONENT = 17, 300
+_EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d+)", re.IGNORECASE)
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
           list: "a list", dict: "a table"}
@@ -197,40 +200,65 @@ def _rounding(value: object) -> int:
 
 def _printed(table: object, given: Given) -> tuple[Printed, ...]:
     """[printed]: step name (``h1``, ``"dE/dw5"``, ``"E_total @ epoch 10001"``) = a number,
-    or ``{ value = number, note = "…" }``. Names must name a step of the network."""
+    or ``{ value = number, note = "…" }``. Each names a step with a value, once per epoch;
+    the step's key is kept, so the entry means the same step whatever is edited later."""
     if not isinstance(table, dict):
         raise _Invalid(f"key 'printed': expected a table of step names and values, "
                        f"got {_kind(table)}")
+    if len(table) > MAX_PRINTED:
+        raise _Invalid(f"key 'printed': at most {MAX_PRINTED:,} values, got {len(table):,}")
     names = given.names
     keys = {step_key(spec, names): i + 1 for i, spec in enumerate(plan(given))}
+    lowered = {key.lower(): index for key, index in keys.items()}
+    key_at = {index: key for key, index in keys.items()}
+    seen: dict[tuple[str, int], str] = {}
     found = []
-    for key, entry in table.items():
-        where = f"printed, key {key[:60]!r}"
-        match = _EPOCH.fullmatch(key)
-        name, epoch = (match[1], int(match[2])) if match else (key, 1)
+    for written, entry in table.items():
+        where = f"printed, key {written[:60]!r}"
+        match = _EPOCH.fullmatch(written)
+        name, epoch = (match[1].strip(), int(match[2][-10:])) if match else (written.strip(), 1)
+        if match and len(match[2].lstrip("0")) > 9:
+            epoch = 0  # (and no int() of thousands of digits)
         if not 1 <= epoch <= MAX_PRINTED_EPOCH:
             raise _Invalid(f"{where}: the epoch must be 1 to {MAX_PRINTED_EPOCH:,}")
-        try:
-            find_step(name, keys, names, len(keys))
-        except UnknownName as why:
-            raise _Invalid(f"{where}: {why}") from None
         note = ""
         if isinstance(entry, dict):
             for field in entry:
                 if field not in PRINTED_KEYS:
                     raise _Invalid(f"{where}: unknown key {field[:40]!r}; expected value "
-                                   "and, optionally, note")
+                                   "and, optionally, note (a name with a dot, such as "
+                                   "h1.1, needs quotes: \"h1.1\" = …)")
             if "value" not in entry:
                 raise _Invalid(f"{where}: the table needs a value (and may have a note)")
             note = entry.get("note", "")
-            if not isinstance(note, str) or "\n" in note or len(note) > MAX_NOTE:
+            if not isinstance(note, str) or not note.isprintable() or len(note) > MAX_NOTE:
                 raise _Invalid(f"{where}, note: expected one line of text (at most "
                                f"{MAX_NOTE} characters)")
             entry = entry["value"]
+        try:
+            key = key_at[find_step(name, keys, names, len(keys), lowered=lowered)]
+        except UnknownName as why:
+            raise _Invalid(f"{where}: {why}") from None
+        if key == "apply":
+            raise _Invalid(f"{where}: the step that applies the updates has no value of "
+                           "its own; print the new values (w5+ …) instead")
+        if (key, epoch) in seen:
+            raise _Invalid(f"{where}: the same step as key {seen[key, epoch][:60]!r}")
+        seen[key, epoch] = written
         _number(entry, where)  # finite, not a string or a bool
         text = entry.text if isinstance(entry, _Literal) else str(entry)
-        found.append(Printed(name.strip(), epoch, text, note))
+        _precision(text, where)
+        found.append(Printed(name, epoch, text, note, key))
     return tuple(found)
+
+
+def _precision(text: str, where: str) -> None:
+    """A printed number's digits set the precision it is checked at: keep them sensible."""
+    written = Decimal(text)
+    digits, exponent = len(written.as_tuple().digits), written.adjusted()
+    if digits > MAX_PRINTED_DIGITS or abs(exponent) > MAX_PRINTED_EXPONENT:
+        raise _Invalid(f"{where}: expected at most {MAX_PRINTED_DIGITS} significant digits "
+                       f"and a magnitude within 1e±{MAX_PRINTED_EXPONENT}, got {text[:40]}")
 
 
 def _layer_tables(document: dict[str, object]) -> list[dict[str, object]]:

@@ -47,7 +47,8 @@ class Printed:
     name: str
     epoch: int
     text: str  # the number as written: its last digit sets the precision it is checked at
-    note: str = ""
+    note: str
+    key: str  # the key of the step it names (``name`` is as written: h1, w5_new, …)
 
     @property
     def value(self) -> float:

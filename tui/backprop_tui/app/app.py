@@ -5,6 +5,7 @@ It holds no math: every number on screen comes from a step, through ``view_model
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -32,8 +33,10 @@ from backprop_tui.session.start import Opening
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from textual.widgets import ProgressBar
 
+    from backprop_tui.app.components.curve import ErrorCurve
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
+    from backprop_tui.steps.slips import Verdict
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 # Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
@@ -58,15 +61,21 @@ COMMANDS = [
     ("edit", "Edit a value…", "A weight, bias, input, target or the learning rate"),
     ("more_digits", "More digits", "Show one more significant digit"),
     ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
+    ("quiz", "Quiz on/off (ask first)", "Ask for each value before showing it, and score it"),
+    ("gradient_check", "Gradient check on/off",
+     "Beside each ∂E/∂w and ∂E/∂b: the central finite difference and the relative difference"),
+    ("toggle_curve", "Error curve", "Show or hide the total error of every epoch run so far"),
+    ("log_scale", "Error curve: log / linear scale", "Switch the curve's error axis"),
     ("help", "Help", "Every key, and what each panel shows"),
 ]
 
 ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
 # What cannot apply at the start of a new session, when nothing lies behind the cursor.
 BEHIND = {"prev", "prev_phase", "prev_epoch", "undo", "redo", "cancel_run"}
-# Actions that leave the current epoch (or read the timeline the run fills): held back while
-# a fast-forward runs.
-EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export"}
+# Actions that leave the current epoch, change the network or read the timeline the run
+# fills: held back while a fast-forward runs (as is → past the epoch's last step).
+EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export",
+                 "edit", "quiz"}
 
 
 class BackpropApp(App[None]):
@@ -92,6 +101,14 @@ class BackpropApp(App[None]):
         Binding("ctrl+y,U", "redo", "Redo", show=False),
         Binding("x", "export", "Export", show=False),
         Binding("e", "edit", "Edit", show=False, tooltip="Edit a weight, bias, input or target"),
+        Binding("c", "toggle_curve", "Curve",
+                tooltip="Show or hide the error curve: the total error of every epoch run"),
+        Binding("C", "log_scale", "Log scale", show=False,
+                tooltip="The error curve on a log / linear scale"),
+        Binding("a", "quiz", "Quiz", show=False,
+                tooltip="Quiz (ask first): type each value before it is shown"),
+        Binding("d", "gradient_check", "Grad check", show=False,
+                tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b"),
         Binding("plus", "more_digits", "Digits", key_display="+/-",
                 tooltip="More / fewer significant digits"),
         Binding("minus", "fewer_digits", "Fewer digits", show=False),
@@ -118,6 +135,8 @@ class BackpropApp(App[None]):
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
+        self._curve: ErrorCurve | None = None  # mounted when first opened (c)
+        self.gradient_checking = False  # display state (d), not an undoable session action
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -191,9 +210,18 @@ class BackpropApp(App[None]):
         session = self.session
         step = session.step
         self._show(view_model.status(session), view_model.diagram(session),
-                   view_model.equation(session),
+                   self._equation(session),
                    step.explanation if step else _start_text(session.epoch),
                    view_model.values(session))
+        if self._curve is not None:  # while a run fills it: a few redraws a second at most
+            self._curve.follow(session, live=self._fast_forwarding)
+
+    def _equation(self, session: Session) -> view_model.Equation | None:
+        """The equation panel's model, with the gradient check while it is on (d)."""
+        model = view_model.equation(session)
+        if model is None or not self.gradient_checking:
+            return model
+        return dataclasses.replace(model, gradient=view_model.gradient_check(session))
 
     def _show(self, status: view_model.Status, diagram: view_model.DiagramModel,
               equation: view_model.Equation | None, explanation: str,
@@ -233,7 +261,8 @@ class BackpropApp(App[None]):
         if self._session is None:  # the first frame: a new session, not built yet
             return (False if action == "cancel_run" else None) if action in BEHIND else True
         session = self._session
-        if self._fast_forwarding and action in EPOCH_ACTIONS:
+        if self._fast_forwarding and (action in EPOCH_ACTIONS or (
+                action == "next" and session.index == len(session.steps))):
             return None
         available: dict[str, Callable[[], bool]] = {
             "next": session.can_next,
@@ -262,7 +291,37 @@ class BackpropApp(App[None]):
             self.session_changed()
 
     def action_next(self) -> None:
-        self._do(self.session.next)
+        asked = self.session.quiz.asks(self.session)
+        if asked is None:
+            self._do(self.session.next)
+            return
+        from backprop_tui.app.screens.quiz import QuizScreen
+
+        session = self.session
+        step = session.steps[asked - 1]
+
+        def check(text: str) -> Verdict:
+            verdict = session.quiz.answer(session, text)
+            self.render_session()  # the score
+            self.session_changed()
+            return verdict
+
+        def done(right: bool | None) -> None:
+            if not right:  # Escape: revealed
+                session.quiz.reveal(session)
+            self._do(session.next)
+
+        self.push_screen(QuizScreen(f"Step {asked} · {step.symbol} = {step.formula}\n"
+                                    "Your value?", check), done)
+
+    def action_quiz(self) -> None:
+        """a: the quiz on or off (ask for each value before showing it)."""
+        quiz = self.session.quiz
+        quiz.on = not quiz.on
+        self.render_session()
+        self.session_changed()
+        self.notify("Quiz on: → asks for each value before showing it; Escape reveals it."
+                    if quiz.on else "Quiz off.", timeout=3)
 
     def action_prev(self) -> None:
         self._do(self.session.prev)
@@ -300,6 +359,35 @@ class BackpropApp(App[None]):
     def action_leave(self) -> None:
         """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
         self.exit()
+
+    def action_gradient_check(self) -> None:
+        """d: show or hide the gradient check (display state: not undone by undo)."""
+        self.gradient_checking = not self.gradient_checking
+        self.render_session()
+
+    def action_toggle_curve(self) -> None:
+        """c: the error curve in place of the diagram, or the diagram back (display state,
+        not undone by undo). textual-plot is imported on the first opening only."""
+        main = self.screen_stack[0]
+        if self._curve is None:
+            from backprop_tui.app.components.curve import ErrorCurve
+
+            self._curve = ErrorCurve(id="curve")
+            self._curve.border_title = "Error curve"
+            main.query_one("#main").mount(self._curve, after=main.query_one(NetworkDiagram))
+        shown = not main.has_class("-curve")
+        main.set_class(shown, "-curve")
+        self._curve.display = shown
+        if shown:
+            self._curve.follow(self.session)
+
+    def action_log_scale(self) -> None:
+        """C: the curve's error axis on a log scale, or linear again; opens the curve."""
+        if self._curve is None or not self._curve.display:
+            self.action_toggle_curve()
+        assert self._curve is not None
+        self._curve.log_scale = not self._curve.log_scale
+        self._curve.follow(self.session)
 
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
@@ -345,7 +433,10 @@ class BackpropApp(App[None]):
         self.push_screen(ValueScreen(name, current, check), apply)
 
     def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
-        if _editable(self.session, message.element):
+        if self._fast_forwarding:
+            self.notify("Edits wait until the fast-forward is done (Escape stops it).",
+                        timeout=3)
+        elif _editable(self.session, message.element):
             self.action_edit(message.element)
         else:
             self.notify(f"{message.element} is computed, not given: edit what feeds it",
@@ -404,6 +495,8 @@ class BackpropApp(App[None]):
     def _show_progress(self, done: int) -> None:
         if self._progress is not None:
             self._progress.update(progress=done)
+        if self._curve is not None:
+            self._curve.follow(self.session, live=True)  # grows as the epochs run
 
     def _run_finished(self, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False

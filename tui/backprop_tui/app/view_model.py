@@ -33,9 +33,14 @@ class Status:
     diverged: str | None
     digits: int
     rounding: int  # hand rounding's significant digits; 0: off
+    # The quiz's score per phase this epoch, "right/asked" ("" where none was asked), in
+    # the order of ``phases``; None while the quiz is off.
+    quiz: tuple[str, ...] | None = None
 
 
 def status(session: Session) -> Status:
+    from backprop_tui.session.quiz import status_scores  # with the session: numpy is loaded
+
     steps = session.steps
     current = session.step.phase if session.step else None
     phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
@@ -50,6 +55,7 @@ def status(session: Session) -> Status:
         diverged=session.diverged,
         digits=session.digits,
         rounding=session.network.rounding,
+        quiz=status_scores(session),
     )
 
 
@@ -83,6 +89,7 @@ class Equation:
     result: str
     factors: tuple[Factor, ...]
     mark: tuple[str, str] | None = None  # a printed value's ✓ or ⚠, and why
+    gradient: GradientView | None = None  # the gradient check, while it is on
 
 
 def equation(session: Session) -> Equation | None:
@@ -105,6 +112,32 @@ def equation(session: Session) -> Equation | None:
     return Equation(step.symbol, step.formula, step.substituted(digits), result, factors, mark)
 
 
+@dataclass(frozen=True)
+class GradientView:
+    """The gradient check beside a ∂E/∂w or ∂E/∂b step (numbers from the session)."""
+
+    symbol: str  # ✓ agrees, ✗ differs, ≈ differs as expected; '' on a step with no gradient
+    numeric: str  # the central finite difference's estimate
+    relative: str  # the relative difference
+    h: str  # the step the estimate took
+    note: str  # why a difference is expected, or where the check shows
+
+
+GRADIENT_SYMBOLS = {"agrees": "✓", "differs": "✗", "expected": "≈"}
+
+
+def gradient_check(session: Session) -> GradientView:
+    """The gradient check at the cursor, worked out by the session (only for this step)."""
+    step = session.step
+    found = None if step is None else session.gradient_check(step)
+    if found is None:
+        return GradientView("", "", "", "", "Gradient check on: shown at each ∂E/∂w and ∂E/∂b "
+                            "step (d turns it off).")
+    digits = session.digits
+    return GradientView(GRADIENT_SYMBOLS[found.verdict], fmt(found.numeric, digits),
+                        fmt(found.relative, 2), fmt(found.h, 2), found.caveat)
+
+
 def _source(key: str, keys: dict[str, int]) -> str:
     if key in keys:
         return f"step {keys[key]}"
@@ -122,6 +155,8 @@ class ValueRow:
 
 def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
     """The newest values computed this epoch (at most VALUES_SHOWN) and how many are hidden."""
+    from backprop_tui.steps.marks import AGREES  # with the session: not for the first frame
+
     steps = session.steps
     first = max(1, session.index - VALUES_SHOWN + 1)
     marks = session.marks
@@ -131,7 +166,7 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
         value = "" if step.value is None else fmt(step.value, session.digits)
         found = marks.get(index)
         mark = "" if found is None else (
-            found.symbol if found.verdict == "agrees" else f"⚠ {found.printed.text}")
+            found.symbol if found.verdict == AGREES else f"⚠ {found.printed.text}")
         rows.append(ValueRow(phase_label(step.phase), step.symbol, value,
                              index == session.index, mark))
     return tuple(rows), first - 1

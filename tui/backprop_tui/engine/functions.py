@@ -11,11 +11,11 @@ rounding (see there).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Context
-from functools import cache
+from collections.abc import Callable
 
 import numpy as np
+
+from backprop_tui.scalar import exp, square
 
 Pair = tuple[np.ndarray, np.ndarray]
 
@@ -76,46 +76,8 @@ LOSS: dict[str, Callable[[np.ndarray, np.ndarray], Pair]] = {
 # the last bit, and that bit can decide a decimal rounding.
 
 
-def round_sig(value: float, digits: int) -> float:
-    """``value`` rounded to ``digits`` significant decimal digits, as a person writes it.
-
-    The rounding is decimal, of the value written to 15 significant digits, half away from
-    zero: a person who gets 2.675 writes 2.68 at 3 digits, where ``f"{2.675:.3g}"`` gives
-    2.67 because the float nearest 2.675 lies just below it. Binary noise past the 15th
-    digit must not decide a hand rounding.
-    """
-    if not math.isfinite(value):
-        return value
-    return float(_hand_context(digits).create_decimal(f"{value:.14e}"))
-
-
-@cache
-def _hand_context(digits: int) -> Context:
-    """Decimal arithmetic to ``digits`` significant digits, rounding half away from zero."""
-    return Context(prec=digits, rounding=ROUND_HALF_UP)
-
-
-def fsum(values: Sequence[float]) -> float:
-    """An exactly rounded sum; inf or NaN where math.fsum refuses (overflow, inf − inf)."""
-    try:
-        return math.fsum(values)
-    except OverflowError:
-        return sum(values)
-    except ValueError:
-        return math.nan
-
-
-def square(x: float) -> float:
-    """``x ** 2`` as a formula evaluates it, inf where Python raises on overflow."""
-    try:
-        return x**2
-    except OverflowError:
-        return math.inf
-
-
 def _hand_sigmoid(net: float) -> float:
-    power = -net
-    return 1.0 / (1.0 + (math.exp(power) if power < 709 else math.inf))
+    return 1.0 / (1.0 + exp(-net))
 
 
 HAND_ACTIVATION: dict[str, Callable[[float], float]] = {

@@ -23,12 +23,11 @@ from backprop_tui.engine.functions import (
     HAND_ACTIVATION,
     HAND_SLOPE,
     LOSS,
-    fsum,
     hand_dE_dout,
     hand_error,
-    round_sig,
 )
 from backprop_tui.network import Network
+from backprop_tui.scalar import fsum, round_sig
 
 
 @dataclass(frozen=True)

@@ -56,4 +56,5 @@ FORMATS: dict[str, Writer] = {
     "txt": _lazy("text"),
     "json": session_json,
     "jsonl": jsonl,
+    "worksheet": _lazy("worksheet"),  # not a log: a teacher's worksheet and its answer key
 }

@@ -319,10 +319,15 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
         ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
                            f"(update_biases = {update_biases})"),
         ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
+        ("Hand rounding", f"every value rounded to {network.rounding} significant digits "
+                          f"before it is used (rounding = {network.rounding})"
+         if network.rounding else "none (rounding = 0)"),
         ("Digits shown", f"{head['options']['digits']} significant"),
         ("Log up to", cursor_text(session)),
         ("Edits", edits or "none"),
         ("Fast-forwards", runs or "none"),
+        *([("Quiz", session.quiz.summary())]  # the score per phase, epoch by epoch
+          if session.quiz.on or session.quiz.answers else []),
     ]
 
 

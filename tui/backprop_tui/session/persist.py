@@ -8,6 +8,7 @@ the session's own edit checks. Any problem is one line, never a traceback.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,13 @@ from typing import Any
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, network_from_document
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.session.quiz import (
+    DEFAULT_TOLERANCE,
+    VERDICTS,
+    Answer,
+    Quiz,
+    check_tolerance,
+)
 from backprop_tui.session.session import EditError, Session, State, merged_runs
 from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit
@@ -48,6 +56,7 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
         "edits": [{"epoch": e.epoch, "name": e.name, "value": e.value} for e in state.edits],
         "runs": [list(run) for run in state.runs],
         "events": session.events,
+        "quiz": session.quiz.document(),
     }
 
 
@@ -112,6 +121,7 @@ def _session(document: Any) -> Session:
     index = _whole(_field(cursor, "index", int, "cursor."), "cursor.index", 0, 10_000_000)
     runs = tuple(_run(run) for run in _list(document, "runs", MAX_EVENTS))
     events = [_event(event) for event in _list(document, "events", MAX_EVENTS)]
+    quiz = _quiz(document.get("quiz"))
     checker = Session(network)
     edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
                          key=lambda e: e.epoch))
@@ -128,7 +138,46 @@ def _session(document: Any) -> Session:
         raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
                    f"({len(session.steps)})")
     session.state = State(epoch, index, edits, digits, runs)
+    session.quiz = quiz
     return session
+
+
+def _quiz(raw: Any) -> Quiz:
+    """The quiz: on/off, its tolerance and the answers (absent in older files: off)."""
+    if raw is None:
+        return Quiz()
+    if not isinstance(raw, dict):
+        raise _Bad("\"quiz\" is not an object")
+    on = raw.get("on", False)
+    if not isinstance(on, bool):
+        raise _Bad("\"quiz.on\" is not true or false")
+    try:
+        tolerance = check_tolerance(raw.get("tolerance", DEFAULT_TOLERANCE))
+    except ValueError as problem:
+        raise _Bad(f"quiz.tolerance: {problem}") from None
+    answers = [_answer(a) for a in _list(raw, "answers", MAX_EVENTS)]
+    return Quiz(on, tolerance, answers)
+
+
+def _answer(raw: Any) -> Answer:
+    if not isinstance(raw, dict):
+        raise _Bad("an entry of \"quiz.answers\" is not an object")
+    epoch, index, answer = raw.get("epoch"), raw.get("index"), raw.get("answer")
+    key, phase, verdict, slip = (raw.get(k) for k in ("key", "phase", "verdict", "slip"))
+    if (not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= MAX_EPOCH
+            or not isinstance(index, int) or isinstance(index, bool)
+            or not 1 <= index <= 10_000_000
+            or not all(isinstance(t, str) and len(t) <= 200 for t in (key, phase, slip or ""))
+            or verdict not in VERDICTS
+            or (answer is None) != (verdict == "revealed")
+            or (answer is not None and (isinstance(answer, bool)
+                                        or not isinstance(answer, (int, float))
+                                        or not math.isfinite(answer)))):
+        raise _Bad("an entry of \"quiz.answers\" does not have epoch, index, key, phase, "
+                   "answer (a number; null when revealed) and verdict (right, slip, wrong or "
+                   "revealed)")
+    return Answer(epoch, index, key, phase, None if answer is None else float(answer),  # type: ignore[arg-type]
+                  verdict, slip or "")
 
 
 def _edit(checker: Session, raw: Any) -> Edit:

@@ -12,6 +12,7 @@ import re
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.network import (
@@ -24,12 +25,16 @@ from backprop_tui.network import (
     Network,
 )
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.session.quiz import Quiz
 from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit, Ticker, Timeline
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark, marks
 from backprop_tui.steps.names import resolve
 from backprop_tui.steps.step import Step
+
+if TYPE_CHECKING:
+    from backprop_tui.engine.gradcheck import Check
 
 STEPS_CACHED = 8
 
@@ -91,11 +96,14 @@ class Session:
         self.printed = source.printed() if source else ()
         self._marks: weakref.WeakKeyDictionary[EpochSteps, dict[int, Mark]] = (
             weakref.WeakKeyDictionary())
+        self._checks: weakref.WeakKeyDictionary[EpochSteps, dict[int, Check]] = (
+            weakref.WeakKeyDictionary())  # gradient checks, by step index
         self.state = state or State()
         self.past: list[State] = []
         self.future: list[State] = []
         # What changed something, in the order it happened, undos included: the log's record.
         self.events: list[dict[str, object]] = events if events is not None else []
+        self.quiz = Quiz()  # quiz mode, its tolerance, and the answers given (not undone)
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
         if self.state.edits:
@@ -156,6 +164,20 @@ class Session:
     @property
     def marks(self) -> dict[int, Mark]:
         return self.marks_of(self.steps)
+
+    def gradient_check(self, step: Step, steps: EpochSteps | None = None) -> Check | None:
+        """A ∂E/∂w or ∂E/∂b step's value against a central finite difference of the epoch's
+        total error (None for any other step); worked out once, when first asked for.
+        ``steps``: the epoch the step belongs to (default: its epoch under the current edits)."""
+        if step.kind not in ("grad_w", "grad_b") or step.value is None:
+            return None
+        steps = self.steps_of(step.epoch) if steps is None else steps
+        found = self._checks.setdefault(steps, {})
+        if step.index not in found:
+            from backprop_tui.engine.gradcheck import check
+
+            found[step.index] = check(steps.network, step.key.removeprefix("dE/d"), step.value)
+        return found[step.index]
 
     @property
     def diverged(self) -> str | None:

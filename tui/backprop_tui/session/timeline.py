@@ -14,8 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backprop_tui.engine.fastpath import run_epochs
+import numpy as np
+
+from backprop_tui.engine.fastpath import Run, run_epochs
 from backprop_tui.network import OPTIONS, Network, frozen
+from backprop_tui.session.losses import LossRecord
 
 CHECKPOINT = 256
 RECENT = 64
@@ -70,6 +73,8 @@ class Timeline:
         self._recent: OrderedDict[int, Network] = OrderedDict()
         self._furthest: tuple[int, Network] | None = None  # the latest start computed
         self._lock = threading.Lock()  # a fast-forward may run in a worker thread
+        # The error of every epoch run from the fork on (earlier ones: the parent's).
+        self.losses = LossRecord(self.fork)
 
     def child(self, edits: tuple[Edit, ...], fork: int) -> Timeline:
         return Timeline(self.base, edits, self, fork)
@@ -86,37 +91,47 @@ class Timeline:
         epoch diverges or ``ticker`` cancels."""
         if self.parent is not None and epoch < self.fork:
             return self.parent.reach(epoch, ticker)
-        with self._lock:
-            return self._reach(epoch, ticker)
+        return self._reach(epoch, ticker)
 
     def _reach(self, target: int, ticker: Ticker | None) -> tuple[Network, int, bool]:
-        if self.diverged_at is not None:
-            target = min(target, self.diverged_at)
-        epoch, network = self._nearest(target)
+        # The lock guards the bookkeeping only, never a run of epochs: while a fast-forward
+        # runs in a worker, the app can still reach the epochs it shows (and the worker's
+        # ticker may wait for the app without a deadlock). Two runs over the same epochs
+        # compute the same networks, so either may store them.
+        with self._lock:
+            if self.diverged_at is not None:
+                target = min(target, self.diverged_at)
+            epoch, network = self._nearest(target)
         first = epoch
         while epoch < target:
             stop = min((e.epoch for e in self.edits if epoch < e.epoch <= target),
                        default=target)
-            progress = None if ticker is None else (
-                lambda run, done=epoch - first: ticker(done + run.epochs))
+
+            def progress(run: Run, start: int = epoch) -> bool:
+                self._record(start, run.losses)  # the curve grows while a run goes on
+                return ticker is None or ticker(start - first + run.epochs)
+
             run = run_epochs(network, stop - epoch, epoch=epoch, checkpoint_every=CHECKPOINT,
                              progress=progress)
-            self._starts.update(run.checkpoints)
+            self._record(epoch, run.losses)
             epoch += run.epochs
             network = run.network
-            if run.diverged:
-                self.diverged_at = epoch
-                break
-            if run.cancelled:
-                return network, epoch, True
-            if self._edits_at(epoch):
-                network = self._starts[epoch] = self._edited(network, epoch)
-        if self._furthest is None or epoch > self._furthest[0]:
-            self._furthest = (epoch, network)
-        self._recent[epoch] = network
-        self._recent.move_to_end(epoch)
-        if len(self._recent) > RECENT:
-            self._recent.popitem(last=False)
+            with self._lock:
+                self._starts.update(run.checkpoints)
+                if run.diverged:
+                    self.diverged_at = min(epoch, self.diverged_at or epoch)
+                    break
+                if run.cancelled:
+                    return network, epoch, True
+                if self._edits_at(epoch):
+                    network = self._starts[epoch] = self._edited(network, epoch)
+        with self._lock:
+            if self._furthest is None or epoch > self._furthest[0]:
+                self._furthest = (epoch, network)
+            self._recent[epoch] = network
+            self._recent.move_to_end(epoch)
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
         return network, epoch, False
 
     def _edited(self, network: Network, epoch: int) -> Network:
@@ -145,4 +160,31 @@ class Timeline:
         """The start of ``epoch`` as the epoch before leaves it, before ``epoch``'s edits."""
         if epoch == 1:
             return self.base
-        return run_epochs(self.start(epoch - 1), 1, epoch=epoch - 1).network
+        run = run_epochs(self.start(epoch - 1), 1, epoch=epoch - 1)
+        self._record(epoch - 1, run.losses)
+        return run.network
+
+    def _record(self, epoch: int, losses: list[float]) -> None:
+        """Note the errors of epochs ``epoch`` … in the record they belong to."""
+        if self.parent is not None and epoch < self.fork:
+            self.parent._record(epoch, losses[: self.fork - epoch])
+            losses, epoch = losses[self.fork - epoch:], self.fork
+        self.losses.record(epoch, losses)
+
+    def known(self) -> int:
+        """How many epochs from 1 on have their error recorded, without a gap."""
+        if self.parent is None:
+            return len(self.losses)
+        before = self.parent.known()
+        return before if before < self.fork - 1 else self.fork - 1 + len(self.losses)
+
+    def errors(self) -> np.ndarray:
+        """The error (E_total) of every epoch from 1 on, as far as run without a gap: for a
+        fork, the parent's before it."""
+        own = self.losses.values()
+        if self.parent is None:
+            return own
+        before = self.parent.errors()[: self.fork - 1]
+        if len(before) < self.fork - 1:
+            return before  # the parent has not run up to the fork yet
+        return np.concatenate((before, own)) if len(own) else before

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backprop_tui.numbers import fmt
+from backprop_tui.scalar import exp, fsum, square
 from backprop_tui.steps.symbols import tex_symbol, unicode_symbol
 
 
@@ -204,7 +205,7 @@ def evaluate(e: Expr, values: Sequence[float]) -> float:
         case Lit(uni, _, value):
             return float(value) if value is not None else LITERALS[uni]
         case Add(terms):
-            return math.fsum(evaluate(t, values) for t in terms)
+            return fsum(evaluate(t, values) for t in terms)
         case Sub(left, right):
             return evaluate(left, values) - evaluate(right, values)
         case Mul(factors):
@@ -215,10 +216,9 @@ def evaluate(e: Expr, values: Sequence[float]) -> float:
         case Neg(arg):
             return -evaluate(arg, values)
         case Square(arg):
-            return evaluate(arg, values) ** 2
+            return square(evaluate(arg, values))
         case Exp(arg):
-            power = evaluate(arg, values)
-            return math.exp(power) if power < 709 else math.inf
+            return exp(evaluate(arg, values))
         case Call(uni, _, arg, _):
             x = evaluate(arg, values)
             return math.tanh(x) if uni == "tanh" else max(0.0, x)

@@ -14,12 +14,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from backprop_tui.numbers import fmt
+from backprop_tui.scalar import round_sig
 from backprop_tui.steps.expr import evaluate
-from backprop_tui.steps.names import UnknownName, resolve
 from backprop_tui.steps.symbols import unicode_symbol
 
 if TYPE_CHECKING:
@@ -71,34 +71,41 @@ class Mark:
         return f"{text} — {self.printed.note}" if self.printed.note else text
 
 
-def agrees(value: float, text: str) -> bool:
-    """Whether ``value`` is within one unit of the last written digit of ``text``."""
+# Printed numbers are limited (netfile) to 17 digits within 1e±300; a float is exact in
+# ~1100 digits. This context holds any of their differences and roundings exactly.
+_EXACT = Context(prec=1200, Emax=99_999, Emin=-99_999)
+
+
+def agrees(value: float, text: str, rounding: int = 0) -> bool:
+    """Whether ``value`` is within one unit of the last written digit of ``text`` (or of
+    its ``rounding``-th significant digit, if that is coarser: hand rounding keeps no more)."""
     if not math.isfinite(value):
         return False
-    written = Decimal(text)
-    unit = Decimal(1).scaleb(written.as_tuple().exponent)  # type: ignore[arg-type]
-    return abs(Decimal(value) - written) <= unit
+    with localcontext(_EXACT):
+        written, exact_value = Decimal(text), Decimal(value)
+        unit = Decimal(1).scaleb(written.as_tuple().exponent)  # type: ignore[arg-type]
+        if rounding and exact_value:
+            unit = max(unit, Decimal(1).scaleb(exact_value.adjusted() - rounding + 1))
+        return abs(exact_value - written) <= unit
 
 
 def exact(value: float, text: str) -> bool:
     """Whether ``value`` rounded (half up) to the digits of ``text`` is ``text``."""
-    written = Decimal(text)
-    return Decimal(value).quantize(written, ROUND_HALF_UP) == written
+    if not math.isfinite(value):
+        return False
+    with localcontext(_EXACT):
+        written = Decimal(text)
+        return Decimal(value).quantize(written, ROUND_HALF_UP) == written
 
 
 def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
     """The marks of this epoch's steps that have a printed value, by step index."""
-    wanted: dict[int, Printed] = {}
-    for entry in printed:
-        if entry.epoch != steps.epoch:
-            continue
-        try:
-            wanted[resolve(entry.name, steps)] = entry
-        except UnknownName:
-            continue  # the network was edited: that step is gone (or diverged)
+    keys = steps.keys
+    wanted = {keys[entry.key]: entry for entry in printed
+              if entry.epoch == steps.epoch and entry.key in keys}  # gone: edited, diverged
     if not wanted:
         return {}
-    keys = steps.keys
+    rounding = steps.network.rounding
     worked: dict[str, float] = {}  # every step as the document would have it
     roots: dict[str, frozenset[str]] = {}  # the slips each value follows from
     found = {}
@@ -109,14 +116,16 @@ def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
         operands = [worked.get(key, value) if key in keys else value
                     for key, value in zip(step.uses, step.operands, strict=True)]
         reworked = evaluate(step.expr, operands)
+        if rounding:
+            reworked = round_sig(reworked, rounding)
         upstream = frozenset().union(*(roots.get(key, frozenset()) for key in step.uses))
         entry = wanted.get(index)
         if entry is None:
             worked[step.key], roots[step.key] = reworked, upstream
             continue
-        if agrees(step.value, entry.text):
+        if agrees(step.value, entry.text, rounding):
             verdict = AGREES
-        elif agrees(reworked, entry.text):
+        elif agrees(reworked, entry.text, rounding):
             verdict = FOLLOWS
         else:
             verdict = SLIP

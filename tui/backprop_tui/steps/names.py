@@ -46,8 +46,9 @@ def resolve(text: str, steps: EpochSteps) -> int:
 
 
 def find_step(text: str, keys: dict[str, int], names: Names, count: int,
-              diverged: bool = False) -> int:
-    """The 1-based index of the step ``text`` names, among ``count`` steps with ``keys``."""
+              diverged: bool = False, lowered: dict[str, int] | None = None) -> int:
+    """The 1-based index of the step ``text`` names, among ``count`` steps with ``keys``
+    (``lowered``: the same keys in lower case, when the caller looks up many names)."""
     text = text.strip()
     if not text:
         raise UnknownName("type a step number or a name such as w5, dE/dw1 or E_total")
@@ -57,7 +58,8 @@ def find_step(text: str, keys: dict[str, int], names: Names, count: int,
             raise UnknownName(f"this epoch has steps 1 to {count}")
         return index
     wanted = normalise(text).lower()
-    lowered = {key.lower(): index for key, index in keys.items()}
+    if lowered is None:
+        lowered = {key.lower(): index for key, index in keys.items()}
     for candidate in (wanted, f"{wanted}+", f"out_{wanted}", f"de/d{wanted}"):
         if candidate in lowered:
             return lowered[candidate]

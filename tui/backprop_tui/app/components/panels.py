@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from backprop_tui.app.view_model import Equation, Status, ValueRow
+from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
@@ -57,6 +57,8 @@ class EquationPanel(ModelStatic[Equation | None]):
             symbol, reason = model.mark
             look = "$text-success" if symbol == "✓" else "b $text-warning"
             lines.append(f"[{look}]{symbol} {escape(reason)}[/]")
+        if model.gradient is not None:
+            lines += _gradient_lines(model.gradient, pad)
         if model.factors:
             lines.append("")
             width = max(len(f.symbol) for f in model.factors)
@@ -68,6 +70,20 @@ class EquationPanel(ModelStatic[Equation | None]):
             if len(model.factors) > 12:
                 lines.append(f"  [$text-muted]… and {len(model.factors) - 12} more[/]")
         return Content.from_markup("\n".join(lines))
+
+
+def _gradient_lines(check: GradientView, pad: str) -> list[str]:
+    """The gradient check under the result: the finite difference's estimate, the relative
+    difference with ✓ / ✗ / ≈, and why a difference is expected."""
+    if not check.symbol:
+        return [f"[$text-muted]{escape(check.note)}[/]"]
+    look = {"✓": "$text-success", "✗": "b $text-error"}.get(check.symbol, "$text-warning")
+    lines = [f"{pad} ≈  {escape(check.numeric)}  [$text-muted](numeric)[/]",
+             f"[{look}]{check.symbol} relative difference {escape(check.relative)}[/]"
+             f"[$text-muted] (h = {escape(check.h)})[/]"]
+    if check.note:
+        lines.append(f"[$text-muted]  {escape(check.note)}[/]")
+    return lines
 
 
 class ExplanationPanel(ModelStatic[str]):
@@ -165,13 +181,18 @@ class StatusLine(ModelStatic[Status]):
 
     def render_model(self, model: Status) -> Content:
         width = self.size.width or 120
+        scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
         for short in (0, 1, 2):  # full labels; short ones; the current phase only
             crumbs = " › ".join(
-                f"[b reverse]\\[{escape(label)}][/]" if current else escape(
-                    label.replace(" pass", "").replace(" layer", "") if short else label)
-                for label, current in model.phases if current or short < 2)
+                f"[b reverse]\\[{escape(label)}{' ' + score if score else ''}][/]" if current
+                else escape(label.replace(" pass", "").replace(" layer", "") if short else label)
+                + (f" [$text-success]{score}[/]" if score else "")
+                for (label, current), score in zip(model.phases, scores, strict=True)
+                if current or short < 2)
             parts = [*([crumbs] if crumbs else []), f"step {model.index} of {model.count}",
                      f"epoch {model.epoch}"]
+            if model.quiz is not None:
+                parts.append("[b]quiz[/b]")
             if model.total_error is not None:
                 parts.append(f"E_total {model.total_error}")
             if model.rounding:  # always said: every number on screen depends on it

@@ -22,18 +22,23 @@ from backprop_tui.export.formats import FORMATS
 from backprop_tui.output import OutputError, check_target, open_output
 from backprop_tui.session.session import Session
 
-# (format, label), in the order shown; the format is also the file's extension.
+# (format, label), in the order shown; the format is also the file's extension, but for
+# the worksheet (Markdown).
 CHOICES = [
     ("md", "Markdown"),
     ("txt", "Plain text"),
     ("json", "JSON (resumable)"),
     ("jsonl", "JSON lines"),
+    ("worksheet", "Worksheet: every result blanked, then the key (Markdown)"),
 ]
+EXTENSIONS = {"worksheet": "md"}
 
 
 def default_name(fmt: str, now: datetime | None = None) -> str:
-    """backprop-session-YYYYmmdd-HHMMSS.<ext>, in local time."""
-    return f"backprop-session-{(now or datetime.now()):%Y%m%d-%H%M%S}.{fmt}"
+    """backprop-session-YYYYmmdd-HHMMSS.<ext> (a worksheet: backprop-worksheet-…), in
+    local time."""
+    kind = "worksheet" if fmt == "worksheet" else "session"
+    return f"backprop-{kind}-{(now or datetime.now()):%Y%m%d-%H%M%S}.{_extension(fmt)}"
 
 
 def write_export(session: Session, fmt: str, path: str) -> None:
@@ -79,7 +84,8 @@ class ExportScreen(ModalScreen[str]):
         self._session = session
         self._folder = folder or os.getcwd()
         self._fmt = fmt
-        self._suggested = default_name(fmt, now)
+        self._now = now or datetime.now()
+        self._suggested = default_name(fmt, self._now)
         self._confirming: str | None = None  # the path asked about, in the second step
 
     def compose(self) -> ComposeResult:
@@ -120,8 +126,8 @@ class ExportScreen(ModalScreen[str]):
             return
         self._fmt = fmt
         path = self.query_one("#path", Input)
-        if path.value == self._suggested:  # not edited: the extension follows the format
-            self._suggested = _with_extension(self._suggested, fmt)
+        if path.value == self._suggested:  # not edited: the name follows the format
+            self._suggested = default_name(fmt, self._now)
             path.value = self._suggested
         self._problem("")
 
@@ -199,6 +205,5 @@ class ExportScreen(ModalScreen[str]):
         label.display = bool(text)
 
 
-def _with_extension(name: str, fmt: str) -> str:
-    stem, dot, _ = name.rpartition(".")
-    return f"{stem}.{fmt}" if dot else f"{name}.{fmt}"
+def _extension(fmt: str) -> str:
+    return EXTENSIONS.get(fmt, fmt)

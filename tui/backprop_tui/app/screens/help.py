@@ -18,6 +18,9 @@ KEYS = [
     ("t", "fast-forward K epochs (Escape cancels)"),
     ("ctrl+z u  /  ctrl+y U", "undo / redo any action, moves included"),
     ("+  /  -", "more / fewer digits (3 to 15)"),
+    ("d", "gradient check on/off: each ∂E/∂w and ∂E/∂b against a finite difference"),
+    ("a", "quiz on/off: → asks for each value before showing it (Escape reveals it)"),
+    ("c  /  C", "error curve of every epoch run, in the diagram's place / log scale"),
     ("x", "export the session log: Markdown, plain text, JSON (resumable) or JSON lines"),
     ("click", "a unit or connection in the diagram: go to the step that computes it"),
     ("e  /  double-click", "edit a weight, bias, input, target or η from this epoch on"),
@@ -34,6 +37,8 @@ involves is marked ▶ and bold; what it computes is reversed.
 each value it uses, and the step that computed it.
 [b]Explanation[/b]  what the step computes and why.
 [b]Values[/b]  every quantity computed so far this epoch, by phase; the newest is marked ▶.
+[b]Error curve[/b] (c)  the total error of every epoch run so far against the epoch; the \
+current epoch is marked by a vertical line, and ● once its error is known.
 [b]Status line[/b]  the phases (the current one in brackets), step k of n, the epoch, the \
 total error once known, the number of digits shown."""
 

@@ -1,0 +1,256 @@
+"""The gradient check: central finite differences of E against every ∂E/∂w and ∂E/∂b step,
+through the session (cached, lazy) and the `check` command (exit 1 on a wrong gradient)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+from backprop_tui import cli
+from backprop_tui.engine import gradcheck
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.netfile import dump_network
+from backprop_tui.network import Network, frozen
+from backprop_tui.presets import PRESETS, load_preset
+from backprop_tui.session import session as session_module
+from backprop_tui.session.session import Session
+from backprop_tui.steps.build import EpochSteps
+from networks import random_networks
+from test_tutorial_numbers import FIRST_ROUND, within_printed
+from test_tutorial_numbers import step_key as tutorial_key
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def rows(out: str) -> dict[str, list[str]]:
+    """The check table's rows by parameter name: [step, name, analytic, numeric, rel, mark]."""
+    found = {}
+    for line in out.splitlines()[1:]:
+        if not line.strip():
+            break
+        cells = line.split()
+        found[cells[1]] = cells
+    return found
+
+
+def gradient_steps(session: Session) -> list:
+    return [s for s in session.steps if s.kind in ("grad_w", "grad_b")]
+
+
+# The engine and the session ------------------------------------------------------------
+
+
+def test_finite_differences_give_the_tutorials_gradients() -> None:
+    session = Session(load_preset("mazur"))
+    checks = {s.key: session.gradient_check(s) for s in gradient_steps(session)}
+    assert len(checks) == 10  # w1…w8, b1, b2
+    for name, printed in FIRST_ROUND.items():
+        key = tutorial_key(name)
+        if key in checks:  # ∂E/∂w5 = 0.082167041, ∂E/∂w1 = 0.000438568
+            assert within_printed(checks[key].numeric, printed), (key, checks[key].numeric)
+    for check in checks.values():
+        assert check.verdict == gradcheck.AGREES, check
+        assert check.relative < 1e-6 and check.caveat == ""
+    # A shared bias: the estimate is the sum of its units' δ.
+    steps = session.steps
+    deltas = steps.trace.deltas[1]
+    assert checks["dE/db2"].numeric == pytest.approx(float(deltas.sum()), rel=1e-8)
+    assert checks["dE/dw5"].h == pytest.approx(6e-6)
+
+
+def test_estimate_is_the_central_difference_of_the_loss() -> None:
+    network = load_preset("mazur")
+    param = network.names.parameters()["w5"]
+    numeric, h = gradcheck.central_difference(network, param)
+    plus = gradcheck.loss(gradcheck.perturbed(network, param, 0.4 + h))
+    minus = gradcheck.loss(gradcheck.perturbed(network, param, 0.4 - h))
+    assert numeric == pytest.approx((plus - minus) / (2 * h), rel=1e-9)
+    assert numeric == pytest.approx(0.0821670406, rel=1e-9)
+
+
+def test_every_plain_gradient_agrees_on_random_networks() -> None:
+    """No false failure: on 300 random networks (every activation, loss, bias layout), every
+    gradient that is the plain ∂E/∂θ agrees within the check's tolerance."""
+    wrong, checked = [], 0
+    for network in random_networks(20260317, 300):
+        steps = EpochSteps(1, trace_epoch(network))
+        for step in steps:
+            if step.kind in ("grad_w", "grad_b"):
+                found = gradcheck.check(network, step.key.removeprefix("dE/d"), step.value)
+                if found.caveat:
+                    continue
+                checked += 1
+                if found.verdict != gradcheck.AGREES:
+                    wrong.append(found)
+    assert wrong == []
+    assert checked > 2000
+
+
+def test_a_wrong_gradient_differs() -> None:
+    network = load_preset("mazur")
+    right = EpochSteps(1, trace_epoch(network)).trace.grad_w[0][0, 0]
+    assert gradcheck.check(network, "w1", right).verdict == gradcheck.AGREES
+    off = gradcheck.check(network, "w1", right * (1 + 1e-5))
+    assert off.verdict == gradcheck.DIFFERS
+    assert off.relative == pytest.approx(1e-5, rel=0.05)
+
+
+def test_session_checks_lazily_once() -> None:
+    session = Session(load_preset("mazur"))
+    session.goto("dE/dw5")
+    step = session.step
+    assert step is not None
+    first = session.gradient_check(step)
+    assert first is session.gradient_check(step)  # cached
+    assert len(session._checks[session.steps]) == 1  # only what was asked for
+    assert session.gradient_check(session.steps[0]) is None  # net_h1: not a gradient
+
+
+def test_during_backward_hidden_gradients_are_expected_to_differ() -> None:
+    network = dataclasses.replace(load_preset("mazur"), update_order="during_backward")
+    session = Session(network)
+    checks = {s.key: session.gradient_check(s) for s in gradient_steps(session)}
+    for key in ("dE/dw5", "dE/dw8", "dE/db2"):  # the output layer: plain gradients
+        assert checks[key].verdict == gradcheck.AGREES
+    w1 = checks["dE/dw1"]
+    assert w1.verdict == gradcheck.EXPECTED
+    assert "during_backward" in w1.caveat and "w5…w8" in w1.caveat
+    assert w1.analytic == pytest.approx(0.000364722878, rel=1e-8)  # through w5+…w8+
+    assert w1.numeric == pytest.approx(0.000438567734, rel=1e-6)  # the plain gradient
+    assert w1.relative == pytest.approx(0.168, abs=0.001)
+
+
+def test_hand_rounding_is_expected_to_differ() -> None:
+    network = dataclasses.replace(load_preset("mazur"), rounding=4)
+    session = Session(network)
+    checks = {s.key: session.gradient_check(s) for s in gradient_steps(session)}
+    w5 = checks["dE/dw5"]
+    assert w5.analytic == 0.08217
+    assert w5.numeric == pytest.approx(0.0821670406, rel=1e-8)  # the exact E's
+    assert w5.verdict == gradcheck.EXPECTED and "hand rounding to 4" in w5.caveat
+    assert all(c.verdict != gradcheck.DIFFERS for c in checks.values())
+
+
+def test_a_relu_kink_is_said_not_failed() -> None:
+    """A ReLU unit whose weighted sum is exactly 0: the step takes its slope as 0, the
+    central difference averages the slopes 0 and 1."""
+    network = Network(
+        inputs=frozen([1.0, 1.0]), targets=frozen([0.5]),
+        weights=(frozen([[1.0, -1.0]]), frozen([[2.0]])), biases=(frozen([0.0]), frozen([0.1])),
+        activations=("relu", "linear"))
+    steps = EpochSteps(1, trace_epoch(network))
+    w1 = next(s for s in steps if s.key == "dE/dw1")
+    found = gradcheck.check(network, "w1", w1.value)
+    assert w1.value == 0  # slopes 0 and 1 averaged: (0 − 0.8)/2
+    assert found.numeric == pytest.approx(-0.4, rel=1e-4)
+    assert found.verdict == gradcheck.EXPECTED and "ReLU" in found.caveat
+
+
+# The check command ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_check_passes_every_preset(capsys, preset: str) -> None:  # type: ignore[no-untyped-def]
+    status, out, err = run(capsys, "check", "--preset", preset)
+    assert (status, err) == (0, "")
+    table = rows(out)
+    network = load_preset(preset)
+    expected = sum(w.size + b.size for w, b in zip(network.weights, network.biases,
+                                                    strict=True))
+    assert len(table) == expected
+    assert "0 differ (✗)" in out
+    if network.update_order == "during_backward":  # deep-relu: hidden layers marked ≈
+        assert any(row[-1] == "expected" for row in table.values())
+        assert "not counted" in out
+
+
+def test_check_table_holds_the_numbers(capsys) -> None:  # type: ignore[no-untyped-def]
+    status, out, _ = run(capsys, "check")
+    assert status == 0
+    table = rows(out)
+    assert table["w5"][0] == "16"
+    assert float(table["w5"][2]) == pytest.approx(0.0821670405642, rel=1e-11)
+    assert within_printed(float(table["w1"][3]), "0.000438568")
+    assert float(table["w1"][4]) < 1e-6
+    assert all(row[-1] == "✓" for row in table.values())
+    assert "mazur: 10 gradients" in out and "10 agree" in out
+
+
+@pytest.mark.parametrize(("kind", "layer", "index", "change"), [
+    ("weight", 0, (0, 1), lambda g: g * (1 + 1e-5)),  # w2, relatively off by 1e-5
+    ("weight", 1, (1, 0), lambda g: -g),  # w7 with the wrong sign
+    ("bias", 1, (0,), lambda g: g + 1e-6),  # b2, off by 1e-6 absolute
+])
+def test_check_catches_an_injected_wrong_gradient(capsys, monkeypatch, kind, layer, index,
+                                                  change) -> None:  # type: ignore[no-untyped-def]
+    """A trace with one gradient made wrong: the check names it and exits 1."""
+
+    def wrong_trace(network: Network):  # type: ignore[no-untyped-def]
+        trace = trace_epoch(network)
+        grads = list(trace.grad_w if kind == "weight" else trace.grad_b)
+        bad = grads[layer].copy()
+        bad[index] = change(bad[index])
+        grads[layer] = bad
+        field = "grad_w" if kind == "weight" else "grad_b"
+        return dataclasses.replace(trace, **{field: grads})
+
+    monkeypatch.setattr(session_module, "trace_epoch", wrong_trace)
+    status, out, err = run(capsys, "check")
+    assert (status, err) == (1, "")
+    table = rows(out)
+    name = {("weight", 0): "w2", ("weight", 1): "w7", ("bias", 1): "b2"}[(kind, layer)]
+    assert table[name][-2:] == ["✗", "differs"]
+    assert sum(row[-1] == "differs" for row in table.values()) == 1
+    assert "1 differ (✗)" in out
+
+
+def test_check_sets_hand_rounding_aside(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    network = dataclasses.replace(load_preset("mazur"), rounding=4)
+    path = tmp_path / "rounded.toml"
+    path.write_text(dump_network(network), "utf-8")
+    status, out, _ = run(capsys, "check", "--config", str(path))
+    assert status == 0
+    assert float(rows(out)["w5"][2]) == pytest.approx(0.0821670405642, rel=1e-11)
+    assert "Hand rounding (4 digits) set aside" in out
+
+
+def test_check_during_backward_counts_only_plain_gradients(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    network = dataclasses.replace(load_preset("mazur"), update_order="during_backward")
+    path = tmp_path / "during.toml"
+    path.write_text(dump_network(network), "utf-8")
+    status, out, _ = run(capsys, "check", "--config", str(path))
+    assert status == 0
+    table = rows(out)
+    assert [table[w][-1] for w in ("w1", "w2", "w3", "w4", "b1")] == ["expected"] * 5
+    assert [table[w][-1] for w in ("w5", "w6", "w7", "w8", "b2")] == ["✓"] * 5
+    assert "5 agree (✓), 0 differ (✗)" in out and "5 differ as expected" in out
+    assert "during_backward" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--preset", "nope"],
+    ["check", "--config", "/nonexistent/net.toml"],
+    ["--rounding", "4", "check"],
+    ["check", "--preset", "mazur", "--config", "x.toml"],
+])
+def test_check_bad_input_is_one_line_and_status_2(capsys, argv) -> None:  # type: ignore[no-untyped-def]
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("backprop-tui: ") and err.count("\n") == 1
+
+
+def test_check_does_not_import_textual() -> None:
+    code = ("import sys; from backprop_tui.cli import main; status = main(['check']); "
+            "assert 'textual' not in sys.modules, 'textual imported'; sys.exit(status)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(cli.__file__).rsplit("/backprop_tui", 1)[0]},
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert "10 agree" in result.stdout
+

@@ -1,0 +1,128 @@
+"""`export --quiz`: a Markdown worksheet with every computed value blanked, and its key."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from backprop_tui import cli
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.export import worksheet
+from backprop_tui.numbers import fmt
+from backprop_tui.presets import load_preset, preset_text
+from backprop_tui.session.session import Session
+from backprop_tui.session.start import Source
+from backprop_tui.steps.build import EpochSteps
+from test_logs import math_problems
+
+NOW = datetime(2025, 3, 17, 12, 0, tzinfo=UTC)
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+KEY_ROW = re.compile(r"^\| (\d+) \| (\$.+\$) \| (\S+) \|$")
+
+
+def session_of(preset: str, epochs: int = 1) -> Session:
+    session = Session(load_preset(preset), source=Source("preset", preset, preset_text(preset)))
+    while session.epoch < epochs and session.next_epoch():
+        pass
+    session.last()
+    return session
+
+
+def split(sheet: str) -> tuple[str, str]:
+    questions, key = sheet.split("\n# Answer key\n")
+    return questions, key
+
+
+def computed(session: Session) -> list[tuple[int, int, str, float]]:
+    """(epoch, index, symbol, value) of every value the worksheet's epochs compute: each
+    step's, and the outputs after the updates (no step of their own)."""
+    found = []
+    for epoch in range(1, session.epoch + 1):
+        steps = EpochSteps(epoch, trace_epoch(session.timeline.start(epoch)))
+        for step in steps:
+            if step.value is not None:
+                found.append((epoch, step.index, step.symbol_tex, step.value))
+        last = len(steps)
+        for j, value in enumerate(steps.trace.fwd_after.acts[-1].tolist()):
+            found.append((epoch, last, rf"\mathrm{{out}}_{{o_{{{j + 1}}}}}^{{+}}", value))
+    return found
+
+
+@pytest.mark.parametrize(("preset", "epochs"), [("mazur", 1), ("mazur", 2),
+                                                ("deep-relu", 1), ("tanh-linear", 2)])
+def test_worksheet_hides_every_answer(preset: str, epochs: int) -> None:
+    session = session_of(preset, epochs)
+    questions, _ = split("".join(worksheet.render(session, NOW)))
+    given = {fmt(v, session.digits) for v in session.base.given.by_name.values()}
+    given |= {fmt(session.base.learning_rate, session.digits), "0", "1", "2", "-1"}
+    shown = set(NUMBER.findall(questions))
+    answers = {fmt(value, session.digits) for *_, value in computed(session)}
+    # An answer that is itself a given number (∂net_h1/∂w1 = i1 = 0.05) cannot be hidden.
+    leaked = (answers - given) & shown
+    assert leaked == set()
+    assert len(answers - given) > 40
+    count = sum(len(EpochSteps(e, trace_epoch(session.timeline.start(e))))
+                for e in range(1, session.epoch + 1))
+    assert questions.count("**Step ") == count
+    assert questions.count(worksheet.BLANK) == count - session.epoch  # all but "apply"
+
+
+def test_worksheet_shows_the_given_numbers_and_names_the_blanks() -> None:
+    questions, _ = split("".join(worksheet.render(session_of("mazur", 2), NOW)))
+    assert r"&= 0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35 \\" in questions  # net_h1, epoch 1
+    # ∂E/∂w5 = δ_o1 · ∂net_o1/∂w5: both from earlier steps
+    assert r"&= \boxed{\text{step 14}} \cdot \boxed{\text{step 15}} \\" in questions
+    # w5+ = w5 − η·∂E/∂w5: w5 and η given, the gradient a blank
+    assert r"&= 0.4 - 0.5 \cdot \boxed{\text{step 16}} \\" in questions
+    # epoch 2 starts from epoch 1's new weights: blanks naming the step that gave them
+    assert (r"&= \boxed{\text{epoch 1, step 38}} \cdot 0.05 + "
+            r"\boxed{\text{epoch 1, step 41}} \cdot 0.1 + 0.35 \\") in questions
+    assert r"\boxed{\mathrm{out}_{o_{1}}^{+}}" in questions
+    assert "[printed]" not in questions and "0.082167041" not in questions
+
+
+@pytest.mark.parametrize(("preset", "epochs"), [("mazur", 2), ("deep-relu", 1)])
+def test_answer_key_holds_every_value(preset: str, epochs: int) -> None:
+    session = session_of(preset, epochs)
+    _, key = split("".join(worksheet.render(session, NOW)))
+    tables = key.split("\n## Epoch ")[1:]
+    assert len(tables) == session.epoch
+    rows = {(int(table.split("\n")[0]), int(m[1]), m[2], m[3])
+            for table in tables for line in table.splitlines() if (m := KEY_ROW.match(line))}
+    expected = {(e, i, f"${symbol}$", fmt(value, session.digits))
+                for e, i, symbol, value in computed(session)}
+    assert rows == expected
+
+
+@pytest.mark.parametrize("preset", ["mazur", "deep-relu", "tanh-linear", "seed"])
+def test_worksheet_math_is_balanced(preset: str) -> None:
+    sheet = "".join(worksheet.render(session_of(preset, 2), NOW))
+    assert sheet.count("\n$$\n") >= 100
+    assert math_problems(sheet) == []
+
+
+def test_export_quiz_writes_the_worksheet(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "sheet.md"
+    assert cli.main(["export", "--quiz", "-o", str(path)]) == 0
+    sheet = path.read_text("utf-8")
+    assert sheet.startswith("# backprop-tui worksheet\n")
+    questions, key = split(sheet)
+    assert questions.count("**Step ") == 55
+    assert "| 16 | $\\frac{\\partial E}{\\partial w_{5}}$ | 0.0821670406 |" in key
+    assert cli.main(["export", "--quiz", "--to", "dE/dw5"]) == 0
+    questions, key = split(capsys.readouterr().out)
+    assert questions.count("**Step ") == 16 and key.count("\n| ") == 16 + 1  # and the header
+    assert cli.main(["export", "--quiz", "--epochs", "2", "--format", "md"]) == 0
+    assert capsys.readouterr().out.count("\n## Epoch ") == 4  # two epochs, two keys
+
+
+@pytest.mark.parametrize("argv", [
+    ["export", "--quiz", "--format", "txt"],
+    ["export", "--quiz", "--resume", "session.json"],
+    ["export", "--quiz", "--preset", "nope"],
+])
+def test_export_quiz_bad_input(capsys, argv) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1

@@ -1,0 +1,130 @@
+"""The error curve: the total error of every epoch run so far against the epoch.
+
+A textual-plot ``PlotWidget`` (numpy-native; its import costs a few tenths of a second, so
+this module is imported when the curve first opens, never for the first frame). It plots
+the ``Curve`` the view model gives it — already downsampled to its width — with the current
+epoch marked by a vertical line and ●, and the epoch and its error in the caption, so the
+mark never relies on colour alone. On a log scale it plots log10 of the errors, labelled
+with the errors themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from math import ceil, floor, log10
+from typing import TYPE_CHECKING
+
+import numpy as np
+from textual import events
+from textual_plot import HiResMode, PlotWidget
+from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
+
+from backprop_tui.app.curve_model import Curve, curve_key, error_curve
+
+if TYPE_CHECKING:
+    from backprop_tui.session.session import Session
+
+LIVE_EVERY = 0.25  # seconds between redraws while a fast-forward runs
+MIN_BUCKETS = 8
+
+
+class LogAxisFormatter(AxisFormatter):
+    """Ticks for an axis that shows log10 of the values, labelled with the values: at the
+    powers of ten, or at round values when less than two decades show."""
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        low, high = ceil(min_), floor(max_)
+        if high > low:
+            step = max(1, ceil((high - low + 1) / max_ticks))
+            return [float(k) for k in range(low - low % step, high + 1, step) if k >= low]
+        ticks = NumericAxisFormatter().get_ticks(10.0**min_, 10.0**max_, max_ticks)
+        return [log10(t) for t in ticks if t > 0]
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        return [f"{10.0**t:.3g}" for t in ticks]
+
+
+class ErrorCurve(PlotWidget, can_focus=False):
+    """The curve panel; ``follow(session)`` draws it when what it shows changed."""
+
+    COMPONENT_CLASSES = PlotWidget.COMPONENT_CLASSES | {"curve--line", "curve--marker"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, allow_pan_and_zoom=False)
+        self.log_scale = False
+        self.curve: Curve | None = None
+        self._session: Session | None = None
+        self._drawn_at = 0.0
+
+    @property
+    def buckets(self) -> int:
+        """How many buckets the errors are reduced to: one a column of the plot (each drawn
+        as its largest and smallest error: a braille cell is two dots wide)."""
+        return max(MIN_BUCKETS, self.size.width - self.margin_left - 2)
+
+    def follow(self, session: Session, live: bool = False) -> bool:
+        """Draw the session's curve if it changed (at most every ``LIVE_EVERY`` seconds when
+        ``live``: during a fast-forward); whether it drew."""
+        self._session = session
+        if not self.display or not self.is_mounted:
+            return False  # (once mounted, it follows the session it was given)
+        if live and time.monotonic() - self._drawn_at < LIVE_EVERY:
+            return False
+        buckets = self.buckets
+        if self.curve is not None and curve_key(session, buckets, self.log_scale) == self.curve.key:
+            return False
+        self.show(error_curve(session, buckets, self.log_scale))
+        return True
+
+    def show(self, curve: Curve) -> None:
+        self.curve = curve
+        self._drawn_at = time.monotonic()
+        self.border_subtitle = curve.caption
+        self._draw()
+
+    def _draw(self) -> None:
+        curve = self.curve
+        if curve is None:
+            return
+        line = str(self.get_component_rich_style("curve--line"))
+        marker = str(self.get_component_rich_style("curve--marker"))
+        self.clear()
+        self.set_xlabel("epoch")
+        self.set_ylabel("E_total" + (" (log)" if curve.log else ""))
+        self.set_y_formatter(LogAxisFormatter() if curve.log else NumericAxisFormatter())
+        last = max(2, curve.count, curve.epoch)
+        self.set_xlimits(1, last + max(1, (last - 1) // 25))  # room for the mark at the end
+        errors = curve.errors
+        if curve.log:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0: off the log scale
+                errors = np.log10(errors)
+        shown = errors[np.isfinite(errors)]
+        low, high = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+        if high - low < 1e-12 * max(1.0, abs(high)):
+            low, high = low - max(1.0, abs(low)) / 2, high + max(1.0, abs(high)) / 2
+        self.set_ylimits(low, high)
+        if curve.count:
+            self.plot(curve.epochs, errors, line_style=line, hires_mode=HiResMode.BRAILLE)
+        # The current epoch: a vertical line, and ● on the curve once its error is known.
+        rows = max(2, self.size.height - self.margin_top - self.margin_bottom)
+        self.scatter(np.full(2 * rows, float(curve.epoch)), np.linspace(low, high, 2 * rows),
+                     marker="│", marker_style=marker)
+        if curve.error is not None and (curve.error > 0 or not curve.log):
+            y = log10(curve.error) if curve.log else curve.error
+            self.scatter([curve.epoch], [y], marker="●", marker_style=f"bold {marker}")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._follow_again)
+
+    def _follow_again(self) -> None:
+        if self._session is not None:
+            self.follow(self._session)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._follow_again)
+
+    def notify_style_update(self) -> None:
+        """A new theme: draw again in its colours."""
+        self._draw()
+        super().notify_style_update()

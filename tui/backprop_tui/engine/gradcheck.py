@@ -1,0 +1,163 @@
+"""Gradient check: each ∂E/∂w and ∂E/∂b against a central finite difference of E.
+
+The numeric estimate differentiates the epoch's total error E (the loss of a forward pass)
+with respect to one parameter, on the network at the start of the epoch:
+
+    ∂E/∂θ ≈ (E(θ + h) − E(θ − h)) / (2h),   h = H_SCALE · max(1, |θ|)
+
+The step is about the cube root of the float64 precision, where the central difference's
+truncation error (h²) and its cancellation error (ε/h) are about equal: both near 1e-11,
+well below the 1e-6 the check allows. A shared bias is one parameter: perturbing it moves
+every unit's weighted sum, so its estimate is the sum of the units' δ.
+
+The analytic value is not always the plain gradient, and the check says so instead of
+reporting a false failure (``Check.caveat``):
+
+- with ``update_order = "during_backward"`` the hidden layers' error signals flow back
+  through weights already updated in this epoch, so their ∂E/∂w is not the gradient of the
+  starting network's E (only the output layer's is);
+- with hand rounding, every analytic value is rounded to N significant digits and computed
+  from rounded values, so it differs from the exact derivative near the N-th digit. The
+  numeric estimate is always of the exact E (rounding set aside).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from backprop_tui.engine.trace import forward
+from backprop_tui.network import Network
+
+H_SCALE = 6e-6  # ≈ ε^(1/3) for float64
+RELATIVE = 1e-6  # the largest relative difference that counts as agreeing
+# Near zero: the largest absolute difference that counts as agreeing, times E when E is above
+# 1 (the estimate cannot resolve a difference of E much below ε·E/h ≈ 4e-11·E).
+ABSOLUTE = 1e-10
+
+AGREES, DIFFERS, EXPECTED = "agrees", "differs", "expected"
+
+Param = tuple[str, int, int, int]  # kind ("weight" or "bias"), layer, row, column
+
+
+@dataclass(frozen=True)
+class Check:
+    """One gradient: the value its step computed, the finite-difference estimate, and
+    whether they agree."""
+
+    name: str  # the parameter: w5, b1, b1.2
+    analytic: float
+    numeric: float
+    h: float  # the step the central difference took
+    relative: float  # |analytic − numeric| / max(|analytic|, |numeric|); 0 when both are 0
+    verdict: str  # AGREES; DIFFERS (a wrong gradient); EXPECTED (differs, as caveat says)
+    caveat: str = ""  # why the analytic value is not the plain gradient, if it is not
+
+    @property
+    def absolute(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+
+def loss(network: Network) -> float:
+    """The total error E of a forward pass, exactly (hand rounding set aside)."""
+    if network.rounding:
+        network = dataclasses.replace(network, rounding=0)
+    return forward(network).loss
+
+
+def perturbed(network: Network, param: Param, value: float) -> Network:
+    """The network with one weight or bias set to ``value``."""
+    kind, layer, row, column = param
+    weights, biases = list(network.weights), list(network.biases)
+    if kind == "weight":
+        changed = network.weights[layer].copy()
+        changed[row, column] = value
+        weights[layer] = changed
+    elif kind == "bias":
+        changed = network.biases[layer].copy()
+        changed[row] = value
+        biases[layer] = changed
+    else:
+        raise ValueError(f"not a weight or bias: {kind}")
+    return network.with_params(weights, biases)
+
+
+def parameter(network: Network, param: Param) -> float:
+    kind, layer, row, column = param
+    if kind == "weight":
+        return float(network.weights[layer][row, column])
+    return float(network.biases[layer][row])
+
+
+def central_difference(network: Network, param: Param) -> tuple[float, float]:
+    """(the estimate of ∂E/∂θ, the step h) for parameter ``param`` of ``network``."""
+    theta = parameter(network, param)
+    h = H_SCALE * max(1.0, abs(theta))
+    above, below = theta + h, theta - h
+    with np.errstate(all="ignore"):
+        rise = loss(perturbed(network, param, above)) - loss(perturbed(network, param, below))
+    # Divided by the step as the floats took it: θ ± h is rounded, and that would show.
+    return rise / (above - below), h
+
+
+def straddles_kink(network: Network, param: Param, h: float) -> bool:
+    """Whether a ReLU unit's weighted sum is 0, or changes sign between θ − h and θ + h:
+    there the slope jumps, and a central difference averages the two sides."""
+    if "relu" not in network.activations:
+        return False
+    exact = dataclasses.replace(network, rounding=0)
+    theta = parameter(network, param)
+    with np.errstate(all="ignore"):
+        passes = [forward(perturbed(exact, param, theta + s)).nets for s in (-h, 0.0, h)]
+    for layer, activation in enumerate(network.activations):
+        if activation == "relu":
+            low, mid, high = (nets[layer] for nets in passes)
+            if (mid == 0).any() or ((low > 0) != (high > 0)).any():
+                return True
+    return False
+
+
+def relative_difference(analytic: float, numeric: float) -> float:
+    scale = max(abs(analytic), abs(numeric))
+    return abs(analytic - numeric) / scale if scale else 0.0
+
+
+def agree(analytic: float, numeric: float, error: float = 1.0) -> bool:
+    """Within RELATIVE, or near zero within ABSOLUTE (times the total error ``error`` when
+    it is above 1)."""
+    return (abs(analytic - numeric) <= ABSOLUTE * max(1.0, abs(error))
+            or relative_difference(analytic, numeric) <= RELATIVE)
+
+
+def caveat(network: Network, param: Param, h: float = 0.0) -> str:
+    """Why the analytic value of ``param``'s gradient is not the plain ∂E/∂θ, or the
+    estimate not a fair one ('' if both are)."""
+    layer = param[1]
+    if h and straddles_kink(network, param, h):
+        return ("a ReLU unit's weighted sum is at 0 or crosses it within ±h, where its slope "
+                "jumps: the estimate averages both sides")
+    if network.rounding:
+        return (f"hand rounding to {network.rounding} digits: the step's value is rounded, "
+                "the estimate exact")
+    if network.update_order == "during_backward" and layer < network.depth - 1:
+        above = network.names.weights[layer + 1]
+        return (f"update_order = during_backward: the error reaches this layer through the "
+                f"already-updated {above[0][0]}…{above[-1][-1]}: not the gradient of E at the "
+                "epoch's start")
+    return ""
+
+
+def check(network: Network, name: str, analytic: float) -> Check:
+    """The check of the gradient ``analytic`` that the epoch starting at ``network``
+    computed for parameter ``name`` (a weight or bias name)."""
+    param = network.names.parameters()[name]
+    numeric, h = central_difference(network, param)
+    why = caveat(network, param, h)
+    if agree(analytic, numeric, loss(network)):
+        verdict = AGREES
+    else:
+        verdict = EXPECTED if why else DIFFERS
+    return Check(name, analytic, numeric, h, relative_difference(analytic, numeric), verdict,
+                 why)

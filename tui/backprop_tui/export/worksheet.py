@@ -1,0 +1,154 @@
+"""A teacher's worksheet: the steps of an epoch with every result blanked, then the key.
+
+Each step shows its formula and the formula with the numbers substituted, as the Markdown
+log does, but only the given numbers (inputs, targets, the epoch's starting weights and
+biases, η) appear: every value computed in the worksheet — the step's own result, and each
+earlier result the step uses — is a blank. A blank for an earlier result names the step
+that computes it (▢ step 14), so a student works the epoch in order; the outputs after the
+updates, which no step of their own computes, are blanks named by their symbol. The answer
+key at the end lists every value. Nothing a printed walkthrough wrote (the network file's
+[printed] table) is shown: it would give the answers away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
+from backprop_tui.numbers import fmt
+from backprop_tui.session.session import Session
+from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.expr import Renderer
+from backprop_tui.steps.plan import phase_label
+from backprop_tui.steps.step import Step
+from backprop_tui.steps.symbols import tex_symbol
+
+TITLE = "backprop-tui worksheet"
+ANSWER_KEY = "Answer key"
+BLANK = r"\underline{\qquad\qquad\qquad}"
+FIELDS = ("Network", "Shape", "Learning rate", "Loss", "Biases updated", "Update order")
+INTRO = ("Work every step in order. Each step gives its formula, then the same formula with "
+         "the given numbers put in: a box stands for a value you computed earlier (“step 14” "
+         "is your answer to step 14; a boxed symbol such as out⁺, a value you work out from "
+         "the new weights), and the line is this step's result to fill in. The answer key "
+         "follows the last step.")
+
+
+@dataclass(frozen=True)
+class BlankRenderer(Renderer):
+    """A Renderer that writes a blank in place of some operands."""
+
+    blanks: Mapping[int, str] = field(default_factory=dict)
+
+    def leaf(self, index: int) -> tuple[str, int]:
+        if index in self.blanks:
+            return self.blanks[index], 9
+        return super().leaf(index)
+
+
+def _box(text: str) -> str:
+    return rf"\boxed{{\text{{{text}}}}}"
+
+
+class Worksheet:
+    """Which operands are given and which are blanks, epoch by epoch."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        start = session.timeline.start(1)
+        self.given: dict[str, float] = {**start.given.by_name, "eta": start.learning_rate}
+        self.digits = session.digits
+
+    def epochs(self) -> Iterator[tuple[EpochSteps, int]]:
+        """(the epoch's steps, how many of them the worksheet covers), up to the cursor."""
+        session = self.session
+        for epoch in range(1, session.epoch + 1):
+            steps = session.steps if epoch == session.epoch else EpochSteps(
+                epoch, trace_epoch(session.timeline.start(epoch)))
+            shown = session.index if epoch == session.epoch else len(steps)
+            if shown:
+                yield steps, shown
+
+    def blanks(self, step: Step, steps: EpochSteps, before: EpochSteps | None
+               ) -> tuple[dict[int, str], list[tuple[str, float]]]:
+        """The operands to blank, as TeX by position, and those no step computes (the
+        outputs after the updates) with their values, for the key."""
+        blanks: dict[int, str] = {}
+        unnamed: list[tuple[str, float]] = []
+        for i, (key, value) in enumerate(zip(step.uses, step.operands, strict=True)):
+            if key in steps.keys:
+                blanks[i] = _box(f"step {steps.keys[key]}")
+            elif key in self.given:
+                if self.given[key] != value and before is not None:  # updated last epoch
+                    where = before.keys.get(f"{key}+")
+                    blanks[i] = _box(f"epoch {before.epoch}, step {where}")
+            else:
+                blanks[i] = rf"\boxed{{{tex_symbol(key)}}}"
+                unnamed.append((key, value))
+        return blanks, unnamed
+
+
+def render(session: Session, now: datetime) -> Iterator[str]:
+    """The worksheet, then its answer key."""
+    sheet = Worksheet(session)
+    digits = sheet.digits
+    yield from _header(sheet, now)
+    extras: dict[tuple[int, int], list[tuple[str, float]]] = {}
+    before: EpochSteps | None = None
+    for steps, shown in sheet.epochs():
+        yield f"## Epoch {steps.epoch}\n\n"
+        phase = None
+        for step in steps[:shown]:
+            if step.phase != phase:
+                phase = step.phase
+                yield f"### {phase_label(phase)}\n\n{escape(phase_intro(phase))}\n\n"
+            blanks, unnamed = sheet.blanks(step, steps, before)
+            if unnamed:
+                extras[(steps.epoch, step.index)] = unnamed
+            yield _step(step, blanks, digits)
+        before = steps
+    yield f"---\n\n# {ANSWER_KEY}\n\n"
+    for steps, shown in sheet.epochs():
+        yield (f"## Epoch {steps.epoch}\n\n| Step | Symbol | Value |\n"
+               "|---:|:---|---:|\n")
+        for step in steps[:shown]:
+            for key, value in extras.get((steps.epoch, step.index), []):
+                yield f"| {step.index} | {math(tex_symbol(key))} | {fmt(value, digits)} |\n"
+            if step.value is not None:
+                yield (f"| {step.index} | {math(step.symbol_tex)} | "
+                       f"{fmt(step.value, digits)} |\n")
+        yield "\n"
+
+
+def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
+    session = sheet.session
+    network = session.timeline.start(1)
+    fields = dict(header_fields(session, now))
+    lines = [f"# {TITLE}", "", escape(INTRO), ""]
+    lines += [f"- **{name}:** {escape(fields[name])}" for name in FIELDS]
+    if network.rounding:
+        lines.append(f"- **Hand rounding:** round every value to {network.rounding} "
+                     "significant digits before you use it again")
+    lines += ["", "## Given", "", "| Value | Given |", "|:---|---:|"]
+    lines += [f"| {math(tex_symbol(name))} | {fmt(value, sheet.digits)} |"
+              for name, value in sheet.given.items()]
+    yield "\n".join(lines) + "\n\n"
+
+
+def _step(step: Step, blanks: dict[int, str], digits: int) -> str:
+    if step.kind == "apply":
+        return (f"**Step {step.index}** · apply the new values\n\n"
+                f"Every new value computed above takes effect; nothing to compute.\n\n")
+    symbol, last = step.symbol_tex, step.formula_tex
+    rows = [f"{symbol} &= {last}"]
+    substituted = BlankRenderer(step.uses, step.operands, True, digits, blanks).render(step.expr)
+    if substituted != last:
+        rows.append(f"&= {substituted}")
+    rows.append(f"&= {BLANK}")
+    block = " \\\\\n".join(rows)
+    return (f"**Step {step.index}** · {math(symbol)}\n\n"
+            f"$$\n\\begin{{aligned}}\n{block}\n\\end{{aligned}}\n$$\n\n"
+            f"{escape(step.explanation)}\n\n")

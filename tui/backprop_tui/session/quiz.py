@@ -1,0 +1,164 @@
+"""The quiz: before a step's value is shown, the person is asked for it.
+
+The session holds it: whether quiz mode is on, the relative tolerance an answer must be
+within, and every answer given — right, a named slip, wrong, or revealed — so the score per
+phase can be shown, logged, saved and restored. Matching an answer is ``steps.slips``'s;
+this module keeps the record. No Textual here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from backprop_tui.numbers import fmt
+from backprop_tui.steps.plan import phase_label
+from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
+
+if TYPE_CHECKING:
+    from backprop_tui.session.session import Session
+
+DEFAULT_TOLERANCE = 1e-3
+VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)
+
+
+def check_tolerance(value: object) -> float:
+    """A relative tolerance above 0 and below 1, or ValueError saying so in one line."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expected a tolerance such as 1e-3, got {str(value)[:40]!r}") from None
+    if isinstance(value, bool) or not math.isfinite(number) or not 0 < number < 1:
+        raise ValueError(f"the tolerance must be above 0 and below 1, got {str(value)[:40]}")
+    return number
+
+
+def parse_answer(text: str) -> float:
+    """A typed answer: a finite number (a comma for the decimal point is taken too)."""
+    cleaned = text.strip().replace("−", "-").replace(",", ".").replace(" ", "")
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise ValueError(f"type a number, such as 0.5933 (not {text.strip()[:40]!r})") from None
+    if not math.isfinite(number):
+        raise ValueError("type a finite number")
+    return number
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer: to step ``index`` of ``epoch`` (``key``, in ``phase``)."""
+
+    epoch: int
+    index: int
+    key: str
+    phase: str
+    answer: float | None  # None: revealed without an answer
+    verdict: str  # right, slip, wrong or revealed
+    slip: str = ""  # the slip's name, for a slip
+
+    def record(self) -> dict[str, object]:
+        return {"epoch": self.epoch, "index": self.index, "key": self.key,
+                "phase": self.phase, "answer": self.answer, "verdict": self.verdict,
+                "slip": self.slip}
+
+
+@dataclass
+class Quiz:
+    on: bool = False
+    tolerance: float = DEFAULT_TOLERANCE
+    answers: list[Answer] = field(default_factory=list)
+
+    def settled(self, epoch: int, index: int) -> bool:
+        """Whether step ``index`` of ``epoch`` has been answered right or revealed."""
+        return any(a.epoch == epoch and a.index == index and a.verdict in (RIGHT, REVEALED)
+                   for a in self.answers)
+
+    def asks(self, session: Session) -> int | None:
+        """The step the next move lands on, if the quiz asks for its value first."""
+        index = session.index + 1
+        if not self.on or index > len(session.steps):
+            return None
+        step = session.steps[index - 1]
+        if step.value is None or self.settled(session.epoch, index):
+            return None
+        return index
+
+    def answer(self, session: Session, text: str) -> Verdict:
+        """Check a typed answer for the step the next move lands on, and record it.
+        ValueError (in one line) for text that is not a number: nothing is recorded."""
+        index = self.asks(session)
+        if index is None:
+            raise ValueError("no step is waiting for an answer")
+        value = parse_answer(text)
+        verdict = judge(session.steps, index, value, self.tolerance)
+        step = session.steps[index - 1]
+        self._record(session, Answer(session.epoch, index, step.key, step.phase, value,
+                                     verdict.verdict, verdict.slip.name if verdict.slip else ""),
+                     f"{step.symbol}: answered {text.strip()[:40]} — " + (
+                         "right" if verdict.verdict == RIGHT else
+                         f"slip: {verdict.slip.text}" if verdict.slip else "wrong"))
+        return verdict
+
+    def reveal(self, session: Session) -> None:
+        """Give up on the step the next move lands on: its value is shown."""
+        index = self.asks(session)
+        if index is None:
+            return
+        step = session.steps[index - 1]
+        self._record(session, Answer(session.epoch, index, step.key, step.phase, None, REVEALED),
+                     f"{step.symbol}: revealed, {fmt(step.value)}")  # type: ignore[arg-type]
+
+    def _record(self, session: Session, answer: Answer, change: str) -> None:
+        self.answers.append(answer)
+        session.events.append({"action": "quiz", "epoch": answer.epoch, "index": answer.index,
+                               "changes": [change[:480]]})
+
+    def score(self, epoch: int) -> dict[str, tuple[int, int]]:
+        """Phase -> (answered right, asked) for the steps of ``epoch`` asked so far."""
+        outcome: dict[int, tuple[str, bool]] = {}
+        for a in self.answers:
+            if a.epoch == epoch:
+                right = outcome.get(a.index, (a.phase, False))[1] or a.verdict == RIGHT
+                outcome[a.index] = (a.phase, right)
+        found: dict[str, tuple[int, int]] = {}
+        for index in sorted(outcome):
+            phase, right = outcome[index]
+            done, asked = found.get(phase, (0, 0))
+            found[phase] = (done + right, asked + 1)
+        return found
+
+    def summary(self) -> str:
+        """Every epoch's score per phase, in one line: 'epoch 1: Forward pass 7/8, …'."""
+        epochs = sorted({a.epoch for a in self.answers})
+        parts = []
+        for epoch in epochs:
+            scores = ", ".join(f"{phase_label(phase)} {right}/{asked}"
+                               for phase, (right, asked) in self.score(epoch).items())
+            parts.append(f"epoch {epoch}: {scores}")
+        state = "on" if self.on else "off"
+        head = f"{state}, tolerance {fmt(self.tolerance, 3)}"
+        return f"{head}; " + "; ".join(parts) if parts else f"{head}; no answers yet"
+
+    def document(self) -> dict[str, object]:
+        """For the session document: the options, every answer, and the scores."""
+        epochs = sorted({a.epoch for a in self.answers})
+        return {
+            "on": self.on,
+            "tolerance": self.tolerance,
+            "answers": [a.record() for a in self.answers],
+            "score": [{"epoch": epoch, "phase": phase, "right": right, "asked": asked}
+                      for epoch in epochs for phase, (right, asked) in self.score(epoch).items()],
+        }
+
+
+def status_scores(session: Session) -> tuple[str, ...] | None:
+    """For the status line: per phase of this epoch, 'right/asked' ('' where none asked);
+    None while the quiz is off (the scores stay in the log)."""
+    quiz = session.quiz
+    if not quiz.on:
+        return None
+    scores = quiz.score(session.epoch)
+    return tuple(f"{scores[phase][0]}/{scores[phase][1]}" if phase in scores else ""
+                 for phase, _, _ in session.steps.phases)
