@@ -253,6 +253,11 @@ def test_escape_cancels_a_long_fast_forward() -> None:
         app.session.last()
         assert not app.check_action("next", ())  # not on into the epoch the run fills
         app.session.undo()
+        app.session.goto(1)
+        app.session.prev()
+        assert app.session.index == 0 and not app.check_action("prev", ())  # nor back out
+        app.session.undo()
+        app.session.undo()
         started = time.monotonic()
         await pilot.press("escape")
         await app.workers.wait_for_complete()

@@ -410,7 +410,7 @@ def test_the_app_saves_within_the_second_and_after_a_fast_forward() -> None:
         await pilot.pause(0.4)  # the timer saves what waited
         assert _cursor() == (1, 2)
         await pilot.pause(0.3)
-        app._fast_forward(5)
+        app.start_run(5)
         await app.workers.wait_for_complete()
         await settle(pilot)
         assert app.session.epoch == 6

@@ -289,6 +289,8 @@ HOSTILE = {
         {"answers": [{**ANSWER, "verdict": "revealed"}]}, "quiz.answers"),
     "index 0": ({"answers": [{**ANSWER, "index": 0}]}, "quiz.answers"),
     "a 1 kB key": ({"answers": [{**ANSWER, "key": "k" * 1000}]}, "quiz.answers"),
+    "an escape in a phase": ({"answers": [{**ANSWER, "phase": "x\u001b[31m"}]}, "quiz.answers"),
+    "tolerance as a string of digits": ({"tolerance": "0.5"}, "quiz.tolerance"),
 }
 
 

@@ -119,6 +119,7 @@ def test_export_quiz_writes_the_worksheet(capsys, tmp_path) -> None:  # type: ig
 
 @pytest.mark.parametrize("argv", [
     ["export", "--quiz", "--format", "txt"],
+    ["export", "--quiz", "--format", "jsonl"],  # the log's default, asked for
     ["export", "--quiz", "--resume", "session.json"],
     ["export", "--quiz", "--preset", "nope"],
 ])
@@ -126,3 +127,19 @@ def test_export_quiz_bad_input(capsys, argv) -> None:  # type: ignore[no-untyped
     assert cli.main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1
+
+
+def test_epochs_run_over_by_a_fast_forward_are_left_out_and_edits_are_given() -> None:
+    """Like the logs, the worksheet skips epochs a fast-forward ran over (its cost does not
+    grow with them); a value an edit set is given, not a box pointing at an update."""
+    session = Session(load_preset("seed"), source=Source("preset", "seed", preset_text("seed")))
+    session.fast_forward(2_000)
+    session.edit("i1", 0.2)
+    session.edit("learning_rate", 0.9)
+    session.last()
+    text = "".join(worksheet.render(session, NOW))
+    sheet, key = split(text)
+    assert re.findall(r"^## Epoch (\d+)$", sheet, re.MULTILINE) == ["2001"]
+    assert "step None" not in sheet and "epoch 2000, step" not in sheet
+    assert r"\cdot 0.2 + " in sheet  # the edited input, given
+    assert not math_problems(text)

@@ -98,7 +98,7 @@ async def _press_latencies(run_epochs: int) -> tuple[list[float], list[int]]:
 
             setattr(app, name, timed)
         if run_epochs:
-            app._fast_forward(run_epochs)
+            app.start_run(run_epochs)
             while not app._fast_forwarding:
                 await asyncio.sleep(0.001)
 

@@ -124,7 +124,7 @@ def build_parser() -> Parser:
         "export", help="write the session log of N epochs (Markdown, text, JSON, JSON lines)",
         description="Write the session log: every step of N whole epochs (or up to a named "
                     "step of the first), with each epoch's summary.")
-    export.add_argument("--format", choices=["md", "txt", "json", "jsonl"], default="jsonl",
+    export.add_argument("--format", choices=["md", "txt", "json", "jsonl"], default=None,
                         help="md: Markdown with math; txt: plain text; json: the session "
                              "document (resumable); jsonl: JSON lines (default)")
     _network_options(export)
@@ -535,9 +535,9 @@ def _export(args: argparse.Namespace) -> int:
     from backprop_tui.session.session import Session
     from backprop_tui.steps.names import UnknownName
 
-    writer = FORMATS[args.format]
+    writer = FORMATS[args.format or "jsonl"]
     if args.worksheet:  # a worksheet is Markdown, of a network (a saved session has edits)
-        if args.format not in ("md", "jsonl"):  # jsonl: the default, not asked for
+        if args.format not in (None, "md"):
             raise Problem("--quiz writes a Markdown worksheet: drop --format")
         if args.resume is not None:
             raise Problem("--quiz makes a worksheet of a network: give --preset or --config, "

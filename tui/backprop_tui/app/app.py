@@ -261,9 +261,12 @@ class BackpropApp(App[None]):
         if self._session is None:  # the first frame: a new session, not built yet
             return (False if action == "cancel_run" else None) if action in BEHIND else True
         session = self._session
-        if self._fast_forwarding and (action in EPOCH_ACTIONS or (
-                action == "next" and session.index == len(session.steps))):
-            return None
+        if self._fast_forwarding and (
+                action in EPOCH_ACTIONS
+                or (action == "next" and (session.index == len(session.steps)
+                                          or session.quiz.asks(session) is not None))
+                or (action == "prev" and session.index == 0)):
+            return None  # these leave the epoch, or ask (the run would move on meanwhile)
         available: dict[str, Callable[[], bool]] = {
             "next": session.can_next,
             "prev": session.can_prev,
@@ -463,23 +466,28 @@ class BackpropApp(App[None]):
 
         def chosen(count: int | None) -> None:
             if count is not None:
-                self._fast_forward(count)
+                self.start_run(count)
 
         self.push_screen(FastForwardScreen(), chosen)
 
+    def start_run(self, count: int) -> None:
+        """Fast-forward ``count`` epochs in the background: from now until it is done, the
+        keys that would leave this epoch wait (so the run's start is the cursor's epoch)."""
+        self._run_started(count)
+        self._fast_forward(self.session.epoch, count)
+
     @work(thread=True, exclusive=True, group="fast-forward")
-    def _fast_forward(self, count: int) -> None:
+    def _fast_forward(self, start: int, count: int) -> None:
         """Fill the timeline in a thread; the cursor moves on the main thread when done."""
         worker = get_current_worker()
-        self.call_from_thread(self._run_started, count)
-        target = self.session.epoch + count
+        target = start + count
 
         def ticker(done: int) -> bool:
             self.call_from_thread(self._show_progress, done)
             return not worker.is_cancelled
 
         _, _, cancelled = self.session.timeline.reach(target, ticker)
-        self.call_from_thread(self._run_finished, count, cancelled)
+        self.call_from_thread(self._run_finished, start, count, cancelled)
 
     def _run_started(self, count: int) -> None:
         """Show a progress bar above the footer (made only now: the first frame is lighter)."""
@@ -498,7 +506,7 @@ class BackpropApp(App[None]):
         if self._curve is not None:
             self._curve.follow(self.session, live=True)  # grows as the epochs run
 
-    def _run_finished(self, count: int, cancelled: bool) -> None:
+    def _run_finished(self, start: int, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False
         if self._progress is not None:
             self._progress.remove()
@@ -506,6 +514,9 @@ class BackpropApp(App[None]):
         self.screen_stack[0].remove_class("-running")
         if cancelled:
             self.notify("Fast-forward stopped; nothing changed.", timeout=3)
+        elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
+            self.notify("The epoch changed during the fast-forward; the cursor stays.",
+                        severity="warning", timeout=5)
         else:
             if self.session.fast_forward(count):  # the epochs are computed: this only moves
                 self.session_changed()

@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from math import isclose
 
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
 from backprop_tui.numbers import fmt
-from backprop_tui.session.session import Session
+from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.expr import Renderer
 from backprop_tui.steps.plan import phase_label
@@ -62,15 +64,24 @@ class Worksheet:
         self.given: dict[str, float] = {**start.given.by_name, "eta": start.learning_rate}
         self.digits = session.digits
 
-    def epochs(self) -> Iterator[tuple[EpochSteps, int]]:
-        """(the epoch's steps, how many of them the worksheet covers), up to the cursor."""
+    @cached_property
+    def epochs(self) -> list[tuple[EpochSteps, int]]:
+        """(the epoch's steps, how many of them the worksheet covers), for every epoch
+        stepped through up to the cursor: epochs a fast-forward ran over are left out, as
+        the logs leave them out."""
         session = self.session
+        skipped = {epoch for first, last in merged_runs(session.state.runs)
+                   for epoch in range(first, last)}
+        found = []
         for epoch in range(1, session.epoch + 1):
+            if epoch in skipped:
+                continue
             steps = session.steps if epoch == session.epoch else EpochSteps(
                 epoch, trace_epoch(session.timeline.start(epoch)))
             shown = session.index if epoch == session.epoch else len(steps)
             if shown:
-                yield steps, shown
+                found.append((steps, shown))
+        return found
 
     def blanks(self, step: Step, steps: EpochSteps, before: EpochSteps | None
                ) -> tuple[dict[int, str], list[tuple[str, float]]]:
@@ -82,8 +93,11 @@ class Worksheet:
             if key in steps.keys:
                 blanks[i] = _box(f"step {steps.keys[key]}")
             elif key in self.given:
-                if self.given[key] != value and before is not None:  # updated last epoch
-                    where = before.keys.get(f"{key}+")
+                last = before is not None and before.epoch == steps.epoch - 1
+                where = before.keys.get(f"{key}+") if last else None  # type: ignore[union-attr]
+                if (where is not None and self.given[key] != value  # updated last epoch,
+                        and isclose(before.value_at(where), value,  # not by an edit
+                                         rel_tol=1e-9, abs_tol=1e-300)):  # type: ignore
                     blanks[i] = _box(f"epoch {before.epoch}, step {where}")
             else:
                 blanks[i] = rf"\boxed{{{tex_symbol(key)}}}"
@@ -98,7 +112,7 @@ def render(session: Session, now: datetime) -> Iterator[str]:
     yield from _header(sheet, now)
     extras: dict[tuple[int, int], list[tuple[str, float]]] = {}
     before: EpochSteps | None = None
-    for steps, shown in sheet.epochs():
+    for steps, shown in sheet.epochs:
         yield f"## Epoch {steps.epoch}\n\n"
         phase = None
         for step in steps[:shown]:
@@ -111,7 +125,7 @@ def render(session: Session, now: datetime) -> Iterator[str]:
             yield _step(step, blanks, digits)
         before = steps
     yield f"---\n\n# {ANSWER_KEY}\n\n"
-    for steps, shown in sheet.epochs():
+    for steps, shown in sheet.epochs:
         yield (f"## Epoch {steps.epoch}\n\n| Step | Symbol | Value |\n"
                "|---:|:---|---:|\n")
         for step in steps[:shown]:

@@ -151,8 +151,11 @@ def _quiz(raw: Any) -> Quiz:
     on = raw.get("on", False)
     if not isinstance(on, bool):
         raise _Bad("\"quiz.on\" is not true or false")
+    tolerance = raw.get("tolerance", DEFAULT_TOLERANCE)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)):
+        raise _Bad("quiz.tolerance: not a number")
     try:
-        tolerance = check_tolerance(raw.get("tolerance", DEFAULT_TOLERANCE))
+        tolerance = check_tolerance(tolerance)
     except ValueError as problem:
         raise _Bad(f"quiz.tolerance: {problem}") from None
     answers = [_answer(a) for a in _list(raw, "answers", MAX_EVENTS)]
@@ -167,7 +170,8 @@ def _answer(raw: Any) -> Answer:
     if (not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= MAX_EPOCH
             or not isinstance(index, int) or isinstance(index, bool)
             or not 1 <= index <= 10_000_000
-            or not all(isinstance(t, str) and len(t) <= 200 for t in (key, phase, slip or ""))
+            or not all(isinstance(t, str) and len(t) <= 200 and t.isprintable()
+                       for t in (key, phase, slip or ""))
             or verdict not in VERDICTS
             or (answer is None) != (verdict == "revealed")
             or (answer is not None and (isinstance(answer, bool)
