@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import pathlib
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 
 from backprop_tui.app.app import BackpropApp
@@ -11,6 +15,7 @@ from backprop_tui.session.session import Session
 from textual.pilot import Pilot
 
 SIZE = (120, 36)
+TUI = pathlib.Path(__file__).resolve().parents[1] / "tui"
 
 Script = Callable[[BackpropApp, Pilot], Awaitable[None]]
 
@@ -52,3 +57,10 @@ def screen_text(app: BackpropApp) -> str:
     """The plain text of the active screen, as the terminal would show it, row by row."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text for strip in strips)
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter with the checkout's package: for what a process
+    imports, which a test process that imported everything cannot tell."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(TUI)}, timeout=60)

@@ -6,17 +6,13 @@ set up through the session and ``render_session``.
 
 from __future__ import annotations
 
-import os
-import pathlib
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 
 import pytest
-from apptools import new_app, run, screen_text, settle, show
+from apptools import new_app, run, run_python, screen_text, settle, show
 from backprop_tui.app.app import ACTIONS, COMMANDS, BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import (
@@ -41,7 +37,6 @@ from textual.widgets import Input, Label, Static
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 STEPS_IN_EPOCH = 55  # the tutorial's network, biases kept fixed
-TUI = pathlib.Path(__file__).resolve().parents[1] / "tui"
 
 # Every stepping key, and the session action it must perform: the app's session is compared
 # with a second session that performs the actions directly.
@@ -523,6 +518,5 @@ def test_the_first_frame_does_not_import_numpy() -> None:
         "given.network()\n"
         "assert 'numpy' in sys.modules\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(TUI)}, timeout=60)
+    done = run_python(code)
     assert done.returncode == 0, done.stderr

@@ -3,16 +3,12 @@ the panel in the app (c, the palette, log scale, the current epoch marked, live 
 
 from __future__ import annotations
 
-import os
-import pathlib
-import subprocess
-import sys
 import threading
 import time
 
 import numpy as np
 import pytest
-from apptools import run, screen_text, settle, show
+from apptools import run, run_python, screen_text, settle, show
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.curve import ErrorCurve, LogAxisFormatter
 from backprop_tui.app.components.diagram import NetworkDiagram
@@ -31,7 +27,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 MAZUR = load_preset("mazur")
-TUI = pathlib.Path(__file__).resolve().parents[1] / "tui"
 # The tutorial: "After repeating this process 10,000 times … the error plummets to
 # 0.0000351085": the error of epoch 10,000 (the one before the 10,000th update).
 TUTORIAL_EPOCH_10000 = 3.51085e-05
@@ -348,6 +343,5 @@ def test_the_first_frame_does_not_import_textual_plot() -> None:
         "        assert 'textual_plot' in sys.modules\n"
         "asyncio.run(main())\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(TUI)}, timeout=60)
+    done = run_python(code)
     assert done.returncode == 0, done.stderr
