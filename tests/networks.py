@@ -7,7 +7,8 @@ import pathlib
 import numpy as np
 from backprop_tui.engine.trace import forward
 from backprop_tui.netfile import load_network
-from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS, Network, frozen
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.network import UPDATE_ORDERS, Network, frozen
 
 MAZUR_PATH = (
     pathlib.Path(__file__).parents[1] / "tui" / "backprop_tui" / "presets" / "mazur.toml"
@@ -22,9 +23,9 @@ def mazur() -> Network:
 def random_network(rng: np.random.Generator) -> Network:
     """1-3 hidden layers of 1-5 units, 1-4 inputs, 1-3 outputs, weights ~ N(0, 1).
 
-    Every activation (mixed per layer), both losses, shared or per-unit biases (per layer),
-    update_biases on or off and both update orders. No ReLU net lies within RELU_MARGIN of 0:
-    such a network is drawn again.
+    Every activation (mixed per layer), every loss, shared or per-unit biases (per layer),
+    update_biases on or off and both update orders. No weighted sum of a unit whose slope
+    jumps at 0 (a ReLU's) lies within RELU_MARGIN of 0: such a network is drawn again.
     """
     while True:
         sizes = [int(rng.integers(1, 5))]
@@ -37,9 +38,9 @@ def random_network(rng: np.random.Generator) -> Network:
             targets=frozen(rng.uniform(-1.0, 1.0, size=sizes[-1])),
             weights=tuple(frozen(w) for w in weights),
             biases=tuple(frozen(b) for b in biases),
-            activations=tuple(str(a) for a in rng.choice(ACTIVATIONS, size=len(weights))),
+            activations=tuple(str(a) for a in rng.choice(list(ACTIVATIONS), size=len(weights))),
             learning_rate=float(rng.uniform(0.05, 0.5)),
-            loss=str(rng.choice(LOSSES)),
+            loss=str(rng.choice(list(LOSSES))),
             update_biases=bool(rng.random() < 0.5),
             update_order=str(rng.choice(UPDATE_ORDERS)),
         )
@@ -48,12 +49,13 @@ def random_network(rng: np.random.Generator) -> Network:
 
 
 def relu_clear(network: Network) -> bool:
-    """Whether every ReLU unit's weighted sum is at least RELU_MARGIN away from 0."""
+    """Whether every weighted sum of a unit whose slope jumps at 0 is at least RELU_MARGIN
+    away from 0."""
     nets = forward(network).nets
     return all(
         np.abs(net).min() >= RELU_MARGIN
         for net, activation in zip(nets, network.activations, strict=True)
-        if activation == "relu"
+        if ACTIVATIONS[activation].kinked
     )
 
 

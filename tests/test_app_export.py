@@ -29,7 +29,7 @@ from backprop_tui.session import autosave
 from backprop_tui.session.autosave import Autosaver, find_last, state_path
 from backprop_tui.session.persist import dump_session, load_session
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, RadioButton, RadioSet
 

@@ -16,7 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from backprop_tui.engine.trace import EpochTrace, forward, trace_epoch
-from backprop_tui.network import ACTIVATIONS, LOSSES, Network
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.network import Network
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
 from networks import mazur, random_networks

@@ -24,7 +24,7 @@ from backprop_tui.session.persist import (
     load_session,
 )
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 

@@ -15,10 +15,11 @@ from backprop_tui.cli import main
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.export.markdown import escape
 from backprop_tui.netfile import NetworkFileError, parse_given
+from backprop_tui.steps.names import resolve_printed
 from backprop_tui.presets import preset_text
 from backprop_tui.session.persist import dump_session, load_session
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 from backprop_tui.steps.marks import AGREES, FOLLOWS, SLIP, agrees, exact
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
@@ -93,7 +94,8 @@ def test_the_digits_are_kept_as_written() -> None:
 ])
 def test_a_bad_printed_table_is_one_line_naming_the_entry(table: str, words: str) -> None:
     with pytest.raises(NetworkFileError) as caught:
-        parse_given(preset_text("tanh-linear") + "\n[printed]\n" + table + "\n", "net.toml")
+        resolve_printed(parse_given(preset_text("tanh-linear") + "\n[printed]\n" + table + "\n",
+                                    "net.toml"), "net.toml")
     message = str(caught.value)
     assert message.startswith("net.toml: printed") and words in message
     assert "\n" not in message

@@ -14,7 +14,7 @@ from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.persist import SessionFileError, dump_session, load_session
 from backprop_tui.session.quiz import Quiz, check_tolerance, parse_answer
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 from backprop_tui.steps.slips import close, hint, judge, slips
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -202,16 +202,16 @@ def quizzed() -> Session:
     """Two forward steps answered (a slip, then right; then revealed), one output step."""
     session = session_of()
     session.quiz = Quiz(on=True)
-    assert session.quiz.asks(session) == 1
-    assert session.quiz.answer(session, "0.0275").verdict == "slip"
-    assert session.quiz.answer(session, "0.3775").verdict == "right"
-    assert session.quiz.asks(session) is None  # answered: the move is free
+    assert session.asks() == 1
+    assert session.answer("0.0275").verdict == "slip"
+    assert session.answer("0.3775").verdict == "right"
+    assert session.asks() is None  # answered: the move is free
     session.next()
-    session.quiz.reveal(session)
+    session.reveal()
     session.next()
     session.goto("delta_o1")
-    assert session.quiz.answer(session, "0.5").verdict == "wrong"
-    session.quiz.reveal(session)
+    assert session.answer("0.5").verdict == "wrong"
+    session.reveal()
     session.next()
     return session
 
@@ -231,7 +231,7 @@ def test_answers_are_recorded_scored_per_phase_and_logged_as_events() -> None:
     assert quiz_events[2]["changes"] == ["out_h₁: revealed, 0.593269992"]
     # The apply step has no value: never asked.
     session.goto(len(session.steps) - 2)
-    assert session.quiz.asks(session) is None
+    assert session.asks() is None
 
 
 def test_the_quiz_is_saved_and_resumed() -> None:

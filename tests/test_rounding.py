@@ -26,9 +26,10 @@ from backprop_tui.presets import PRESETS, load_preset, preset_text
 from backprop_tui.scalar import round_sig
 from backprop_tui.session.persist import SessionFileError, load_session
 from backprop_tui.session.session import EditError, Session, State
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.expr import evaluate
+from backprop_tui.formula import evaluate
+from backprop_tui.functions import ACTIVATIONS
 from networks import DIVERGING, mazur, random_networks
 from test_tutorial_numbers import FIRST_ROUND, step_key
 
@@ -140,7 +141,7 @@ def test_every_step_of_random_networks_is_its_formula_on_rounded_operands(
 def test_the_random_sweep_covers_every_option() -> None:
     options = {(n.loss, n.update_order, n.update_biases) for n in RANDOM}
     assert len(options) == 8
-    assert {a for n in RANDOM for a in n.activations} == {"sigmoid", "tanh", "relu", "linear"}
+    assert {a for n in RANDOM for a in n.activations} == set(ACTIVATIONS)
     assert {n.shared(k) for n in RANDOM for k in range(n.depth)} == {True, False}
 
 

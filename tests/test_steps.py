@@ -132,9 +132,9 @@ def test_substituted_shows_every_operand(steps: EpochSteps) -> None:
 
 
 def test_relu_reads_max_of_zero_and_the_sum() -> None:
-    from backprop_tui.steps.build import ACTIVATION_EXPR
-    from backprop_tui.steps.expr import Renderer
+    from backprop_tui.formula import Renderer
+    from backprop_tui.functions import ACTIVATIONS
 
-    relu = ACTIVATION_EXPR["relu"]
+    relu = ACTIVATIONS["relu"].formula
     assert Renderer(["net_h1"], None, False, 9).render(relu) == "max(0, net_h₁)"
     assert Renderer(["net_h1"], [-0.5], True, 9).render(relu) == r"\max(0, -0.5)"

@@ -12,7 +12,7 @@ from backprop_tui.export import worksheet
 from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
+from backprop_tui.netfile import Source
 from backprop_tui.steps.build import EpochSteps
 from test_logs import math_problems
 

@@ -12,15 +12,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from backprop_tui import __version__
-from backprop_tui.netfile import NetworkFileError, parse_given, read_file
+from backprop_tui import __version__, keys
+from backprop_tui.functions import ACTIVATIONS, LOSSES, choices
+from backprop_tui.keys import Key
+from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
 from backprop_tui.output import OutputError, check_target, open_output
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
-from backprop_tui.session.start import Opening, Source
+from backprop_tui.steps.names import resolve_printed
 
 if TYPE_CHECKING:
+    from backprop_tui.app.opening import Opening
     from backprop_tui.session.session import Session
 
 PROG = "backprop-tui"
@@ -133,7 +136,7 @@ def build_parser() -> Parser:
     span.add_argument("--epochs", type=_positive, default=1, metavar="N",
                       help="how many whole epochs (default 1)")
     span.add_argument("--to", metavar="STEP",
-                      help="stop at this step of epoch 1: a number or a name (w5, dE/dw1, …)")
+                      help=f"stop at this step of epoch 1: a number or a name ({keys.EXAMPLES} …)")
     span.add_argument("--resume", metavar="FILE", default=argparse.SUPPRESS,
                       help="the log of a saved session (a JSON session file), as it stood")
     export.add_argument("-o", "--output", default="-", metavar="PATH",
@@ -206,6 +209,8 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
         else:
             name = DEFAULT if args.preset is None else args.preset
             given, source = preset_given(name), Source("preset", name, preset_text(name))
+        given = resolve_printed(given, source.name if source.kind == "file" else
+                                f"preset {source.name!r}")
     except NetworkFileError as error:
         raise Problem(str(error)) from None
     if args.rounding is not None:  # --rounding overrides the file's, before anything is built
@@ -257,12 +262,16 @@ def _main(argv: list[str]) -> int:
     return _export(args)
 
 
-NETWORK_FILE_GUIDE = """\
+def _guide() -> str:
+    """The comment block ``new-config`` puts above a preset: every key explained."""
+    losses = " or ".join(f'"{name}" ({loss.guide})' for name, loss in LOSSES.items())
+    printed = (f'h1 = 0.5933, "{keys.text(Key("grad_w", param="w5"))}" = 0.0821')
+    return f"""\
 # A backprop-tui network file: change the numbers, then run
 #   backprop-tui --config THIS_FILE
 # Top-level keys come before the first [[layer]]:
 #   learning_rate  a number above 0
-#   loss           "half_sse" (E = sum of 1/2 (t - out)^2) or "mse" (mean of (t - out)^2)
+#   loss           {losses}
 #   update_biases  true or false
 #   update_order   "after_backward" (all gradients from the epoch's starting weights) or
 #                  "during_backward" (each layer's new weights used at once by the layers below)
@@ -270,15 +279,18 @@ NETWORK_FILE_GUIDE = """\
 # Then one [[layer]] per layer after the inputs, the output layer last:
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
-#   activation  "sigmoid", "tanh", "relu" or "linear"
+#   activation  {choices(ACTIVATIONS)}
 # Values to check against the computed ones (your own working, or a document's) go in a
-# [printed] table at the end, by step name: h1 = 0.5933, "dE/dw5" = 0.0821, written to the
+# [printed] table at the end, by step name: {printed}, written to the
 # digits you worked to; the app marks each, and `backprop-tui check-printed FILE` lists them.
 # To work the network as by hand, each computed value rounded to N significant digits
 # (2 to 15; 0 or no line: none) before it is used again, remove the # from the next line:
 # rounding = 4
 
 """
+
+
+NETWORK_FILE_GUIDE = _guide()
 
 
 def _new_config(args: argparse.Namespace) -> int:
@@ -437,6 +449,8 @@ def _app(args: argparse.Namespace) -> int:
             from backprop_tui.session.session import Session
 
             return _quizzed(Session(given.network(), source=source), args)
+
+        from backprop_tui.app.opening import Opening
 
         start = Opening(given, build)
     from textual.theme import BUILTIN_THEMES

@@ -12,11 +12,11 @@ import math
 import pathlib
 import re
 import tomllib
+from dataclasses import dataclass
 from decimal import Decimal
 
+from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import (
-    ACTIVATIONS,
-    LOSSES,
     MAX_LAYERS,
     MAX_ROUNDING,
     MAX_UNITS,
@@ -27,8 +27,6 @@ from backprop_tui.network import (
     Network,
     Printed,
 )
-from backprop_tui.steps.names import UnknownName, find_step
-from backprop_tui.steps.plan import plan, step_key
 
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
 PRINTED_KEYS = ("value", "note")
@@ -40,6 +38,15 @@ _EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d+)", re.IGNORECASE)
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
           list: "a list", dict: "a table"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a network came from, for the session log's header and the session file."""
+
+    kind: str  # "preset" or "file"
+    name: str  # the preset's name or the file's path
+    text: str  # the network file's full contents
 
 
 class NetworkFileError(Exception):
@@ -175,7 +182,7 @@ def _given(document: dict[str, object]) -> Given:
         biases=tuple(tuple(b) for b in biases),
         activations=tuple(activations),
         learning_rate=_learning_rate(document.get("learning_rate", 0.5)),
-        loss=_choice(document.get("loss", "half_sse"), LOSSES, "key 'loss'"),
+        loss=_choice(document.get("loss", "half_sse"), tuple(LOSSES), "key 'loss'"),
         update_biases=_flag(document.get("update_biases", False), "key 'update_biases'"),
         update_order=_choice(
             document.get("update_order", "after_backward"), UPDATE_ORDERS, "key 'update_order'"
@@ -183,7 +190,7 @@ def _given(document: dict[str, object]) -> Given:
         rounding=_rounding(document.get("rounding", 0)),
     )
     if "printed" in document:
-        given = dataclasses.replace(given, printed=_printed(document["printed"], given))
+        given = dataclasses.replace(given, printed=_printed(document["printed"]))
     return given
 
 
@@ -198,20 +205,15 @@ def _rounding(value: object) -> int:
     return value
 
 
-def _printed(table: object, given: Given) -> tuple[Printed, ...]:
+def _printed(table: object) -> tuple[Printed, ...]:
     """[printed]: step name (``h1``, ``"dE/dw5"``, ``"E_total @ epoch 10001"``) = a number,
-    or ``{ value = number, note = "…" }``. Each names a step with a value, once per epoch;
-    the step's key is kept, so the entry means the same step whatever is edited later."""
+    or ``{ value = number, note = "…" }``. Which step each name means is resolved where the
+    steps are known (``steps.names.resolve_printed``)."""
     if not isinstance(table, dict):
         raise _Invalid(f"key 'printed': expected a table of step names and values, "
                        f"got {_kind(table)}")
     if len(table) > MAX_PRINTED:
         raise _Invalid(f"key 'printed': at most {MAX_PRINTED:,} values, got {len(table):,}")
-    names = given.names
-    keys = {step_key(spec, names): i + 1 for i, spec in enumerate(plan(given))}
-    lowered = {key.lower(): index for key, index in keys.items()}
-    key_at = {index: key for key, index in keys.items()}
-    seen: dict[tuple[str, int], str] = {}
     found = []
     for written, entry in table.items():
         where = f"printed, key {written[:60]!r}"
@@ -235,20 +237,10 @@ def _printed(table: object, given: Given) -> tuple[Printed, ...]:
                 raise _Invalid(f"{where}, note: expected one line of text (at most "
                                f"{MAX_NOTE} characters)")
             entry = entry["value"]
-        try:
-            key = key_at[find_step(name, keys, names, len(keys), lowered=lowered)]
-        except UnknownName as why:
-            raise _Invalid(f"{where}: {why}") from None
-        if key == "apply":
-            raise _Invalid(f"{where}: the step that applies the updates has no value of "
-                           "its own; print the new values (w5+ …) instead")
-        if (key, epoch) in seen:
-            raise _Invalid(f"{where}: the same step as key {seen[key, epoch][:60]!r}")
-        seen[key, epoch] = written
         _number(entry, where)  # finite, not a string or a bool
         text = entry.text if isinstance(entry, _Literal) else str(entry)
         _precision(text, where)
-        found.append(Printed(name, epoch, text, note, key))
+        found.append(Printed(name, epoch, text, note, written))
     return tuple(found)
 
 
@@ -325,7 +317,7 @@ def _layer(
     else:
         biases = [_number(bias, f"{where}, key 'bias'")]
     activation = table.get("activation", "sigmoid")
-    return weights, biases, _choice(activation, ACTIVATIONS, f"{where}, key 'activation'")
+    return weights, biases, _choice(activation, tuple(ACTIVATIONS), f"{where}, key 'activation'")
 
 
 def _matrix(value: object, where: str) -> list[list[float]]:

@@ -19,10 +19,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import numpy as np
+    from collections.abc import Sequence
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
-LOSSES = ("half_sse", "mse")
+    import numpy as np
+    from numpy.typing import ArrayLike
+
 UPDATE_ORDERS = ("after_backward", "during_backward")
 OPTIONS = ("learning_rate", "loss", "update_biases", "update_order", "rounding")
 MIN_ROUNDING, MAX_ROUNDING = 2, 15  # significant digits kept by hand rounding; 0: off
@@ -30,7 +31,7 @@ MAX_LAYERS = 8
 MAX_UNITS = 64
 
 
-def frozen(values: object) -> np.ndarray:
+def frozen(values: ArrayLike) -> np.ndarray:
     """A read-only float64 copy, so a Network can be shared between states safely."""
     import numpy as np  # here, not above: see Given
 
@@ -48,7 +49,8 @@ class Printed:
     epoch: int
     text: str  # the number as written: its last digit sets the precision it is checked at
     note: str
-    key: str  # the key of the step it names (``name`` is as written: h1, w5_new, …)
+    written: str  # the entry's name in the file, epoch included: "h1 @ epoch 3"
+    key: str = ""  # the key of the step it names, once resolved (steps.names.resolve_printed)
 
     @property
     def value(self) -> float:
@@ -155,7 +157,7 @@ class Network:
             **self.options(),
         )
 
-    def with_params(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> Network:
+    def with_params(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike]) -> Network:
         return dataclasses.replace(
             self,
             weights=tuple(frozen(w) for w in weights),
@@ -214,6 +216,11 @@ class Names:
         ]
         self.targets = [f"t_{name}" for name in self.units[-1]]
 
+        # unit -> (its weight layer, 0-based: the inputs are layer -1; its index in the layer)
+        self.position = {name: (layer - 1, j) for layer, units in enumerate(self.units)
+                         for j, name in enumerate(units)}
+        self._parameters = self._find_parameters()
+
     def bias(self, layer: int, unit: int) -> str:
         """The name of the bias that unit ``unit`` of weight layer ``layer`` (0-based) adds."""
         names = self.biases[layer]
@@ -221,6 +228,9 @@ class Names:
 
     def parameters(self) -> dict[str, tuple[str, int, int, int]]:
         """Every editable number: name -> (kind, layer, row, column)."""
+        return self._parameters
+
+    def _find_parameters(self) -> dict[str, tuple[str, int, int, int]]:
         found: dict[str, tuple[str, int, int, int]] = {}
         for j, name in enumerate(self.units[0]):
             found[name] = ("input", 0, j, 0)

@@ -1,6 +1,6 @@
-"""Scalar arithmetic as a formula on paper does it, shared by the engine's hand rounding
-and the steps' ``evaluate``: one float operation each, and overflow gives inf (as numpy
-does) instead of raising, so a huge printed or computed value cannot stop a walkthrough.
+"""Scalar arithmetic as a formula on paper does it, for ``formula.evaluate`` (which hand
+rounding and the re-working of printed values use): one float operation each, and overflow
+gives inf (as numpy does) instead of raising, so a huge value cannot stop a walkthrough.
 """
 
 from __future__ import annotations
@@ -41,12 +41,12 @@ def fsum(values: Iterable[float]) -> float:
         return math.nan
 
 
-def square(x: float) -> float:
-    """``x ** 2`` as a formula evaluates it, inf where Python raises on overflow."""
+def power(x: float, exponent: int) -> float:
+    """``x ** exponent`` as a formula evaluates it, ±inf where Python raises on overflow."""
     try:
-        return x**2
+        return x**exponent
     except OverflowError:
-        return math.inf
+        return math.copysign(math.inf, x) if exponent % 2 else math.inf
 
 
 def exp(x: float) -> float:

@@ -26,9 +26,10 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
-from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS
+from backprop_tui.app.opening import Opening
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.network import UPDATE_ORDERS
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
-from backprop_tui.session.start import Opening
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from textual.widgets import ProgressBar
@@ -264,7 +265,7 @@ class BackpropApp(App[None]):
         if self._fast_forwarding and (
                 action in EPOCH_ACTIONS
                 or (action == "next" and (session.index == len(session.steps)
-                                          or session.quiz.asks(session) is not None))
+                                          or session.asks() is not None))
                 or (action == "prev" and session.index == 0)):
             return None  # these leave the epoch, or ask (the run would move on meanwhile)
         available: dict[str, Callable[[], bool]] = {
@@ -294,7 +295,7 @@ class BackpropApp(App[None]):
             self.session_changed()
 
     def action_next(self) -> None:
-        asked = self.session.quiz.asks(self.session)
+        asked = self.session.asks()
         if asked is None:
             self._do(self.session.next)
             return
@@ -304,14 +305,14 @@ class BackpropApp(App[None]):
         step = session.steps[asked - 1]
 
         def check(text: str) -> Verdict:
-            verdict = session.quiz.answer(session, text)
+            verdict = session.answer(text)
             self.render_session()  # the score
             self.session_changed()
             return verdict
 
         def done(right: bool | None) -> None:
             if not right:  # Escape: revealed
-                session.quiz.reveal(session)
+                session.reveal()
             self._do(session.next)
 
         self.push_screen(QuizScreen(f"Step {asked} · {step.symbol} = {step.formula}\n"
@@ -622,7 +623,7 @@ def _editable(session: Session, name: str) -> bool:
     return name in ("eta", "learning_rate") or name in session.network.names.parameters()
 
 
-def _other(current: str, choices: tuple[str, ...]) -> str:
+def _other(current: str, choices: Iterable[str]) -> str:
     """The choice that is not ``current``, of two."""
     return next(choice for choice in choices if choice != current)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from backprop_tui import keys
 from backprop_tui.numbers import fmt
 from backprop_tui.session.losses import downsample
 
@@ -44,11 +45,7 @@ class Curve:
 
 def _current(session: Session) -> float | None:
     """The current epoch's E_total once its step is reached (as the status line shows it)."""
-    steps = session.steps
-    total = steps.keys.get("E_total")
-    if total is None or total > session.index:
-        return None
-    return float(steps.value_at(total))  # type: ignore[arg-type]
+    return session.shown(keys.TOTAL)
 
 
 def curve_key(session: Session, buckets: int, log: bool,

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backprop_tui import keys
+from backprop_tui.engine.plan import phase_label, plan
+from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
-from backprop_tui.steps.plan import phase_label, phases, plan
-from backprop_tui.steps.symbols import unicode_symbol
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
     from backprop_tui.session.session import Session
@@ -39,31 +40,39 @@ class Status:
 
 
 def status(session: Session) -> Status:
-    from backprop_tui.session.quiz import status_scores  # with the session: numpy is loaded
-
     steps = session.steps
     current = session.step.phase if session.step else None
     phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
-    total = steps.keys.get("E_total")
-    known = total is not None and total <= session.index
+    total = session.shown(keys.TOTAL)
     return Status(
         phases=phases,
         index=session.index,
         count=len(steps),
         epoch=session.epoch,
-        total_error=fmt(steps.value_at(total), session.digits) if known else None,  # type: ignore[arg-type]
+        total_error=None if total is None else fmt(total, session.digits),
         diverged=session.diverged,
         digits=session.digits,
         rounding=session.network.rounding,
-        quiz=status_scores(session),
+        quiz=_scores(session),
     )
+
+
+def _scores(session: Session) -> tuple[str, ...] | None:
+    """Per phase of this epoch, the quiz's 'right/asked' ('' where none was asked); None
+    while the quiz is off (the scores stay in the log)."""
+    quiz = session.quiz
+    if not quiz.on:
+        return None
+    scores = quiz.score(session.epoch)
+    return tuple(f"{scores[phase][0]}/{scores[phase][1]}" if phase in scores else ""
+                 for phase, _, _ in session.steps.phases)
 
 
 def opening_status(given: Given) -> Status:
     """The status at the start of a new session, from the network file alone."""
     order = plan(given)
     return Status(
-        phases=tuple((phase_label(phase), False) for phase, _, _ in phases(order, given.depth)),
+        phases=tuple((phase_label(phase), False) for phase, _, _ in order.phases),
         index=0,
         count=len(order),
         epoch=1,
@@ -97,12 +106,12 @@ def equation(session: Session) -> Equation | None:
     if step is None:
         return None
     digits = session.digits
-    keys = session.steps.keys
+    indexes = session.steps.keys
     factors = tuple(
         Factor(
-            symbol=unicode_symbol(key),
+            symbol=keys.symbol(key),
             value=fmt(value, digits),
-            source=_source(key, keys),
+            source=_source(key, indexes),
         )
         for key, value in zip(step.uses, step.operands, strict=True)
     )
@@ -138,10 +147,10 @@ def gradient_check(session: Session) -> GradientView:
                         fmt(found.relative, 2), fmt(found.h, 2), found.caveat)
 
 
-def _source(key: str, keys: dict[str, int]) -> str:
-    if key in keys:
-        return f"step {keys[key]}"
-    return "with the new values" if key.endswith("+") else "given"
+def _source(key: str, indexes: dict[str, int]) -> str:
+    if key in indexes:
+        return f"step {indexes[key]}"
+    return "with the new values" if keys.parse(key).kind == "out_after" else "given"
 
 
 @dataclass(frozen=True)
@@ -186,14 +195,7 @@ class DiagramModel:
 
 
 def diagram(session: Session) -> DiagramModel:
-    steps = session.steps
-    keys = steps.keys
-
-    def shown(key: str) -> float | None:
-        index = keys.get(key)
-        return steps.value_at(index) if index is not None and index <= session.index else None
-
-    return _diagram(session.network.given, shown, session.step)
+    return _diagram(session.network.given, session.shown, session.step)
 
 
 def opening_diagram(given: Given) -> DiagramModel:
@@ -201,16 +203,17 @@ def opening_diagram(given: Given) -> DiagramModel:
     return _diagram(given, lambda key: None, None)
 
 
-def _diagram(given: Given, shown: Callable[[str], float | None],
+def _diagram(given: Given, shown: Callable[[Key], float | None],
              step: Step | None) -> DiagramModel:
     """The diagram of a network as given, with the values ``shown`` has computed so far."""
     names = given.names
     value = given.by_name
     values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
     for layer in names.units[1:]:
-        values.update({unit: shown(f"out_{unit}") for unit in layer})
+        values.update({unit: shown(keys.unit("out", unit)) for unit in layer})
     weights = tuple(
-        (w, names.units[layer][k], names.units[layer + 1][j], value[w], shown(f"{w}+"))
+        (w, names.units[layer][k], names.units[layer + 1][j], value[w],
+         shown(keys.parameter(w).new))
         for layer, rows in enumerate(names.weights)
         for j, row in enumerate(rows)
         for k, w in enumerate(row)
@@ -220,7 +223,7 @@ def _diagram(given: Given, shown: Callable[[str], float | None],
         units = names.units[layer + 1]
         for j, b in enumerate(bias_names):
             fed = tuple(units) if given.shared(layer) else (units[j],)
-            biases.append((b, fed, value[b], shown(f"{b}+")))
+            biases.append((b, fed, value[b], shown(keys.parameter(b).new)))
     touched = frozenset(step.touches) if step else frozenset()
     focus = (step.touches[0] if step and step.touches
              and step.kind not in ("total", "apply", "total_after") else None)

@@ -1,7 +1,8 @@
 """Plain epochs, no steps: what `train` and the app's fast-forward run.
 
 On the networks people step through by hand (a few units a layer) numpy's per-call cost
-dominates: plain Python floats run an epoch of the tutorial's network several times faster
+dominates: plain Python floats (each activation's and loss's float functions from
+``functions``) run an epoch of the tutorial's network several times faster
 than the bare numpy loop it is benchmarked against. Larger networks run the vectorised
 trace, where numpy wins. Both give the same numbers as the trace to the last bits (tested
 to 1e-12 relative). With hand rounding on, every epoch runs the (rounded) trace itself: the
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from backprop_tui.engine.trace import forward, trace_epoch, trace_is_finite
+from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import Network
 
 # Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
@@ -105,39 +107,21 @@ def _traced_epochs(run: Run, count: int) -> None:
         run.network, run.previous = trace.after, run.network
 
 
-def _sigmoid(z: float) -> tuple[float, float]:
-    out = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else math.exp(z)
-    return out, out * (1.0 - out)
-
-
-def _tanh(z: float) -> tuple[float, float]:
-    out = math.tanh(z)
-    return out, 1.0 - out * out
-
-
-def _relu(z: float) -> tuple[float, float]:
-    return (z, 1.0) if z > 0.0 else (0.0, 0.0)
-
-
-def _linear(z: float) -> tuple[float, float]:
-    return z, 1.0
-
-
-_ACTIVATION = {"sigmoid": _sigmoid, "tanh": _tanh, "relu": _relu, "linear": _linear}
-
-
 def _python_epochs(run: Run, count: int) -> None:
     """The trace's arithmetic on Python floats, for small networks."""
     net = run.network
     depth = net.depth
     x = net.inputs.tolist()
     targets = net.targets.tolist()
-    n_out = float(len(targets))
-    half = net.loss == "half_sse"
+    n_out = len(targets)
+    loss_of_output = LOSSES[net.loss].error
+    derivative = LOSSES[net.loss].derivative
     eta = net.learning_rate
     during = net.update_order == "during_backward"
     update_biases = net.update_biases
-    acts = [_ACTIVATION[a] for a in net.activations]
+    functions = [ACTIVATIONS[a] for a in net.activations]
+    values = [f.value for f in functions]
+    slope_of = [f.slope for f in functions]
     shared = [net.shared(layer) for layer in range(depth)]
     weights = [w.tolist() for w in net.weights]
     biases = [b.tolist() for b in net.biases]
@@ -152,23 +136,19 @@ def _python_epochs(run: Run, count: int) -> None:
         for layer in range(depth):
             a = outs[-1]
             b = biases[layer]
-            f = acts[layer]
+            f, slope = values[layer], slope_of[layer]
             out_l, slope_l = [], []
             for j, row in enumerate(weights[layer]):
                 z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared[layer] else j]
                 check += z
-                o, s = f(z)
+                o = f(z)
                 out_l.append(o)
-                slope_l.append(s)
+                slope_l.append(slope(o, z))
             outs.append(out_l)
             slopes.append(slope_l)
         out = outs[-1]
-        if half:
-            g = [o - t for o, t in zip(out, targets)]
-            loss = sum([0.5 * (d * d) for d in g])
-        else:
-            g = [(-2.0 * (t - o)) / n_out for o, t in zip(out, targets)]
-            loss = sum([((t - o) * (t - o)) / n_out for o, t in zip(out, targets)])
+        g = [derivative(t, o, n_out) for o, t in zip(out, targets)]
+        loss = sum([loss_of_output(t, o, n_out) for o, t in zip(out, targets)])
         # Backward, from the output layer down.
         new_weights = list(weights)
         new_biases = list(biases)

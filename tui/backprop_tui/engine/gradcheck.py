@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backprop_tui.engine.trace import forward
+from backprop_tui.functions import ACTIVATIONS
 from backprop_tui.network import Network
 
 H_SCALE = 6e-6  # ≈ ε^(1/3) for float64
@@ -103,16 +104,17 @@ def central_difference(network: Network, param: Param) -> tuple[float, float]:
 
 
 def straddles_kink(network: Network, param: Param, h: float) -> bool:
-    """Whether a ReLU unit's weighted sum is 0, or changes sign between θ − h and θ + h:
-    there the slope jumps, and a central difference averages the two sides."""
-    if "relu" not in network.activations:
+    """Whether the weighted sum of a unit whose slope jumps at 0 (a ReLU's) is 0, or changes
+    sign between θ − h and θ + h: a central difference there averages the two sides."""
+    kinked = [ACTIVATIONS[name].kinked for name in network.activations]
+    if not any(kinked):
         return False
     exact = dataclasses.replace(network, rounding=0)
     theta = parameter(network, param)
     with np.errstate(all="ignore"):
         passes = [forward(perturbed(exact, param, theta + s)).nets for s in (-h, 0.0, h)]
-    for layer, activation in enumerate(network.activations):
-        if activation == "relu":
+    for layer, kink in enumerate(kinked):
+        if kink:
             low, mid, high = (nets[layer] for nets in passes)
             if (mid == 0).any() or ((low > 0) != (high > 0)).any():
                 return True

@@ -1,64 +1,59 @@
 """One epoch of backpropagation with every intermediate kept: the numbers the steps show.
 
-The computation is vectorised per layer; the steps read single entries out of it.
-
-With ``network.rounding`` = N (hand rounding) the epoch is worked as a person works it on
-paper instead: every value is computed on Python floats by the formula its step shows, from
-the already-rounded values that step uses, then rounded to N significant digits before
-anything later uses it. A step recomputed from its operands then gives exactly its value.
+The computation is vectorised per layer, with each activation's and loss's array functions
+from ``functions``; ``value`` reads any single value out of it by key. With
+``network.rounding`` on, the epoch is worked by hand instead (``engine.rounding``) and the
+same arrays are filled from that.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from backprop_tui.engine.functions import (
-    ACTIVATION,
-    HAND_ACTIVATION,
-    HAND_SLOPE,
-    LOSS,
-    hand_dE_dout,
-    hand_error,
-)
+from backprop_tui import keys
+from backprop_tui.engine import rounding
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.keys import Key
 from backprop_tui.network import Network
-from backprop_tui.scalar import fsum, round_sig
+
+Array = np.ndarray
 
 
 @dataclass(frozen=True)
 class Forward:
     """A forward pass: activations (inputs first), weighted sums and local slopes per layer."""
 
-    acts: list[np.ndarray]
-    nets: list[np.ndarray]
-    slopes: list[np.ndarray]  # d out / d net per layer
-    errors: np.ndarray  # E_k per output unit
+    acts: list[Array]
+    nets: list[Array]
+    slopes: list[Array]  # d out / d net per layer
+    errors: Array  # E_k per output unit
     loss: float  # E_total
-    dE_dout: np.ndarray  # ∂E/∂out at the outputs
+    dE_dout: Array  # ∂E/∂out at the outputs
 
 
 def forward(network: Network) -> Forward:
     """The forward pass and the error; with hand rounding, every value rounded."""
     if network.rounding:
-        return _hand_forward(network)
+        return _forward_of(network, rounding.worked_forward(network))
     acts, nets, slopes = [network.inputs], [], []
+    loss = LOSSES[network.loss]
     with np.errstate(all="ignore"):
-        for weights, bias, activation in zip(
-            network.weights, network.biases, network.activations, strict=True
-        ):
+        for weights, bias, name in zip(network.weights, network.biases, network.activations,
+                                       strict=True):
+            activation = ACTIVATIONS[name]
             net = weights @ acts[-1] + bias
-            out, slope = ACTIVATION[activation](net)
+            out = activation.array_value(net)
             nets.append(net)
             acts.append(out)
-            slopes.append(slope)
-        errors, dE_dout = LOSS[network.loss](network.targets, acts[-1])
-        loss = float(errors.sum())
-    return Forward(acts, nets, slopes, errors, loss, dE_dout)
+            slopes.append(activation.array_slope(out, net))
+        errors = loss.array_error(network.targets, acts[-1])
+        dE_dout = loss.array_derivative(network.targets, acts[-1])
+        total = float(errors.sum())
+    return Forward(acts, nets, slopes, errors, total, dE_dout)
 
 
 @dataclass(frozen=True)
@@ -67,11 +62,11 @@ class EpochTrace:
 
     network: Network
     fwd: Forward
-    dE_dout: list[np.ndarray]  # ∂E/∂out per layer (the output layer's from the loss)
-    contribs: list[np.ndarray | None]  # hidden layer l: [k, j] = δ_k (layer l+1) · w_kj
-    deltas: list[np.ndarray]
-    grad_w: list[np.ndarray]
-    grad_b: list[np.ndarray]  # shape (1,) for a shared bias: the sum of its units' δ
+    dE_dout: list[Array]  # ∂E/∂out per layer (the output layer's from the loss)
+    contribs: list[Array | None]  # hidden layer l: [k, j] = δ_k (layer l+1) · w_kj
+    deltas: list[Array]
+    grad_w: list[Array]
+    grad_b: list[Array]  # shape (1,) for a shared bias: the sum of its units' δ
     after: Network  # the network with every update applied
     # The forward pass with the new parameters. With hand rounding its loss is E_total+ as
     # its step computes it, from the new outputs in one formula, not the rounded errors' sum.
@@ -89,14 +84,14 @@ def trace_epoch(network: Network) -> EpochTrace:
     the already-updated weights of the layer above; otherwise through the original ones.
     """
     if network.rounding:
-        return _hand_trace(network)
+        return _worked_trace(network)
     fwd = forward(network)
     depth = network.depth
     eta = network.learning_rate
     during = network.update_order == "during_backward"
-    dE_dout: list[np.ndarray] = [fwd.dE_dout] * depth
-    contribs: list[np.ndarray | None] = [None] * depth
-    deltas: list[np.ndarray] = [fwd.dE_dout] * depth
+    dE_dout: list[Array] = [fwd.dE_dout] * depth
+    contribs: list[Array | None] = [None] * depth
+    deltas: list[Array] = [fwd.dE_dout] * depth
     grad_w = list(network.weights)
     grad_b = list(network.biases)
     new_w = list(network.weights)
@@ -105,8 +100,8 @@ def trace_epoch(network: Network) -> EpochTrace:
         for layer in reversed(range(depth)):
             if layer < depth - 1:
                 above = new_w[layer + 1] if during else network.weights[layer + 1]
-                contribs[layer] = above * deltas[layer + 1][:, None]
-                dE_dout[layer] = contribs[layer].sum(axis=0)
+                contribs[layer] = shares = above * deltas[layer + 1][:, None]
+                dE_dout[layer] = shares.sum(axis=0)
             delta = dE_dout[layer] * fwd.slopes[layer]
             deltas[layer] = delta
             grad_w[layer] = np.outer(delta, fwd.acts[layer])
@@ -120,87 +115,122 @@ def trace_epoch(network: Network) -> EpochTrace:
     )
 
 
-def _hand_forward(network: Network) -> Forward:
-    """The forward pass worked by hand: each value rounded before the next one uses it. The
-    inputs are rounded too: they are the values of the first layer's ∂net/∂w steps."""
-    digits = network.rounding
-    act = [round_sig(x, digits) for x in network.inputs.tolist()]
-    acts, nets, slopes = [act], [], []
-    for layer, (weights, activation) in enumerate(
-        zip(network.weights, network.activations, strict=True)
-    ):
-        bias = network.biases[layer].tolist()
-        shared = network.shared(layer)
-        net = [
-            round_sig(fsum([*map(operator.mul, row, act), bias[0 if shared else j]]), digits)
-            for j, row in enumerate(weights.tolist())
-        ]
-        act = [round_sig(HAND_ACTIVATION[activation](z), digits) for z in net]
-        slope = HAND_SLOPE[activation]
-        nets.append(net)
-        acts.append(act)
-        slopes.append([round_sig(slope(o, z), digits) for o, z in zip(act, net, strict=True)])
-    loss, targets, n = network.loss, network.targets.tolist(), len(act)
-    pairs = list(zip(targets, act, strict=True))
-    errors = [round_sig(hand_error(loss, t, o, n), digits) for t, o in pairs]
-    dE_dout = [round_sig(hand_dE_dout(loss, t, o, n), digits) for t, o in pairs]
-    return Forward(_arrays(acts), _arrays(nets), _arrays(slopes), np.array(errors),
-                   round_sig(fsum(errors), digits), np.array(dE_dout))
+def value(trace: EpochTrace, key: Key) -> float | None:
+    """The value of ``key`` in the epoch: a given one (as the epoch uses it), a step's, or
+    an output after the updates; None for the step that applies the updates."""
+    network = trace.network
+    names = network.names
+    if key.param:
+        kind, layer, row, column = names.parameters()[key.param]
+    else:
+        layer, row = names.position.get(key.unit, (0, 0))
+        column = 0
+    fwd = trace.fwd
+    match key.kind:
+        case "input":
+            return float(fwd.acts[0][row])  # rounded, with hand rounding
+        case "target":
+            return float(network.targets[row])
+        case "weight":
+            return float(network.weights[layer][row, column])
+        case "bias":
+            return float(network.biases[layer][row])
+        case "eta":
+            return network.learning_rate
+        case "net":
+            return float(fwd.nets[layer][row])
+        case "out":
+            return float(fwd.acts[layer + 1][row])
+        case "error":
+            return float(fwd.errors[row])
+        case "total":
+            return fwd.loss
+        case "contrib":
+            shares = trace.contribs[layer]
+            assert shares is not None
+            return float(shares[names.position[key.above][1], row])
+        case "dE_dout":
+            return float(trace.dE_dout[layer][row])
+        case "slope":
+            return float(fwd.slopes[layer][row])
+        case "delta":
+            return float(trace.deltas[layer][row])
+        case "dnet_dw":
+            return float(fwd.acts[layer][column])
+        case "grad_w":
+            return float(trace.grad_w[layer][row, column])
+        case "new_w":
+            return float(trace.after.weights[layer][row, column])
+        case "grad_b":
+            return float(trace.grad_b[layer][row])
+        case "new_b":
+            return float(trace.after.biases[layer][row])
+        case "apply":
+            return None
+        case "total_after":
+            return trace.fwd_after.loss
+        case "out_after":
+            return float(trace.fwd_after.acts[-1][row])
+    raise ValueError(f"not a key: {key!r}")
 
 
-def _hand_loss_after(network: Network, fwd: Forward) -> float:
-    """E_total+ as its step works it: every output's error formula summed, then rounded."""
-    out, n = fwd.acts[-1].tolist(), fwd.acts[-1].shape[0]
-    terms = [hand_error(network.loss, t, o, n)
-             for t, o in zip(network.targets.tolist(), out, strict=True)]
-    return round_sig(fsum(terms), network.rounding)
+def operand(trace: EpochTrace, key: Key) -> float:
+    """The value of ``key`` as a formula's operand (every key but ``apply`` has one)."""
+    found = value(trace, key)
+    if found is None:
+        raise ValueError(f"{key} is not a value")
+    return found
 
 
-def _hand_trace(network: Network) -> EpochTrace:
-    """``trace_epoch`` worked by hand: the same order, each value from its step's formula
-    applied to the rounded values it uses, then rounded."""
-    digits = network.rounding
-    fwd = _hand_forward(network)
+def _worked_trace(network: Network) -> EpochTrace:
+    """``trace_epoch`` worked by hand (``engine.rounding``), in the same arrays."""
+    values, worked_after = rounding.worked(network)
+    fwd = _forward_of(network, values)
+    names = network.names
+    units = names.units
+
+    def per_unit(kind: str, layer: int) -> Array:
+        return _array([values[keys.unit(kind, u)] for u in units[layer + 1]])
+
+    def per_weight(kind: str, layer: int) -> Array:
+        return _array([[values[Key(kind, param=w)] for w in row] for row in names.weights[layer]])
+
     depth = network.depth
-    eta = network.learning_rate
-    during = network.update_order == "during_backward"
-    acts = [a.tolist() for a in fwd.acts]
-    slopes = [s.tolist() for s in fwd.slopes]
-    weights = [w.tolist() for w in network.weights]
-    biases = [b.tolist() for b in network.biases]
-    new_w, new_b = list(weights), list(biases)
-    dE_dout: list[list[float]] = [[]] * depth
-    contribs: list[np.ndarray | None] = [None] * depth
-    deltas: list[list[float]] = [[]] * depth
-    grad_w: list[list[list[float]]] = [[]] * depth
-    grad_b: list[list[float]] = [[]] * depth
-    signal = fwd.dE_dout.tolist()
-    for layer in reversed(range(depth)):
-        if layer < depth - 1:
-            above = new_w[layer + 1] if during else weights[layer + 1]
-            shares = [[round_sig(d * w, digits) for w in row]
-                      for d, row in zip(deltas[layer + 1], above, strict=True)]
-            contribs[layer] = np.array(shares)
-            signal = [round_sig(fsum(column), digits) for column in zip(*shares)]
-        dE_dout[layer] = signal
-        delta = [round_sig(g * s, digits) for g, s in zip(signal, slopes[layer], strict=True)]
-        deltas[layer] = delta
-        grad_w[layer] = [[round_sig(d * a, digits) for a in acts[layer]] for d in delta]
-        grad_b[layer] = [round_sig(fsum(delta), digits)] if network.shared(layer) else delta
-        new_w[layer] = [[round_sig(w - eta * g, digits) for w, g in zip(row, grads, strict=True)]
-                        for row, grads in zip(weights[layer], grad_w[layer], strict=True)]
-        if network.update_biases:
-            new_b[layer] = [round_sig(b - eta * g, digits)
-                            for b, g in zip(biases[layer], grad_b[layer], strict=True)]
-    after = network.with_params(_arrays(new_w), _arrays(new_b))
-    fwd_after = _hand_forward(after)
-    fwd_after = dataclasses.replace(fwd_after, loss=_hand_loss_after(after, fwd_after))
-    return EpochTrace(network, fwd, _arrays(dE_dout), contribs, _arrays(deltas),
-                      _arrays(grad_w), _arrays(grad_b), after, fwd_after)
+    contribs: list[Array | None] = [None] * depth
+    for layer in range(depth - 1):
+        contribs[layer] = _array([[values[Key("contrib", unit=u, above=a)]
+                                   for u in units[layer + 1]] for a in units[layer + 2]])
+    after = rounding.updated(network, values)
+    fwd_after = _forward_of(after, worked_after, loss=values[keys.TOTAL_AFTER])
+    return EpochTrace(
+        network, fwd, [per_unit("dE_dout", k) for k in range(depth)], contribs,
+        [per_unit("delta", k) for k in range(depth)],
+        [per_weight("grad_w", k) for k in range(depth)],
+        [_array([values[keys.parameter(b).gradient] for b in layer]) for layer in names.biases],
+        after, fwd_after)
 
 
-def _arrays(values: Sequence[Sequence]) -> list[np.ndarray]:
-    return [np.array(v, dtype=np.float64) for v in values]
+def _forward_of(network: Network, values: dict[Key, float],
+                loss: float | None = None) -> Forward:
+    """The forward pass's arrays from values worked by hand."""
+    units = network.names.units
+    inputs = [rounding.given(network, keys.unit("input", u)) for u in units[0]]
+
+    def per_unit(kind: str, layer: Sequence[str]) -> Array:
+        return _array([values[keys.unit(kind, u)] for u in layer])
+
+    return Forward(
+        [_array(inputs), *(per_unit("out", layer) for layer in units[1:])],
+        [per_unit("net", layer) for layer in units[1:]],
+        [per_unit("slope", layer) for layer in units[1:]],
+        per_unit("error", units[-1]),
+        values[keys.TOTAL] if loss is None else loss,
+        per_unit("dE_dout", units[-1]),
+    )
+
+
+def _array(values: Sequence[object]) -> Array:
+    return np.array(values, dtype=np.float64)
 
 
 def trace_is_finite(trace: EpochTrace) -> bool:
@@ -211,3 +241,4 @@ def trace_is_finite(trace: EpochTrace) -> bool:
         *trace.fwd_after.acts, *(c for c in trace.contribs if c is not None),
     ]
     return math.isfinite(trace.fwd_after.loss) and all(np.isfinite(a).all() for a in arrays)
+

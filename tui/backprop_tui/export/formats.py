@@ -23,8 +23,8 @@ def jsonl(session: Session, now: datetime) -> Iterator[str]:
         match item:
             case StepItem():
                 record: dict[str, object] = item.record(digits)
-            case EpochEnd(epoch_record):
-                record = epoch_record
+            case EpochEnd():
+                record = item.record
             case EventItem(event):
                 record = {"type": "event", **event}
             case RunItem(first, last, before, after):

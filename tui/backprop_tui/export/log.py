@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backprop_tui.engine.trace import forward, trace_epoch
-from backprop_tui.export.records import epoch_record
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
@@ -52,7 +50,12 @@ class EventItem:
 
 @dataclass(frozen=True)
 class EpochEnd:
-    record: dict[str, object]  # the epoch record: loss before and after, new values
+    steps: EpochSteps  # the completed epoch: its summary, its record
+
+    @property
+    def record(self) -> dict[str, object]:
+        """The epoch record: loss before and after, new values."""
+        return self.steps.record()
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,7 @@ def log_items(session: Session) -> Iterator[Item]:
             last = min(run[1], cursor.epoch)
             yield EpochStart(epoch, tuple(e for e in cursor.edits if e.epoch == epoch))
             yield from (EventItem(e) for e in events.pop((epoch, 0), []))
-            yield RunItem(epoch, last, forward(session.timeline.start(epoch)).loss,
-                          forward(session.timeline.start(last)).loss)
+            yield RunItem(epoch, last, session.loss_at(epoch), session.loss_at(last))
             epoch = last
             continue
         yield from _epoch(session, epoch, events)
@@ -91,9 +93,7 @@ def log_items(session: Session) -> Iterator[Item]:
 
 def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
     cursor = session.state
-    # Past epochs are traced here, not through the session's cache: a log only reads.
-    steps = session.steps if epoch == cursor.epoch else EpochSteps(
-        epoch, trace_epoch(session.timeline.start(epoch)))
+    steps = session.past_steps(epoch)  # a log only reads: the session's cache stays
     shown = cursor.index if epoch == cursor.epoch else len(steps)
     marks = session.marks_of(steps)
     yield EpochStart(epoch, tuple(e for e in cursor.edits if e.epoch == epoch))
@@ -107,4 +107,4 @@ def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
         yield StepItem(step, marks.get(index))
         yield from (EventItem(e) for e in events.pop((epoch, index), []))
     if shown == len(steps) and steps.diverged is None and shown > 0:
-        yield EpochEnd(epoch_record(epoch, steps.trace))
+        yield EpochEnd(steps)

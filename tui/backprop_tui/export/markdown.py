@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
+from backprop_tui import keys
+from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.log import (
     EpochEnd,
     EpochStart,
@@ -28,6 +30,8 @@ from backprop_tui.export.log import (
     StepItem,
     log_items,
 )
+from backprop_tui.functions import LOSSES
+from backprop_tui.keys import Key
 from backprop_tui.netfile import dump_network
 from backprop_tui.network import Network
 from backprop_tui.numbers import fmt
@@ -36,9 +40,7 @@ from backprop_tui.session.session import Session
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.plan import phase_label
 from backprop_tui.steps.step import Step
-from backprop_tui.steps.symbols import tex_symbol
 
 TITLE = "backprop-tui session log"
 INTRO = ("Every computation of backpropagation, one scalar at a time, in the order the app "
@@ -65,13 +67,6 @@ UPDATE_ORDERS = {
                       "applied together at the end",
     "during_backward": "each layer's new weights take effect at once, so the layers below "
                        "already use them",
-}
-LOSS_UNICODE = {"half_sse": "E_total = Σ ½(t_o − out_o)²",
-                "mse": "E_total = Σ (t_o − out_o)²/n, n the number of outputs"}
-LOSS_TEX = {
-    "half_sse": r"E_{\mathrm{total}} = \sum_{o} \tfrac{1}{2}"
-                r"\left(t_{o} - \mathrm{out}_{o}\right)^2",
-    "mse": r"E_{\mathrm{total}} = \sum_{o} \frac{\left(t_{o} - \mathrm{out}_{o}\right)^2}{n}",
 }
 ACTIONS = {"edit": "Edit", "fast-forward": "Fast-forward", "undo": "Undo", "redo": "Redo"}
 ELSEWHERE = "Actions made elsewhere"
@@ -159,38 +154,38 @@ def ending_text(session: Session) -> str:
     return f"The log ends at step {session.index} of {steps} of epoch {session.epoch}."
 
 
+def epoch_losses(steps: EpochSteps) -> tuple[float, float]:
+    """A completed epoch's total error before its updates and after them."""
+    before, after = steps.value_of(keys.TOTAL), steps.value_of(keys.TOTAL_AFTER)
+    assert before is not None and after is not None
+    return before, after
+
+
 def loss_change(before: float, after: float, digits: int) -> str:
     return fmt(after - before, digits)
 
 
-def weight_rows(network: Network, record: dict[str, object]
-                ) -> Iterator[tuple[str, str, float, float, float]]:
-    """(name, 'i1 → h1', before, gradient, after) for every weight."""
-    names = network.names
-    after = record["weights"]
-    gradients = record["gradients"]["weights"]  # type: ignore[index]
+def weight_rows(steps: EpochSteps) -> Iterator[tuple[str, str, float, float, float]]:
+    """(name, 'i1 → h1', before, gradient, after) for every weight of a completed epoch."""
+    names = steps.names
     for layer, rows in enumerate(names.weights):
         for j, row in enumerate(rows):
             for k, name in enumerate(row):
                 link = f"{names.units[layer][k]} → {names.units[layer + 1][j]}"
-                yield (name, link, float(network.weights[layer][j, k]),
-                       float(gradients[layer][j][k]), float(after[layer][j][k]))  # type: ignore[index]
+                yield (name, link, *_before_gradient_after(steps, keys.parameter(name)))
 
 
-def bias_rows(network: Network, record: dict[str, object]
-              ) -> Iterator[tuple[str, float, float, float]]:
-    """(name, before, gradient, after) for every bias."""
-    names = network.names
-    after = record["biases"]
-    gradients = record["gradients"]["biases"]  # type: ignore[index]
-    for layer, layer_names in enumerate(names.biases):
-        for j, name in enumerate(layer_names):
-            yield (name, float(network.biases[layer][j]), _entry(gradients[layer], j),  # type: ignore[index]
-                   _entry(after[layer], j))  # type: ignore[index]
+def bias_rows(steps: EpochSteps) -> Iterator[tuple[str, float, float, float]]:
+    """(name, before, gradient, after) for every bias of a completed epoch."""
+    for layer_names in steps.names.biases:
+        for name in layer_names:
+            yield (name, *_before_gradient_after(steps, keys.parameter(name)))
 
 
-def _entry(value: object, j: int) -> float:
-    return float(value[j]) if isinstance(value, list) else float(value)  # type: ignore[arg-type]
+def _before_gradient_after(steps: EpochSteps, parameter: Key) -> tuple[float, float, float]:
+    found = [steps.value_of(key) for key in (parameter, parameter.gradient, parameter.new)]
+    before, gradient, after = (value for value in found if value is not None)
+    return before, gradient, after
 
 
 def source_text(session: Session) -> tuple[str, str]:
@@ -295,8 +290,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 text = escape(run_text(item, digits)).replace(
                     "E\\_total", math(r"E_{\mathrm{total}}"), 1)
                 yield text.replace("Fast-forward:", "**Fast-forward:**", 1) + "\n\n"
-            case EpochEnd(record):
-                yield from _summary(session, record, digits)
+            case EpochEnd(steps):
+                yield from _summary(steps, digits)
     yield f"---\n\n{escape(ending_text(session))}\n"
 
 
@@ -315,7 +310,7 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
         ("Network", source_text(session)[0]),
         ("Shape", shape_text(network)),
         ("Learning rate", f"η = {fmt(network.learning_rate, digits)}"),
-        ("Loss", f"{network.loss}, {LOSS_UNICODE[network.loss]}"),
+        ("Loss", f"{network.loss}, {LOSSES[network.loss].total}"),
         ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
                            f"(update_biases = {update_biases})"),
         ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
@@ -336,7 +331,7 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     text = source_text(session)[1]
     maths = {  # these read better as math than as the plain text
         "Learning rate": math(r"\eta = " + tex_number(network.learning_rate, session.digits)),
-        "Loss": f"{escape(network.loss)}, {math(LOSS_TEX[network.loss])}",
+        "Loss": f"{escape(network.loss)}, {math(LOSSES[network.loss].total_tex)}",
     }
     lines = [f"# {TITLE}", "", escape(INTRO), ""]
     lines += [f"- **{name}:** {maths.get(name) or escape(value)}"
@@ -350,8 +345,9 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
 def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         title = "apply the new values"
-        rows = [rf"{tex_symbol(use.removesuffix('+'))} &\leftarrow {tex_symbol(use)} = "
-                f"{tex_number(value, digits)}" for use, value in zip(step.uses, step.operands)]
+        rows = [rf"{keys.tex(keys.parse(use).parameter)} &\leftarrow {keys.tex(use)} = "
+                f"{tex_number(value, digits)}" for use, value in zip(step.uses, step.operands,
+                                                                     strict=True)]
     else:
         symbol, last = step.symbol_tex, step.formula_tex
         title = math(symbol)
@@ -368,34 +364,33 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
             f"{printed}{escape(step.explanation)}\n\n")
 
 
-def _summary(session: Session, record: dict[str, object], digits: int) -> Iterator[str]:
-    epoch = int(record["epoch"])  # type: ignore[call-overload]
-    before, after = float(record["loss"]), float(record["loss_after"])  # type: ignore[arg-type]
+def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
+    epoch = steps.epoch
+    before, after = epoch_losses(steps)
     total = math(r"E_{\mathrm{total}}")
     yield (f"### Summary of epoch {epoch}\n\n"
            f"{total} before the updates: {fmt(before, digits)}; after them: "
            f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).\n\n")
-    steps = session.steps_of(epoch)
     yield f"**Values of epoch {epoch}**\n\n| Step | Symbol | Value |\n|---:|:---|---:|\n"
     for step in steps:
         if step.value is not None:
             yield f"| {step.index} | {math(step.symbol_tex)} | {fmt(step.value, digits)} |\n"
-    yield from _parameters(steps, record, digits)
+    yield from _parameters(steps, digits)
 
 
-def _parameters(steps: EpochSteps, record: dict[str, object], digits: int) -> Iterator[str]:
+def _parameters(steps: EpochSteps, digits: int) -> Iterator[str]:
     network = steps.network
-    yield (f"\n**New weights** (after epoch {record['epoch']})\n\n"
+    yield (f"\n**New weights** (after epoch {steps.epoch})\n\n"
            f"| Weight | Connection | Before | {GRADIENT_W} | After |\n"
            "|:---|:---|---:|---:|---:|\n")
-    for name, link, before, gradient, after in weight_rows(network, record):
-        yield (f"| {math(tex_symbol(name))} | {link} | {fmt(before, digits)} | "
+    for name, link, before, gradient, after in weight_rows(steps):
+        yield (f"| {math(keys.tex(name))} | {link} | {fmt(before, digits)} | "
                f"{fmt(gradient, digits)} | {fmt(after, digits)} |\n")
     kept = "" if network.update_biases else " (not updated: update\\_biases = false)"
     yield (f"\n**Biases**{kept}\n\n"
            f"| Bias | Before | {GRADIENT_B} | After |\n"
            "|:---|---:|---:|---:|\n")
-    for name, before, gradient, after in bias_rows(network, record):
-        yield (f"| {math(tex_symbol(name))} | {fmt(before, digits)} | "
+    for name, before, gradient, after in bias_rows(steps):
+        yield (f"| {math(keys.tex(name))} | {fmt(before, digits)} | "
                f"{fmt(gradient, digits)} | {fmt(after, digits)} |\n")
     yield "\n"

@@ -17,6 +17,8 @@ import textwrap
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from backprop_tui import keys
+from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.log import EpochEnd, EpochStart, EventItem, PhaseStart, RunItem, StepItem
 from backprop_tui.export.markdown import (
     ELSEWHERE,
@@ -27,6 +29,7 @@ from backprop_tui.export.markdown import (
     bias_rows,
     edit_text,
     ending_text,
+    epoch_losses,
     event_parts,
     event_place,
     header_fields,
@@ -39,10 +42,9 @@ from backprop_tui.export.markdown import (
 )
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
+from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.plan import phase_label
 from backprop_tui.steps.step import Step
-from backprop_tui.steps.symbols import unicode_symbol
 
 WIDTH = 100
 INDENT = "  "  # steps, explanations and tables sit under their headings by this much
@@ -100,8 +102,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 yield wrap(f"{label}: {changes}{place}", "» ", "  ") + "\n"
             case RunItem():
                 yield wrap(run_text(item, digits)) + "\n"
-            case EpochEnd(record):
-                yield from _summary(session, record, digits)
+            case EpochEnd(steps):
+                yield from _summary(steps, digits)
     yield "-" * WIDTH + "\n\n" + wrap(ending_text(session))
 
 
@@ -118,9 +120,9 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
 def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         lines = [f"Step {step.index} · apply the new values\n"]
-        lines += [wrap(f"{unicode_symbol(use.removesuffix('+'))} ← {unicode_symbol(use)} = "
+        lines += [wrap(f"{keys.symbol(keys.parse(use).parameter)} ← {keys.symbol(use)} = "
                        f"{fmt(value, digits)}", INDENT)
-                  for use, value in zip(step.uses, step.operands)]
+                  for use, value in zip(step.uses, step.operands, strict=True)]
     else:
         symbol, last = step.symbol, step.formula
         pad = INDENT + " " * len(symbol)
@@ -137,13 +139,12 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     return "".join(lines) + "\n"
 
 
-def _summary(session: Session, record: dict[str, object], digits: int) -> Iterator[str]:
-    epoch = int(record["epoch"])  # type: ignore[call-overload]
-    before, after = float(record["loss"]), float(record["loss_after"])  # type: ignore[arg-type]
+def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
+    epoch = steps.epoch
+    before, after = epoch_losses(steps)
     yield heading(f"Summary of epoch {epoch}", "-")
     yield wrap(f"E_total before the updates: {fmt(before, digits)}; after them: "
                f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).") + "\n"
-    steps = session.steps_of(epoch)
     yield f"Values of epoch {epoch}\n\n{INDENT}{'Step':>7}  {'Symbol':<24}Value\n"
     for step in steps:
         if step.value is not None:
@@ -151,13 +152,13 @@ def _summary(session: Session, record: dict[str, object], digits: int) -> Iterat
     network = steps.network
     yield (f"\nNew weights (after epoch {epoch})\n\n{INDENT}{'Weight':<8}{'Connection':<16}"
            f"{'Before':<{NUMBER}}{'∂E/∂w':<{NUMBER}}After\n")
-    for name, link, was, gradient, now in weight_rows(network, record):
-        yield fit([f"{INDENT}{unicode_symbol(name):<8}{link:<16}{fmt(was, digits):<{NUMBER}}"
+    for name, link, was, gradient, now in weight_rows(steps):
+        yield fit([f"{INDENT}{keys.symbol(name):<8}{link:<16}{fmt(was, digits):<{NUMBER}}"
                    f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
     kept = "" if network.update_biases else " (not updated: update_biases = false)"
     yield (f"\nBiases{kept}\n\n{INDENT}{'Bias':<8}{'':<16}{'Before':<{NUMBER}}"
            f"{'∂E/∂b':<{NUMBER}}After\n")
-    for name, was, gradient, now in bias_rows(network, record):
-        yield fit([f"{INDENT}{unicode_symbol(name):<8}{'':<16}{fmt(was, digits):<{NUMBER}}"
+    for name, was, gradient, now in bias_rows(steps):
+        yield fit([f"{INDENT}{keys.symbol(name):<8}{'':<16}{fmt(was, digits):<{NUMBER}}"
                    f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
     yield "\n"

@@ -18,15 +18,14 @@ from datetime import datetime
 from functools import cached_property
 from math import isclose
 
-from backprop_tui.engine.trace import trace_epoch
+from backprop_tui import keys
+from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
+from backprop_tui.formula import Renderer
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.expr import Renderer
-from backprop_tui.steps.plan import phase_label
 from backprop_tui.steps.step import Step
-from backprop_tui.steps.symbols import tex_symbol
 
 TITLE = "backprop-tui worksheet"
 ANSWER_KEY = "Answer key"
@@ -76,8 +75,7 @@ class Worksheet:
         for epoch in range(1, session.epoch + 1):
             if epoch in skipped:
                 continue
-            steps = session.steps if epoch == session.epoch else EpochSteps(
-                epoch, trace_epoch(session.timeline.start(epoch)))
+            steps = session.past_steps(epoch)
             shown = session.index if epoch == session.epoch else len(steps)
             if shown:
                 found.append((steps, shown))
@@ -93,16 +91,30 @@ class Worksheet:
             if key in steps.keys:
                 blanks[i] = _box(f"step {steps.keys[key]}")
             elif key in self.given:
-                last = before is not None and before.epoch == steps.epoch - 1
-                where = before.keys.get(f"{key}+") if last else None  # type: ignore[union-attr]
-                if (where is not None and self.given[key] != value  # updated last epoch,
-                        and isclose(before.value_at(where), value,  # not by an edit
-                                         rel_tol=1e-9, abs_tol=1e-300)):  # type: ignore
-                    blanks[i] = _box(f"epoch {before.epoch}, step {where}")
+                where = _updated_by(key, value, steps, before)
+                if where is not None and self.given[key] != value:
+                    blanks[i] = _box(where)
             else:
-                blanks[i] = rf"\boxed{{{tex_symbol(key)}}}"
+                blanks[i] = rf"\boxed{{{keys.tex(key)}}}"
                 unnamed.append((key, value))
         return blanks, unnamed
+
+
+def _updated_by(key: str, value: float, steps: EpochSteps, before: EpochSteps | None
+                ) -> str | None:
+    """'epoch k, step s' where the epoch before gave the parameter ``key`` its value
+    ``value`` (None when that is not where it came from: an edit, or the value as given)."""
+    parameter = keys.parse(key)
+    if before is None or before.epoch != steps.epoch - 1 or parameter.kind not in (
+            "weight", "bias"):
+        return None
+    where = before.keys.get(keys.text(parameter.new))
+    if where is None:
+        return None
+    new = before.value_at(where)
+    if new is None or not isclose(new, value, rel_tol=1e-9, abs_tol=1e-300):
+        return None
+    return f"epoch {before.epoch}, step {where}"
 
 
 def render(session: Session, now: datetime) -> Iterator[str]:
@@ -130,7 +142,7 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                "|---:|:---|---:|\n")
         for step in steps[:shown]:
             for key, value in extras.get((steps.epoch, step.index), []):
-                yield f"| {step.index} | {math(tex_symbol(key))} | {fmt(value, digits)} |\n"
+                yield f"| {step.index} | {math(keys.tex(key))} | {fmt(value, digits)} |\n"
             if step.value is not None:
                 yield (f"| {step.index} | {math(step.symbol_tex)} | "
                        f"{fmt(step.value, digits)} |\n")
@@ -147,7 +159,7 @@ def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
         lines.append(f"- **Hand rounding:** round every value to {network.rounding} "
                      "significant digits before you use it again")
     lines += ["", "## Given", "", "| Value | Given |", "|:---|---:|"]
-    lines += [f"| {math(tex_symbol(name))} | {fmt(value, sheet.digits)} |"
+    lines += [f"| {math(keys.tex(name))} | {fmt(value, sheet.digits)} |"
               for name, value in sheet.given.items()]
     yield "\n".join(lines) + "\n\n"
 

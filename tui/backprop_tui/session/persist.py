@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backprop_tui import __version__
-from backprop_tui.netfile import NetworkFileError, network_from_document
+from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 from backprop_tui.session.quiz import (
     DEFAULT_TOLERANCE,
@@ -24,7 +24,6 @@ from backprop_tui.session.quiz import (
     check_tolerance,
 )
 from backprop_tui.session.session import EditError, Session, State, merged_runs
-from backprop_tui.session.start import Source
 from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"

@@ -3,21 +3,19 @@
 The session holds it: whether quiz mode is on, the relative tolerance an answer must be
 within, and every answer given — right, a named slip, wrong, or revealed — so the score per
 phase can be shown, logged, saved and restored. Matching an answer is ``steps.slips``'s;
-this module keeps the record. No Textual here.
+this module judges an answer and the session records it. No Textual here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from backprop_tui.engine.plan import phase_label
 from backprop_tui.numbers import fmt
-from backprop_tui.steps.plan import phase_label
+from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
-
-if TYPE_CHECKING:
-    from backprop_tui.session.session import Session
+from backprop_tui.steps.step import Step
 
 DEFAULT_TOLERANCE = 1e-3
 VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)
@@ -64,6 +62,32 @@ class Answer:
                 "slip": self.slip}
 
 
+def change(step: Step, typed: str = "", verdict: Verdict | None = None) -> str:
+    """An answer as the session's log records it, in one line (no verdict: revealed)."""
+    if verdict is None:
+        return f"{step.symbol}: revealed, {fmt(step.value or 0.0)}"[:480]
+    outcome = ("right" if verdict.verdict == RIGHT else
+               f"slip: {verdict.slip.text}" if verdict.slip else "wrong")
+    return f"{step.symbol}: answered {typed.strip()[:40]} — {outcome}"[:480]
+
+
+def answered(steps: EpochSteps, epoch: int, index: int, text: str, tolerance: float
+             ) -> tuple[Answer, Verdict]:
+    """The answer ``text`` to step ``index``, judged. ValueError (one line) for text that
+    is not a number."""
+    value = parse_answer(text)
+    verdict = judge(steps, index, value, tolerance)
+    step = steps[index - 1]
+    return Answer(epoch, index, step.key, step.phase, value, verdict.verdict,
+                  verdict.slip.name if verdict.slip else ""), verdict
+
+
+def revealed(steps: EpochSteps, epoch: int, index: int) -> Answer:
+    """Step ``index`` revealed without an answer."""
+    step = steps[index - 1]
+    return Answer(epoch, index, step.key, step.phase, None, REVEALED)
+
+
 @dataclass
 class Quiz:
     on: bool = False
@@ -75,45 +99,14 @@ class Quiz:
         return any(a.epoch == epoch and a.index == index and a.verdict in (RIGHT, REVEALED)
                    for a in self.answers)
 
-    def asks(self, session: Session) -> int | None:
-        """The step the next move lands on, if the quiz asks for its value first."""
-        index = session.index + 1
-        if not self.on or index > len(session.steps):
+    def asks(self, steps: EpochSteps, epoch: int, index: int) -> int | None:
+        """The step after ``index`` of ``epoch``, if the quiz asks for its value first."""
+        following = index + 1
+        if not self.on or following > len(steps):
             return None
-        step = session.steps[index - 1]
-        if step.value is None or self.settled(session.epoch, index):
+        if steps[following - 1].value is None or self.settled(epoch, following):
             return None
-        return index
-
-    def answer(self, session: Session, text: str) -> Verdict:
-        """Check a typed answer for the step the next move lands on, and record it.
-        ValueError (in one line) for text that is not a number: nothing is recorded."""
-        index = self.asks(session)
-        if index is None:
-            raise ValueError("no step is waiting for an answer")
-        value = parse_answer(text)
-        verdict = judge(session.steps, index, value, self.tolerance)
-        step = session.steps[index - 1]
-        self._record(session, Answer(session.epoch, index, step.key, step.phase, value,
-                                     verdict.verdict, verdict.slip.name if verdict.slip else ""),
-                     f"{step.symbol}: answered {text.strip()[:40]} — " + (
-                         "right" if verdict.verdict == RIGHT else
-                         f"slip: {verdict.slip.text}" if verdict.slip else "wrong"))
-        return verdict
-
-    def reveal(self, session: Session) -> None:
-        """Give up on the step the next move lands on: its value is shown."""
-        index = self.asks(session)
-        if index is None:
-            return
-        step = session.steps[index - 1]
-        self._record(session, Answer(session.epoch, index, step.key, step.phase, None, REVEALED),
-                     f"{step.symbol}: revealed, {fmt(step.value)}")  # type: ignore[arg-type]
-
-    def _record(self, session: Session, answer: Answer, change: str) -> None:
-        self.answers.append(answer)
-        session.events.append({"action": "quiz", "epoch": answer.epoch, "index": answer.index,
-                               "changes": [change[:480]]})
+        return following
 
     def score(self, epoch: int) -> dict[str, tuple[int, int]]:
         """Phase -> (answered right, asked) for the steps of ``epoch`` asked so far."""
@@ -152,13 +145,3 @@ class Quiz:
                       for epoch in epochs for phase, (right, asked) in self.score(epoch).items()],
         }
 
-
-def status_scores(session: Session) -> tuple[str, ...] | None:
-    """For the status line: per phase of this epoch, 'right/asked' ('' where none asked);
-    None while the quiz is off (the scores stay in the log)."""
-    quiz = session.quiz
-    if not quiz.on:
-        return None
-    scores = quiz.score(session.epoch)
-    return tuple(f"{scores[phase][0]}/{scores[phase][1]}" if phase in scores else ""
-                 for phase, _, _ in session.steps.phases)

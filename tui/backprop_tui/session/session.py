@@ -14,23 +14,26 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from backprop_tui.engine.trace import trace_epoch
+from backprop_tui import keys
+from backprop_tui.engine.trace import forward, trace_epoch
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.keys import Key
+from backprop_tui.netfile import NetworkFileError, Source, parse_given
 from backprop_tui.network import (
-    ACTIVATIONS,
-    LOSSES,
     MAX_ROUNDING,
     MIN_ROUNDING,
     OPTIONS,
     UPDATE_ORDERS,
     Network,
+    Printed,
 )
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
-from backprop_tui.session.quiz import Quiz
-from backprop_tui.session.start import Source
+from backprop_tui.session.quiz import Answer, Quiz, answered, change, revealed
 from backprop_tui.session.timeline import Edit, Ticker, Timeline
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark, marks
-from backprop_tui.steps.names import resolve
+from backprop_tui.steps.names import resolve, resolve_printed
+from backprop_tui.steps.slips import Verdict
 from backprop_tui.steps.step import Step
 
 if TYPE_CHECKING:
@@ -93,7 +96,7 @@ class Session:
                  ) -> None:
         self.base = network
         self.source = source
-        self.printed = source.printed() if source else ()
+        self.printed = printed_values(source) if source else ()
         self._marks: weakref.WeakKeyDictionary[EpochSteps, dict[int, Mark]] = (
             weakref.WeakKeyDictionary())
         self._checks: weakref.WeakKeyDictionary[EpochSteps, dict[int, Check]] = (
@@ -137,6 +140,8 @@ class Session:
         return self.steps_of(self.epoch)
 
     def steps_of(self, epoch: int, edits: tuple[Edit, ...] | None = None) -> EpochSteps:
+        """The steps of ``epoch`` (under ``edits``, by default the current ones), kept among
+        the few most recently used."""
         edits = self.state.edits if edits is None else edits
         key = (edits, epoch)
         found = self._steps.get(key)
@@ -149,6 +154,25 @@ class Session:
         else:
             self._steps.move_to_end(key)
         return found
+
+    def past_steps(self, epoch: int) -> EpochSteps:
+        """The steps of ``epoch`` for reading once (a log of every epoch): the current epoch's
+        from the cache, any other traced anew without touching the cache."""
+        if epoch == self.epoch:
+            return self.steps
+        return EpochSteps(epoch, trace_epoch(self.timeline.start(epoch)))
+
+    def loss_at(self, epoch: int) -> float:
+        """The total error at the start of ``epoch`` (that epoch's E_total)."""
+        known = self.timeline.errors()
+        if epoch <= len(known):
+            return float(known[epoch - 1])
+        return forward(self.timeline.start(epoch)).loss
+
+    def shown(self, key: Key) -> float | None:
+        """The value of ``key`` if a step of this epoch computed it at or before the cursor."""
+        index = self.steps.keys.get(keys.text(key))
+        return self.steps.value_at(index) if index is not None and index <= self.index else None
 
     @property
     def step(self) -> Step | None:
@@ -176,7 +200,8 @@ class Session:
         if step.index not in found:
             from backprop_tui.engine.gradcheck import check
 
-            found[step.index] = check(steps.network, step.key.removeprefix("dE/d"), step.value)
+            parameter = steps.order[step.index - 1].param
+            found[step.index] = check(steps.network, parameter, step.value)
         return found[step.index]
 
     @property
@@ -317,7 +342,7 @@ class Session:
         """The edit in canonical form, or EditError saying in one line what is wrong."""
         network = self.network
         name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
-        choices = {"loss": LOSSES, "update_order": UPDATE_ORDERS}
+        choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS}
         if name in choices:
             if value not in choices[name]:
                 raise EditError(f"{name} must be one of {', '.join(choices[name])}")
@@ -352,6 +377,34 @@ class Session:
                 parent = self.timeline
             found = self._timelines[edits] = parent.child(edits, fork)
         return found
+
+    # The quiz: the quiz judges an answer, the session records it ---------------------
+
+    def asks(self) -> int | None:
+        """The step the next move lands on, if the quiz asks for its value first."""
+        return self.quiz.asks(self.steps, self.epoch, self.index)
+
+    def answer(self, text: str) -> Verdict:
+        """Check a typed answer for the step the quiz asks for, and record it. ValueError
+        (one line) for text that is not a number: nothing is recorded."""
+        index = self.asks()
+        if index is None:
+            raise ValueError("no step is waiting for an answer")
+        answer, verdict = answered(self.steps, self.epoch, index, text, self.quiz.tolerance)
+        self._record_answer(answer, change(self.steps[index - 1], text, verdict))
+        return verdict
+
+    def reveal(self) -> None:
+        """Give up on the step the quiz asks for: its value is shown."""
+        index = self.asks()
+        if index is not None:
+            self._record_answer(revealed(self.steps, self.epoch, index),
+                                change(self.steps[index - 1]))
+
+    def _record_answer(self, answer: Answer, line: str) -> None:
+        self.quiz.answers.append(answer)
+        self.events.append({"action": "quiz", "epoch": answer.epoch, "index": answer.index,
+                            "changes": [line]})
 
     # Undo ---------------------------------------------------------------------------
 
@@ -404,3 +457,12 @@ def _number(value: object) -> float:
     if not math.isfinite(number):
         raise EditError("expected a finite number")
     return number
+
+
+def printed_values(source: Source) -> tuple[Printed, ...]:
+    """The [printed] values of the network file a session came from, each tied to its
+    step; none if the text no longer reads as a network file."""
+    try:
+        return resolve_printed(parse_given(source.text, source.name), source.name).printed
+    except NetworkFileError:
+        return ()

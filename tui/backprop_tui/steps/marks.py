@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
+from backprop_tui import keys
+from backprop_tui.formula import evaluate
 from backprop_tui.numbers import fmt
 from backprop_tui.scalar import round_sig
-from backprop_tui.steps.expr import evaluate
-from backprop_tui.steps.symbols import unicode_symbol
 
 if TYPE_CHECKING:
     from backprop_tui.network import Printed
@@ -58,7 +58,7 @@ class Mark:
             text = (f"printed {printed}: agrees but for its last digit (computed {computed}): "
                     "a value rounded along the way")
         elif self.verdict == FOLLOWS and self.roots:
-            slips = ", ".join(unicode_symbol(key) for key in self.roots)
+            slips = ", ".join(keys.symbol(key) for key in self.roots)
             text = (f"printed {printed}, computed {computed}: follows from the slip in "
                     f"{slips}")
         elif self.verdict == FOLLOWS:
@@ -83,7 +83,7 @@ def agrees(value: float, text: str, rounding: int = 0) -> bool:
         return False
     with localcontext(_EXACT):
         written, exact_value = Decimal(text), Decimal(value)
-        unit = Decimal(1).scaleb(written.as_tuple().exponent)  # type: ignore[arg-type]
+        unit = Decimal(1).scaleb(int(written.as_tuple().exponent))
         if rounding and exact_value:
             unit = max(unit, Decimal(1).scaleb(exact_value.adjusted() - rounding + 1))
         return abs(exact_value - written) <= unit
@@ -100,9 +100,9 @@ def exact(value: float, text: str) -> bool:
 
 def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
     """The marks of this epoch's steps that have a printed value, by step index."""
-    keys = steps.keys
-    wanted = {keys[entry.key]: entry for entry in printed
-              if entry.epoch == steps.epoch and entry.key in keys}  # gone: edited, diverged
+    indexes = steps.keys
+    wanted = {indexes[entry.key]: entry for entry in printed
+              if entry.epoch == steps.epoch and entry.key in indexes}  # gone: edited, diverged
     if not wanted:
         return {}
     rounding = steps.network.rounding
@@ -113,7 +113,7 @@ def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
         step = steps[index - 1]
         if step.value is None:
             continue
-        operands = [worked.get(key, value) if key in keys else value
+        operands = [worked.get(key, value) if key in indexes else value
                     for key, value in zip(step.uses, step.operands, strict=True)]
         reworked = evaluate(step.expr, operands)
         if rounding:
@@ -133,6 +133,6 @@ def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
         roots[step.key] = frozenset([step.key]) if verdict == SLIP else (
             upstream if verdict == FOLLOWS else frozenset())
         found[index] = Mark(index, step.key, entry, step.value, verdict, reworked,
-                            tuple(sorted(upstream, key=keys.__getitem__))
+                            tuple(sorted(upstream, key=indexes.__getitem__))
                             if verdict == FOLLOWS else ())
     return found

@@ -1,73 +1,64 @@
-"""The names a person can type to go to a step.
+"""The names a person types for a step, resolved in an epoch: at the go-to prompt, in a
+network file's ``[printed]`` table, in ``export --to``.
 
-Every step key works as it is (``net_h1``, ``dE/dw5``, ``w5+``, ``E_total``); so do:
-
-- a step number: ``12``;
-- a parameter or unit name: ``w5`` (the step giving w5 its new value), ``b1`` (its new
-  value, or its gradient when biases stay fixed), ``h1`` / ``o1`` (the unit's output);
-- the tutorial's spellings: ``dE_total/dw5``, ``w5_new``, ``dE_o1/dnet_o1`` (= ``delta_o1``),
-  ``E_total_new``;
-- the Unicode the app shows: ``∂E/∂w₅``, ``δ_o₁``, ``w₅⁺``.
-
-Matching ignores case and spaces.
+A step number works (``12``), and any name ``keys.parse`` reads: every key as it is
+(``net_h1``, ``dE/dw5``, ``w5+``), a parameter or unit name (``w5``: the step giving w5 its
+new value; ``b1``: its new value, or its gradient when biases stay fixed; ``h1``, ``o1``:
+the unit's output), the tutorial's spellings and the app's Unicode. Matching ignores case
+and spaces.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from typing import TYPE_CHECKING
 
+from backprop_tui import keys
+from backprop_tui.engine.plan import plan
+from backprop_tui.keys import Key, NotAKey
+from backprop_tui.netfile import NetworkFileError
+from backprop_tui.network import Given
+
 if TYPE_CHECKING:
-    from backprop_tui.network import Names
     from backprop_tui.steps.build import EpochSteps
 
-_UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
-    chr(0x2080 + d): str(d) for d in range(10)}})
+_SUCH_AS = (f"{keys.text(keys.parameter('w5'))}, {keys.text(Key('grad_w', param='w1'))} or "
+            f"{keys.text(keys.TOTAL)}")
 
 
 class UnknownName(ValueError):
     pass
 
 
-def normalise(text: str) -> str:
-    key = text.translate(_UNICODE).replace(" ", "")
-    key = re.sub(r"^δ_?", "delta_", key)
-    key = key.replace("dE_total/", "dE/").replace("dE_total/".lower(), "dE/")
-    key = re.sub(r"_(new|after)$", "+", key)
-    delta = re.fullmatch(r"dE(?:_[a-z0-9.]+)?/dnet_([a-z0-9.]+)", key, re.IGNORECASE)
-    if delta:
-        key = f"delta_{delta[1]}"
-    return key
-
-
 def resolve(text: str, steps: EpochSteps) -> int:
     """The 1-based index of the step ``text`` names in this epoch."""
-    return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None)
+    return find_step(text, steps.keys, len(steps), steps.diverged is not None)
 
 
-def find_step(text: str, keys: dict[str, int], names: Names, count: int,
-              diverged: bool = False, lowered: dict[str, int] | None = None) -> int:
-    """The 1-based index of the step ``text`` names, among ``count`` steps with ``keys``
-    (``lowered``: the same keys in lower case, when the caller looks up many names)."""
+def find_step(text: str, indexes: dict[str, int], count: int, diverged: bool = False) -> int:
+    """The 1-based index of the step ``text`` names, among ``count`` steps whose keys are
+    ``indexes`` (key text -> index)."""
     text = text.strip()
     if not text:
-        raise UnknownName("type a step number or a name such as w5, dE/dw1 or E_total")
+        raise UnknownName(f"type a step number or a name such as {_SUCH_AS}")
     if text.isdigit():
         index = int(text)
         if not 1 <= index <= count:
             raise UnknownName(f"this epoch has steps 1 to {count}")
         return index
-    wanted = normalise(text).lower()
-    if lowered is None:
-        lowered = {key.lower(): index for key, index in keys.items()}
-    for candidate in (wanted, f"{wanted}+", f"out_{wanted}", f"de/d{wanted}"):
-        if candidate in lowered:
-            return lowered[candidate]
-    if wanted in {name.lower() for name in names.parameters()}:
+    try:
+        choices = keys.choices(text)
+    except NotAKey:
+        choices = []
+    for key in choices:
+        found = indexes.get(keys.text(key))
+        if found is not None:
+            return found
+    if choices and keys.parse(text).kind in ("input", "target", "weight", "bias"):
         raise UnknownName(f"{text} is given, not computed: no step computes it")
     if diverged:
         raise UnknownName(f"no step named {text!r} before the divergence in this epoch")
-    raise UnknownName(f"no step named {text!r}; try w5, dE/dw1, out_h1, delta_o1, E_total")
+    raise UnknownName(f"no step named {text!r}; try {keys.EXAMPLES}")
 
 
 def completions(steps: EpochSteps) -> list[str]:
@@ -77,3 +68,29 @@ def completions(steps: EpochSteps) -> list[str]:
     short += [b for layer in names.biases for b in layer]
     short += [u for layer in names.units[1:] for u in layer]
     return short + [key for key in steps.keys if key not in short]
+
+
+def resolve_printed(given: Given, source: str) -> Given:
+    """The network with each ``[printed]`` value tied to the key of the step it names, so
+    that it means the same step whatever is edited later. A name that names no step with a
+    value, or the same step as another, is a NetworkFileError naming the entry."""
+    steps = plan(given)
+    indexes = {keys.text(key): i for key, i in steps.index.items()}
+    seen: dict[tuple[str, int], str] = {}
+    found = []
+    for entry in given.printed:
+        where = f"{source}: printed, key {entry.written[:60]!r}"
+        try:
+            key = steps.keys[find_step(entry.name, indexes, len(steps)) - 1]
+        except UnknownName as why:
+            raise NetworkFileError(f"{where}: {why}") from None
+        if key == keys.APPLY:
+            raise NetworkFileError(f"{where}: the step that applies the updates has no value "
+                                   "of its own; print the new values (w5+ …) instead")
+        text = keys.text(key)
+        if (text, entry.epoch) in seen:
+            raise NetworkFileError(f"{where}: the same step as key "
+                                   f"{seen[text, entry.epoch][:60]!r}")
+        seen[text, entry.epoch] = entry.written
+        found.append(dataclasses.replace(entry, key=text))
+    return dataclasses.replace(given, printed=tuple(found))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backprop_tui import keys
+from backprop_tui.formula import Expr, Renderer
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
-from backprop_tui.steps.expr import Expr, Renderer
-from backprop_tui.steps.symbols import tex_symbol, unicode_symbol
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +14,7 @@ class Step:
     epoch: int  # from 1
     index: int  # from 1 within the epoch
     phase: str  # forward, error, output, hidden (hidden2, … with several), update
-    key: str  # stable machine key, also a name a person can type (see steps.names)
+    key: str  # stable machine key, also a name a person can type (see ``keys``)
     kind: str  # what is computed: net, out, error, total, dE_dout, contrib, slope, delta, …
     expr: Expr  # the formula; its leaves are the operands below, by position
     uses: tuple[str, ...]  # keys of the values the formula combines
@@ -25,11 +25,11 @@ class Step:
 
     @property
     def symbol(self) -> str:
-        return unicode_symbol(self.key)
+        return keys.symbol(self.key)
 
     @property
     def symbol_tex(self) -> str:
-        return tex_symbol(self.key)
+        return keys.tex(self.key)
 
     @property
     def formula(self) -> str:

@@ -1,19 +1,22 @@
-"""A tiny expression tree per step, rendered four ways from one description.
+"""Formulas as small expression trees, rendered four ways and evaluated, from one description.
 
-A formula is written once, as a tree whose leaves are the step's operands (by position) and
-literals; it renders symbolically or with the numbers substituted, in Unicode (the app, the
-text log) or LaTeX (the Markdown log).
+A formula is written once, as a tree whose leaves are a step's operands (by position) and
+constants; it renders symbolically or with the numbers substituted, in Unicode (the app,
+the text log) or LaTeX (the Markdown log), and ``evaluate`` computes it from any operands:
+hand rounding works each step this way, and a printed walkthrough is re-worked this way.
+A function node carries its own Python function, so evaluating never depends on how a
+function is written.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
+from backprop_tui import keys
 from backprop_tui.numbers import fmt
-from backprop_tui.scalar import exp, fsum, square
-from backprop_tui.steps.symbols import tex_symbol, unicode_symbol
+from backprop_tui.scalar import exp, fsum, power
 
 
 class Expr:
@@ -29,11 +32,13 @@ class Ref(Expr):
 
 @dataclass(frozen=True)
 class Lit(Expr):
-    """A constant; ``value`` is shown in place of the symbol once substituted (n -> 2)."""
+    """A constant: ``number``, written ``uni`` (``tex``). With ``shown``, it is a named
+    constant (n) whose number is shown in its place once the numbers are substituted."""
 
     uni: str
     tex: str
-    value: str | None = None
+    number: float
+    shown: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,11 @@ class Neg(Expr):
 
 
 @dataclass(frozen=True)
-class Square(Expr):
+class Power(Expr):
+    """``arg`` to a small whole power: x², x³."""
+
     arg: Expr
+    exponent: int = 2
     precedence = 4
 
 
@@ -82,19 +90,32 @@ class Exp(Expr):
 
 @dataclass(frozen=True)
 class Call(Expr):
-    """``tanh(x)`` or ``max(0, x)``: a named function of one argument (after ``lead``)."""
+    """A named function of its arguments: ``tanh(x)``, ``max(0, x)``; ``fn`` computes it."""
 
     uni: str
     tex: str
-    arg: Expr
-    lead: str = ""
+    args: tuple[Expr, ...]
+    fn: Callable[..., float] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Exact(Expr):
+    """A formula written as on paper (``shown``) but computed by ``fn`` of ``args``, where
+    the written form loses precision: softplus reads ln(1 + e^net) and is computed without
+    rounding 1 + e^net away."""
+
+    shown: Expr
+    args: tuple[Expr, ...]
+    fn: Callable[..., float] = field(compare=False)
 
 
 @dataclass(frozen=True)
 class Positive(Expr):
-    """1 where the argument is above 0, else 0 (the ReLU's slope)."""
+    """1 where the argument is above 0, else ``below``: the slope of a ReLU (0) or a leaky
+    ReLU (0.01)."""
 
     arg: Expr
+    below: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -105,13 +126,23 @@ class Assign(Expr):
     values: tuple[Expr, ...]
 
 
-ONE = Lit("1", "1")
-HALF = Lit("½", r"\tfrac{1}{2}")
+ONE = Lit("1", "1", 1.0)
+HALF = Lit("½", r"\tfrac{1}{2}", 0.5)
+ZERO = Lit("0", "0", 0.0)
+
+
+def count(n: int) -> Lit:
+    """The number of outputs, written n and shown as the number once substituted."""
+    return Lit("n", "n", float(n), shown=True)
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 @dataclass(frozen=True)
 class Renderer:
-    """Renders expressions; ``values`` set means substituted, else symbolic."""
+    """Renders expressions whose operands are the values of ``keys``; ``values`` set means
+    substituted, else symbolic."""
 
     keys: Sequence[str]
     values: Sequence[float] | None
@@ -121,7 +152,7 @@ class Renderer:
     def leaf(self, index: int) -> tuple[str, int]:
         if self.values is None:
             key = self.keys[index]
-            return (tex_symbol(key) if self.tex else unicode_symbol(key)), 9
+            return (keys.tex(key) if self.tex else keys.symbol(key)), 9
         value = self.values[index]
         text = fmt(value, self.digits)
         if self.tex and "e" in text:
@@ -144,12 +175,12 @@ class Renderer:
         match e:
             case Ref(index):
                 return self.leaf(index)
-            case Lit(uni, tex_text, value):
-                if self.values is not None and value is not None:
-                    return value, 9
+            case Lit(uni, tex_text, number, shown):
+                if self.values is not None and shown:
+                    return fmt(number, self.digits), 9
                 return (tex_text if tex else uni), 9
             case Add(terms):
-                parts = [self._wrap(t, 1, first=(i == 0)) if not _plain_sum(t) else
+                parts = [self._wrap(t, 1, first=(i == 0)) if not isinstance(t, Add) else
                          self._render(t)[0] for i, t in enumerate(terms)]
                 return " + ".join(parts), 1
             case Sub(left, right):
@@ -158,7 +189,7 @@ class Renderer:
             case Mul(factors):
                 dot = r" \cdot " if tex else "·"
                 text = self._wrap(factors[0], 2)
-                for before, factor in zip(factors, factors[1:]):
+                for before, factor in zip(factors, factors[1:], strict=False):
                     part = self._wrap(factor, 2)
                     # A literal coefficient reads without a dot: ½(t − out)², −2(t − out).
                     text += ("" if isinstance(before, Lit) and part[0] in "(\\" else dot) + part
@@ -169,41 +200,45 @@ class Renderer:
                 return self._wrap(top, 2, first=True) + "/" + self._wrap(bottom, 3), 2
             case Neg(arg):
                 return ("-" if tex else "−") + self._wrap(arg, 3), 3
-            case Square(arg):
+            case Power(arg, exponent):
                 inner = self._wrap(arg, 9)
-                return (f"{inner}^2" if tex else f"{inner}²"), 4
+                if tex:
+                    return f"{inner}^{exponent}", 4
+                return inner + str(exponent).translate(_SUPERSCRIPT), 4
             case Exp(arg):
                 if tex:
                     return f"e^{{{self.render(arg)}}}", 4
                 return f"e^({self.render(arg)})", 4
-            case Call(uni, tex_name, arg, lead):
-                return f"{tex_name if tex else uni}({lead}{self.render(arg)})", 9
-            case Positive(arg):
+            case Call(uni, tex_name, args):
+                inner = ", ".join(self.render(arg) for arg in args)
+                return f"{tex_name if tex else uni}({inner})", 9
+            case Exact(shown):
+                return self._render(shown)
+            case Positive(arg, below):
                 inner = self.render(arg)
+                otherwise = fmt(below)
                 if tex:
-                    cases = rf"1 & {inner} > 0 \\ 0 & \text{{otherwise}}"
+                    cases = rf"1 & {inner} > 0 \\ {otherwise} & \text{{otherwise}}"
                     return rf"\begin{{cases}} {cases} \end{{cases}}", 9
-                return f"(1 if {inner} > 0, else 0)", 9
+                return f"(1 if {inner} > 0, else {otherwise})", 9
             case Assign(names, values):
                 arrow = r" \leftarrow " if tex else " ← "
                 sep = r",\; " if tex else ", "
-                symbol = tex_symbol if tex else unicode_symbol
-                return sep.join(symbol(n) + arrow + self.render(v)
+                show = keys.tex if self.tex else keys.symbol
+                return sep.join(show(n) + arrow + self.render(v)
                                 for n, v in zip(names, values, strict=True)), 0
         raise TypeError(f"not an expression: {e!r}")
 
 
-LITERALS = {"1": 1.0, "½": 0.5, "−2": -2.0}  # the constants formulas use, by their symbol
-
-
 def evaluate(e: Expr, values: Sequence[float]) -> float:
-    """The expression's value with ``values`` as its operands: a step recomputed from other
-    numbers (a printed walkthrough's own, or rounded ones). Assign has no value: NaN."""
+    """The expression's value with ``values`` as its operands, on Python floats, one
+    operation at a time as on paper: a sum is exactly rounded (``fsum``) and an overflow
+    gives inf, as numpy does. Assign has no value: NaN."""
     match e:
         case Ref(index):
             return values[index]
-        case Lit(uni, _, value):
-            return float(value) if value is not None else LITERALS[uni]
+        case Lit(number=number):
+            return number
         case Add(terms):
             return fsum(evaluate(t, values) for t in terms)
         case Sub(left, right):
@@ -215,20 +250,14 @@ def evaluate(e: Expr, values: Sequence[float]) -> float:
             return evaluate(top, values) / below if below else math.nan
         case Neg(arg):
             return -evaluate(arg, values)
-        case Square(arg):
-            return square(evaluate(arg, values))
+        case Power(arg, exponent):
+            return power(evaluate(arg, values), exponent)
         case Exp(arg):
             return exp(evaluate(arg, values))
-        case Call(uni, _, arg, _):
-            x = evaluate(arg, values)
-            return math.tanh(x) if uni == "tanh" else max(0.0, x)
-        case Positive(arg):
-            return 1.0 if evaluate(arg, values) > 0 else 0.0
+        case Call(args=args, fn=fn) | Exact(args=args, fn=fn):
+            return fn(*(evaluate(arg, values) for arg in args))
+        case Positive(arg, below):
+            return 1.0 if evaluate(arg, values) > 0 else below
         case Assign():
             return math.nan
     raise TypeError(f"not an expression: {e!r}")
-
-
-def _plain_sum(term: Expr) -> bool:
-    """A sum nested in a sum needs no parentheses (a + b + c)."""
-    return isinstance(term, Add)

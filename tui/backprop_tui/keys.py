@@ -1,0 +1,264 @@
+"""Keys: the names of every value an epoch uses or computes, as one type.
+
+A key names a value by what it is (its ``kind``) and the parts of the network it belongs
+to, by their names (``network.Names``): ``Key("grad_w", unit="o1", param="w5")`` is the
+gradient of w5, written ``dE/dw5`` and shown ``∂E/∂w₅``. This module is the only place that
+writes a key as text or reads one back, so every other module builds and compares keys as
+values. The texts are the stable machine keys of the logs and session files and the names a
+person types at the go-to prompt:
+
+- given values: inputs ``i1``, targets ``t_o1``, weights ``w5``, biases ``b1`` / ``b1.2``,
+  the learning rate ``eta``;
+- the forward pass: ``net_h1``, ``out_h1``; the error: ``E_o1``, ``E_total``;
+- the backward pass: ``dE/dout_o1``, ``dout_o1/dnet_o1``, ``delta_o1``, ``dnet_o1/dw5``,
+  ``dE/dw5``, ``dE/db2``, the share through a unit above ``dE_o1/dout_h1``;
+- new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``E_total+``.
+
+``parse`` also takes what a person types: any case, spaces, the tutorial's spellings
+(``dE_total/dw5``, ``w5_new``, ``dE_o1/dnet_o1`` for ``delta_o1``, ``E_total_new``) and the
+Unicode the app shows (``∂E/∂w₅``, ``δ_o₁``, ``w₅⁺``). A later key (an example's index, an
+optimiser's state) is a new field here and a new line in each of the tables below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+# The kinds of value. Given: known before the epoch; computed: by a step of its own;
+# "out_after": an output after the updates, which the last step computes inside its formula.
+GIVEN = ("input", "target", "weight", "bias", "eta")
+COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "delta",
+            "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply", "total_after")
+KINDS = (*GIVEN, *COMPUTED, "out_after")
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A value by kind and by the names of the network's parts it belongs to."""
+
+    kind: str
+    unit: str = ""  # the unit: h1, o1 (the input itself for "input", the output for "target")
+    param: str = ""  # the weight or bias: w5, b1, b1.2
+    above: str = ""  # "contrib": the unit above that the share flows back through
+
+    def __str__(self) -> str:
+        return text(self)
+
+    @property
+    def new(self) -> Key:
+        """The new value of this weight or bias (``w5`` -> ``w5+``)."""
+        return Key("new_w" if self.kind == "weight" else "new_b", param=self.param)
+
+    @property
+    def gradient(self) -> Key:
+        """The gradient of this weight or bias (``w5`` -> ``dE/dw5``)."""
+        return Key("grad_w" if self.kind == "weight" else "grad_b", param=self.param)
+
+    @property
+    def parameter(self) -> Key:
+        """The weight or bias a gradient, a new value or ∂net/∂w is about (``w5``)."""
+        return Key("weight" if self.param.startswith("w") else "bias", param=self.param)
+
+
+# Making keys ------------------------------------------------------------------------------
+
+
+def unit(kind: str, name: str) -> Key:
+    """A per-unit key: ``unit("net", "h1")`` is net_h1."""
+    return Key(kind, unit=name)
+
+
+def parameter(name: str) -> Key:
+    """A weight or bias by name (``w5``, ``b1.2``)."""
+    return Key("weight" if name.startswith("w") else "bias", param=name)
+
+
+def source(name: str) -> Key:
+    """The value a weight multiplies: an input (``i1``) or a unit's output (``out_h1``)."""
+    return Key("input", unit=name) if name.startswith("i") else Key("out", unit=name)
+
+
+ETA = Key("eta")
+TOTAL = Key("total")
+APPLY = Key("apply")
+TOTAL_AFTER = Key("total_after")
+
+
+# Text -------------------------------------------------------------------------------------
+
+_TEXT = {
+    "input": "{unit}", "target": "t_{unit}", "weight": "{param}", "bias": "{param}",
+    "eta": "eta", "net": "net_{unit}", "out": "out_{unit}", "error": "E_{unit}",
+    "total": "E_total", "contrib": "dE_{above}/dout_{unit}", "dE_dout": "dE/dout_{unit}",
+    "slope": "dout_{unit}/dnet_{unit}", "delta": "delta_{unit}", "dnet_dw": "dnet_{unit}/d{param}",
+    "grad_w": "dE/d{param}", "grad_b": "dE/d{param}", "new_w": "{param}+", "new_b": "{param}+",
+    "apply": "apply", "total_after": "E_total+", "out_after": "out_{unit}+",
+}
+
+
+@cache
+def text(key: Key) -> str:
+    """The key as the logs and session files write it: ``dE/dw5``."""
+    return _TEXT[key.kind].format(unit=key.unit, param=key.param, above=key.above)
+
+
+_UNIT = r"(?:[iho]\d+(?:\.\d+)?)"
+_PARAM = r"(?:[wb]\d+(?:\.\d+)?)"
+_PATTERNS = [(re.compile(pattern.format(u=_UNIT, p=_PARAM)), kind) for pattern, kind in [
+    (r"(?P<unit>{u})", "input"),  # i1; h1 and o1 read as a unit's output, below
+    (r"t_(?P<unit>{u})", "target"),
+    (r"(?P<param>w\d+)", "weight"),
+    (r"(?P<param>b\d+(?:\.\d+)?)", "bias"),
+    (r"eta", "eta"),
+    (r"net_(?P<unit>{u})", "net"),
+    (r"out_(?P<unit>{u})", "out"),
+    (r"e_(?P<unit>{u})", "error"),
+    (r"e_total", "total"),
+    (r"de_(?P<above>{u})/dout_(?P<unit>{u})", "contrib"),
+    (r"de/dout_(?P<unit>{u})", "dE_dout"),
+    (r"dout_(?P<unit>{u})/dnet_(?P=unit)", "slope"),
+    (r"delta_(?P<unit>{u})", "delta"),
+    (r"dnet_(?P<unit>{u})/d(?P<param>w\d+)", "dnet_dw"),
+    (r"de/d(?P<param>w\d+)", "grad_w"),
+    (r"de/d(?P<param>b\d+(?:\.\d+)?)", "grad_b"),
+    (r"(?P<param>w\d+)\+", "new_w"),
+    (r"(?P<param>b\d+(?:\.\d+)?)\+", "new_b"),
+    (r"apply", "apply"),
+    (r"e_total\+", "total_after"),
+    (r"out_(?P<unit>{u})\+", "out_after"),
+]]
+_UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
+    chr(0x2080 + d): str(d) for d in range(10)}})
+
+
+class NotAKey(ValueError):
+    """Text that names no value."""
+
+
+def parse(written: str) -> Key:
+    """The key ``written`` names: a key's text, or a name as a person types it (any case,
+    spaces, the tutorial's spellings, the app's Unicode). NotAKey if it names none; whether
+    the value exists in a given network is for the caller to look up."""
+    key = _normalise(written)
+    for pattern, kind in _PATTERNS:
+        found = pattern.fullmatch(key)
+        if found:
+            parts = found.groupdict()
+            if kind == "input" and not parts["unit"].startswith("i"):
+                return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
+            return Key(kind, **parts)
+    raise NotAKey(written)
+
+
+def _normalise(written: str) -> str:
+    key = written.translate(_UNICODE).replace(" ", "").lower()
+    key = re.sub(r"^δ_?", "delta_", key)
+    key = key.replace("de_total/", "de/")
+    key = re.sub(r"_(new|after)$", "+", key)
+    delta = re.fullmatch(r"de(?:_[a-z0-9.]+)?/dnet_([a-z0-9.]+)", key)
+    return f"delta_{delta[1]}" if delta else key
+
+
+def choices(written: str) -> list[Key]:
+    """The keys a typed name may mean, best first: the value it names; for a weight or bias
+    its new value, then its gradient (a bias that stays fixed has no new value); for a unit
+    its output. NotAKey if it names none."""
+    key = parse(written)
+    if key.kind in ("weight", "bias"):
+        return [key.new, key.gradient]
+    return [key]
+
+
+EXAMPLES = ", ".join(text(key) for key in (
+    parameter("w5"), Key("grad_w", param="w1"), unit("out", "h1"), unit("delta", "o1"), TOTAL))
+"""Names to suggest wherever a step is asked for by name."""
+
+
+# Symbols ---------------------------------------------------------------------------------
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_NAME = re.compile(r"([a-z])(\d+(?:\.\d+)?)")
+
+
+def _name(name: str, tex: bool) -> str:
+    """A unit or parameter name with its number as a subscript: h₁, w₅, b₁.₂ (h_{1})."""
+    found = _NAME.fullmatch(name)
+    if found is None:  # t_o1
+        prefix, _, rest = name.partition("_")
+        return f"{prefix}_{{{_name(rest, tex)}}}" if tex else f"{prefix}_{_name(rest, tex)}"
+    return f"{found[1]}_{{{found[2]}}}" if tex else found[1] + found[2].translate(_SUBSCRIPT)
+
+
+def _of(prefix: str, name: str, tex: bool) -> str:
+    """A quantity of a unit: net_h₁ (\\mathrm{net}_{h_{1}})."""
+    return f"{prefix}_{{{_name(name, tex)}}}" if tex else f"{prefix}_{_name(name, tex)}"
+
+
+_PREFIXES = {"net": (r"\mathrm{net}", "net"), "out": (r"\mathrm{out}", "out"),
+             "delta": (r"\delta", "δ"), "E": ("E", "E")}
+
+
+def _simple(kind: str, name: str, tex: bool) -> str:
+    prefix = _PREFIXES[kind][0 if tex else 1]
+    return _of(prefix, name, tex)
+
+
+def _plus(symbol: str, tex: bool) -> str:
+    return f"{symbol}^{{+}}" if tex else f"{symbol}⁺"
+
+
+def _partial(top: str, bottom: str, tex: bool) -> str:
+    if tex:
+        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+    return f"∂{top}/∂{bottom}"
+
+
+def _symbol(key: Key, tex: bool) -> str:
+    u, p = key.unit, key.param
+    total = r"E_{\mathrm{total}}" if tex else "E_total"
+    match key.kind:
+        case "input" | "weight" | "bias":
+            return _name(u or p, tex)
+        case "target":
+            return _name(f"t_{u}", tex)
+        case "eta":
+            return r"\eta" if tex else "η"
+        case "net" | "out" | "delta":
+            return _simple(key.kind, u, tex)
+        case "error":
+            return _simple("E", u, tex)
+        case "total":
+            return total
+        case "contrib":
+            return _partial(_simple("E", key.above, tex), _simple("out", u, tex), tex)
+        case "dE_dout":
+            return _partial("E", _simple("out", u, tex), tex)
+        case "slope":
+            return _partial(_simple("out", u, tex), _simple("net", u, tex), tex)
+        case "dnet_dw":
+            return _partial(_simple("net", u, tex), _name(p, tex), tex)
+        case "grad_w" | "grad_b":
+            return _partial("E", _name(p, tex), tex)
+        case "new_w" | "new_b":
+            return _plus(_name(p, tex), tex)
+        case "apply":
+            return r"\text{apply}" if tex else "apply"
+        case "total_after":
+            return _plus(total, tex)
+        case "out_after":
+            return _plus(_simple("out", u, tex), tex)
+    raise ValueError(f"not a key: {key!r}")
+
+
+@cache
+def symbol(key: Key | str) -> str:
+    """The key in the Unicode the app shows: ``∂E/∂w₅``."""
+    return _symbol(parse(key) if isinstance(key, str) else key, False)
+
+
+@cache
+def tex(key: Key | str) -> str:
+    """The key in LaTeX, for the Markdown logs: ``\\frac{\\partial E}{\\partial w_{5}}``."""
+    return _symbol(parse(key) if isinstance(key, str) else key, True)
