@@ -6,8 +6,8 @@ import pathlib
 
 import numpy as np
 from backprop_tui.engine.trace import forward
-from backprop_tui.netfile import load_network
 from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.netfile import load_network
 from backprop_tui.network import UPDATE_ORDERS, Network, frozen
 
 MAZUR_PATH = (

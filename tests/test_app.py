@@ -21,6 +21,7 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
+from backprop_tui.app.opening import Opening
 from backprop_tui.app.screens.fastforward import FastForwardScreen
 from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import KEYS as HELP_KEYS
@@ -28,7 +29,6 @@ from backprop_tui.app.screens.help import HelpScreen
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.presets import load_preset, preset_given
 from backprop_tui.session.session import Session
-from backprop_tui.app.opening import Opening
 from test_tutorial_numbers import FIRST_ROUND, step_key, within_printed
 from textual.app import SystemCommand
 from textual.command import CommandPalette

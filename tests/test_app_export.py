@@ -23,13 +23,13 @@ from backprop_tui.app.screens.export import CHOICES, ExportScreen, default_name
 from backprop_tui.app.screens.resume import ResumeScreen
 from backprop_tui.cli import main
 from backprop_tui.export.formats import FORMATS
+from backprop_tui.netfile import Source
 from backprop_tui.output import OutputError
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session import autosave
 from backprop_tui.session.autosave import Autosaver, find_last, state_path
 from backprop_tui.session.persist import dump_session, load_session
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, RadioButton, RadioSet
 

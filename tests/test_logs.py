@@ -18,10 +18,10 @@ import pytest
 from backprop_tui.export import markdown, text
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.export.log import log_items
+from backprop_tui.netfile import Source
 from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 from test_tutorial_numbers import FIRST_ROUND, step_key, within_printed
 
 GOLDEN = pathlib.Path(__file__).parent / "data" / "mazur-epoch1.md"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from backprop_tui.cli import main
 from backprop_tui.export.formats import FORMATS
+from backprop_tui.netfile import Source
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.persist import (
     MAX_EPOCH,
@@ -24,7 +25,6 @@ from backprop_tui.session.persist import (
     load_session,
 )
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 

@@ -14,13 +14,12 @@ from backprop_tui.app import view_model
 from backprop_tui.cli import main
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.export.markdown import escape
-from backprop_tui.netfile import NetworkFileError, parse_given
-from backprop_tui.steps.names import resolve_printed
+from backprop_tui.netfile import NetworkFileError, Source, parse_given
 from backprop_tui.presets import preset_text
 from backprop_tui.session.persist import dump_session, load_session
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 from backprop_tui.steps.marks import AGREES, FOLLOWS, SLIP, agrees, exact
+from backprop_tui.steps.names import resolve_printed
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 

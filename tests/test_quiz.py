@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from backprop_tui.cli import main
 from backprop_tui.export.formats import FORMATS
+from backprop_tui.netfile import Source
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.persist import SessionFileError, dump_session, load_session
 from backprop_tui.session.quiz import Quiz, check_tolerance, parse_answer
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 from backprop_tui.steps.slips import close, hint, judge, slips
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -20,16 +20,15 @@ from backprop_tui.engine import fastpath
 from backprop_tui.engine.fastpath import run_epochs
 from backprop_tui.engine.trace import EpochTrace, forward, trace_epoch, trace_is_finite
 from backprop_tui.export.formats import FORMATS
-from backprop_tui.netfile import parse_given
+from backprop_tui.formula import evaluate
+from backprop_tui.functions import ACTIVATIONS
+from backprop_tui.netfile import Source, parse_given
 from backprop_tui.network import Network
 from backprop_tui.presets import PRESETS, load_preset, preset_text
 from backprop_tui.scalar import round_sig
 from backprop_tui.session.persist import SessionFileError, load_session
 from backprop_tui.session.session import EditError, Session, State
-from backprop_tui.netfile import Source
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.formula import evaluate
-from backprop_tui.functions import ACTIVATIONS
 from networks import DIVERGING, mazur, random_networks
 from test_tutorial_numbers import FIRST_ROUND, step_key
 

@@ -9,10 +9,10 @@ import pytest
 from backprop_tui import cli
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.export import worksheet
+from backprop_tui.netfile import Source
 from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
-from backprop_tui.netfile import Source
 from backprop_tui.steps.build import EpochSteps
 from test_logs import math_problems
 

@@ -115,7 +115,9 @@ def _value(value: object) -> str:
         return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, list):
         return "[" + ", ".join(_value(item) for item in value) + "]"
-    return repr(float(value))
+    if isinstance(value, float):
+        return repr(value)
+    raise TypeError(f"not a network-file value: {type(value).__name__}")
 
 
 def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
@@ -163,7 +165,9 @@ def _given(document: dict[str, object]) -> Given:
     inputs = _numbers(document["inputs"], "key 'inputs'")
     if len(inputs) > MAX_UNITS:
         raise _Invalid(f"key 'inputs': at most {MAX_UNITS} inputs are supported, got {len(inputs)}")
-    weights, biases, activations = [], [], []
+    weights: list[list[list[float]]] = []
+    biases: list[list[float]] = []
+    activations: list[str] = []
     for number, table in enumerate(layers, start=1):
         w, b, activation = _layer(table, number, len(weights[-1]) if weights else len(inputs))
         weights.append(w)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -164,14 +164,14 @@ class Network:
             biases=tuple(frozen(b) for b in biases),
         )
 
-    def options(self) -> dict[str, object]:
+    def options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in OPTIONS}
 
     def bias_values(self, biases: tuple[np.ndarray, ...] | list[np.ndarray]) -> list[object]:
         """Per layer, biases (or their gradients) as in a network file: a number if shared."""
         return [float(b[0]) if self.shared(k) else b.tolist() for k, b in enumerate(biases)]
 
-    def to_document(self) -> dict[str, object]:
+    def to_document(self) -> dict[str, Any]:
         """The network in the network-file layout (plain lists), for JSON and TOML."""
         layers = [
             {"weights": w.tolist(), "bias": bias, "activation": activation}

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import phase_label, plan
+from backprop_tui.engine.plan import plan
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
+from backprop_tui.steps.step import phase_label
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
     from backprop_tui.session.session import Session
@@ -209,8 +210,8 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     names = given.names
     value = given.by_name
     values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
-    for layer in names.units[1:]:
-        values.update({unit: shown(keys.unit("out", unit)) for unit in layer})
+    for units in names.units[1:]:
+        values.update({unit: shown(keys.unit("out", unit)) for unit in units})
     weights = tuple(
         (w, names.units[layer][k], names.units[layer + 1][j], value[w],
          shown(keys.parameter(w).new))
@@ -220,9 +221,9 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     )
     biases = []
     for layer, bias_names in enumerate(names.biases):
-        units = names.units[layer + 1]
+        fed_by = names.units[layer + 1]
         for j, b in enumerate(bias_names):
-            fed = tuple(units) if given.shared(layer) else (units[j],)
+            fed = tuple(fed_by) if given.shared(layer) else (fed_by[j],)
             biases.append((b, fed, value[b], shown(keys.parameter(b).new)))
     touched = frozenset(step.touches) if step else frozenset()
     focus = (step.touches[0] if step and step.touches

@@ -30,21 +30,6 @@ from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.network import Names
 
-PHASE_LABELS = {
-    "forward": "Forward pass",
-    "error": "Error",
-    "output": "Output layer",
-    "hidden": "Hidden layer",
-    "update": "Updates",
-}
-
-
-def phase_label(phase: str) -> str:
-    """'hidden2' reads 'Hidden layer 2'; the rest come from PHASE_LABELS."""
-    if phase in PHASE_LABELS:
-        return PHASE_LABELS[phase]
-    return f"Hidden layer {phase.removeprefix('hidden')}"
-
 
 class Shaped(Protocol):
     """What a plan depends on: a Network or a Given has it."""

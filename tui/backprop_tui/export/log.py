@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backprop_tui.session.session import Session, merged_runs
+from backprop_tui.session.session import Event, Session, merged_runs
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
@@ -45,7 +45,7 @@ class StepItem:
 
 @dataclass(frozen=True)
 class EventItem:
-    event: dict[str, object]
+    event: Event
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,9 @@ Item = EpochStart | PhaseStart | StepItem | EventItem | EpochEnd | RunItem
 
 def log_items(session: Session) -> Iterator[Item]:
     cursor = session.state
-    events: dict[tuple[int, int], list[dict[str, object]]] = {}
+    events: dict[tuple[int, int], list[Event]] = {}
     for event in session.events:
-        events.setdefault((int(event["epoch"]), int(event["index"])), []).append(event)  # type: ignore[call-overload]
+        events.setdefault((event["epoch"], event["index"]), []).append(event)
     skipped = merged_runs(cursor.runs)
     epoch = 1
     while epoch <= cursor.epoch:
@@ -91,7 +91,8 @@ def log_items(session: Session) -> Iterator[Item]:
         yield from (EventItem(event) for event in remaining)
 
 
-def _epoch(session: Session, epoch: int, events: dict) -> Iterator[Item]:
+def _epoch(session: Session, epoch: int, events: dict[tuple[int, int], list[Event]]
+           ) -> Iterator[Item]:
     cursor = session.state
     steps = session.past_steps(epoch)  # a log only reads: the session's cache stays
     shown = cursor.index if epoch == cursor.epoch else len(steps)

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.log import (
     EpochEnd,
     EpochStart,
@@ -36,11 +35,11 @@ from backprop_tui.netfile import dump_network
 from backprop_tui.network import Network
 from backprop_tui.numbers import fmt
 from backprop_tui.session.persist import header
-from backprop_tui.session.session import Session
+from backprop_tui.session.session import Event, Session
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.step import Step
+from backprop_tui.steps.step import Step, phase_label
 
 TITLE = "backprop-tui session log"
 INTRO = ("Every computation of backpropagation, one scalar at a time, in the order the app "
@@ -121,22 +120,21 @@ def run_text(item: RunItem, digits: int, total: str = "E_total") -> str:
             f"start of epoch {item.last}).")
 
 
-def event_parts(event: dict[str, object]) -> tuple[str, str]:
+def event_parts(event: Event) -> tuple[str, str]:
     """(label, what changed) for an action: ('Edit', 'w5: 0.4 → 0.3 from epoch 1')."""
-    action = str(event.get("action", ""))
+    action = event["action"]
     label = ACTIONS.get(action, action.capitalize() or "Action")
-    changes = event.get("changes") or []
-    return label, "; ".join(str(change) for change in changes)  # type: ignore[attr-defined]
+    return label, "; ".join(event["changes"])
 
 
-def event_place(event: dict[str, object], epoch: int, index: int) -> str:
+def event_place(event: Event, epoch: int, index: int) -> str:
     """'' where the action sits in place, else where it happened (a place the log no
     longer shows, such as a step after the cursor)."""
-    if (event.get("epoch"), event.get("index")) == (epoch, index):
+    if (event["epoch"], event["index"]) == (epoch, index):
         return ""
-    if event.get("index") == 0:
-        return f" (at the start of epoch {event.get('epoch')})"
-    return f" (at epoch {event.get('epoch')}, step {event.get('index')})"
+    if event["index"] == 0:
+        return f" (at the start of epoch {event['epoch']})"
+    return f" (at epoch {event['epoch']}, step {event['index']})"
 
 
 def cursor_text(session: Session) -> str:

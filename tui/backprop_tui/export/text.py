@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.log import EpochEnd, EpochStart, EventItem, PhaseStart, RunItem, StepItem
 from backprop_tui.export.markdown import (
     ELSEWHERE,
@@ -44,7 +43,7 @@ from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.step import Step
+from backprop_tui.steps.step import Step, phase_label
 
 WIDTH = 100
 INDENT = "  "  # steps, explanations and tables sit under their headings by this much

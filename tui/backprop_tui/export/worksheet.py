@@ -19,13 +19,12 @@ from functools import cached_property
 from math import isclose
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import phase_label
 from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
 from backprop_tui.formula import Renderer
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.step import Step
+from backprop_tui.steps.step import Step, phase_label
 
 TITLE = "backprop-tui worksheet"
 ANSWER_KEY = "Answer key"

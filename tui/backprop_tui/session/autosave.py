@@ -104,12 +104,11 @@ def find_last(path: Path | None = None) -> LastSession | None:
         problem = str(error)
     except OSError as error:
         problem = f"{path}: cannot read the file: {error.strerror or error}"
-    kept: Path | None = damaged_path(path)
     try:
-        os.replace(path, kept)  # type: ignore[arg-type]
-    except OSError:
-        kept = None  # still in place: the first save moves it to .previous.json
-    return LastSession(path, None, problem, kept)
+        os.replace(path, damaged_path(path))
+    except OSError:  # still in place: the first save moves it to .previous.json
+        return LastSession(path, None, problem, None)
+    return LastSession(path, None, problem, damaged_path(path))
 
 
 class Autosaver:

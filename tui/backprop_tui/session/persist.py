@@ -23,7 +23,7 @@ from backprop_tui.session.quiz import (
     Quiz,
     check_tolerance,
 )
-from backprop_tui.session.session import EditError, Session, State, merged_runs
+from backprop_tui.session.session import EditError, Event, Session, State, merged_runs
 from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"
@@ -32,6 +32,9 @@ MAX_EPOCH = 100_000_000
 MAX_EVENTS = 100_000
 MAX_EDITS = 10_000
 MAX_STEPPED = 100_000  # epochs a session file may claim were stepped, not fast-forwarded
+
+
+Record = dict[str, object]  # a step or an epoch record, as JSON writes it
 
 
 class SessionFileError(Exception):
@@ -59,7 +62,7 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def dump_session(session: Session, steps: Iterable[dict], epochs: Iterable[dict],
+def dump_session(session: Session, steps: Iterable[Record], epochs: Iterable[Record],
                  now: datetime | None = None) -> Iterator[str]:
     """The JSON document in pieces, so a long log streams instead of sitting in memory."""
     head = json.dumps(header(session, now), ensure_ascii=False, indent=1)
@@ -70,7 +73,7 @@ def dump_session(session: Session, steps: Iterable[dict], epochs: Iterable[dict]
     yield "]\n}\n"
 
 
-def _items(records: Iterable[dict]) -> Iterator[str]:
+def _items(records: Iterable[Record]) -> Iterator[str]:
     for i, record in enumerate(records):
         yield ("\n  " if i == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False)
 
@@ -179,8 +182,8 @@ def _answer(raw: Any) -> Answer:
         raise _Bad("an entry of \"quiz.answers\" does not have epoch, index, key, phase, "
                    "answer (a number; null when revealed) and verdict (right, slip, wrong or "
                    "revealed)")
-    return Answer(epoch, index, key, phase, None if answer is None else float(answer),  # type: ignore[arg-type]
-                  verdict, slip or "")
+    number = None if answer is None else float(answer)
+    return Answer(epoch, index, str(key), str(phase), number, verdict, slip or "")
 
 
 def _edit(checker: Session, raw: Any) -> Edit:
@@ -195,10 +198,10 @@ def _edit(checker: Session, raw: Any) -> Edit:
         name, value = checker.check_edit(name, value)
     except EditError as error:
         raise _Bad(f"edit of {name[:40]!r} in epoch {epoch}: {error}") from None
-    return Edit(epoch, name, value)  # type: ignore[arg-type]
+    return Edit(epoch, name, value)
 
 
-def _field(document: dict, key: str, kind: type, within: str = "") -> Any:
+def _field(document: dict[str, Any], key: str, kind: type, within: str = "") -> Any:
     if key not in document:
         raise _Bad(f"\"{within}{key}\" is missing")
     value = document[key]
@@ -216,7 +219,7 @@ def _whole(value: int, where: str, low: int, high: int) -> int:
     return value
 
 
-def _list(document: dict, key: str, limit: int) -> list:
+def _list(document: dict[str, Any], key: str, limit: int) -> list[Any]:
     value = document.get(key, [])
     if not isinstance(value, list):
         raise _Bad(f"\"{key}\" is not a list")
@@ -233,7 +236,7 @@ def _run(raw: Any) -> tuple[int, int]:
     return raw[0], raw[1]
 
 
-def _event(raw: Any) -> dict[str, object]:
+def _event(raw: Any) -> Event:
     if not isinstance(raw, dict):
         raise _Bad("an entry of \"events\" is not an object")
     action = raw.get("action")

@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from backprop_tui.engine.plan import phase_label
 from backprop_tui.numbers import fmt
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
-from backprop_tui.steps.step import Step
+from backprop_tui.steps.step import Step, phase_label
 
 DEFAULT_TOLERANCE = 1e-3
 VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)
@@ -24,7 +23,9 @@ VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)
 def check_tolerance(value: object) -> float:
     """A relative tolerance above 0 and below 1, or ValueError saying so in one line."""
     try:
-        number = float(value)  # type: ignore[arg-type]
+        if not isinstance(value, int | float | str):
+            raise TypeError(value)
+        number = float(value)
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"expected a tolerance such as 1e-3, got {str(value)[:40]!r}") from None
     if isinstance(value, bool) or not math.isfinite(number) or not 0 < number < 1:

@@ -12,7 +12,7 @@ import re
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from backprop_tui import keys
 from backprop_tui.engine.trace import forward, trace_epoch
@@ -29,7 +29,7 @@ from backprop_tui.network import (
 )
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.session.quiz import Answer, Quiz, answered, change, revealed
-from backprop_tui.session.timeline import Edit, Ticker, Timeline
+from backprop_tui.session.timeline import Edit, Ticker, Timeline, Value
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark, marks
 from backprop_tui.steps.names import resolve, resolve_printed
@@ -44,6 +44,15 @@ STEPS_CACHED = 8
 
 class EditError(ValueError):
     """An edit that cannot apply: its message says why, in one line."""
+
+
+class Event(TypedDict):
+    """An action that changed something, for the log: what it was, where, and what changed."""
+
+    action: str  # edit, fast-forward, undo, redo, quiz
+    epoch: int
+    index: int
+    changes: list[str]
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,7 @@ def _shown(value: object) -> str:
 
 class Session:
     def __init__(self, network: Network, state: State | None = None,
-                 source: Source | None = None, events: list[dict[str, object]] | None = None
+                 source: Source | None = None, events: list[Event] | None = None
                  ) -> None:
         self.base = network
         self.source = source
@@ -105,7 +114,7 @@ class Session:
         self.past: list[State] = []
         self.future: list[State] = []
         # What changed something, in the order it happened, undos included: the log's record.
-        self.events: list[dict[str, object]] = events if events is not None else []
+        self.events: list[Event] = events if events is not None else []
         self.quiz = Quiz()  # quiz mode, its tolerance, and the answers given (not undone)
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
@@ -313,7 +322,7 @@ class Session:
         recomputed and the cursor stays on the same step."""
         name, value = self.check_edit(name, value)
         old = self.current_value(name)
-        edit = Edit(self.epoch, name, value)  # type: ignore[arg-type]
+        edit = Edit(self.epoch, name, value)
         kept = tuple(e for e in self.state.edits if (e.epoch, e.name) != (edit.epoch, name))
         edits = tuple(sorted((*kept, edit), key=lambda e: e.epoch))
         self._timeline_for(edits, fork=self.epoch)
@@ -323,10 +332,11 @@ class Session:
         note = f"{name}: {_shown(old)} → {_shown(value)} from epoch {self.epoch}"
         return self._go(replace(self.state, edits=edits, index=index), "edit", note)
 
-    def current_value(self, name: str) -> object:
+    def current_value(self, name: str) -> Value:
         network = self.network
         if name in OPTIONS:
-            return getattr(network, name)
+            option: Value = getattr(network, name)
+            return option
         if name.startswith("activation"):
             return network.activations[int(name.removeprefix("activation")) - 1]
         kind, layer, row, column = network.names.parameters()[name]
@@ -338,13 +348,13 @@ class Session:
             return float(network.weights[layer][row, column])
         return float(network.biases[layer][row])
 
-    def check_edit(self, name: str, value: object) -> tuple[str, object]:
+    def check_edit(self, name: str, value: object) -> tuple[str, Value]:
         """The edit in canonical form, or EditError saying in one line what is wrong."""
         network = self.network
         name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
         choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS}
         if name in choices:
-            if value not in choices[name]:
+            if not isinstance(value, str) or value not in choices[name]:
                 raise EditError(f"{name} must be one of {', '.join(choices[name])}")
             return name, value
         if name == "update_biases":
@@ -357,7 +367,7 @@ class Session:
             layer = name.removeprefix("activation")
             if not layer.isdigit() or not 1 <= int(layer) <= network.depth:
                 raise EditError(f"layers are numbered 1 to {network.depth}: activation1 …")
-            if value not in ACTIVATIONS:
+            if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
             return name, value
         if name != "learning_rate" and name not in network.names.parameters():
@@ -448,8 +458,10 @@ def _rounding(value: object) -> int:
 def _number(value: object) -> float:
     if isinstance(value, bool):
         raise EditError("expected a number, not true/false")
+    if not isinstance(value, int | float | str):
+        raise EditError(f"expected a number, got {str(value)[:40]!r}")
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except OverflowError:
         raise EditError("expected a finite number") from None
     except (TypeError, ValueError):

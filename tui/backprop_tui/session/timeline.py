@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,19 +27,23 @@ RECENT = 64
 Ticker = Callable[[int], bool]  # epochs run so far -> keep going?
 
 
+Value = float | str | bool  # what an edit sets: a number, a choice (loss, …), a switch
+
+
 @dataclass(frozen=True)
 class Edit:
     """A value changed from the start of ``epoch`` on."""
 
     epoch: int
     name: str  # a parameter (w5, b1, i1, t_o1), an option, or activation<layer>
-    value: float | str | bool
+    value: Value
 
 
 def apply_edit(network: Network, edit: Edit) -> Network:
     name, value = edit.name, edit.value
     if name in OPTIONS:
-        return dataclasses.replace(network, **{name: value})
+        changed: dict[str, Any] = {name: value}  # an option, checked by Session.check_edit
+        return dataclasses.replace(network, **changed)
     if name.startswith("activation"):
         activations = list(network.activations)
         activations[int(name.removeprefix("activation")) - 1] = str(value)
@@ -48,7 +53,8 @@ def apply_edit(network: Network, edit: Edit) -> Network:
         field = "inputs" if kind == "input" else "targets"
         values = getattr(network, field).copy()
         values[row] = value
-        return dataclasses.replace(network, **{field: frozen(values)})
+        return (dataclasses.replace(network, inputs=frozen(values)) if kind == "input"
+                else dataclasses.replace(network, targets=frozen(values)))
     weights = [w.copy() for w in network.weights]
     biases = [b.copy() for b in network.biases]
     if kind == "weight":
