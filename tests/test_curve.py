@@ -154,17 +154,19 @@ def test_the_app_can_reach_a_shown_epoch_while_a_run_goes_on() -> None:
     timeline.start(5)
     ticked = threading.Event()
     release = threading.Event()
+    gave_up = threading.Event()
 
     def ticker(done: int) -> bool:
         ticked.set()
-        return release.wait(10) and done < 2000
+        if not release.wait(60):  # only if reaching the epochs below waited for the run
+            gave_up.set()
+        return done < 2000
 
     worker = threading.Thread(target=timeline.reach, args=(100_000, ticker))
     worker.start()
-    assert ticked.wait(10)
-    started = time.monotonic()
+    assert ticked.wait(60)
     assert timeline.start(4) is not None and timeline.start(300) is not None
-    assert time.monotonic() - started < 5
+    assert not gave_up.is_set()  # the run still waited in its ticker: no lock held by it
     release.set()
     worker.join(10)
     assert not worker.is_alive()
@@ -279,7 +281,7 @@ def test_the_curve_grows_during_a_fast_forward() -> None:
         field.value = "5_000_000"
         await field.action_submit()
         counts: list[int] = []
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a safety bound: the redraws come every 0.25 s
         while len(set(counts)) < 3 and time.monotonic() < deadline:
             await pilot.pause(0.1)
             if curve.curve is not None:
