@@ -420,19 +420,23 @@ class BackpropApp(App[None]):
         session = self.session
         if name is None:
             names = [*session.network.names.parameters(), "eta"]
-            self.push_screen(NameScreen(names, lambda n: _editable(session, n)),
-                             lambda chosen: chosen and self.action_edit(chosen))
+
+            def chosen(picked: str | None) -> None:
+                if picked:
+                    self.action_edit(picked)
+
+            self.push_screen(NameScreen(names, lambda n: _editable(session, n)), chosen)
             return
 
         def check(text: str) -> float:
-            return float(session.check_edit(name, text)[1])  # type: ignore[arg-type]
+            return _number(session.check_edit(name, text)[1])
 
         def apply(value: float | None) -> None:
             if value is not None:
                 self._do(lambda: session.edit(name, value))
 
         key = "learning_rate" if name == "eta" else name
-        current = fmt(float(session.current_value(key)), MAX_DIGITS)  # type: ignore[arg-type]
+        current = fmt(_number(session.current_value(key)), MAX_DIGITS)
         self.push_screen(ValueScreen(name, current, check), apply)
 
     def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
@@ -625,6 +629,13 @@ def _editable(session: Session, name: str) -> bool:
 def _other(current: str, choices: tuple[str, ...]) -> str:
     """The choice that is not ``current``, of two."""
     return next(choice for choice in choices if choice != current)
+
+
+def _number(value: object) -> float:
+    """A parameter's value: a number, though the session types it as any option's."""
+    if not isinstance(value, int | float):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
 
 
 def _start_text(epoch: int) -> str:

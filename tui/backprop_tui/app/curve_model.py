@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from backprop_tui.app.view_model import total_error
 from backprop_tui.numbers import fmt
 from backprop_tui.session.losses import downsample
 
@@ -42,21 +43,12 @@ class Curve:
         return where + (" · log scale" if self.log else "")
 
 
-def _current(session: Session) -> float | None:
-    """The current epoch's E_total once its step is reached (as the status line shows it)."""
-    steps = session.steps
-    total = steps.keys.get("E_total")
-    if total is None or total > session.index:
-        return None
-    return float(steps.value_at(total))  # type: ignore[arg-type]
-
-
 def curve_key(session: Session, buckets: int, log: bool,
               known: int | None = None) -> tuple[object, ...]:
     """What the curve depends on; cheap, whatever the number of epochs."""
     timeline = session.timeline
     known = timeline.known() if known is None else known
-    return timeline, known, session.epoch, _current(session), buckets, log
+    return timeline, known, session.epoch, total_error(session), buckets, log
 
 
 def error_curve(session: Session, buckets: int, log: bool) -> Curve:
@@ -65,7 +57,7 @@ def error_curve(session: Session, buckets: int, log: bool) -> Curve:
     timeline = session.timeline
     known = timeline.known()
     errors = timeline.errors()[:known]
-    current = _current(session)
+    current = total_error(session)
     if current is not None and session.epoch == known + 1:  # its E_total is on screen
         errors = np.append(errors, current)
     epochs, values = downsample(errors, buckets)

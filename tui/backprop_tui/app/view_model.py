@@ -38,20 +38,26 @@ class Status:
     quiz: tuple[str, ...] | None = None
 
 
+def total_error(session: Session) -> float | None:
+    """This epoch's E_total once its step is reached; None before."""
+    steps = session.steps
+    total = steps.keys.get("E_total")
+    return None if total is None or total > session.index else steps.value_at(total)
+
+
 def status(session: Session) -> Status:
     from backprop_tui.session.quiz import status_scores  # with the session: numpy is loaded
 
     steps = session.steps
     current = session.step.phase if session.step else None
     phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
-    total = steps.keys.get("E_total")
-    known = total is not None and total <= session.index
+    error = total_error(session)
     return Status(
         phases=phases,
         index=session.index,
         count=len(steps),
         epoch=session.epoch,
-        total_error=fmt(steps.value_at(total), session.digits) if known else None,  # type: ignore[arg-type]
+        total_error=None if error is None else fmt(error, session.digits),
         diverged=session.diverged,
         digits=session.digits,
         rounding=session.network.rounding,
@@ -207,8 +213,8 @@ def _diagram(given: Given, shown: Callable[[str], float | None],
     names = given.names
     value = given.by_name
     values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
-    for layer in names.units[1:]:
-        values.update({unit: shown(f"out_{unit}") for unit in layer})
+    for layer_units in names.units[1:]:
+        values.update({unit: shown(f"out_{unit}") for unit in layer_units})
     weights = tuple(
         (w, names.units[layer][k], names.units[layer + 1][j], value[w], shown(f"{w}+"))
         for layer, rows in enumerate(names.weights)

@@ -197,7 +197,7 @@ class ExportScreen(ModalScreen[str]):
         if self._confirming is not None:
             self._back()
         else:
-            self.dismiss(None)  # type: ignore[arg-type]
+            self.dismiss(None)
 
     def _problem(self, text: str) -> None:
         label = self.query_one("#problem", Label)
