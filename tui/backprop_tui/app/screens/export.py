@@ -61,10 +61,9 @@ def write_export(session: Session, fmt: str, path: str) -> None:
 class FormatButton(RadioButton):
     """A radio button whose choice shows by its mark (● or blank), not by colour alone."""
 
-    @property
-    def _button(self) -> Content:
+    def render(self) -> Content:
         self.BUTTON_INNER = "●" if self.value else " "
-        return super()._button
+        return super().render()
 
 
 class ExportScreen(ModalScreen[str]):
