@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from backprop_tui.app import view_model
+from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import (
     EquationPanel,
@@ -26,8 +25,7 @@ from backprop_tui.app.components.panels import (
     StatusLine,
     ValuesPanel,
 )
-from backprop_tui.network import ACTIVATIONS, LOSSES, UPDATE_ORDERS
-from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.numbers import MAX_DIGITS, fmt
 from backprop_tui.session.start import Opening
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
@@ -39,43 +37,12 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.steps.slips import Verdict
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
-# Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
-ROUNDING_CHOICES = (0, 3, 4, 5, 6, 9)
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
-# (action, title, help) for the command palette; keys come from BINDINGS.
-COMMANDS = [
-    ("next", "Next step", "Compute the next value"),
-    ("prev", "Previous step", "Go back one computation"),
-    ("first", "First step of the epoch", "Go to the epoch's first computation"),
-    ("last", "Last step of the epoch", "Go to the epoch's last computation"),
-    ("next_phase", "Next phase", "Skip to the start of the next phase"),
-    ("prev_phase", "Previous phase", "Back to the start of this or the previous phase"),
-    ("next_epoch", "Next epoch", "Start the next epoch"),
-    ("prev_epoch", "Previous epoch", "Go to the start of the previous epoch"),
-    ("goto", "Go to a step…", "By number or by name: w5, dE/dw1, E_total …"),
-    ("fast_forward", "Fast-forward…", "Run K plain epochs"),
-    ("undo", "Undo", "Undo the last action, a move included"),
-    ("redo", "Redo", "Redo what was undone"),
-    ("export", "Export the session log…", "Markdown, plain text, JSON or JSON lines"),
-    ("edit", "Edit a value…", "A weight, bias, input, target or the learning rate"),
-    ("more_digits", "More digits", "Show one more significant digit"),
-    ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
-    ("quiz", "Quiz on/off (ask first)", "Ask for each value before showing it, and score it"),
-    ("gradient_check", "Gradient check on/off",
-     "Beside each ∂E/∂w and ∂E/∂b: the central finite difference and the relative difference"),
-    ("toggle_curve", "Error curve", "Show or hide the total error of every epoch run so far"),
-    ("log_scale", "Error curve: log / linear scale", "Switch the curve's error axis"),
-    ("help", "Help", "Every key, and what each panel shows"),
-]
-
-ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
-# What cannot apply at the start of a new session, when nothing lies behind the cursor.
-BEHIND = {"prev", "prev_phase", "prev_epoch", "undo", "redo", "cancel_run"}
-# Actions that leave the current epoch, change the network or read the timeline the run
-# fills: held back while a fast-forward runs (as is → past the epoch's last step).
-EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export",
-                 "edit", "quiz"}
+# Derived from actions.TABLE: (action, title, help) for the command palette, and every
+# action's name.
+COMMANDS = actions.COMMANDS
+ACTIONS = set(actions.BY_NAME)
 
 
 class BackpropApp(App[None]):
@@ -84,38 +51,7 @@ class BackpropApp(App[None]):
     TITLE = "backprop-tui"
     CSS_PATH = "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
-    BINDINGS = [
-        Binding("right,l,space", "next", "Next", priority=True, tooltip="Compute the next value"),
-        Binding("left,h", "prev", "Prev", priority=True, tooltip="Go back one computation"),
-        Binding("home,g", "first", "First", show=False, priority=True),
-        Binding("end,G", "last", "Last", show=False, priority=True),
-        Binding("right_square_bracket", "next_phase", "Phase", key_display="]",
-                priority=True, tooltip="Next phase"),
-        Binding("left_square_bracket", "prev_phase", "Phase back", key_display="[",
-                show=False, priority=True),
-        Binding("n", "next_epoch", "Epoch", tooltip="Start the next epoch"),
-        Binding("p", "prev_epoch", "Epoch back", show=False),
-        Binding("colon", "goto", "Go to", key_display=":", tooltip="Go to a step by name"),
-        Binding("t", "fast_forward", "Fast-fwd", tooltip="Run K plain epochs"),
-        Binding("ctrl+z,u", "undo", "Undo", tooltip="Undo any action, moves included"),
-        Binding("ctrl+y,U", "redo", "Redo", show=False),
-        Binding("x", "export", "Export", show=False),
-        Binding("e", "edit", "Edit", show=False, tooltip="Edit a weight, bias, input or target"),
-        Binding("c", "toggle_curve", "Curve",
-                tooltip="Show or hide the error curve: the total error of every epoch run"),
-        Binding("C", "log_scale", "Log scale", show=False,
-                tooltip="The error curve on a log / linear scale"),
-        Binding("a", "quiz", "Quiz", show=False,
-                tooltip="Quiz (ask first): type each value before it is shown"),
-        Binding("d", "gradient_check", "Grad check", show=False,
-                tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b"),
-        Binding("plus", "more_digits", "Digits", key_display="+/-",
-                tooltip="More / fewer significant digits"),
-        Binding("minus", "fewer_digits", "Fewer digits", show=False),
-        Binding("escape", "cancel_run", "Stop run", show=True),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "leave", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
-    ]
+    BINDINGS = actions.BINDINGS
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
@@ -232,7 +168,7 @@ class BackpropApp(App[None]):
         screen.query_one(EquationPanel).show(equation)
         screen.query_one(ExplanationPanel).show(explanation)
         screen.query_one(ValuesPanel).show(values)
-        enabled = {action: bool(self._available(action)) for action, *_ in COMMANDS}
+        enabled = {action: bool(self._available(action)) for action in actions.BY_NAME}
         if enabled != self._enabled:  # the footer only redraws when availability changes
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
@@ -257,36 +193,8 @@ class BackpropApp(App[None]):
         return self._available(action)
 
     def _available(self, action: str) -> bool | None:
-        """True: enabled; None: shown greyed out; False: hidden."""
-        if self._session is None:  # the first frame: a new session, not built yet
-            return (False if action == "cancel_run" else None) if action in BEHIND else True
-        session = self._session
-        if self._fast_forwarding and (
-                action in EPOCH_ACTIONS
-                or (action == "next" and (session.index == len(session.steps)
-                                          or session.quiz.asks(session) is not None))
-                or (action == "prev" and session.index == 0)):
-            return None  # these leave the epoch, or ask (the run would move on meanwhile)
-        available: dict[str, Callable[[], bool]] = {
-            "next": session.can_next,
-            "prev": session.can_prev,
-            "first": lambda: session.index != 1 and len(session.steps) > 0,
-            "last": lambda: session.index != len(session.steps),
-            "next_phase": lambda: any(f > session.index for _, f, _ in session.steps.phases),
-            "prev_phase": lambda: session.index > 1,
-            "next_epoch": session.can_next_epoch,
-            "prev_epoch": lambda: session.epoch > 1,
-            "fast_forward": session.can_next_epoch,
-            "undo": session.can_undo,
-            "redo": session.can_redo,
-            "more_digits": lambda: session.digits < MAX_DIGITS,
-            "fewer_digits": lambda: session.digits > MIN_DIGITS,
-            "cancel_run": lambda: self._fast_forwarding,
-        }
-        check = available.get(action)
-        if check is None:
-            return True
-        return True if check() else (False if action == "cancel_run" else None)
+        """True: enabled; None: shown greyed out; False: hidden (see actions.TABLE)."""
+        return actions.availability(action, self._session, self._fast_forwarding)
 
     def _do(self, change: Callable[[], bool]) -> None:
         if change():
@@ -596,39 +504,21 @@ class BackpropApp(App[None]):
     # Command palette ------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands, every action that applies, then the option switches."""
         yield from super().get_system_commands(screen)
         for action, title, help_text in COMMANDS:
             if self._available(action):
                 yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         if self._fast_forwarding:
             return
-        network = self.session.network
-        switches: list[tuple[str, object, str]] = [
-            ("update_biases", not network.update_biases,
-             "Biases: " + ("keep fixed" if network.update_biases else "update them too")),
-            ("update_order", _other(network.update_order, UPDATE_ORDERS),
-             f"Update order: {_other(network.update_order, UPDATE_ORDERS)}"),
-            ("loss", _other(network.loss, LOSSES), f"Loss: {_other(network.loss, LOSSES)}"),
-        ]
-        for layer, current in enumerate(network.activations, start=1):
-            switches += [(f"activation{layer}", activation, f"Layer {layer}: {activation}")
-                         for activation in ACTIVATIONS if activation != current]
-        switches += [("rounding", digits, f"Hand rounding: {digits} significant digits"
-                      if digits else "Hand rounding: off")
-                     for digits in ROUNDING_CHOICES if digits != network.rounding]
-        for name, value, title in switches:
-            yield SystemCommand(title, "An option, from the start of this epoch (undoable)",
-                                self._switch(name, value))
+        for switch in actions.switches(self.session.network):
+            yield SystemCommand(switch.title, actions.SWITCH_HELP,
+                                self._switch(switch.option, switch.value))
 
 
 def _editable(session: Session, name: str) -> bool:
     """Whether ``name`` is a value a person gives (not one the network computes)."""
     return name in ("eta", "learning_rate") or name in session.network.names.parameters()
-
-
-def _other(current: str, choices: tuple[str, ...]) -> str:
-    """The choice that is not ``current``, of two."""
-    return next(choice for choice in choices if choice != current)
 
 
 def _number(value: object) -> float:
