@@ -1,7 +1,10 @@
 """The one table of actions (app/actions.py) and what is derived from it: the bindings, the
-palette, the help screen's rows, availability, the option switches."""
+palette, the help screen's rows, availability, the option switches; and the README's key
+table, which must list the same rows as the help screen."""
 
 from __future__ import annotations
+
+import pathlib
 
 import pytest
 from backprop_tui.app import actions
@@ -10,10 +13,37 @@ from backprop_tui.app.app import BackpropApp
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
 
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
 # Textual's key names as the help screen writes them (any other key: as it is).
 KEY_SHOWN = {"right": "→", "left": "←", "home": "Home", "end": "End",
              "right_square_bracket": "]", "left_square_bracket": "[", "colon": ":",
              "plus": "+", "minus": "-", "question_mark": "?", "f1": "F1"}
+
+
+def normalised(keys: str) -> str:
+    """A keys cell without its punctuation: no backticks or commas, single spaces."""
+    return " ".join(keys.replace("`", "").replace(",", " ").split())
+
+
+def readme_key_rows() -> list[str]:
+    """The keys column of the table under "## The app" in README.md, normalised."""
+    section = README.read_text("utf-8").split("\n## The app\n", 1)[1].split("\n## ", 1)[0]
+    lines = section.splitlines()
+    start = lines.index("| keys | action |") + 2  # after the header and its rule
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append(normalised(line.split("|")[1]))
+    return rows
+
+
+def test_the_readme_key_table_lists_the_help_screens_rows() -> None:
+    readme = readme_key_rows()
+    help_rows = [normalised(keys) for keys, _ in HELP_ROWS]
+    assert (readme[0], readme[-1]) == ("→ l space", "q ctrl+q")  # the whole table is read
+    assert sorted(readme) == sorted(help_rows)
 
 
 def test_every_action_has_its_method_and_a_place_in_the_palette_and_help() -> None:
