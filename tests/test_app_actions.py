@@ -7,11 +7,14 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from apptools import run, settle
 from backprop_tui.app import actions
 from backprop_tui.app.actions import BY_NAME, HELP, HELP_ROWS, PALETTE, TABLE, HelpRow
 from backprop_tui.app.app import BackpropApp
+from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
+from textual.pilot import Pilot
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
@@ -110,3 +113,18 @@ def test_option_switches_offer_every_other_choice(monkeypatch: pytest.MonkeyPatc
     assert titles[-1] == "Hand rounding: 9 significant digits"
     switch = next(s for s in actions.switches(load_preset("mazur")) if s.title == "Loss: mse")
     assert (switch.option, switch.value) == ("loss", "mse")
+
+
+def test_the_main_screen_is_the_first_on_the_stack() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        assert isinstance(app.screen_stack[0], MainScreen) and app.screen_stack[0] is app.main
+        app.action_help()
+        await settle(pilot)
+        app.session.goto("E_total")
+        app.render_session()  # drawn on the main screen under the dialog
+        await settle(pilot)
+        assert app.main.has_class("-wide") and not app.main.has_class("-too-small")
+        status = str(app.main.query_one("#status").render())
+        assert f"step {app.session.index} of 55" in status and "E_total 0.298371109" in status
+
+    run(script)

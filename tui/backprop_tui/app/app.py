@@ -1,4 +1,5 @@
-"""The Textual app: renders the session's steps and dispatches keys to the session.
+"""The Textual app: holds the session and performs the actions on it (each described once,
+in ``actions``); the ``MainScreen`` lays out and draws the panels.
 
 It holds no math: every number on screen comes from a step, through ``view_model``.
 """
@@ -9,34 +10,23 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.containers import Horizontal, Vertical
+from textual import work
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
-from backprop_tui.app.components.panels import (
-    EquationPanel,
-    ExplanationPanel,
-    StatusLine,
-    ValuesPanel,
-)
+from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.numbers import MAX_DIGITS, fmt
 from backprop_tui.session.start import Opening
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
-    from textual.widgets import ProgressBar
-
-    from backprop_tui.app.components.curve import ErrorCurve
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.steps.slips import Verdict
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
 # Derived from actions.TABLE: (action, title, help) for the command palette, and every
@@ -50,8 +40,8 @@ class BackpropApp(App[None]):
 
     TITLE = "backprop-tui"
     CSS_PATH = "app.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
     BINDINGS = actions.BINDINGS
+    main: MainScreen  # the first screen, under every dialog: see get_default_screen
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
@@ -64,39 +54,31 @@ class BackpropApp(App[None]):
         self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
-        self._progress: ProgressBar | None = None
         self._fast_forwarding = False
         self.autosaver = autosaver
         self._last = last
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
-        self._curve: ErrorCurve | None = None  # mounted when first opened (c)
         self.gradient_checking = False  # display state (d), not an undoable session action
 
-    def compose(self) -> ComposeResult:
-        yield StatusLine(id="status")
-        with Horizontal(id="main"):
-            yield NetworkDiagram(id="diagram")
-            with Vertical(id="side"):
-                yield EquationPanel(id="equation")
-                yield ExplanationPanel(id="explanation")
-                yield ValuesPanel(id="values")
-        yield Static(id="too-small")
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        """The main screen, which the app draws the session on (``self.main``)."""
+        self.main = MainScreen(ready=self._main_ready)
+        return self.main
 
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        self.query_one("#equation").border_title = "Equation"
-        self.query_one("#explanation").border_title = "Explanation"
-        self.query_one("#values").border_title = "Values this epoch"
-        self.query_one("#diagram").border_title = "Network"
-        self._fit(self.size.width, self.size.height)
+
+    def _main_ready(self) -> None:
+        """The main screen is mounted: draw the session, or the network file alone while the
+        session is built after the first frame; then offer the last session, if any."""
         if self._session is None and self._opening is not None:
             given = self._opening.given
-            self._show(view_model.opening_status(given), view_model.opening_diagram(given),
-                       None, _start_text(1), ((), 0))
+            self.main.show(view_model.opening_status(given), view_model.opening_diagram(given),
+                           None, _start_text(1), ((), 0))
+            self._keys_follow()
             self.call_after_refresh(self._build_when_drawn, FRAME_REFRESHES)
         else:
             self.render_session()
@@ -121,8 +103,7 @@ class BackpropApp(App[None]):
         """Start building the session once the footer has drawn its keys (they come a
         refresh or two after the rest), or after ``refreshes`` more refreshes at most: the
         first frame is then whole."""
-        footer = self.screen_stack[0].query_one(Footer)
-        if footer.children or refreshes <= 0:  # the next refresh draws them
+        if self.main.keys_drawn or refreshes <= 0:  # the next refresh draws them
             self.call_after_refresh(self._build_session, self._opening)
         else:
             self.call_after_refresh(self._build_when_drawn, refreshes - 1)
@@ -145,12 +126,13 @@ class BackpropApp(App[None]):
         """Show the session at its cursor, repainting only the panels that change."""
         session = self.session
         step = session.step
-        self._show(view_model.status(session), view_model.diagram(session),
-                   self._equation(session),
-                   step.explanation if step else _start_text(session.epoch),
-                   view_model.values(session))
-        if self._curve is not None:  # while a run fills it: a few redraws a second at most
-            self._curve.follow(session, live=self._fast_forwarding)
+        self.main.show(view_model.status(session), view_model.diagram(session),
+                       self._equation(session),
+                       step.explanation if step else _start_text(session.epoch),
+                       view_model.values(session))
+        self._keys_follow()
+        if self.main.curve is not None:  # while a run fills it: a few redraws a second at most
+            self.main.curve.follow(session, live=self._fast_forwarding)
 
     def _equation(self, session: Session) -> view_model.Equation | None:
         """The equation panel's model, with the gradient check while it is on (d)."""
@@ -159,31 +141,13 @@ class BackpropApp(App[None]):
             return model
         return dataclasses.replace(model, gradient=view_model.gradient_check(session))
 
-    def _show(self, status: view_model.Status, diagram: view_model.DiagramModel,
-              equation: view_model.Equation | None, explanation: str,
-              values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
-        screen = self.screen_stack[0]
-        screen.query_one(StatusLine).show(status)
-        screen.query_one(NetworkDiagram).show(diagram)
-        screen.query_one(EquationPanel).show(equation)
-        screen.query_one(ExplanationPanel).show(explanation)
-        screen.query_one(ValuesPanel).show(values)
+    def _keys_follow(self) -> None:
+        """Redraw the footer's keys when what is available changed, only then."""
         enabled = {action: bool(self._available(action)) for action in actions.BY_NAME}
-        if enabled != self._enabled:  # the footer only redraws when availability changes
+        if enabled != self._enabled:
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
             self._enabled = enabled
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen_stack[0].set_class(small, "-too-small")
-        if small:
-            self.screen_stack[0].query_one("#too-small", Static).update(
-                f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
-                f"this one is {width}×{height}. Enlarge it to carry on.")
 
     # Actions --------------------------------------------------------------------------
 
@@ -279,26 +243,17 @@ class BackpropApp(App[None]):
     def action_toggle_curve(self) -> None:
         """c: the error curve in place of the diagram, or the diagram back (display state,
         not undone by undo). textual-plot is imported on the first opening only."""
-        main = self.screen_stack[0]
-        if self._curve is None:
-            from backprop_tui.app.components.curve import ErrorCurve
-
-            self._curve = ErrorCurve(id="curve")
-            self._curve.border_title = "Error curve"
-            main.query_one("#main").mount(self._curve, after=main.query_one(NetworkDiagram))
-        shown = not main.has_class("-curve")
-        main.set_class(shown, "-curve")
-        self._curve.display = shown
-        if shown:
-            self._curve.follow(self.session)
+        curve = self.main.toggle_curve()
+        if curve.display:
+            curve.follow(self.session)
 
     def action_log_scale(self) -> None:
         """C: the curve's error axis on a log scale, or linear again; opens the curve."""
-        if self._curve is None or not self._curve.display:
-            self.action_toggle_curve()
-        assert self._curve is not None
-        self._curve.log_scale = not self._curve.log_scale
-        self._curve.follow(self.session)
+        curve = self.main.curve
+        if curve is None or not curve.display:
+            curve = self.main.toggle_curve()
+        curve.log_scale = not curve.log_scale
+        curve.follow(self.session)
 
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
@@ -402,28 +357,18 @@ class BackpropApp(App[None]):
         self.call_from_thread(self._run_finished, start, count, cancelled)
 
     def _run_started(self, count: int) -> None:
-        """Show a progress bar above the footer (made only now: the first frame is lighter)."""
-        from textual.widgets import ProgressBar
-
         self._fast_forwarding = True
-        self._progress = ProgressBar(id="progress", total=count, show_eta=False)
-        main = self.screen_stack[0]
-        main.mount(self._progress, before=main.query_one(Footer))
-        main.add_class("-running")
+        self.main.start_progress(count)
         self.refresh_bindings()
 
     def _show_progress(self, done: int) -> None:
-        if self._progress is not None:
-            self._progress.update(progress=done)
-        if self._curve is not None:
-            self._curve.follow(self.session, live=True)  # grows as the epochs run
+        self.main.progress(done)
+        if self.main.curve is not None:
+            self.main.curve.follow(self.session, live=True)  # grows as the epochs run
 
     def _run_finished(self, start: int, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False
-        if self._progress is not None:
-            self._progress.remove()
-            self._progress = None
-        self.screen_stack[0].remove_class("-running")
+        self.main.end_progress()
         if cancelled:
             self.notify("Fast-forward stopped; nothing changed.", timeout=3)
         elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
