@@ -174,7 +174,7 @@ TABLE: tuple[Action, ...] = (
     Action("fewer_digits", "minus", "Fewer digits", show=False,
            palette_title="Fewer digits", palette_help="Show one fewer significant digit",
            available=lambda s: s.digits > MIN_DIGITS),
-    Action("cancel_run", "escape", "Stop run",
+    Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
            available=lambda s: False, during_run=always, at_start=False, hidden=True),
     Action("help", "question_mark,f1", "Help", key_display="?",
            palette_title="Help", palette_help="Every key, and what each panel shows",

@@ -44,7 +44,7 @@ class MainScreen(Screen[None]):
         """``ready`` is called once the panels are mounted, to draw the first frame: the
         screen composes after the app's own mount."""
         super().__init__()
-        self._ready = ready
+        self._panels_ready = ready
         self.curve: ErrorCurve | None = None  # mounted when first opened (c)
         self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
 
@@ -63,7 +63,7 @@ class MainScreen(Screen[None]):
         for selector, title in TITLES.items():
             self.query_one(selector).border_title = title
         self.fit(self.app.size)
-        self._ready()
+        self._panels_ready()
 
     @property
     def keys_drawn(self) -> bool:
