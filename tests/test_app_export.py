@@ -152,6 +152,20 @@ def test_the_format_keys_move_the_extension_until_the_name_is_edited() -> None:
     run(script)
 
 
+def test_the_chosen_format_shows_by_its_mark_not_by_colour_alone() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        screen = await open_export(app, pilot)
+        marks = [str(button.render())[:3] for button in screen.query(RadioButton)]
+        assert [mark == "▐●▌" for mark in marks] == [True, False, False, False, False]
+        assert marks[1] == "▐ ▌"
+        screen.action_format(1)
+        await settle(pilot)
+        marks = [str(button.render())[:3] for button in screen.query(RadioButton)]
+        assert [mark == "▐●▌" for mark in marks] == [False, True, False, False, False]
+
+    run(script)
+
+
 def test_x_writes_a_worksheet_with_every_answer_in_the_key_only(tmp_path) -> None:
     """The teacher's worksheet from the export dialog: the epoch so far, every computed
     value blank in the steps and listed in the key after them."""

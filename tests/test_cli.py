@@ -427,7 +427,7 @@ def test_ctrl_c_exits_130():
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 130
+    assert process.returncode == 130, err[-800:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert out == ""
 

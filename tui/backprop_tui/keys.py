@@ -171,8 +171,13 @@ def choices(written: str) -> list[Key]:
     return [key]
 
 
-EXAMPLES = ", ".join(text(key) for key in (
-    parameter("w5"), Key("grad_w", param="w1"), unit("out", "h1"), unit("delta", "o1"), TOTAL))
+def listed(*examples: Key) -> str:
+    """Keys as examples in a sentence: 'w5, dE/dw1, E_total'."""
+    return ", ".join(text(key) for key in examples)
+
+
+W5, DE_DW1, OUT_H1 = parameter("w5"), Key("grad_w", param="w1"), unit("out", "h1")
+EXAMPLES = listed(W5, DE_DW1, OUT_H1, unit("delta", "o1"), TOTAL)
 """Names to suggest wherever a step is asked for by name."""
 
 

@@ -1,4 +1,5 @@
-"""The Textual app: renders the session's steps and dispatches keys to the session.
+"""The Textual app: holds the session and performs the actions on it (each described once,
+in ``actions``); the ``MainScreen`` lays out and draws the panels.
 
 It holds no math: every number on screen comes from a step, through ``view_model``.
 """
@@ -9,74 +10,29 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual import work
+from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from backprop_tui.app import view_model
+from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
-from backprop_tui.app.components.panels import (
-    EquationPanel,
-    ExplanationPanel,
-    StatusLine,
-    ValuesPanel,
-)
 from backprop_tui.app.opening import Opening
-from backprop_tui.functions import ACTIVATIONS, LOSSES
-from backprop_tui.network import UPDATE_ORDERS
-from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.app.screens.main import MainScreen
+from backprop_tui.numbers import MAX_DIGITS, fmt
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
-    from textual.widgets import ProgressBar
-
-    from backprop_tui.app.components.curve import ErrorCurve
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.steps.slips import Verdict
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
-# Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
-ROUNDING_CHOICES = (0, 3, 4, 5, 6, 9)
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
-# (action, title, help) for the command palette; keys come from BINDINGS.
-COMMANDS = [
-    ("next", "Next step", "Compute the next value"),
-    ("prev", "Previous step", "Go back one computation"),
-    ("first", "First step of the epoch", "Go to the epoch's first computation"),
-    ("last", "Last step of the epoch", "Go to the epoch's last computation"),
-    ("next_phase", "Next phase", "Skip to the start of the next phase"),
-    ("prev_phase", "Previous phase", "Back to the start of this or the previous phase"),
-    ("next_epoch", "Next epoch", "Start the next epoch"),
-    ("prev_epoch", "Previous epoch", "Go to the start of the previous epoch"),
-    ("goto", "Go to a step…", "By number or by name: w5, dE/dw1, E_total …"),
-    ("fast_forward", "Fast-forward…", "Run K plain epochs"),
-    ("undo", "Undo", "Undo the last action, a move included"),
-    ("redo", "Redo", "Redo what was undone"),
-    ("export", "Export the session log…", "Markdown, plain text, JSON or JSON lines"),
-    ("edit", "Edit a value…", "A weight, bias, input, target or the learning rate"),
-    ("more_digits", "More digits", "Show one more significant digit"),
-    ("fewer_digits", "Fewer digits", "Show one fewer significant digit"),
-    ("quiz", "Quiz on/off (ask first)", "Ask for each value before showing it, and score it"),
-    ("gradient_check", "Gradient check on/off",
-     "Beside each ∂E/∂w and ∂E/∂b: the central finite difference and the relative difference"),
-    ("toggle_curve", "Error curve", "Show or hide the total error of every epoch run so far"),
-    ("log_scale", "Error curve: log / linear scale", "Switch the curve's error axis"),
-    ("help", "Help", "Every key, and what each panel shows"),
-]
-
-ACTIONS = {action for action, *_ in COMMANDS} | {"cancel_run", "leave"}
-# What cannot apply at the start of a new session, when nothing lies behind the cursor.
-BEHIND = {"prev", "prev_phase", "prev_epoch", "undo", "redo", "cancel_run"}
-# Actions that leave the current epoch, change the network or read the timeline the run
-# fills: held back while a fast-forward runs (as is → past the epoch's last step).
-EPOCH_ACTIONS = {"next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export",
-                 "edit", "quiz"}
+# Derived from actions.TABLE: (action, title, help) for the command palette, and every
+# action's name.
+COMMANDS = actions.COMMANDS
+ACTIONS = set(actions.BY_NAME)
 
 
 class BackpropApp(App[None]):
@@ -84,39 +40,8 @@ class BackpropApp(App[None]):
 
     TITLE = "backprop-tui"
     CSS_PATH = "app.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
-    BINDINGS = [
-        Binding("right,l,space", "next", "Next", priority=True, tooltip="Compute the next value"),
-        Binding("left,h", "prev", "Prev", priority=True, tooltip="Go back one computation"),
-        Binding("home,g", "first", "First", show=False, priority=True),
-        Binding("end,G", "last", "Last", show=False, priority=True),
-        Binding("right_square_bracket", "next_phase", "Phase", key_display="]",
-                priority=True, tooltip="Next phase"),
-        Binding("left_square_bracket", "prev_phase", "Phase back", key_display="[",
-                show=False, priority=True),
-        Binding("n", "next_epoch", "Epoch", tooltip="Start the next epoch"),
-        Binding("p", "prev_epoch", "Epoch back", show=False),
-        Binding("colon", "goto", "Go to", key_display=":", tooltip="Go to a step by name"),
-        Binding("t", "fast_forward", "Fast-fwd", tooltip="Run K plain epochs"),
-        Binding("ctrl+z,u", "undo", "Undo", tooltip="Undo any action, moves included"),
-        Binding("ctrl+y,U", "redo", "Redo", show=False),
-        Binding("x", "export", "Export", show=False),
-        Binding("e", "edit", "Edit", show=False, tooltip="Edit a weight, bias, input or target"),
-        Binding("c", "toggle_curve", "Curve",
-                tooltip="Show or hide the error curve: the total error of every epoch run"),
-        Binding("C", "log_scale", "Log scale", show=False,
-                tooltip="The error curve on a log / linear scale"),
-        Binding("a", "quiz", "Quiz", show=False,
-                tooltip="Quiz (ask first): type each value before it is shown"),
-        Binding("d", "gradient_check", "Grad check", show=False,
-                tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b"),
-        Binding("plus", "more_digits", "Digits", key_display="+/-",
-                tooltip="More / fewer significant digits"),
-        Binding("minus", "fewer_digits", "Fewer digits", show=False),
-        Binding("escape", "cancel_run", "Stop run", show=True),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q", "leave", "Quit", tooltip="Quit (ctrl+q works everywhere)"),
-    ]
+    BINDINGS = actions.BINDINGS
+    main: MainScreen  # the first screen, under every dialog: see get_default_screen
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
@@ -129,39 +54,31 @@ class BackpropApp(App[None]):
         self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
-        self._progress: ProgressBar | None = None
         self._fast_forwarding = False
         self.autosaver = autosaver
         self._last = last
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
-        self._curve: ErrorCurve | None = None  # mounted when first opened (c)
         self.gradient_checking = False  # display state (d), not an undoable session action
 
-    def compose(self) -> ComposeResult:
-        yield StatusLine(id="status")
-        with Horizontal(id="main"):
-            yield NetworkDiagram(id="diagram")
-            with Vertical(id="side"):
-                yield EquationPanel(id="equation")
-                yield ExplanationPanel(id="explanation")
-                yield ValuesPanel(id="values")
-        yield Static(id="too-small")
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        """The main screen, which the app draws the session on (``self.main``)."""
+        self.main = MainScreen(ready=self._main_ready)
+        return self.main
 
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
-        self.query_one("#equation").border_title = "Equation"
-        self.query_one("#explanation").border_title = "Explanation"
-        self.query_one("#values").border_title = "Values this epoch"
-        self.query_one("#diagram").border_title = "Network"
-        self._fit(self.size.width, self.size.height)
+
+    def _main_ready(self) -> None:
+        """The main screen is mounted: draw the session, or the network file alone while the
+        session is built after the first frame; then offer the last session, if any."""
         if self._session is None and self._opening is not None:
             given = self._opening.given
-            self._show(view_model.opening_status(given), view_model.opening_diagram(given),
-                       None, _start_text(1), ((), 0))
+            self.main.show(view_model.opening_status(given), view_model.opening_diagram(given),
+                           None, _start_text(1), ((), 0))
+            self._keys_follow()
             self.call_after_refresh(self._build_when_drawn, FRAME_REFRESHES)
         else:
             self.render_session()
@@ -186,8 +103,7 @@ class BackpropApp(App[None]):
         """Start building the session once the footer has drawn its keys (they come a
         refresh or two after the rest), or after ``refreshes`` more refreshes at most: the
         first frame is then whole."""
-        footer = self.screen_stack[0].query_one(Footer)
-        if footer.children or refreshes <= 0:  # the next refresh draws them
+        if self.main.keys_drawn or refreshes <= 0:  # the next refresh draws them
             self.call_after_refresh(self._build_session, self._opening)
         else:
             self.call_after_refresh(self._build_when_drawn, refreshes - 1)
@@ -210,12 +126,13 @@ class BackpropApp(App[None]):
         """Show the session at its cursor, repainting only the panels that change."""
         session = self.session
         step = session.step
-        self._show(view_model.status(session), view_model.diagram(session),
-                   self._equation(session),
-                   step.explanation if step else _start_text(session.epoch),
-                   view_model.values(session))
-        if self._curve is not None:  # while a run fills it: a few redraws a second at most
-            self._curve.follow(session, live=self._fast_forwarding)
+        self.main.show(view_model.status(session), view_model.diagram(session),
+                       self._equation(session),
+                       step.explanation if step else _start_text(session.epoch),
+                       view_model.values(session))
+        self._keys_follow()
+        if self.main.curve is not None:  # while a run fills it: a few redraws a second at most
+            self.main.curve.follow(session, live=self._fast_forwarding)
 
     def _equation(self, session: Session) -> view_model.Equation | None:
         """The equation panel's model, with the gradient check while it is on (d)."""
@@ -224,31 +141,13 @@ class BackpropApp(App[None]):
             return model
         return dataclasses.replace(model, gradient=view_model.gradient_check(session))
 
-    def _show(self, status: view_model.Status, diagram: view_model.DiagramModel,
-              equation: view_model.Equation | None, explanation: str,
-              values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
-        screen = self.screen_stack[0]
-        screen.query_one(StatusLine).show(status)
-        screen.query_one(NetworkDiagram).show(diagram)
-        screen.query_one(EquationPanel).show(equation)
-        screen.query_one(ExplanationPanel).show(explanation)
-        screen.query_one(ValuesPanel).show(values)
-        enabled = {action: bool(self._available(action)) for action, *_ in COMMANDS}
-        if enabled != self._enabled:  # the footer only redraws when availability changes
+    def _keys_follow(self) -> None:
+        """Redraw the footer's keys when what is available changed, only then."""
+        enabled = {action: bool(self._available(action)) for action in actions.BY_NAME}
+        if enabled != self._enabled:
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
             self._enabled = enabled
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        small = width < MIN_WIDTH or height < MIN_HEIGHT
-        self.screen_stack[0].set_class(small, "-too-small")
-        if small:
-            self.screen_stack[0].query_one("#too-small", Static).update(
-                f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
-                f"this one is {width}×{height}. Enlarge it to carry on.")
 
     # Actions --------------------------------------------------------------------------
 
@@ -258,36 +157,8 @@ class BackpropApp(App[None]):
         return self._available(action)
 
     def _available(self, action: str) -> bool | None:
-        """True: enabled; None: shown greyed out; False: hidden."""
-        if self._session is None:  # the first frame: a new session, not built yet
-            return (False if action == "cancel_run" else None) if action in BEHIND else True
-        session = self._session
-        if self._fast_forwarding and (
-                action in EPOCH_ACTIONS
-                or (action == "next" and (session.index == len(session.steps)
-                                          or session.asks() is not None))
-                or (action == "prev" and session.index == 0)):
-            return None  # these leave the epoch, or ask (the run would move on meanwhile)
-        available: dict[str, Callable[[], bool]] = {
-            "next": session.can_next,
-            "prev": session.can_prev,
-            "first": lambda: session.index != 1 and len(session.steps) > 0,
-            "last": lambda: session.index != len(session.steps),
-            "next_phase": lambda: any(f > session.index for _, f, _ in session.steps.phases),
-            "prev_phase": lambda: session.index > 1,
-            "next_epoch": session.can_next_epoch,
-            "prev_epoch": lambda: session.epoch > 1,
-            "fast_forward": session.can_next_epoch,
-            "undo": session.can_undo,
-            "redo": session.can_redo,
-            "more_digits": lambda: session.digits < MAX_DIGITS,
-            "fewer_digits": lambda: session.digits > MIN_DIGITS,
-            "cancel_run": lambda: self._fast_forwarding,
-        }
-        check = available.get(action)
-        if check is None:
-            return True
-        return True if check() else (False if action == "cancel_run" else None)
+        """True: enabled; None: shown greyed out; False: hidden (see actions.TABLE)."""
+        return actions.availability(action, self._session, self._fast_forwarding)
 
     def _do(self, change: Callable[[], bool]) -> None:
         if change():
@@ -372,26 +243,17 @@ class BackpropApp(App[None]):
     def action_toggle_curve(self) -> None:
         """c: the error curve in place of the diagram, or the diagram back (display state,
         not undone by undo). textual-plot is imported on the first opening only."""
-        main = self.screen_stack[0]
-        if self._curve is None:
-            from backprop_tui.app.components.curve import ErrorCurve
-
-            self._curve = ErrorCurve(id="curve")
-            self._curve.border_title = "Error curve"
-            main.query_one("#main").mount(self._curve, after=main.query_one(NetworkDiagram))
-        shown = not main.has_class("-curve")
-        main.set_class(shown, "-curve")
-        self._curve.display = shown
-        if shown:
-            self._curve.follow(self.session)
+        curve = self.main.toggle_curve()
+        if curve.display:
+            curve.follow(self.session)
 
     def action_log_scale(self) -> None:
         """C: the curve's error axis on a log scale, or linear again; opens the curve."""
-        if self._curve is None or not self._curve.display:
-            self.action_toggle_curve()
-        assert self._curve is not None
-        self._curve.log_scale = not self._curve.log_scale
-        self._curve.follow(self.session)
+        curve = self.main.curve
+        if curve is None or not curve.display:
+            curve = self.main.toggle_curve()
+        curve.log_scale = not curve.log_scale
+        curve.follow(self.session)
 
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
@@ -421,19 +283,23 @@ class BackpropApp(App[None]):
         session = self.session
         if name is None:
             names = [*session.network.names.parameters(), "eta"]
-            self.push_screen(NameScreen(names, lambda n: _editable(session, n)),
-                             lambda chosen: chosen and self.action_edit(chosen))
+
+            def chosen(picked: str | None) -> None:
+                if picked:
+                    self.action_edit(picked)
+
+            self.push_screen(NameScreen(names, lambda n: _editable(session, n)), chosen)
             return
 
         def check(text: str) -> float:
-            return float(session.check_edit(name, text)[1])  # type: ignore[arg-type]
+            return _number(session.check_edit(name, text)[1])
 
         def apply(value: float | None) -> None:
             if value is not None:
                 self._do(lambda: session.edit(name, value))
 
         key = "learning_rate" if name == "eta" else name
-        current = fmt(float(session.current_value(key)), MAX_DIGITS)  # type: ignore[arg-type]
+        current = fmt(_number(session.current_value(key)), MAX_DIGITS)
         self.push_screen(ValueScreen(name, current, check), apply)
 
     def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
@@ -491,28 +357,18 @@ class BackpropApp(App[None]):
         self.call_from_thread(self._run_finished, start, count, cancelled)
 
     def _run_started(self, count: int) -> None:
-        """Show a progress bar above the footer (made only now: the first frame is lighter)."""
-        from textual.widgets import ProgressBar
-
         self._fast_forwarding = True
-        self._progress = ProgressBar(id="progress", total=count, show_eta=False)
-        main = self.screen_stack[0]
-        main.mount(self._progress, before=main.query_one(Footer))
-        main.add_class("-running")
+        self.main.start_progress(count)
         self.refresh_bindings()
 
     def _show_progress(self, done: int) -> None:
-        if self._progress is not None:
-            self._progress.update(progress=done)
-        if self._curve is not None:
-            self._curve.follow(self.session, live=True)  # grows as the epochs run
+        self.main.progress(done)
+        if self.main.curve is not None:
+            self.main.curve.follow(self.session, live=True)  # grows as the epochs run
 
     def _run_finished(self, start: int, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False
-        if self._progress is not None:
-            self._progress.remove()
-            self._progress = None
-        self.screen_stack[0].remove_class("-running")
+        self.main.end_progress()
         if cancelled:
             self.notify("Fast-forward stopped; nothing changed.", timeout=3)
         elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
@@ -593,29 +449,16 @@ class BackpropApp(App[None]):
     # Command palette ------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands, every action that applies, then the option switches."""
         yield from super().get_system_commands(screen)
         for action, title, help_text in COMMANDS:
             if self._available(action):
                 yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         if self._fast_forwarding:
             return
-        network = self.session.network
-        switches: list[tuple[str, object, str]] = [
-            ("update_biases", not network.update_biases,
-             "Biases: " + ("keep fixed" if network.update_biases else "update them too")),
-            ("update_order", _other(network.update_order, UPDATE_ORDERS),
-             f"Update order: {_other(network.update_order, UPDATE_ORDERS)}"),
-            ("loss", _other(network.loss, LOSSES), f"Loss: {_other(network.loss, LOSSES)}"),
-        ]
-        for layer, current in enumerate(network.activations, start=1):
-            switches += [(f"activation{layer}", activation, f"Layer {layer}: {activation}")
-                         for activation in ACTIVATIONS if activation != current]
-        switches += [("rounding", digits, f"Hand rounding: {digits} significant digits"
-                      if digits else "Hand rounding: off")
-                     for digits in ROUNDING_CHOICES if digits != network.rounding]
-        for name, value, title in switches:
-            yield SystemCommand(title, "An option, from the start of this epoch (undoable)",
-                                self._switch(name, value))
+        for switch in actions.switches(self.session.network):
+            yield SystemCommand(switch.title, actions.SWITCH_HELP,
+                                self._switch(switch.option, switch.value))
 
 
 def _editable(session: Session, name: str) -> bool:
@@ -623,9 +466,11 @@ def _editable(session: Session, name: str) -> bool:
     return name in ("eta", "learning_rate") or name in session.network.names.parameters()
 
 
-def _other(current: str, choices: Iterable[str]) -> str:
-    """The choice that is not ``current``, of two."""
-    return next(choice for choice in choices if choice != current)
+def _number(value: object) -> float:
+    """A parameter's value: a number, though the session types it as any option's."""
+    if not isinstance(value, int | float):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
 
 
 def _start_text(epoch: int) -> str:

@@ -572,9 +572,9 @@ def _compact(model: DiagramModel, width: int, height: int) -> Layout:
     canvas = _Canvas(width, height)
     band = _band(model, model.biases)
     sections = []
-    for units, biases in zip(model.layers, band):
-        pad = max(len(name) for name in [*units, *(b[0] for b in biases)])
-        sections.append(_unit_items(model, units, pad) + _bias_items(model, biases, pad))
+    for layer, biases in zip(model.layers, band):
+        pad = max(len(name) for name in [*layer, *(b[0] for b in biases)])
+        sections.append(_unit_items(model, layer, pad) + _bias_items(model, biases, pad))
     units = [item for section in sections for item in section]
     weights = _weight_items(model, model.weights)
     if height < COMPACT_SPLIT or not weights:
@@ -777,7 +777,7 @@ def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Stri
         state = styles[f"diagram--{span.state}"] if span.state else None
         new = styles["diagram--new"] if state is None else state
         if span.state == "touched":
-            new = state + styles["diagram--new"]
+            new = styles["diagram--touched"] + styles["diagram--new"]
         for k, char in enumerate(span.text):
             chars[span.y][span.x + k] = char
             looks[span.y][span.x + k] = new if 0 <= span.new_at <= k else state

@@ -17,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from backprop_tui.app.textual_private import set_virtual_size_quietly
 from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
@@ -136,12 +137,8 @@ class ValuesPanel(ScrollView, can_focus=False):
             lines.append(("Values appear here as they are computed.", "values--muted"))
         self._rows = lines
         self._styles = None  # looked up again on the next draw (cheap once, not per row)
-        # A new row per step: setting virtual_size would lay out the whole screen each time.
-        # Textual's own resize path (Widget._size_updated with layout=False) does this: set
-        # it quietly and update the scrollbars, which lay out only when they come or go.
-        size = Size(max(len(t) for t, _ in lines), len(lines))
-        self.set_reactive(ValuesPanel.virtual_size, size)
-        self._scroll_update(size)
+        # A new row per step: without a layout of the whole screen (see textual_private).
+        set_virtual_size_quietly(self, Size(max(len(t) for t, _ in lines), len(lines)))
         self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
         self.refresh()
         return True

@@ -61,10 +61,9 @@ def write_export(session: Session, fmt: str, path: str) -> None:
 class FormatButton(RadioButton):
     """A radio button whose choice shows by its mark (● or blank), not by colour alone."""
 
-    @property
-    def _button(self) -> Content:
+    def render(self) -> Content:
         self.BUTTON_INNER = "●" if self.value else " "
-        return super()._button
+        return super().render()
 
 
 class ExportScreen(ModalScreen[str]):
@@ -197,7 +196,7 @@ class ExportScreen(ModalScreen[str]):
         if self._confirming is not None:
             self._back()
         else:
-            self.dismiss(None)  # type: ignore[arg-type]
+            self.dismiss(None)
 
     def _problem(self, text: str) -> None:
         label = self.query_one("#problem", Label)

@@ -8,26 +8,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-KEYS = [
-    ("→  l  space", "next step (at the end of an epoch: the start of the next)"),
-    ("←  h", "previous step"),
-    ("Home g  /  End G", "first / last step of the epoch"),
-    ("]  /  [", "next / previous phase"),
-    ("n  /  p", "next / previous epoch"),
-    (":", "go to a step by number or by name: w5, dE/dw1, out_h1, E_total …"),
-    ("t", "fast-forward K epochs (Escape cancels)"),
-    ("ctrl+z u  /  ctrl+y U", "undo / redo any action, moves included"),
-    ("+  /  -", "more / fewer digits (3 to 15)"),
-    ("d", "gradient check on/off: each ∂E/∂w and ∂E/∂b against a finite difference"),
-    ("a", "quiz on/off: → asks for each value before showing it (Escape reveals it)"),
-    ("c  /  C", "error curve of every epoch run, in the diagram's place / log scale"),
-    ("x", "export the session log: Markdown, plain text, JSON (resumable) or JSON lines"),
-    ("click", "a unit or connection in the diagram: go to the step that computes it"),
-    ("e  /  double-click", "edit a weight, bias, input, target or η from this epoch on"),
-    ("ctrl+p", "command palette: every action by name"),
-    ("?  F1", "this help"),
-    ("q  ctrl+q", "quit"),
-]
+from backprop_tui.app.actions import HELP_ROWS
+
+KEYS = HELP_ROWS  # (keys, what), from the app's one table of actions
 
 PANELS = """\
 [b]Diagram[/b]  the network: units with their values (· until computed this epoch), \

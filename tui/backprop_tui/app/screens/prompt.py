@@ -45,4 +45,4 @@ class PromptScreen(ModalScreen[Answer], Generic[Answer]):
         self.dismiss(answer)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)

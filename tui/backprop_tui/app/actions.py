@@ -1,0 +1,264 @@
+"""Every app action, described once: its keys, its words in the footer, the palette and the
+help screen, and when it applies.
+
+``TABLE`` is the one description; the app's bindings, its palette commands, the help
+screen's key rows and ``check_action`` are derived from it. Only the order differs between
+them, so the palette's and the help screen's orders are data here too (``PALETTE``,
+``HELP``); the bindings, and so the footer and Textual's keys panel, follow ``TABLE``.
+
+Nothing here imports numpy: the first frame is drawn with these bindings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from textual.binding import Binding, BindingType
+
+from backprop_tui import keys
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.network import UPDATE_ORDERS
+from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+
+if TYPE_CHECKING:
+    from backprop_tui.network import Network
+    from backprop_tui.session.session import Session
+
+Check = Callable[["Session"], bool]
+
+
+def always(session: Session) -> bool:
+    return True
+
+
+def held_back(session: Session) -> bool:
+    """During a fast-forward: waits until it is done. For what leaves the epoch, changes
+    the network or reads the timeline the run fills."""
+    return False
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: ``BackpropApp.action_<name>``, bound to ``keys``."""
+
+    name: str
+    keys: str  # Textual's key names, comma-separated: "right,l,space"
+    label: str  # in the footer and the keys panel
+    show: bool = True  # in the footer
+    key_display: str | None = None
+    priority: bool = False  # before any focused widget sees the key
+    tooltip: str = ""
+    palette_title: str = ""  # "": not in the palette
+    palette_help: str = ""
+    help_keys: str = ""  # the keys as the help screen lists them; "": in another row
+    help_text: str = ""
+    available: Check = always  # when no fast-forward runs
+    during_run: Check | None = None  # while one runs; None: as ``available``
+    at_start: bool = True  # applies at the start of a new session (nothing behind it)
+    hidden: bool = False  # when it does not apply: left out of the footer, not greyed
+
+    def binding(self) -> Binding:
+        return Binding(self.keys, self.name, self.label, show=self.show,
+                       key_display=self.key_display, priority=self.priority,
+                       tooltip=self.tooltip)
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    """A row of the help screen that is no action: a mouse gesture, a Textual key."""
+
+    help_keys: str
+    help_text: str
+
+
+TABLE: tuple[Action, ...] = (
+    Action("next", "right,l,space", "Next", priority=True, tooltip="Compute the next value",
+           palette_title="Next step", palette_help="Compute the next value",
+           help_keys="→  l  space",
+           help_text="next step (at the end of an epoch: the start of the next)",
+           available=lambda s: s.can_next(),
+           # not on into the epoch the run fills, nor to a question (the run moves on)
+           during_run=lambda s: (s.index != len(s.steps) and s.asks() is None
+                                 and s.can_next())),
+    Action("prev", "left,h", "Prev", priority=True, tooltip="Go back one computation",
+           palette_title="Previous step", palette_help="Go back one computation",
+           help_keys="←  h", help_text="previous step",
+           available=lambda s: s.can_prev(),
+           during_run=lambda s: s.index != 0 and s.can_prev(),  # not out of the epoch
+           at_start=False),
+    Action("first", "home,g", "First", show=False, priority=True,
+           palette_title="First step of the epoch",
+           palette_help="Go to the epoch's first computation",
+           help_keys="Home g  /  End G", help_text="first / last step of the epoch",
+           available=lambda s: s.index != 1 and len(s.steps) > 0),
+    Action("last", "end,G", "Last", show=False, priority=True,
+           palette_title="Last step of the epoch",
+           palette_help="Go to the epoch's last computation",
+           available=lambda s: s.index != len(s.steps)),
+    Action("next_phase", "right_square_bracket", "Phase", key_display="]", priority=True,
+           tooltip="Next phase",
+           palette_title="Next phase", palette_help="Skip to the start of the next phase",
+           help_keys="]  /  [", help_text="next / previous phase",
+           available=lambda s: any(first > s.index for _, first, _ in s.steps.phases)),
+    Action("prev_phase", "left_square_bracket", "Phase back", show=False, key_display="[",
+           priority=True,
+           palette_title="Previous phase",
+           palette_help="Back to the start of this or the previous phase",
+           available=lambda s: s.index > 1, at_start=False),
+    Action("next_epoch", "n", "Epoch", tooltip="Start the next epoch",
+           palette_title="Next epoch", palette_help="Start the next epoch",
+           help_keys="n  /  p", help_text="next / previous epoch",
+           available=lambda s: s.can_next_epoch(), during_run=held_back),
+    Action("prev_epoch", "p", "Epoch back", show=False,
+           palette_title="Previous epoch", palette_help="Go to the start of the previous epoch",
+           available=lambda s: s.epoch > 1, during_run=held_back, at_start=False),
+    Action("goto", "colon", "Go to", key_display=":", tooltip="Go to a step by name",
+           palette_title="Go to a step…",
+           palette_help=f"By number or by name: {keys.listed(keys.W5, keys.DE_DW1, keys.TOTAL)} …",
+           help_keys=":",
+           help_text="go to a step by number or by name: "
+                     f"{keys.listed(keys.W5, keys.DE_DW1, keys.OUT_H1, keys.TOTAL)} …"),
+    Action("fast_forward", "t", "Fast-fwd", tooltip="Run K plain epochs",
+           palette_title="Fast-forward…", palette_help="Run K plain epochs",
+           help_keys="t", help_text="fast-forward K epochs (Escape cancels)",
+           available=lambda s: s.can_next_epoch(), during_run=held_back),
+    Action("undo", "ctrl+z,u", "Undo", tooltip="Undo any action, moves included",
+           palette_title="Undo", palette_help="Undo the last action, a move included",
+           help_keys="ctrl+z u  /  ctrl+y U",
+           help_text="undo / redo any action, moves included",
+           available=lambda s: s.can_undo(), during_run=held_back, at_start=False),
+    Action("redo", "ctrl+y,U", "Redo", show=False,
+           palette_title="Redo", palette_help="Redo what was undone",
+           available=lambda s: s.can_redo(), during_run=held_back, at_start=False),
+    Action("export", "x", "Export", show=False,
+           palette_title="Export the session log…",
+           palette_help="Markdown, plain text, JSON or JSON lines",
+           help_keys="x",
+           help_text="export the session log: Markdown, plain text, JSON (resumable) or "
+                     "JSON lines",
+           during_run=held_back),
+    Action("edit", "e", "Edit", show=False, tooltip="Edit a weight, bias, input or target",
+           palette_title="Edit a value…",
+           palette_help="A weight, bias, input, target or the learning rate",
+           help_keys="e  /  double-click",
+           help_text="edit a weight, bias, input, target or η from this epoch on",
+           during_run=held_back),
+    Action("toggle_curve", "c", "Curve",
+           tooltip="Show or hide the error curve: the total error of every epoch run",
+           palette_title="Error curve",
+           palette_help="Show or hide the total error of every epoch run so far",
+           help_keys="c  /  C",
+           help_text="error curve of every epoch run, in the diagram's place / log scale"),
+    Action("log_scale", "C", "Log scale", show=False,
+           tooltip="The error curve on a log / linear scale",
+           palette_title="Error curve: log / linear scale",
+           palette_help="Switch the curve's error axis"),
+    Action("quiz", "a", "Quiz", show=False,
+           tooltip="Quiz (ask first): type each value before it is shown",
+           palette_title="Quiz on/off (ask first)",
+           palette_help="Ask for each value before showing it, and score it",
+           help_keys="a",
+           help_text="quiz on/off: → asks for each value before showing it (Escape reveals it)",
+           during_run=held_back),
+    Action("gradient_check", "d", "Grad check", show=False,
+           tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b",
+           palette_title="Gradient check on/off",
+           palette_help="Beside each ∂E/∂w and ∂E/∂b: the central finite difference and the "
+                        "relative difference",
+           help_keys="d",
+           help_text="gradient check on/off: each ∂E/∂w and ∂E/∂b against a finite difference"),
+    Action("more_digits", "plus", "Digits", key_display="+/-",
+           tooltip="More / fewer significant digits",
+           palette_title="More digits", palette_help="Show one more significant digit",
+           help_keys="+  /  -", help_text="more / fewer digits (3 to 15)",
+           available=lambda s: s.digits < MAX_DIGITS),
+    Action("fewer_digits", "minus", "Fewer digits", show=False,
+           palette_title="Fewer digits", palette_help="Show one fewer significant digit",
+           available=lambda s: s.digits > MIN_DIGITS),
+    Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
+           available=lambda s: False, during_run=always, at_start=False, hidden=True),
+    Action("help", "question_mark,f1", "Help", key_display="?",
+           palette_title="Help", palette_help="Every key, and what each panel shows",
+           help_keys="?  F1", help_text="this help"),
+    Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere)",
+           help_keys="q  ctrl+q", help_text="quit"),
+)
+
+BY_NAME = {action.name: action for action in TABLE}
+
+# The palette's order (it lists them alphabetically, but ties in a search keep it).
+PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_epoch",
+           "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
+           "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
+           "log_scale", "help")
+
+# The help screen's rows: an action's name for its row, and the rows that are no action.
+HELP: tuple[str | HelpRow, ...] = (
+    "next", "prev", "first", "next_phase", "next_epoch", "goto", "fast_forward", "undo",
+    "more_digits", "gradient_check", "quiz", "toggle_curve", "export",
+    HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
+    "edit",
+    HelpRow("ctrl+p", "command palette: every action by name"),
+    "help", "leave",
+)
+
+BINDINGS: list[BindingType] = [action.binding() for action in TABLE]
+# (action, title, help) for the palette.
+COMMANDS = [(name, BY_NAME[name].palette_title, BY_NAME[name].palette_help)
+            for name in PALETTE]
+# (keys, what) for the help screen.
+HELP_ROWS = [(row.help_keys, row.help_text)
+             for row in (BY_NAME[item] if isinstance(item, str) else item for item in HELP)]
+
+
+def availability(name: str, session: Session | None, running: bool) -> bool | None:
+    """Whether action ``name`` applies, as Textual's ``check_action`` says it: True,
+    enabled; None, greyed out; False, left out. ``session`` is None while it is being built
+    (a new session: only what needs nothing behind the cursor applies); ``running``: a
+    fast-forward runs."""
+    action = BY_NAME.get(name)
+    if action is None:  # Textual's own (the palette, quit …)
+        return True
+    if session is None:
+        applies = action.at_start
+    elif running and action.during_run is not None:
+        applies = action.during_run(session)
+    else:
+        applies = action.available(session)
+    return True if applies else (False if action.hidden else None)
+
+
+# The palette's option switches ---------------------------------------------------------
+
+# Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
+ROUNDING_CHOICES = (0, 3, 4, 5, 6, 9)
+SWITCH_HELP = "An option, from the start of this epoch (undoable)"
+
+
+class Switch(NamedTuple):
+    """A palette command that sets ``option`` to ``value``, as an undoable edit."""
+
+    option: str
+    value: object
+    title: str
+
+
+def switches(network: Network) -> Iterator[Switch]:
+    """Every option value other than the one in force, in the palette's order."""
+    yield Switch("update_biases", not network.update_biases,
+                 "Biases: " + ("keep fixed" if network.update_biases else "update them too"))
+    yield from _others("update_order", network.update_order, UPDATE_ORDERS, "Update order")
+    yield from _others("loss", network.loss, LOSSES, "Loss")
+    for layer, current in enumerate(network.activations, start=1):
+        yield from _others(f"activation{layer}", current, ACTIVATIONS, f"Layer {layer}")
+    for digits in ROUNDING_CHOICES:
+        if digits != network.rounding:
+            yield Switch("rounding", digits, f"Hand rounding: {digits} significant digits"
+                         if digits else "Hand rounding: off")
+
+
+def _others(option: str, current: str, choices: Iterable[str], label: str) -> Iterator[Switch]:
+    return (Switch(option, choice, f"{label}: {choice}") for choice in choices
+            if choice != current)

@@ -1,0 +1,131 @@
+"""The main screen: the status line, the diagram (or the error curve), the side panels and
+the footer, or a notice while the terminal is too small.
+
+It owns the layout and draws what it is given; the app owns the session and the actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from backprop_tui.app import view_model
+from backprop_tui.app.components.diagram import NetworkDiagram
+from backprop_tui.app.components.panels import (
+    EquationPanel,
+    ExplanationPanel,
+    StatusLine,
+    ValuesPanel,
+)
+
+if TYPE_CHECKING:  # these import numpy or textual-plot: the first frame does not wait
+    from textual.widgets import ProgressBar
+
+    from backprop_tui.app.components.curve import ErrorCurve
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+TITLES = {"#diagram": "Network", "#equation": "Equation", "#explanation": "Explanation",
+          "#values": "Values this epoch"}
+
+
+class MainScreen(Screen[None]):
+    """The first screen on the stack, under every dialog."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
+
+    def __init__(self, ready: Callable[[], None]) -> None:
+        """``ready`` is called once the panels are mounted, to draw the first frame: the
+        screen composes after the app's own mount."""
+        super().__init__()
+        self._panels_ready = ready
+        self.curve: ErrorCurve | None = None  # mounted when first opened (c)
+        self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="main"):
+            yield NetworkDiagram(id="diagram")
+            with Vertical(id="side"):
+                yield EquationPanel(id="equation")
+                yield ExplanationPanel(id="explanation")
+                yield ValuesPanel(id="values")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for selector, title in TITLES.items():
+            self.query_one(selector).border_title = title
+        self.fit(self.app.size)
+        self._panels_ready()
+
+    @property
+    def keys_drawn(self) -> bool:
+        """Whether the footer has drawn its keys (a refresh or two after the rest)."""
+        return bool(self.query_one(Footer).children)
+
+    def show(self, status: view_model.Status, diagram: view_model.DiagramModel,
+             equation: view_model.Equation | None, explanation: str,
+             values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
+        """Draw the view models; each panel repaints only if its model changed."""
+        self.query_one(StatusLine).show(status)
+        self.query_one(NetworkDiagram).show(diagram)
+        self.query_one(EquationPanel).show(equation)
+        self.query_one(ExplanationPanel).show(explanation)
+        self.query_one(ValuesPanel).show(values)
+
+    # The terminal's size --------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit(event.size)
+
+    def fit(self, size: Size) -> None:
+        """Below MIN_WIDTH×MIN_HEIGHT, the panels give way to a notice of the size needed."""
+        small = size.width < MIN_WIDTH or size.height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
+                f"this one is {size.width}×{size.height}. Enlarge it to carry on.")
+
+    # The error curve ------------------------------------------------------------------
+
+    def toggle_curve(self) -> ErrorCurve:
+        """The error curve in the diagram's place, or the diagram back; the curve is made
+        (and textual-plot imported) when first shown."""
+        if self.curve is None:
+            from backprop_tui.app.components.curve import ErrorCurve
+
+            self.curve = ErrorCurve(id="curve")
+            self.curve.border_title = "Error curve"
+            self.query_one("#main").mount(self.curve, after=self.query_one(NetworkDiagram))
+        shown = not self.has_class("-curve")
+        self.set_class(shown, "-curve")
+        self.curve.display = shown
+        return self.curve
+
+    # The fast-forward's progress ------------------------------------------------------
+
+    def start_progress(self, total: int) -> None:
+        """A progress bar above the footer (made only now: the first frame is lighter)."""
+        from textual.widgets import ProgressBar
+
+        self._progress = ProgressBar(id="progress", total=total, show_eta=False)
+        self.mount(self._progress, before=self.query_one(Footer))
+        self.add_class("-running")
+
+    def progress(self, done: int) -> None:
+        if self._progress is not None:
+            self._progress.update(progress=done)
+
+    def end_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.remove()
+            self._progress = None
+        self.remove_class("-running")

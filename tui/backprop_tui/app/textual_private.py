@@ -1,0 +1,29 @@
+"""The one place the app reaches into Textual's private API.
+
+Checked against textual==8.2.8 (pinned in tests/constraints.txt); tests/test_app_textual.py
+fails if what is used here goes away. On a Textual upgrade, read ``Widget._size_updated``
+and ``Widget._scroll_update`` again.
+
+- ``set_virtual_size_quietly``: the values panel gains a row per step. Setting
+  ``virtual_size`` the public way makes Textual lay out the whole screen (the reactive is
+  declared ``layout=True``), a frame's worth of work per key press. Textual's own resize
+  path (``Widget._size_updated`` with ``layout=False``) instead sets the reactive without
+  its watchers and calls ``_scroll_update``, which sizes the scrollbars and lays out only
+  when one comes or goes; this does the same.
+
+The export dialog's radio mark needs nothing private: it sets the public ``BUTTON_INNER``
+as it renders.
+"""
+
+from __future__ import annotations
+
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+
+
+def set_virtual_size_quietly(view: ScrollView, size: Size) -> None:
+    """Give ``view`` the virtual size ``size`` and update its scrollbars, without laying out
+    the screen."""
+    view.set_reactive(Widget.virtual_size, size)
+    view._scroll_update(size)
