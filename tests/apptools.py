@@ -7,11 +7,13 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable
 
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
+from textual.command import CommandList
 from textual.pilot import Pilot
 
 SIZE = (120, 36)
@@ -44,6 +46,29 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+# Waiting for something the app does in a task or a thread: a condition, polled. The bound
+# only stops a hung test; nothing is asserted about how long the wait took.
+PATIENCE = 60.0
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], object]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, "the app never got there"
+        await pilot.pause(0.01)
+
+
+async def palette_highlights(app: BackpropApp, pilot: Pilot, title: str) -> None:
+    """Wait until the command palette, which searches as one types in a task, highlights the
+    command ``title`` (Enter then runs it)."""
+
+    def found() -> bool:
+        option = app.screen.query_one(CommandList).highlighted_option
+        return option is not None and str(option.prompt).split("\n")[0] == title
+
+    await wait_until(pilot, found)
 
 
 async def show(app: BackpropApp, pilot: Pilot, target: str | int) -> None:

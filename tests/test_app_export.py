@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from apptools import run, settle
+from apptools import run, settle, wait_until
 from backprop_tui.app.app import ACTIONS, COMMANDS, BackpropApp
 from backprop_tui.app.screens.export import CHOICES, ExportScreen, default_name
 from backprop_tui.app.screens.resume import ResumeScreen
@@ -415,21 +415,21 @@ def test_the_app_saves_after_actions_and_on_quit() -> None:
 
 
 def test_the_app_saves_within_the_second_and_after_a_fast_forward() -> None:
-    saver = Autosaver(state_path(), interval=0.2)
+    now = [0.0]  # the autosaver's clock, which the test moves: no test waits on a real one
+    saver = Autosaver(state_path(), interval=0.2, clock=lambda: now[0])
 
     async def script(app: BackpropApp, pilot: Pilot) -> None:
-        app.action_next()
-        app.action_next()
-        assert _cursor() == (1, 1)
-        await pilot.pause(0.4)  # the timer saves what waited
-        assert _cursor() == (1, 2)
-        await pilot.pause(0.3)
+        app.action_next()  # saved at once
+        app.action_next()  # within the interval: waits for the timer
+        assert _cursor() == (1, 1) and saver.pending
+        await wait_until(pilot, lambda: _cursor() == (1, 2))  # the timer saves what waited
+        assert saver.saves == 2 and not saver.pending
+        now[0] = 1.0  # the interval has passed
         app.start_run(5)
         await app.workers.wait_for_complete()
         await settle(pilot)
         assert app.session.epoch == 6
-        await pilot.pause(0.4)
-        assert _cursor() == (6, 0)
+        assert _cursor() == (6, 0)  # saved as the run landed
         assert saver.saves == 3
 
     run(script, app=BackpropApp(mazur(), autosaver=saver))

@@ -4,11 +4,10 @@ the panel in the app (c, the palette, log scale, the current epoch marked, live 
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
-from apptools import run, run_python, screen_text, settle, show
+from apptools import palette_highlights, run, run_python, screen_text, settle, show, wait_until
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.curve import ErrorCurve, LogAxisFormatter
 from backprop_tui.app.components.diagram import NetworkDiagram
@@ -247,7 +246,7 @@ def test_log_scale_from_the_key_and_the_palette() -> None:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"log / linear")
-        await pilot.pause(0.3)  # the palette searches in a task
+        await palette_highlights(app, pilot, "Error curve: log / linear scale")
         await pilot.press("enter")
         await settle(pilot)
         assert not curve.log_scale and "log scale" not in screen_text(app)
@@ -261,7 +260,7 @@ def test_the_palette_toggles_the_curve() -> None:
         for shown in (True, False):
             await pilot.press("ctrl+p")
             await pilot.press(*"Error curve")
-            await pilot.pause(0.3)
+            await palette_highlights(app, pilot, "Error curve")
             await pilot.press("enter")
             await settle(pilot)
             assert curve_of(app).display == shown
@@ -281,11 +280,13 @@ def test_the_curve_grows_during_a_fast_forward() -> None:
         field.value = "5_000_000"
         await field.action_submit()
         counts: list[int] = []
-        deadline = time.monotonic() + 60  # a safety bound: the redraws come every 0.25 s
-        while len(set(counts)) < 3 and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+
+        def grown() -> bool:  # redrawn at least three times as the run went on
             if curve.curve is not None:
                 counts.append(curve.curve.count)
+            return len(set(counts)) >= 3
+
+        await wait_until(pilot, grown)
         assert app._fast_forwarding
         assert len(set(counts)) >= 3 and counts == sorted(counts)  # drawn as it grew
         await pilot.press("escape")
