@@ -23,14 +23,14 @@ class Expr:
     precedence = 9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref(Expr):
     """The step's operand number ``index``: its symbol, or its value once substituted."""
 
     index: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lit(Expr):
     """A constant: ``number``, written ``uni`` (``tex``). With ``shown``, it is a named
     constant (n) whose number is shown in its place once the numbers are substituted."""
@@ -41,39 +41,39 @@ class Lit(Expr):
     shown: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Add(Expr):
     terms: tuple[Expr, ...]
     precedence = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sub(Expr):
     left: Expr
     right: Expr
     precedence = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mul(Expr):
     factors: tuple[Expr, ...]
     precedence = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Div(Expr):
     top: Expr
     bottom: Expr
     precedence = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neg(Expr):
     arg: Expr
     precedence = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Power(Expr):
     """``arg`` to a small whole power: x², x³."""
 
@@ -82,13 +82,13 @@ class Power(Expr):
     precedence = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exp(Expr):
     arg: Expr
     precedence = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A named function of its arguments: ``tanh(x)``, ``max(0, x)``; ``fn`` computes it."""
 
@@ -98,7 +98,7 @@ class Call(Expr):
     fn: Callable[..., float] = field(compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Exact(Expr):
     """A formula written as on paper (``shown``) but computed by ``fn`` of ``args``, where
     the written form loses precision: softplus reads ln(1 + e^net) and is computed without
@@ -109,7 +109,7 @@ class Exact(Expr):
     fn: Callable[..., float] = field(compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Positive(Expr):
     """1 where the argument is above 0, else ``below``: the slope of a ReLU (0) or a leaky
     ReLU (0.01)."""
@@ -118,7 +118,7 @@ class Positive(Expr):
     below: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assign(Expr):
     """``name ← value`` for each (parameter key, operand) pair: the updates applied."""
 
@@ -139,7 +139,7 @@ def count(n: int) -> Lit:
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Renderer:
     """Renders expressions whose operands are the values of ``keys``; ``values`` set means
     substituted, else symbolic."""

@@ -62,7 +62,7 @@ def _np() -> ModuleType:
 # Activations ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OperandSlip:
     """A slip with an activation's own formula: the step's formula (``step``: "out" or
     "slope") worked from the wrong operand. ``operand``: "negated" (−operand), or the unit's
@@ -75,7 +75,7 @@ class OperandSlip:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Activation:
     name: str
     value: Callable[[float], float]  # out from net
@@ -97,7 +97,7 @@ class Activation:
             self.slope_formula)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Named(Renderer):
     """A Renderer whose operands read as plain words (out, net), not as a unit's keys."""
 
@@ -225,7 +225,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
 # Losses --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LossSlip:
     """A slip with a loss's own formula, at the step ``step`` ("error", "dE_dout" or
     "total"): ``value(right, target, out, n)`` is the wrong value (None: not here), from
@@ -238,7 +238,7 @@ class LossSlip:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loss:
     """A loss that sums one error per output: E_total = Σ_k E_k."""
 

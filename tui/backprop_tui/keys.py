@@ -23,8 +23,8 @@ optimiser's state) is a new field here and a new line in each of the tables belo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 # The kinds of value. Given: known before the epoch; computed: by a step of its own;
 # "out_after": an output after the updates, which the last step computes inside its formula.
@@ -34,9 +34,9 @@ COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "delt
 KINDS = (*GIVEN, *COMPUTED, "out_after")
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
-    """A value by kind and by the names of the network's parts it belongs to."""
+class Key(NamedTuple):
+    """A value by kind and by the names of the network's parts it belongs to (a tuple: keys
+    are hashed wherever values are looked up)."""
 
     kind: str
     unit: str = ""  # the unit: h1, o1 (the input itself for "input", the output for "target")
@@ -106,7 +106,7 @@ def text(key: Key) -> str:
 
 _UNIT = r"(?:[iho]\d+(?:\.\d+)?)"
 _PARAM = r"(?:[wb]\d+(?:\.\d+)?)"
-_PATTERNS = [(re.compile(pattern.format(u=_UNIT, p=_PARAM)), kind) for pattern, kind in [
+_WRITTEN = [
     (r"(?P<unit>{u})", "input"),  # i1; h1 and o1 read as a unit's output, below
     (r"t_(?P<unit>{u})", "target"),
     (r"(?P<param>w\d+)", "weight"),
@@ -128,7 +128,7 @@ _PATTERNS = [(re.compile(pattern.format(u=_UNIT, p=_PARAM)), kind) for pattern, 
     (r"apply", "apply"),
     (r"e_total\+", "total_after"),
     (r"out_(?P<unit>{u})\+", "out_after"),
-]]
+]
 _UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
     chr(0x2080 + d): str(d) for d in range(10)}})
 
@@ -142,7 +142,7 @@ def parse(written: str) -> Key:
     spaces, the tutorial's spellings, the app's Unicode). NotAKey if it names none; whether
     the value exists in a given network is for the caller to look up."""
     key = _normalise(written)
-    for pattern, kind in _PATTERNS:
+    for pattern, kind in _patterns():
         found = pattern.fullmatch(key)
         if found:
             parts = found.groupdict()
@@ -150,6 +150,12 @@ def parse(written: str) -> Key:
                 return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
             return Key(kind, **parts)
     raise NotAKey(written)
+
+
+@cache
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    """The texts' patterns, compiled on first use (not when the app starts)."""
+    return [(re.compile(pattern.format(u=_UNIT, p=_PARAM)), kind) for pattern, kind in _WRITTEN]
 
 
 def _normalise(written: str) -> str:
