@@ -10,10 +10,9 @@ import asyncio
 from pathlib import Path
 
 from backprop_tui.app.app import BackpropApp
-from backprop_tui.netfile import parse_network
+from backprop_tui.netfile import Source, parse_network
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
-from backprop_tui.session.start import Source
 
 HERE = Path(__file__).parent
 SIZE = (120, 36)

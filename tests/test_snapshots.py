@@ -14,7 +14,7 @@ import os
 import pathlib
 
 import pytest
-from apptools import SIZE, run, settle, show
+from apptools import SIZE, run, run_python, settle, show
 from backprop_tui.app.app import BackpropApp
 from textual.pilot import Pilot
 
@@ -72,3 +72,11 @@ def test_snapshot(name: str) -> None:
         "PYTHONPATH=tui python -m pytest tests/test_snapshots.py",
         pytrace=False,
     )
+
+
+def test_the_screenshot_script_loads() -> None:
+    """screenshots/generate.py (run by hand, not here: it takes a while) still imports what
+    it drives the app with."""
+    script = pathlib.Path(__file__).resolve().parents[1] / "screenshots" / "generate.py"
+    done = run_python(f"import runpy; runpy.run_path({str(script)!r}, run_name='loaded')")
+    assert done.returncode == 0, done.stderr
