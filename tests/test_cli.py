@@ -417,9 +417,11 @@ def _numpy_loaded(pid: int) -> bool:
 def test_ctrl_c_exits_130():
     process = subprocess.Popen([*PROG, "train", "--epochs", "100000000"], env=ENV,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60  # only a bound against a hang, not a time limit
     try:
         while not _numpy_loaded(process.pid):  # however long starting takes on this machine
             assert process.poll() is None, "train finished before it could be interrupted"
+            assert time.monotonic() < deadline, "train never got to its epochs"
             time.sleep(0.01)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)

@@ -245,3 +245,19 @@ def test_python_sigmoid_is_exact_at_the_extremes() -> None:
         for z, out in ((1e4, 1.0), (-1e4, 0.0), (750.0, 1.0), (-750.0, 0.0)):
             value = SIGMOID.value(z)
             assert (value, SIGMOID.slope(value, z)) == (out, 0.0)
+
+
+@pytest.mark.parametrize("index", range(len(NETWORKS)))
+def test_one_epoch_agrees_to_the_last_bits(monkeypatch: pytest.MonkeyPatch, index: int) -> None:
+    """One epoch on Python floats, on numpy and traced: the same numbers to 1e-12 relative
+    (over many epochs a chaotic network amplifies the last-bit differences: see above)."""
+    network = NETWORKS[index]
+    trace = trace_epoch(network)
+    if not trace_is_finite(trace):
+        return
+    for loop in LOOPS:
+        run = run_with(monkeypatch, loop, network, 1)
+        for got, expected in [*zip(run.network.weights, trace.after.weights, strict=True),
+                              *zip(run.network.biases, trace.after.biases, strict=True)]:
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(run.losses, [trace.loss], rtol=1e-12, atol=1e-15)

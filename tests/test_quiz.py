@@ -69,6 +69,17 @@ def test_the_minus_sign_of_the_error_derivative_dropped() -> None:
     assert value == pytest.approx(-0.0821670406, rel=1e-8)
 
 
+def test_a_slip_says_what_the_network_computes() -> None:
+    """The words of a slip come from the loss and the activation in use."""
+    session = Session(load_preset("tanh-linear"))  # tanh hidden units, mse
+    steps = session.steps
+    texts = {slip.name: slip.text for slip in slips(steps, steps.keys["dE/dout_o1"])}
+    assert texts["minus-sign-dropped"].startswith(
+        "you dropped the minus sign: ∂E/∂out = −2(t − out)/n,")
+    texts = {slip.name: slip.text for slip in slips(steps, steps.keys["net_h1"])}
+    assert texts["activation-applied"].startswith("that is out_h₁ = tanh(net_h₁)")
+
+
 def test_a_factor_left_out() -> None:
     value, text = only("mazur", "delta_o1", "slope-left-out")  # δ_o1 without σ′
     assert value == pytest.approx(0.741365070, rel=1e-8)

@@ -30,6 +30,7 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # A test-only activation, out = atan(net), whose slope 1/(1 + net²) reads the weighted sum.
 ARCTAN = Activation(
     name="arctan_test",
+    symbol="arctan",
     value=math.atan,
     slope=lambda _out, net: 1.0 / (1.0 + net * net),
     array_value=np.arctan,

@@ -213,3 +213,15 @@ def test_undoing_everything_returns_the_initial_state_and_redo_replays(actions: 
     assert snapshot(session) == final
     if seen:
         assert snapshot(session) == seen[-1]
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("i1", "i1 is given, not computed"),
+    ("t_o2", "t_o2 is given, not computed"),
+    ("w99", "no step named 'w99'"),  # no such weight on this network
+    ("b1.2", "no step named 'b1.2'"),  # its biases are shared: b1, b2
+    ("nonsense", "no step named 'nonsense'"),
+])
+def test_go_to_says_whether_a_name_is_given_or_unknown(name: str, words: str) -> None:
+    with pytest.raises(UnknownName, match=words):
+        Session(MAZUR).goto(name)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from backprop_tui import keys
+from backprop_tui.keys import Key
 from backprop_tui.numbers import fmt
 from backprop_tui.scalar import exp, fsum, power
 
@@ -144,7 +145,7 @@ class Renderer:
     """Renders expressions whose operands are the values of ``keys``; ``values`` set means
     substituted, else symbolic."""
 
-    keys: Sequence[str]
+    keys: Sequence[Key | str]
     values: Sequence[float] | None
     tex: bool
     digits: int
@@ -230,34 +231,68 @@ class Renderer:
         raise TypeError(f"not an expression: {e!r}")
 
 
+Computation = Callable[[Sequence[float]], float]  # an expression's value from its operands
+
+
 def evaluate(e: Expr, values: Sequence[float]) -> float:
-    """The expression's value with ``values`` as its operands, on Python floats, one
-    operation at a time as on paper: a sum is exactly rounded (``fsum``) and an overflow
-    gives inf, as numpy does. Assign has no value: NaN."""
+    """The expression's value with ``values`` as its operands (see ``compiled``)."""
+    return compiled(e)(values)
+
+
+def compiled(e: Expr) -> Computation:
+    """The expression as a function of its operands, on Python floats, one operation at a
+    time as on paper: a sum is exactly rounded (``fsum``) and an overflow gives inf, as numpy
+    does; Assign has no value (NaN).
+
+    The function is generated as Python source, once per formula, and compiled: hand
+    rounding works every step of every epoch this way, and a walk of the tree per step
+    would cost several times the arithmetic."""
+    names: dict[str, object] = {"fsum": fsum, "power": power, "exp": exp, "nan": math.nan,
+                                "divide": _divide}
+    source = _source(e, names)
+    function: Computation = eval(f"lambda v: {source}", names)  # our own tree, no outside text
+    return function
+
+
+def _divide(top: float, bottom: float) -> float:
+    return top / bottom if bottom else math.nan
+
+
+def _source(e: Expr, names: dict[str, object]) -> str:
+    """Python source for ``e``, its operands ``v[i]``; constants and functions go in
+    ``names`` (so every number is the float itself, never a printed copy)."""
+
+    def bound(value: object) -> str:
+        name = f"c{len(names)}"
+        names[name] = value
+        return name
+
+    def inner(node: Expr) -> str:
+        return _source(node, names)
+
     match e:
         case Ref(index):
-            return values[index]
+            return f"v[{index}]"
         case Lit(number=number):
-            return number
+            return bound(number)
         case Add(terms):
-            return fsum(evaluate(t, values) for t in terms)
+            return "fsum([" + ", ".join(map(inner, terms)) + "])"
         case Sub(left, right):
-            return evaluate(left, values) - evaluate(right, values)
-        case Mul(factors):
-            return math.prod(evaluate(f, values) for f in factors)
+            return f"({inner(left)} - {inner(right)})"
+        case Mul(factors):  # as math.prod: left to right
+            return "(" + " * ".join(map(inner, factors)) + ")"
         case Div(top, bottom):
-            below = evaluate(bottom, values)
-            return evaluate(top, values) / below if below else math.nan
+            return f"divide({inner(top)}, {inner(bottom)})"
         case Neg(arg):
-            return -evaluate(arg, values)
+            return f"(-{inner(arg)})"
         case Power(arg, exponent):
-            return power(evaluate(arg, values), exponent)
+            return f"power({inner(arg)}, {exponent})"
         case Exp(arg):
-            return exp(evaluate(arg, values))
+            return f"exp({inner(arg)})"
         case Call(args=args, fn=fn) | Exact(args=args, fn=fn):
-            return fn(*(evaluate(arg, values) for arg in args))
+            return f"{bound(fn)}(" + ", ".join(map(inner, args)) + ")"
         case Positive(arg, below):
-            return 1.0 if evaluate(arg, values) > 0 else below
+            return f"(1.0 if {inner(arg)} > 0 else {bound(below)})"
         case Assign():
-            return math.nan
+            return "nan"
     raise TypeError(f"not an expression: {e!r}")

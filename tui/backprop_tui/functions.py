@@ -78,6 +78,7 @@ class OperandSlip:
 @dataclass(frozen=True, slots=True)
 class Activation:
     name: str
+    symbol: str  # how a sentence names it: σ, tanh, ReLU
     value: Callable[[float], float]  # out from net
     slope: Callable[[float, float], float]  # ∂out/∂net from (out, net)
     array_value: Callable[[Array], Array]  # a layer's outs from its nets
@@ -102,7 +103,7 @@ class _Named(Renderer):
     """A Renderer whose operands read as plain words (out, net), not as a unit's keys."""
 
     def leaf(self, index: int) -> tuple[str, int]:
-        return self.keys[index], 9
+        return str(self.keys[index]), 9
 
 
 def _logistic(z: float) -> float:
@@ -128,6 +129,7 @@ _SLOPE_AT_NET = OperandSlip("slope-at-net", "slope", "net",
 
 SIGMOID = Activation(
     name="sigmoid",
+    symbol="σ",
     value=_logistic,
     slope=lambda out, _net: out * (1.0 - out),
     array_value=_array_logistic,
@@ -144,6 +146,7 @@ SIGMOID = Activation(
 )
 TANH = Activation(
     name="tanh",
+    symbol="tanh",
     value=math.tanh,
     slope=lambda out, _net: 1.0 - out * out,
     array_value=lambda net: _np().tanh(net),
@@ -157,6 +160,7 @@ TANH = Activation(
 )
 RELU = Activation(
     name="relu",
+    symbol="ReLU",
     value=lambda net: net if net > 0.0 else 0.0,
     slope=lambda _out, net: 1.0 if net > 0.0 else 0.0,
     array_value=lambda net: _np().maximum(net, 0.0),
@@ -171,6 +175,7 @@ RELU = Activation(
 )
 LINEAR = Activation(
     name="linear",
+    symbol="linear",
     value=lambda net: net,
     slope=lambda _out, _net: 1.0,
     array_value=lambda net: net.copy(),
@@ -183,6 +188,7 @@ LINEAR = Activation(
 )
 SOFTPLUS = Activation(
     name="softplus",
+    symbol="softplus",
     value=_softplus,
     slope=lambda _out, net: _logistic(net),
     array_value=lambda net: (_np().maximum(net, 0.0)
@@ -204,6 +210,7 @@ SOFTPLUS = Activation(
 LEAK = 0.01  # a leaky ReLU's slope below 0
 LEAKY_RELU = Activation(
     name="leaky_relu",
+    symbol="leaky ReLU",
     value=lambda net: net if net > 0.0 else LEAK * net,
     slope=lambda _out, net: 1.0 if net > 0.0 else LEAK,
     array_value=lambda net: _np().where(net > 0.0, net, LEAK * net),
@@ -255,6 +262,12 @@ class Loss:
     total_tex: str
     guide: str  # a few words for the network file's guide
     slips: tuple[LossSlip, ...] = ()
+
+    @property
+    def derivative_shape(self) -> str:
+        """∂E/∂out in words a person writes: ``−(t − out)``."""
+        named = _Named(("t", "out", "n"), None, False, 9)
+        return named.render(self.derivative_formula(Ref(0), Ref(1), Ref(2)))
 
 
 def _not_squared(right: float, target: float, out: float, _n: int) -> float | None:

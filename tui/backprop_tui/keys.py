@@ -59,7 +59,7 @@ class Key(NamedTuple):
     @property
     def parameter(self) -> Key:
         """The weight or bias a gradient, a new value or ∂net/∂w is about (``w5``)."""
-        return Key("weight" if self.param.startswith("w") else "bias", param=self.param)
+        return parameter(self.param)
 
 
 # Making keys ------------------------------------------------------------------------------

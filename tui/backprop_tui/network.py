@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
+
+from backprop_tui import keys
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -88,9 +90,9 @@ class Given:
     def shared(self, layer: int) -> bool:
         return len(self.biases[layer]) == 1
 
-    @cached_property
+    @property
     def names(self) -> Names:
-        return Names(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
+        return names_of(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
 
     @cached_property
     def by_name(self) -> dict[str, float]:
@@ -141,9 +143,9 @@ class Network:
     def shared(self, layer: int) -> bool:
         return self.biases[layer].shape[0] == 1
 
-    @cached_property
+    @property
     def names(self) -> Names:
-        return Names(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
+        return names_of(self.sizes, tuple(self.shared(k) for k in range(self.depth)))
 
     @cached_property
     def given(self) -> Given:
@@ -187,6 +189,12 @@ class Network:
         }
 
 
+@lru_cache(maxsize=64)
+def names_of(sizes: tuple[int, ...], shared: tuple[bool, ...]) -> Names:
+    """The names of a shape, made once: every epoch's network has the same ones."""
+    return Names(sizes, shared)
+
+
 class Names:
     """Names of every unit, weight and bias of a network of the given shape."""
 
@@ -214,7 +222,7 @@ class Names:
             [f"b{layer + 1}.{j + 1}" for j in range(sizes[layer + 1])]
             for layer in range(depth)
         ]
-        self.targets = [f"t_{name}" for name in self.units[-1]]
+        self.targets = [keys.text(keys.unit("target", name)) for name in self.units[-1]]
 
         # unit -> (its weight layer, 0-based: the inputs are layer -1; its index in the layer)
         self.position = {name: (layer - 1, j) for layer, units in enumerate(self.units)

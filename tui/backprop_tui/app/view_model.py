@@ -114,7 +114,7 @@ def equation(session: Session) -> Equation | None:
             value=fmt(value, digits),
             source=_source(key, indexes),
         )
-        for key, value in zip(step.uses, step.operands, strict=True)
+        for key, value in zip(step.typed_uses, step.operands, strict=True)
     )
     result = "" if step.value is None else fmt(step.value, digits)
     found = session.marks.get(step.index)
@@ -148,10 +148,11 @@ def gradient_check(session: Session) -> GradientView:
                         fmt(found.relative, 2), fmt(found.h, 2), found.caveat)
 
 
-def _source(key: str, indexes: dict[str, int]) -> str:
-    if key in indexes:
-        return f"step {indexes[key]}"
-    return "with the new values" if keys.parse(key).kind == "out_after" else "given"
+def _source(key: Key, indexes: dict[str, int]) -> str:
+    index = indexes.get(keys.text(key))
+    if index is not None:
+        return f"step {index}"
+    return "with the new values" if key.kind == "out_after" else "given"
 
 
 @dataclass(frozen=True)

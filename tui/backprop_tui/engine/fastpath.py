@@ -4,8 +4,9 @@ On the networks people step through by hand (a few units a layer) numpy's per-ca
 dominates: plain Python floats (each activation's and loss's float functions from
 ``functions``) run an epoch of the tutorial's network several times faster
 than the bare numpy loop it is benchmarked against. Larger networks run the vectorised
-trace, where numpy wins. Both give the same numbers as the trace to the last bits (tested
-to 1e-12 relative). With hand rounding on, every epoch runs the (rounded) trace itself: the
+trace, where numpy wins. Both give the same numbers as the trace: one epoch to the last
+bits (tested to 1e-12 relative), many epochs but for the rounding differences that a
+chaotic network amplifies. With hand rounding on, every epoch runs the (rounded) trace itself: the
 Python loop's arithmetic is not the steps' formulas, and a last-bit difference can change a
 rounded digit, so only the trace reproduces stepping exactly.
 """

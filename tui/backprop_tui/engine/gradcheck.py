@@ -103,12 +103,13 @@ def central_difference(network: Network, param: Param) -> tuple[float, float]:
     return rise / (above - below), h
 
 
-def straddles_kink(network: Network, param: Param, h: float) -> bool:
-    """Whether the weighted sum of a unit whose slope jumps at 0 (a ReLU's) is 0, or changes
-    sign between θ − h and θ + h: a central difference there averages the two sides."""
+def straddled_kink(network: Network, param: Param, h: float) -> str:
+    """The activation ('' if none) of a unit whose slope jumps at 0 (a ReLU's) and whose
+    weighted sum is 0, or changes sign between θ − h and θ + h: a central difference there
+    averages the two sides."""
     kinked = [ACTIVATIONS[name].kinked for name in network.activations]
     if not any(kinked):
-        return False
+        return ""
     exact = dataclasses.replace(network, rounding=0)
     theta = parameter(network, param)
     with np.errstate(all="ignore"):
@@ -117,8 +118,8 @@ def straddles_kink(network: Network, param: Param, h: float) -> bool:
         if kink:
             low, mid, high = (nets[layer] for nets in passes)
             if (mid == 0).any() or ((low > 0) != (high > 0)).any():
-                return True
-    return False
+                return network.activations[layer]
+    return ""
 
 
 def relative_difference(analytic: float, numeric: float) -> float:
@@ -137,9 +138,10 @@ def caveat(network: Network, param: Param, h: float = 0.0) -> str:
     """Why the analytic value of ``param``'s gradient is not the plain ∂E/∂θ, or the
     estimate not a fair one ('' if both are)."""
     layer = param[1]
-    if h and straddles_kink(network, param, h):
-        return ("a ReLU unit's weighted sum is at 0 or crosses it within ±h, where its slope "
-                "jumps: the estimate averages both sides")
+    kink = straddled_kink(network, param, h) if h else ""
+    if kink:
+        return (f"a {ACTIVATIONS[kink].symbol} unit's weighted sum is at 0 or crosses it "
+                "within ±h, where its slope jumps: the estimate averages both sides")
     if network.rounding:
         return (f"hand rounding to {network.rounding} digits: the step's value is rounded, "
                 "the estimate exact")

@@ -25,10 +25,12 @@ from functools import cached_property, lru_cache
 from typing import Protocol
 
 from backprop_tui import keys
-from backprop_tui.formula import Add, Assign, Expr, Mul, Ref, Sub, count
+from backprop_tui.formula import Add, Assign, Computation, Expr, Mul, Ref, Sub, compiled, count
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.network import Names
+
+FORWARD = ("net", "out", "error", "total", "slope", "dE_dout")  # see Plan.forward
 
 
 class Shaped(Protocol):
@@ -89,6 +91,11 @@ class Formula:
     uses: tuple[Key, ...]
     touches: tuple[str, ...]
 
+    @cached_property
+    def compute(self) -> Computation:
+        """The formula as a function of its operands (compiled once per plan)."""
+        return compiled(self.expr)
+
 
 def plan(net: Shaped) -> Plan:
     """The plan of an epoch of ``net`` (shared by every network of the same shape)."""
@@ -110,6 +117,7 @@ class Plan:
         self.keys: list[Key] = []
         self.phase_of: list[str] = []  # by position, as keys
         self._formulas: dict[Key, Formula] = {}
+        self._units: dict[tuple[str, int], list[Key]] = {}
         self._order()
 
     def __len__(self) -> int:
@@ -124,6 +132,36 @@ class Plan:
     def phases(self) -> list[tuple[str, int, int]]:
         """(phase, first index, last index), 1-based, in order."""
         return phases(self.phase_of)
+
+    @cached_property
+    def work(self) -> list[tuple[Key, Formula]]:
+        """Every step with its formula, in order (for working an epoch step by step)."""
+        return [(key, self.formula(key)) for key in self.keys]
+
+    @cached_property
+    def forward(self) -> list[tuple[Key, Formula]]:
+        """The steps of a forward pass and its error, with the slopes and the output layer's
+        ∂E/∂out (all they need is the forward pass), with their formulas."""
+        outputs = self.names.units[-1]
+        return [(key, formula) for key, formula in self.work if key.kind in FORWARD
+                and (key.kind != "dE_dout" or key.unit in outputs)]
+
+    @cached_property
+    def given(self) -> list[Key]:
+        """Every given value's key, in the order of ``given_numbers``."""
+        names = self.names
+        return [*(keys.unit("input", u) for u in names.units[0]),
+                *(keys.unit("target", u) for u in names.units[-1]),
+                *(keys.parameter(w) for layer in names.weights for row in layer for w in row),
+                *(keys.parameter(b) for layer in names.biases for b in layer), keys.ETA]
+
+    def units(self, kind: str, layer: int) -> list[Key]:
+        """The keys of quantity ``kind`` of every unit of a layer (0: the inputs)."""
+        found = self._units.get((kind, layer))
+        if found is None:
+            found = self._units[kind, layer] = [keys.unit(kind, u)
+                                                for u in self.names.units[layer]]
+        return found
 
     def formula(self, key: Key) -> Formula:
         found = self._formulas.get(key)
@@ -298,7 +336,8 @@ class Plan:
 
 
 def _sum(terms: int) -> Expr:
-    return Add(tuple(Ref(i) for i in range(terms)))
+    """The sum of the operands: a single one is itself (an exact sum of one -0.0 is 0.0)."""
+    return Add(tuple(Ref(i) for i in range(terms))) if terms > 1 else Ref(0)
 
 
 def phases(phase_of: Sequence[str]) -> list[tuple[str, int, int]]:

@@ -11,65 +11,54 @@ used as written.
 from __future__ import annotations
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import Plan, plan
-from backprop_tui.formula import evaluate
+from backprop_tui.engine.plan import plan
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
 from backprop_tui.scalar import round_sig
 
-FORWARD = ("net", "out", "error", "total", "slope", "dE_dout")  # a forward pass's values
+
+def given(network: Network) -> dict[Key, float]:
+    """Every given value as hand rounding uses it: the inputs rounded, the rest as given."""
+    digits = network.rounding
+    numbers = [round_sig(x, digits) for x in network.inputs.tolist()]
+    numbers += network.targets.tolist()
+    for weights in network.weights:
+        numbers += weights.ravel().tolist()
+    for biases in network.biases:
+        numbers += biases.tolist()
+    numbers.append(network.learning_rate)
+    return dict(zip(plan(network).given, numbers, strict=True))
 
 
-def given(network: Network, key: Key) -> float:
-    """The value of a given key as hand rounding uses it: the inputs rounded."""
-    if key.kind == "eta":
-        return network.learning_rate
-    names = network.names
-    if key.kind in ("weight", "bias"):
-        kind, layer, row, column = names.parameters()[key.param]
-        if kind == "weight":
-            return float(network.weights[layer][row, column])
-        return float(network.biases[layer][row])
-    j = names.position[key.unit][1]
-    if key.kind == "input":
-        return round_sig(float(network.inputs[j]), network.rounding)
-    return float(network.targets[j])
-
-
-def worked(network: Network) -> tuple[dict[Key, float], dict[Key, float]]:
-    """Every step's value of the epoch that starts at ``network``, worked by hand, and the
-    forward pass after its updates (the last step's formula uses its outputs, under their
-    ``out_after`` keys in the first)."""
-    values: dict[Key, float] = {}
-    after: dict[Key, float] = {}
+def worked(network: Network) -> tuple[dict[Key, float], Network, dict[Key, float]]:
+    """Every value of the epoch that starts at ``network``, worked by hand (the given ones
+    as it used them, and every step's); the network after its updates; and that network's
+    forward pass (the last step's formula uses its outputs, under their ``out_after`` keys
+    in the first)."""
     steps = plan(network)
-    for key in steps.keys:
+    values = given(network)
+    after, forward, digits = network, values, network.rounding
+    for key, formula in steps.work:
         if key.kind == "apply":
-            after = worked_forward(updated(network, values))
-            values.update({keys.unit("out_after", u): after[keys.unit("out", u)]
-                           for u in steps.names.units[-1]})
+            after = updated(network, values)
+            forward = worked_forward(after)
+            values.update(zip(steps.units("out_after", network.depth),
+                              (forward[key] for key in steps.units("out", network.depth)),
+                              strict=True))
         else:
-            _work(network, steps, key, values)
-    return values, after
+            values[key] = round_sig(formula.compute([values[use] for use in formula.uses]),
+                                    digits)
+    return values, after, forward
 
 
 def worked_forward(network: Network) -> dict[Key, float]:
-    """The forward pass's values worked by hand: every net and out, the errors and their
-    total, the slopes and the output layer's ∂E/∂out."""
-    steps = plan(network)
-    outputs = steps.names.units[-1]
-    values: dict[Key, float] = {}
-    for key in steps.keys:
-        if key.kind in FORWARD and (key.kind != "dE_dout" or key.unit in outputs):
-            _work(network, steps, key, values)
+    """The forward pass's values worked by hand (and the given ones): every net and out,
+    the errors and their total, the slopes and the output layer's ∂E/∂out."""
+    values = given(network)
+    digits = network.rounding
+    for key, formula in plan(network).forward:
+        values[key] = round_sig(formula.compute([values[use] for use in formula.uses]), digits)
     return values
-
-
-def _work(network: Network, steps: Plan, key: Key, values: dict[Key, float]) -> None:
-    """Work step ``key`` from the values before it, rounded, into ``values``."""
-    formula = steps.formula(key)
-    operands = [values[use] if use in values else given(network, use) for use in formula.uses]
-    values[key] = round_sig(evaluate(formula.expr, operands), network.rounding)
 
 
 def updated(network: Network, values: dict[Key, float]) -> Network:

@@ -16,6 +16,7 @@ import numpy as np
 
 from backprop_tui import keys
 from backprop_tui.engine import rounding
+from backprop_tui.engine.plan import plan
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
@@ -184,13 +185,12 @@ def operand(trace: EpochTrace, key: Key) -> float:
 
 def _worked_trace(network: Network) -> EpochTrace:
     """``trace_epoch`` worked by hand (``engine.rounding``), in the same arrays."""
-    values, worked_after = rounding.worked(network)
-    fwd = _forward_of(network, values)
+    values, after, worked_after = rounding.worked(network)
+    steps = plan(network)
     names = network.names
-    units = names.units
 
-    def per_unit(kind: str, layer: int) -> Array:
-        return _array([values[keys.unit(kind, u)] for u in units[layer + 1]])
+    def per_unit(kind: str, layer: int) -> Array:  # layer: of units, 0 the inputs
+        return _array([values[key] for key in steps.units(kind, layer)])
 
     def per_weight(kind: str, layer: int) -> Array:
         return _array([[values[Key(kind, param=w)] for w in row] for row in names.weights[layer]])
@@ -199,33 +199,33 @@ def _worked_trace(network: Network) -> EpochTrace:
     contribs: list[Array | None] = [None] * depth
     for layer in range(depth - 1):
         contribs[layer] = _array([[values[Key("contrib", unit=u, above=a)]
-                                   for u in units[layer + 1]] for a in units[layer + 2]])
-    after = rounding.updated(network, values)
-    fwd_after = _forward_of(after, worked_after, loss=values[keys.TOTAL_AFTER])
+                                   for u in names.units[layer + 1]]
+                                  for a in names.units[layer + 2]])
     return EpochTrace(
-        network, fwd, [per_unit("dE_dout", k) for k in range(depth)], contribs,
-        [per_unit("delta", k) for k in range(depth)],
+        network, _forward_of(network, values),
+        [per_unit("dE_dout", k + 1) for k in range(depth)], contribs,
+        [per_unit("delta", k + 1) for k in range(depth)],
         [per_weight("grad_w", k) for k in range(depth)],
         [_array([values[keys.parameter(b).gradient] for b in layer]) for layer in names.biases],
-        after, fwd_after)
+        after, _forward_of(after, worked_after, loss=values[keys.TOTAL_AFTER]))
 
 
 def _forward_of(network: Network, values: dict[Key, float],
                 loss: float | None = None) -> Forward:
     """The forward pass's arrays from values worked by hand."""
-    units = network.names.units
-    inputs = [rounding.given(network, keys.unit("input", u)) for u in units[0]]
+    steps = plan(network)
+    layers = range(1, network.depth + 1)
 
-    def per_unit(kind: str, layer: Sequence[str]) -> Array:
-        return _array([values[keys.unit(kind, u)] for u in layer])
+    def per_unit(kind: str, layer: int) -> Array:
+        return _array([values[key] for key in steps.units(kind, layer)])
 
     return Forward(
-        [_array(inputs), *(per_unit("out", layer) for layer in units[1:])],
-        [per_unit("net", layer) for layer in units[1:]],
-        [per_unit("slope", layer) for layer in units[1:]],
-        per_unit("error", units[-1]),
+        [per_unit("input", 0), *(per_unit("out", layer) for layer in layers)],
+        [per_unit("net", layer) for layer in layers],
+        [per_unit("slope", layer) for layer in layers],
+        per_unit("error", network.depth),
         values[keys.TOTAL] if loss is None else loss,
-        per_unit("dE_dout", units[-1]),
+        per_unit("dE_dout", network.depth),
     )
 
 

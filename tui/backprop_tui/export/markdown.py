@@ -154,9 +154,7 @@ def ending_text(session: Session) -> str:
 
 def epoch_losses(steps: EpochSteps) -> tuple[float, float]:
     """A completed epoch's total error before its updates and after them."""
-    before, after = steps.value_of(keys.TOTAL), steps.value_of(keys.TOTAL_AFTER)
-    assert before is not None and after is not None
-    return before, after
+    return steps.number(keys.TOTAL), steps.number(keys.TOTAL_AFTER)
 
 
 def loss_change(before: float, after: float, digits: int) -> str:
@@ -181,9 +179,8 @@ def bias_rows(steps: EpochSteps) -> Iterator[tuple[str, float, float, float]]:
 
 
 def _before_gradient_after(steps: EpochSteps, parameter: Key) -> tuple[float, float, float]:
-    found = [steps.value_of(key) for key in (parameter, parameter.gradient, parameter.new)]
-    before, gradient, after = (value for value in found if value is not None)
-    return before, gradient, after
+    return (steps.number(parameter), steps.number(parameter.gradient),
+            steps.number(parameter.new))
 
 
 def source_text(session: Session) -> tuple[str, str]:
@@ -343,9 +340,9 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
 def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         title = "apply the new values"
-        rows = [rf"{keys.tex(keys.parse(use).parameter)} &\leftarrow {keys.tex(use)} = "
-                f"{tex_number(value, digits)}" for use, value in zip(step.uses, step.operands,
-                                                                     strict=True)]
+        rows = [rf"{keys.tex(use.parameter)} &\leftarrow {keys.tex(use)} = "
+                f"{tex_number(value, digits)}"
+                for use, value in zip(step.typed_uses, step.operands, strict=True)]
     else:
         symbol, last = step.symbol_tex, step.formula_tex
         title = math(symbol)

@@ -119,9 +119,9 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
 def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         lines = [f"Step {step.index} · apply the new values\n"]
-        lines += [wrap(f"{keys.symbol(keys.parse(use).parameter)} ← {keys.symbol(use)} = "
+        lines += [wrap(f"{keys.symbol(use.parameter)} ← {keys.symbol(use)} = "
                        f"{fmt(value, digits)}", INDENT)
-                  for use, value in zip(step.uses, step.operands, strict=True)]
+                  for use, value in zip(step.typed_uses, step.operands, strict=True)]
     else:
         symbol, last = step.symbol, step.formula
         pad = INDENT + " " * len(symbol)

@@ -21,6 +21,7 @@ from math import isclose
 from backprop_tui import keys
 from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
 from backprop_tui.formula import Renderer
+from backprop_tui.keys import Key
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
@@ -59,7 +60,8 @@ class Worksheet:
     def __init__(self, session: Session) -> None:
         self.session = session
         start = session.timeline.start(1)
-        self.given: dict[str, float] = {**start.given.by_name, "eta": start.learning_rate}
+        self.given: dict[str, float] = {**start.given.by_name,
+                                        keys.text(keys.ETA): start.learning_rate}
         self.digits = session.digits
 
     @cached_property
@@ -81,17 +83,18 @@ class Worksheet:
         return found
 
     def blanks(self, step: Step, steps: EpochSteps, before: EpochSteps | None
-               ) -> tuple[dict[int, str], list[tuple[str, float]]]:
+               ) -> tuple[dict[int, str], list[tuple[Key, float]]]:
         """The operands to blank, as TeX by position, and those no step computes (the
         outputs after the updates) with their values, for the key."""
         blanks: dict[int, str] = {}
-        unnamed: list[tuple[str, float]] = []
-        for i, (key, value) in enumerate(zip(step.uses, step.operands, strict=True)):
-            if key in steps.keys:
-                blanks[i] = _box(f"step {steps.keys[key]}")
-            elif key in self.given:
+        unnamed: list[tuple[Key, float]] = []
+        for i, (key, value) in enumerate(zip(step.typed_uses, step.operands, strict=True)):
+            text = keys.text(key)
+            if text in steps.keys:
+                blanks[i] = _box(f"step {steps.keys[text]}")
+            elif text in self.given:
                 where = _updated_by(key, value, steps, before)
-                if where is not None and self.given[key] != value:
+                if where is not None and self.given[text] != value:
                     blanks[i] = _box(where)
             else:
                 blanks[i] = rf"\boxed{{{keys.tex(key)}}}"
@@ -99,11 +102,10 @@ class Worksheet:
         return blanks, unnamed
 
 
-def _updated_by(key: str, value: float, steps: EpochSteps, before: EpochSteps | None
+def _updated_by(parameter: Key, value: float, steps: EpochSteps, before: EpochSteps | None
                 ) -> str | None:
-    """'epoch k, step s' where the epoch before gave the parameter ``key`` its value
-    ``value`` (None when that is not where it came from: an edit, or the value as given)."""
-    parameter = keys.parse(key)
+    """'epoch k, step s' where the epoch before gave ``parameter`` its value ``value``
+    (None when that is not where it came from: an edit, or the value as given)."""
     if before is None or before.epoch != steps.epoch - 1 or parameter.kind not in (
             "weight", "bias"):
         return None
@@ -121,7 +123,7 @@ def render(session: Session, now: datetime) -> Iterator[str]:
     sheet = Worksheet(session)
     digits = sheet.digits
     yield from _header(sheet, now)
-    extras: dict[tuple[int, int], list[tuple[str, float]]] = {}
+    extras: dict[tuple[int, int], list[tuple[Key, float]]] = {}
     before: EpochSteps | None = None
     for steps, shown in sheet.epochs:
         yield f"## Epoch {steps.epoch}\n\n"
@@ -169,7 +171,8 @@ def _step(step: Step, blanks: dict[int, str], digits: int) -> str:
                 f"Every new value computed above takes effect; nothing to compute.\n\n")
     symbol, last = step.symbol_tex, step.formula_tex
     rows = [f"{symbol} &= {last}"]
-    substituted = BlankRenderer(step.uses, step.operands, True, digits, blanks).render(step.expr)
+    substituted = BlankRenderer(step.typed_uses, step.operands, True, digits,
+                                blanks).render(step.expr)
     if substituted != last:
         rows.append(f"&= {substituted}")
     rows.append(f"&= {BLANK}")

@@ -76,8 +76,13 @@ class EpochSteps(Sequence[Step]):
         return value(self.trace, self.order[index - 1])
 
     def value_of(self, key: Key) -> float | None:
-        """Any value of the epoch by key: given, computed by a step, or after the updates."""
+        """Any value of the epoch by key: given, computed by a step, or after the updates
+        (None only for ``apply``, which has none)."""
         return value(self.trace, key)
+
+    def number(self, key: Key) -> float:
+        """The value of ``key``, which has one (every key but ``apply``)."""
+        return operand(self.trace, key)
 
     @cached_property
     def keys(self) -> dict[str, int]:
@@ -123,6 +128,9 @@ class EpochSteps(Sequence[Step]):
             value=value(self.trace, key),
             explanation=explain(key, formula, self.network, self.trace),
             touches=formula.touches,
+            typed_key=key,
+            typed_uses=formula.uses,
+            compute=formula.compute,
         )
 
 

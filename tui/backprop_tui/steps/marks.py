@@ -18,7 +18,6 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
-from backprop_tui.formula import evaluate
 from backprop_tui.numbers import fmt
 from backprop_tui.scalar import round_sig
 
@@ -99,7 +98,10 @@ def exact(value: float, text: str) -> bool:
 
 
 def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
-    """The marks of this epoch's steps that have a printed value, by step index."""
+    """The marks of this epoch's steps that have a printed value, by step index. The values
+    must have been tied to their steps (``steps.names.resolve_printed``)."""
+    if any(not entry.key for entry in printed):
+        raise ValueError("printed values not tied to their steps: resolve_printed first")
     indexes = steps.keys
     wanted = {indexes[entry.key]: entry for entry in printed
               if entry.epoch == steps.epoch and entry.key in indexes}  # gone: edited, diverged
@@ -115,7 +117,7 @@ def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
             continue
         operands = [worked.get(key, value) if key in indexes else value
                     for key, value in zip(step.uses, step.operands, strict=True)]
-        reworked = evaluate(step.expr, operands)
+        reworked = step.compute(operands)
         if rounding:
             reworked = round_sig(reworked, rounding)
         upstream = frozenset().union(*(roots.get(key, frozenset()) for key in step.uses))

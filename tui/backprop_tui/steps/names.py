@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING
 
 from backprop_tui import keys
 from backprop_tui.engine.plan import plan
-from backprop_tui.keys import Key, NotAKey
+from backprop_tui.keys import NotAKey
 from backprop_tui.netfile import NetworkFileError
-from backprop_tui.network import Given
+from backprop_tui.network import Given, Names
 
 if TYPE_CHECKING:
     from backprop_tui.steps.build import EpochSteps
 
-_SUCH_AS = (f"{keys.text(keys.parameter('w5'))}, {keys.text(Key('grad_w', param='w1'))} or "
-            f"{keys.text(keys.TOTAL)}")
+_SUCH_AS = f"{keys.listed(keys.W5, keys.DE_DW1)} or {keys.text(keys.TOTAL)}"
 
 
 class UnknownName(ValueError):
@@ -32,12 +31,13 @@ class UnknownName(ValueError):
 
 def resolve(text: str, steps: EpochSteps) -> int:
     """The 1-based index of the step ``text`` names in this epoch."""
-    return find_step(text, steps.keys, len(steps), steps.diverged is not None)
+    return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None)
 
 
-def find_step(text: str, indexes: dict[str, int], count: int, diverged: bool = False) -> int:
+def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
+              diverged: bool = False) -> int:
     """The 1-based index of the step ``text`` names, among ``count`` steps whose keys are
-    ``indexes`` (key text -> index)."""
+    ``indexes`` (key text -> index) in a network named by ``names``."""
     text = text.strip()
     if not text:
         raise UnknownName(f"type a step number or a name such as {_SUCH_AS}")
@@ -54,7 +54,7 @@ def find_step(text: str, indexes: dict[str, int], count: int, diverged: bool = F
         found = indexes.get(keys.text(key))
         if found is not None:
             return found
-    if choices and keys.parse(text).kind in ("input", "target", "weight", "bias"):
+    if choices and keys.text(keys.parse(text)) in names.parameters():
         raise UnknownName(f"{text} is given, not computed: no step computes it")
     if diverged:
         raise UnknownName(f"no step named {text!r} before the divergence in this epoch")
@@ -81,7 +81,7 @@ def resolve_printed(given: Given, source: str) -> Given:
     for entry in given.printed:
         where = f"{source}: printed, key {entry.written[:60]!r}"
         try:
-            key = steps.keys[find_step(entry.name, indexes, len(steps)) - 1]
+            key = steps.keys[find_step(entry.name, indexes, steps.names, len(steps)) - 1]
         except UnknownName as why:
             raise NetworkFileError(f"{where}: {why}") from None
         if key == keys.APPLY:

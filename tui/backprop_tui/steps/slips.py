@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from backprop_tui import keys
 from backprop_tui.engine.trace import trace_epoch
-from backprop_tui.formula import evaluate
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key, symbol
 from backprop_tui.network import UPDATE_ORDERS
@@ -95,7 +94,7 @@ class _Slips:
         self.steps = steps
         self.index = index
         self.step: Step = steps[index - 1]
-        self.key = steps.order[index - 1]
+        self.key = self.step.typed_key
         self.network = steps.network
         self.names = steps.network.names
         self.overrides = values
@@ -143,7 +142,7 @@ class _Slips:
             if value is None:
                 return None
             operands[i] = value
-        return evaluate(self.step.expr, operands)
+        return self.step.compute(operands)
 
     def add(self, name: str, value: float | None, text: str) -> None:
         if value is None or not math.isfinite(value) or self.right is None:
@@ -168,6 +167,11 @@ class _Slips:
         """What the k-th weight into a unit of ``layer`` multiplies: an input or an output."""
         return keys.source(self.names.units[layer][k])
 
+    @property
+    def _derivative(self) -> str:
+        """The loss's ∂E/∂out as one writes it: −(t − out)."""
+        return LOSSES[self.network.loss].derivative_shape
+
     def _output(self) -> bool:
         return self.layer == self.network.depth - 1
 
@@ -186,9 +190,10 @@ class _Slips:
                                  f"you multiplied {symbol(uses[2 * t])} by "
                                  f"{symbol(uses[2 * m + 1])}; {symbol(uses[2 * t])} carries "
                                  f"{symbol(uses[2 * t + 1])}")
+        function = ACTIVATIONS[self.network.activations[self.layer]].symbol
         self.add("activation-applied", self.later(keys.unit("out", u)),
-                 f"that is out_{u} = σ(net_{u}), after the activation; net_{u} is the sum "
-                 "before it")
+                 f"that is out_{u} = {function}(net_{u}), after the activation; net_{u} is the "
+                 "sum before it")
 
     def _activation_slips(self, step: str) -> None:
         """The slips of this unit's activation at its out or slope step."""
@@ -249,8 +254,8 @@ class _Slips:
         assert self.right is not None
         if self._output():
             self.add("minus-sign-dropped", -self.right,
-                     "you dropped the minus sign: ∂E/∂out = −(t − out), positive when the "
-                     "output is above its target")
+                     f"you dropped the minus sign: ∂E/∂out = {self._derivative}, positive "
+                     "when the output is above its target")
             self._targets(lambda other, mine: f"you used {symbol(other)}, the other output's "
                           f"target; ∂E/∂out_{u} takes {symbol(mine)}")
             self._loss_slips("dE_dout")
@@ -333,7 +338,7 @@ class _Slips:
                  f"that is ∂out_{u}/∂net_{u} alone: multiply it by ∂E/∂out_{u}")
         if self._output():
             self.add("minus-sign-dropped", -self.right,
-                     f"you dropped the minus sign of ∂E/∂out_{u} = −(t − out)")
+                     f"you dropped the minus sign of ∂E/∂out_{u} = {self._derivative}")
         self._other_order()
 
     def _dnet_dw(self) -> None:
@@ -365,7 +370,7 @@ class _Slips:
                  f"∂out_{u}/∂net_{u} is left out")
         if self._output():
             self.add("minus-sign-dropped", -self.right,
-                     f"you dropped the minus sign of ∂E/∂out_{u} = −(t − out)")
+                     f"you dropped the minus sign of ∂E/∂out_{u} = {self._derivative}")
         self.add("dnet-left-out", self.operands[0],
                  f"that is δ_{u} alone: multiply it by ∂net_{u}/∂{symbol(weight)} = "
                  f"{symbol(source)}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from backprop_tui import keys
-from backprop_tui.formula import Expr, Renderer
+from backprop_tui.formula import Computation, Expr, Renderer
+from backprop_tui.keys import Key
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
 
 PHASE_LABELS = {
@@ -37,25 +38,30 @@ class Step:
     value: float | None  # float64; None only for the 'apply' step, which lists values
     explanation: str
     touches: tuple[str, ...]  # diagram elements: units (i1, h1, o1), weights (w5), biases (b1)
+    # The same keys as values (``key`` and ``uses`` are their texts), and the formula as a
+    # function of its operands: what a view or a re-working needs of them.
+    typed_key: Key = field(compare=False)
+    typed_uses: tuple[Key, ...] = field(compare=False)
+    compute: Computation = field(compare=False, repr=False)
 
     @property
     def symbol(self) -> str:
-        return keys.symbol(self.key)
+        return keys.symbol(self.typed_key)
 
     @property
     def symbol_tex(self) -> str:
-        return keys.tex(self.key)
+        return keys.tex(self.typed_key)
 
     @property
     def formula(self) -> str:
-        return Renderer(self.uses, None, False, DEFAULT_DIGITS).render(self.expr)
+        return Renderer(self.typed_uses, None, False, DEFAULT_DIGITS).render(self.expr)
 
     @property
     def formula_tex(self) -> str:
-        return Renderer(self.uses, None, True, DEFAULT_DIGITS).render(self.expr)
+        return Renderer(self.typed_uses, None, True, DEFAULT_DIGITS).render(self.expr)
 
     def substituted(self, digits: int = DEFAULT_DIGITS, tex: bool = False) -> str:
-        return Renderer(self.uses, self.operands, tex, digits).render(self.expr)
+        return Renderer(self.typed_uses, self.operands, tex, digits).render(self.expr)
 
     def record(self, digits: int = DEFAULT_DIGITS) -> dict[str, object]:
         """The step as a JSON object (the `step` record of the JSONL export)."""

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
@@ -61,9 +60,16 @@ def write_export(session: Session, fmt: str, path: str) -> None:
 class FormatButton(RadioButton):
     """A radio button whose choice shows by its mark (● or blank), not by colour alone."""
 
-    def render(self) -> Content:
+    def __init__(self, label: str, value: bool, name: str) -> None:
+        super().__init__(label, value=value, name=name)
+        self._mark()
+
+    def watch_value(self) -> None:
+        self._mark()
+        super().watch_value()
+
+    def _mark(self) -> None:
         self.BUTTON_INNER = "●" if self.value else " "
-        return super().render()
 
 
 class ExportScreen(ModalScreen[str]):
