@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple, get_args
 
 from backprop_tui import keys
 from backprop_tui.keys import Key
@@ -20,19 +21,13 @@ from backprop_tui.numbers import fmt
 from backprop_tui.scalar import exp, fsum, power
 
 
-class Expr:
-    precedence = 9
+class Ref(NamedTuple):
+    """The step's operand number ``operand``: its symbol, or its value once substituted."""
+
+    operand: int
 
 
-@dataclass(frozen=True, slots=True)
-class Ref(Expr):
-    """The step's operand number ``index``: its symbol, or its value once substituted."""
-
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class Lit(Expr):
+class Lit(NamedTuple):
     """A constant: ``number``, written ``uni`` (``tex``). With ``shown``, it is a named
     constant (n) whose number is shown in its place once the numbers are substituted."""
 
@@ -42,76 +37,59 @@ class Lit(Expr):
     shown: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Add(Expr):
+class Add(NamedTuple):
     terms: tuple[Expr, ...]
-    precedence = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Sub(Expr):
+class Sub(NamedTuple):
     left: Expr
     right: Expr
-    precedence = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Mul(Expr):
+class Mul(NamedTuple):
     factors: tuple[Expr, ...]
-    precedence = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Div(Expr):
+class Div(NamedTuple):
     top: Expr
     bottom: Expr
-    precedence = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Neg(Expr):
+class Neg(NamedTuple):
     arg: Expr
-    precedence = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Power(Expr):
+class Power(NamedTuple):
     """``arg`` to a small whole power: x², x³."""
 
     arg: Expr
     exponent: int = 2
-    precedence = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Exp(Expr):
+class Exp(NamedTuple):
     arg: Expr
-    precedence = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Expr):
+class Call(NamedTuple):
     """A named function of its arguments: ``tanh(x)``, ``max(0, x)``; ``fn`` computes it."""
 
     uni: str
     tex: str
     args: tuple[Expr, ...]
-    fn: Callable[..., float] = field(compare=False)
+    fn: Callable[..., float]
 
 
-@dataclass(frozen=True, slots=True)
-class Exact(Expr):
+class Exact(NamedTuple):
     """A formula written as on paper (``shown``) but computed by ``fn`` of ``args``, where
     the written form loses precision: softplus reads ln(1 + e^net) and is computed without
     rounding 1 + e^net away."""
 
     shown: Expr
     args: tuple[Expr, ...]
-    fn: Callable[..., float] = field(compare=False)
+    fn: Callable[..., float]
 
 
-@dataclass(frozen=True, slots=True)
-class Positive(Expr):
+class Positive(NamedTuple):
     """1 where the argument is above 0, else ``below``: the slope of a ReLU (0) or a leaky
     ReLU (0.01)."""
 
@@ -119,13 +97,25 @@ class Positive(Expr):
     below: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class Assign(Expr):
+class Assign(NamedTuple):
     """``name ← value`` for each (parameter key, operand) pair: the updates applied."""
 
     names: tuple[str, ...]
     values: tuple[Expr, ...]
 
+
+Expr = Ref | Lit | Add | Sub | Mul | Div | Neg | Power | Exp | Call | Exact | Positive | Assign
+"""A formula: a tree of these nodes, tuples that are equal only to nodes of their own kind."""
+
+
+def _same(node: tuple[object, ...], other: object) -> bool:
+    return isinstance(other, tuple) and type(node) is type(other) and tuple.__eq__(node, other)
+
+
+for _node in get_args(Expr):  # (Neg(x) is not Exp(x), though both are the tuple (x,))
+    _node.__eq__ = _same
+    _node.__ne__ = lambda node, other: not _same(node, other)
+    _node.__hash__ = lambda node: hash((type(node).__name__, *node))
 
 ONE = Lit("1", "1", 1.0)
 HALF = Lit("½", r"\tfrac{1}{2}", 0.5)

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from backprop_tui.formula import (
     HALF,
@@ -62,8 +62,7 @@ def _np() -> ModuleType:
 # Activations ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class OperandSlip:
+class OperandSlip(NamedTuple):
     """A slip with an activation's own formula: the step's formula (``step``: "out" or
     "slope") worked from the wrong operand. ``operand``: "negated" (−operand), or the unit's
     "net", "out" or "dE_dout" in place of the one the formula takes. ``text`` may name the
@@ -75,8 +74,7 @@ class OperandSlip:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Activation:
+class Activation(NamedTuple):
     name: str
     symbol: str  # how a sentence names it: σ, tanh, ReLU
     value: Callable[[float], float]  # out from net
@@ -232,8 +230,7 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
 # Losses --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class LossSlip:
+class LossSlip(NamedTuple):
     """A slip with a loss's own formula, at the step ``step`` ("error", "dE_dout" or
     "total"): ``value(right, target, out, n)`` is the wrong value (None: not here), from
     the right one, the output's target and value (None at the total) and n the outputs.
@@ -245,8 +242,7 @@ class LossSlip:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Loss:
+class Loss(NamedTuple):
     """A loss that sums one error per output: E_total = Σ_k E_k."""
 
     name: str

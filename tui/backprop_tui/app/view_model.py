@@ -15,7 +15,7 @@ from backprop_tui.engine.plan import plan
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
-from backprop_tui.steps.step import phase_label
+from backprop_tui.steps.phases import phase_label
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
     from backprop_tui.session.session import Session

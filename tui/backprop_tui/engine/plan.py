@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from backprop_tui import keys
 from backprop_tui.formula import Add, Assign, Computation, Expr, Mul, Ref, Sub, compiled, count
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
-from backprop_tui.network import Names
+from backprop_tui.network import Names, names_of
 
 FORWARD = ("net", "out", "error", "total", "slope", "dE_dout")  # see Plan.forward
 
@@ -57,8 +57,7 @@ class Shaped(Protocol):
     def shared(self, layer: int) -> bool: ...
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """A network's shape and the options that decide its steps (not its numbers)."""
 
     sizes: tuple[int, ...]
@@ -77,9 +76,9 @@ class Shape:
     def depth(self) -> int:
         return len(self.sizes) - 1
 
-    @cached_property
+    @property
     def names(self) -> Names:
-        return Names(self.sizes, self.shared)
+        return names_of(self.sizes, self.shared)
 
 
 @dataclass(frozen=True)

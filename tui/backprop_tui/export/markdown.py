@@ -39,7 +39,8 @@ from backprop_tui.session.session import Event, Session
 from backprop_tui.session.timeline import Edit
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.phases import phase_label
+from backprop_tui.steps.step import Step
 
 TITLE = "backprop-tui session log"
 INTRO = ("Every computation of backpropagation, one scalar at a time, in the order the app "

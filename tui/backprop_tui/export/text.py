@@ -43,7 +43,8 @@ from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.phases import phase_label
+from backprop_tui.steps.step import Step
 
 WIDTH = 100
 INDENT = "  "  # steps, explanations and tables sit under their headings by this much

@@ -25,7 +25,8 @@ from backprop_tui.keys import Key
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.phases import phase_label
+from backprop_tui.steps.step import Step
 
 TITLE = "backprop-tui worksheet"
 ANSWER_KEY = "Answer key"

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from backprop_tui.numbers import fmt
 from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
-from backprop_tui.steps.step import Step, phase_label
+from backprop_tui.steps.step import Step
 
 DEFAULT_TOLERANCE = 1e-3
 VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)

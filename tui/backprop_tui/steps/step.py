@@ -9,21 +9,6 @@ from backprop_tui.formula import Computation, Expr, Renderer
 from backprop_tui.keys import Key
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
 
-PHASE_LABELS = {
-    "forward": "Forward pass",
-    "error": "Error",
-    "output": "Output layer",
-    "hidden": "Hidden layer",
-    "update": "Updates",
-}
-
-
-def phase_label(phase: str) -> str:
-    """'hidden2' reads 'Hidden layer 2'; the rest come from PHASE_LABELS."""
-    if phase in PHASE_LABELS:
-        return PHASE_LABELS[phase]
-    return f"Hidden layer {phase.removeprefix('hidden')}"
-
 
 @dataclass(frozen=True, slots=True)
 class Step:
