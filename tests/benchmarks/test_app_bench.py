@@ -4,7 +4,8 @@
 - key press: process CPU time per "right" press under ``run_test``, at epoch 1 and 1,000.
 
 Run with ``python -m pytest tests/benchmarks -s``. Both apps run interleaved in the same run
-and the best of several rounds counts, since absolute times on a shared machine mean little.
+and the median of several rounds counts, since absolute times on a shared machine mean little
+(and a best run says more about luck than about the app).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from statistics import median
 
 import pytest
 from backprop_tui.app.app import BackpropApp
@@ -33,7 +35,7 @@ TUI = ROOT / "tui"
 MINIMAL_APP = pathlib.Path(__file__).with_name("minimal_app.py")
 
 WIDTH, HEIGHT = 120, 36
-FRAME_ROUNDS = 5
+FRAME_ROUNDS = 9
 FRAME_POLL = 0.01  # seconds between screen captures
 FRAME_TIMEOUT = 30.0
 FRAME_TARGET = 1.5
@@ -128,8 +130,8 @@ def first_frame(tmux: Tmux, name: str, command: Sequence[str], markers: Sequence
 
 
 def test_first_frame_vs_minimal_app() -> None:
-    """Launch to first complete frame (best of 5, interleaved, after one untimed launch
-    each): at most 1.5× the minimal app."""
+    """Launch to first complete frame (the median of FRAME_ROUNDS, interleaved, after one
+    untimed launch each): at most 1.5× the minimal app."""
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed")
     launches = {
@@ -151,10 +153,10 @@ def test_first_frame_vs_minimal_app() -> None:
     finally:
         tmux.close()
         pycache.cleanup()
-    ours, minimal = min(times["backprop-tui"]), min(times["minimal app"])
+    ours, minimal = median(times["backprop-tui"]), median(times["minimal app"])
     ratio = ours / minimal
     print(f"\nfirst frame: backprop-tui {ours:.2f} s, minimal app {minimal:.2f} s, "
-          f"ratio {ratio:.2f} (target <= {FRAME_TARGET})  [best of {FRAME_ROUNDS}, interleaved; "
+          f"ratio {ratio:.2f} (target <= {FRAME_TARGET})  [median of {FRAME_ROUNDS}, interleaved; "
           f"all: {_list(times['backprop-tui'])} vs {_list(times['minimal app'])}]")
     assert ratio <= FRAME_TARGET
 
@@ -187,7 +189,7 @@ async def _cpu_per_press(make: Callable[[], App[None]], epoch: int = 1) -> float
 
 
 def test_key_press_cpu_vs_minimal_app() -> None:
-    """CPU per step press (best of 4, interleaved): at most 5× the minimal app's counter
+    """CPU per step press (the median of 4, interleaved): at most 5× the minimal app's counter
     press, and about the same at epoch 1,000 as at epoch 1."""
     runs: dict[str, tuple[Callable[[], App[None]], int]] = {
         "epoch 1": (lambda: BackpropApp(Session(load_preset("mazur"))), 1),
@@ -200,14 +202,14 @@ def test_key_press_cpu_vs_minimal_app() -> None:
         for name in order:
             make, epoch = runs[name]
             times[name].append(asyncio.run(_cpu_per_press(make, epoch)))
-    early, late = min(times["epoch 1"]), min(times[f"epoch {LATE_EPOCH:,}"])
-    minimal = min(times["minimal app"])
+    early, late = median(times["epoch 1"]), median(times[f"epoch {LATE_EPOCH:,}"])
+    minimal = median(times["minimal app"])
     ratio, late_ratio = early / minimal, late / early
     print(f"\nCPU per step press: backprop-tui {early * 1e3:.2f} ms at epoch 1, "
           f"{late * 1e3:.2f} ms at epoch {LATE_EPOCH:,} ({late_ratio:.2f}× epoch 1; "
           f"target within {LATE_TOLERANCE}×); minimal app {minimal * 1e3:.2f} ms; "
           f"ratio {ratio:.2f} (target <= {PRESS_TARGET})  "
-          f"[{PRESSES} presses, best of {PRESS_ROUNDS}, interleaved]")
+          f"[{PRESSES} presses, median of {PRESS_ROUNDS}, interleaved]")
     for name, values in times.items():
         print(f"  {name}: {_list([v * 1e3 for v in values])} ms")
     assert ratio <= PRESS_TARGET
