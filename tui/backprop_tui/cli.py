@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import os
 import signal
@@ -485,6 +484,8 @@ def _train(args: argparse.Namespace) -> int:
     loss_final = loss_of(final)
     if not math.isfinite(loss_final) and run.previous is not None:  # the last epoch's
         raise Problem(_divergence(run.epochs, run.previous), DIVERGED)  # error after it
+    import json
+
     result = json.dumps({
         "epochs": args.epochs,
         "loss_initial": run.losses[0],

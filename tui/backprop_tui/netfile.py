@@ -7,7 +7,6 @@ reported as a single line naming the file, the key and what was expected, never 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import pathlib
 import re
@@ -112,6 +111,8 @@ def _value(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
+        import json  # here: only writing a network file needs it
+
         return json.dumps(value)  # JSON string escapes are valid TOML basic-string escapes
     if isinstance(value, list):
         return "[" + ", ".join(_value(item) for item in value) + "]"

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Context
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Context
 
 
 def round_sig(value: float, digits: int) -> float:
@@ -27,6 +30,8 @@ def round_sig(value: float, digits: int) -> float:
 @cache
 def _hand_context(digits: int) -> Context:
     """Decimal arithmetic to ``digits`` significant digits, rounding half away from zero."""
+    from decimal import ROUND_HALF_UP, Context  # here: only hand rounding needs it
+
     return Context(prec=digits, rounding=ROUND_HALF_UP)
 
 
