@@ -194,6 +194,6 @@ def test_the_new_activations_read_as_on_paper() -> None:
     formulas = {s.key: (s.formula, s.substituted(3)) for s in step}
     assert formulas["out_h1"][0] == "ln(1 + e^(net_h₁))"
     assert formulas["dout_h1/dnet_h1"][0] == "1/(1 + e^(−net_h₁))"
-    assert formulas["out_o1"] == ("max(0.01·net_o₁, net_o₁)", "max(0.01(-0.121), -0.121)")
+    assert formulas["out_o1"] == ("max(0.01·net_o₁, net_o₁)", "max(0.01(−0.121), −0.121)")
     assert formulas["dout_o1/dnet_o1"][0] == "(1 if net_o₁ > 0, else 0.01)"
     assert softplus.shape == "1/(1 + e^(−net))" and leaky.kinked and not softplus.kinked

@@ -127,8 +127,8 @@ def test_substituted_shows_every_operand(steps: EpochSteps) -> None:
     for step in steps:
         text = step.substituted(digits=3)
         for value in step.operands:
-            shown = fmt(value, 3)
-            assert shown in text, (step.key, shown, text)  # "(-0.5)" when negative contains it
+            shown = fmt(value, 3).replace("-", "−", 1) if value < 0 else fmt(value, 3)
+            assert shown in text, (step.key, shown, text)  # "(−0.5)" when negative contains it
 
 
 def test_relu_reads_max_of_zero_and_the_sum() -> None:
@@ -138,3 +138,12 @@ def test_relu_reads_max_of_zero_and_the_sum() -> None:
     relu = ACTIVATIONS["relu"].formula
     assert Renderer(["net_h1"], None, False, 9).render(relu) == "max(0, net_h₁)"
     assert Renderer(["net_h1"], [-0.5], True, 9).render(relu) == r"\max(0, -0.5)"
+
+
+def test_a_negative_number_substituted_reads_with_the_formulas_minus() -> None:
+    """In Unicode, the numbers put in a formula use the minus sign its operators use."""
+    steps = EpochSteps(1, trace_epoch(mazur()))
+    step = steps[steps.keys["dE_o2/dout_h1"] - 1]  # δ_o2 is negative
+    assert step.formula == "δ_o₂·w₇"
+    assert step.substituted() == "(−0.0380982365)·0.5" and "-" not in step.substituted()
+    assert step.substituted(tex=True).startswith(r"\left(-0.0380982365")

@@ -149,6 +149,8 @@ class Renderer:
         if self.tex and "e" in text:
             mantissa, _, exponent = text.partition("e")
             text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
+        elif not self.tex and text.startswith("-"):
+            text = "−" + text[1:]  # the minus sign the formula's own operators use
         # A negative number reads like a sum: parenthesise it inside anything tighter.
         return text, (1 if value < 0 else 9)
 

@@ -141,14 +141,17 @@ def parse(written: str) -> Key:
     """The key ``written`` names: a key's text, or a name as a person types it (any case,
     spaces, the tutorial's spellings, the app's Unicode). NotAKey if it names none; whether
     the value exists in a given network is for the caller to look up."""
-    key = _normalise(written)
-    for pattern, kind in _patterns():
-        found = pattern.fullmatch(key)
-        if found:
-            parts = found.groupdict()
-            if kind == "input" and not parts["unit"].startswith("i"):
-                return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
-            return Key(kind, **parts)
+    # Spaces go, or stand for "_" where they part words: "d E / d w5", "E total", "out o1".
+    spaced = re.sub(r"\s*/\s*", "/", written.strip())
+    for key in dict.fromkeys((_normalise(written.replace(" ", "")),
+                              _normalise(re.sub(r"\s+", "_", spaced)))):
+        for pattern, kind in _patterns():
+            found = pattern.fullmatch(key)
+            if found:
+                parts = found.groupdict()
+                if kind == "input" and not parts["unit"].startswith("i"):
+                    return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
+                return Key(kind, **parts)
     raise NotAKey(written)
 
 
@@ -159,7 +162,7 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
 
 
 def _normalise(written: str) -> str:
-    key = written.translate(_UNICODE).replace(" ", "").lower()
+    key = written.translate(_UNICODE).lower()
     key = re.sub(r"^δ_?", "delta_", key)
     key = key.replace("de_total/", "de/")
     key = re.sub(r"_(new|after)$", "+", key)

@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from backprop_tui import keys
 from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening
@@ -288,7 +289,7 @@ class BackpropApp(App[None]):
                 if picked:
                     self.action_edit(picked)
 
-            self.push_screen(NameScreen(names, lambda n: _editable(session, n)), chosen)
+            self.push_screen(NameScreen(names, session.editable), chosen)
             return
 
         def check(text: str) -> float:
@@ -298,16 +299,16 @@ class BackpropApp(App[None]):
             if value is not None:
                 self._do(lambda: session.edit(name, value))
 
-        key = "learning_rate" if name == "eta" else name
-        current = fmt(_number(session.current_value(key)), MAX_DIGITS)
-        self.push_screen(ValueScreen(name, current, check), apply)
+        current = fmt(_number(session.current_value(name)), MAX_DIGITS)
+        shown = keys.text(keys.ETA) if name == "learning_rate" else name
+        self.push_screen(ValueScreen(shown, current, check), apply)
 
     def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
         if self._fast_forwarding:
             self.notify("Edits wait until the fast-forward is done (Escape stops it).",
                         timeout=3)
-        elif _editable(self.session, message.element):
-            self.action_edit(message.element)
+        elif (name := self.session.editable(message.element)) is not None:
+            self.action_edit(name)
         else:
             self.notify(f"{message.element} is computed, not given: edit what feeds it",
                         timeout=3)
@@ -459,11 +460,6 @@ class BackpropApp(App[None]):
         for switch in actions.switches(self.session.network):
             yield SystemCommand(switch.title, actions.SWITCH_HELP,
                                 self._switch(switch.option, switch.value))
-
-
-def _editable(session: Session, name: str) -> bool:
-    """Whether ``name`` is a value a person gives (not one the network computes)."""
-    return name in ("eta", "learning_rate") or name in session.network.names.parameters()
 
 
 def _number(value: object) -> float:

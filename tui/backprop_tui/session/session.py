@@ -345,6 +345,18 @@ class Session:
             return float(network.weights[layer][row, column])
         return float(network.biases[layer][row])
 
+    def editable(self, typed: str) -> str | None:
+        """The name of the given value ``typed`` names, as edits write it (``W5`` -> ``w5``,
+        ``η`` -> ``learning_rate``), or None if it names no value a person gives."""
+        try:
+            key = keys.parse(typed)
+        except keys.NotAKey:
+            return "learning_rate" if typed.strip() == "learning_rate" else None
+        if key == keys.ETA:
+            return "learning_rate"
+        name = keys.text(key)
+        return name if name in self.network.names.parameters() else None
+
     def check_edit(self, name: str, value: object) -> tuple[str, Value]:
         """The edit in canonical form, or EditError saying in one line what is wrong."""
         network = self.network

@@ -13,16 +13,18 @@ from backprop_tui.app.screens.prompt import PromptScreen
 class NameScreen(PromptScreen[str]):
     """Which parameter to edit: a weight, bias, input, target or the learning rate."""
 
-    def __init__(self, names: list[str], known: Callable[[str], bool]) -> None:
+    def __init__(self, names: list[str], known: Callable[[str], str | None]) -> None:
+        """``known`` gives the name of the value a typed name means (any case), or None."""
         field = Input(placeholder="w5, b1, i1, t_o1, eta …",
                       suggester=SuggestFromList(names, case_sensitive=False))
         super().__init__("Edit which value? (a weight, bias, input, target or eta)", field)
         self._known = known
 
     def parse(self, text: str) -> str:
-        name = text.strip()
-        if not self._known(name):
-            raise ValueError(f"no parameter named {name[:40]!r}: try w1, b1, i1, t_o1 or eta")
+        name = self._known(text.strip())
+        if name is None:
+            raise ValueError(f"no parameter named {text.strip()[:40]!r}: try w1, b1, i1, t_o1 "
+                             "or eta")
         return name
 
 
