@@ -55,7 +55,10 @@ def test_the_quiz_asks_names_a_slip_hints_reveals_and_scores() -> None:
         await submit(app, pilot, "0.3776")  # within 1e-3 of 0.3775
         assert not isinstance(app.screen, QuizScreen)
         assert session.index == 1
-        assert "Forward pass 1/1" in status(app)
+        assert "Forward pass 0/1" in status(app)  # scored at the first try: a slip
+        await settle(pilot)
+        assert any("Right: net_h₁ = 0.3775 (counted as wrong: the first answer was not)" in
+                   str(n.message) for n in app._notifications)
 
         await pilot.press("right")  # out_h1: revealed with Escape
         assert isinstance(app.screen, QuizScreen)
@@ -63,7 +66,7 @@ def test_the_quiz_asks_names_a_slip_hints_reveals_and_scores() -> None:
         await settle(pilot)
         assert not isinstance(app.screen, QuizScreen)
         assert session.index == 2
-        assert "Forward pass 1/2" in status(app)
+        assert "Forward pass 0/2" in status(app)
         assert [a.verdict for a in session.quiz.answers] == [
             "slip", "wrong", "right", "revealed"]
         assert session.quiz.answers[0].slip == "bias-left-out"

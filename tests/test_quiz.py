@@ -189,6 +189,23 @@ def test_judge_right_within_the_tolerance_else_a_slip_else_a_hint() -> None:
     assert judge(steps, after, 0.291027924, 1e-9).slip.name == "other-order"  # type: ignore[union-attr]
 
 
+def test_a_first_wrong_try_names_what_to_combine_and_a_later_one_the_numbers() -> None:
+    """For a product the numbers are the answer: the first hint names the factors and where
+    they come from; a second try gets their numbers."""
+    session = session_of()
+    session.quiz = Quiz(on=True)
+    session.goto("delta_o1")  # the next step, dnet_o1/dw5, is asked
+    session.goto("dnet_o1/dw5")
+    assert session.asks() == session.steps.keys["dE/dw5"]
+    first = session.answer("0.07")
+    assert first.message == ("Not quite. ∂E/∂w₅ = δ_o₁·∂net_o₁/∂w₅: combine δ_o₁ (step 14), "
+                             "∂net_o₁/∂w₅ (step 15).")
+    second = session.answer("0.07")
+    assert "δ_o₁ = 0.138498562 (step 14)" in second.message
+    assert session.answer("0.0821670406").verdict == "right"
+    assert session.quiz.score(1) == {"output": (0, 1)}  # right only at the third try
+
+
 def test_close_is_relative_and_exact_at_zero() -> None:
     assert close(1.0009, 1.0, 1e-3) and not close(1.0011, 1.0, 1e-3)
     assert close(-0.01901, -0.019049, 1e-2) and not close(0.019049, -0.019049, 1e-3)
@@ -233,9 +250,10 @@ def test_answers_are_recorded_scored_per_phase_and_logged_as_events() -> None:
     assert [(a.index, a.verdict, a.slip) for a in quiz.answers] == [
         (1, "slip", "bias-left-out"), (1, "right", ""), (2, "revealed", ""),
         (15, "wrong", ""), (15, "revealed", "")]
-    assert quiz.score(1) == {"forward": (1, 2), "output": (0, 1)}
+    # Scored at the first try: net_h1 was a slip before it was right, out_h1 revealed.
+    assert quiz.score(1) == {"forward": (0, 2), "output": (0, 1)}
     assert quiz.score(2) == {}
-    assert quiz.summary() == "on, tolerance 0.001; epoch 1: Forward pass 1/2, Output layer 0/1"
+    assert quiz.summary() == "on, tolerance 0.001; epoch 1: Forward pass 0/2, Output layer 0/1"
     quiz_events = [e for e in session.events if e["action"] == "quiz"]
     assert quiz_events[0] == {"action": "quiz", "epoch": 1, "index": 1, "changes": [
         "net_h₁: answered 0.0275 — slip: you left out the bias b₁"]}
@@ -255,7 +273,7 @@ def test_the_quiz_is_saved_and_resumed() -> None:
         "epoch": 1, "index": 1, "key": "net_h1", "phase": "forward", "answer": 0.0275,
         "verdict": "slip", "slip": "bias-left-out"}
     assert document["quiz"]["score"] == [
-        {"epoch": 1, "phase": "forward", "right": 1, "asked": 2},
+        {"epoch": 1, "phase": "forward", "right": 0, "asked": 2},
         {"epoch": 1, "phase": "output", "right": 0, "asked": 1}]
     resumed = load_session(text, "saved.json")
     assert resumed.quiz == session.quiz
@@ -265,14 +283,14 @@ def test_the_quiz_is_saved_and_resumed() -> None:
 def test_the_logs_carry_the_answers_and_the_score() -> None:
     session = quizzed()
     markdown = "".join(FORMATS["md"](session, NOW))
-    assert "- **Quiz:** on, tolerance 0.001; epoch 1: Forward pass 1/2, Output layer 0/1" in (
+    assert "- **Quiz:** on, tolerance 0.001; epoch 1: Forward pass 0/2, Output layer 0/1" in (
         markdown)
     assert "> **Quiz** net\\_h₁: answered 0.0275 — slip: you left out the bias b₁" in markdown
     text = "".join(FORMATS["txt"](session, NOW))
-    assert "Forward pass 1/2, Output layer 0/1" in text
+    assert "Forward pass 0/2, Output layer 0/1" in text
     assert "» Quiz: out_h₁: revealed, 0.593269992" in text
     records = [json.loads(line) for line in "".join(FORMATS["jsonl"](session, NOW)).splitlines()]
-    assert records[0]["quiz"]["score"][0]["right"] == 1
+    assert records[0]["quiz"]["score"][0]["right"] == 0
     assert sum(r["type"] == "event" and r["action"] == "quiz" for r in records) == 5
 
 

@@ -56,6 +56,7 @@ class BackpropApp(App[None]):
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
         self._fast_forwarding = False
+        self._run_from = 0  # the step the running fast-forward began at
         self.autosaver = autosaver
         self._last = last
         self._autosave_timer: Timer | None = None
@@ -176,16 +177,23 @@ class BackpropApp(App[None]):
         session = self.session
         step = session.steps[asked - 1]
 
+        said: list[Verdict] = []
+
         def check(text: str) -> Verdict:
-            verdict = session.answer(text)
+            said.append(session.answer(text))
             self.render_session()  # the score
             self.session_changed()
-            return verdict
+            return said[-1]
 
         def done(right: bool | None) -> None:
             if not right:  # Escape: revealed
                 session.reveal()
             self._do(session.next)
+            if right:
+                first = len(said) == 1
+                self.notify(said[-1].message + ("" if first else
+                            " (counted as wrong: the first answer was not)"),
+                            markup=False, timeout=4)
 
         self.push_screen(QuizScreen(f"Step {asked} · {step.symbol} = {step.formula}\n"
                                     "Your value?", check), done)
@@ -342,6 +350,7 @@ class BackpropApp(App[None]):
         """Fast-forward ``count`` epochs in the background: from now until it is done, the
         keys that would leave this epoch wait (so the run's start is the cursor's epoch)."""
         self._run_started(count)
+        self._run_from = self.session.index
         self._fast_forward(self.session.epoch, count)
 
     @work(thread=True, exclusive=True, group="fast-forward")
@@ -371,13 +380,15 @@ class BackpropApp(App[None]):
         self._fast_forwarding = False
         self.main.end_progress()
         if cancelled:
-            self.notify("Fast-forward stopped; nothing changed.", timeout=3)
+            self.notify(view_model.run_stopped(self.session, start), timeout=6)
         elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
             self.notify("The epoch changed during the fast-forward; the cursor stays.",
                         severity="warning", timeout=5)
         else:
             if self.session.fast_forward(count):  # the epochs are computed: this only moves
                 self.session_changed()
+                self.notify(view_model.run_summary(self.session, start, self._run_from),
+                            timeout=8)
             if self.session.diverged:
                 self.notify(self.session.diverged, severity="warning")
         self.render_session()

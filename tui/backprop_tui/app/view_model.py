@@ -107,12 +107,11 @@ def equation(session: Session) -> Equation | None:
     if step is None:
         return None
     digits = session.digits
-    indexes = session.steps.keys
     factors = tuple(
         Factor(
             symbol=keys.symbol(key),
             value=fmt(value, digits),
-            source=_source(key, indexes),
+            source=_source(key, session),
         )
         for key, value in zip(step.typed_uses, step.operands, strict=True)
     )
@@ -120,6 +119,25 @@ def equation(session: Session) -> Equation | None:
     found = session.marks.get(step.index)
     mark = None if found is None else (found.symbol, found.reason(digits))
     return Equation(step.symbol, step.formula, step.substituted(digits), result, factors, mark)
+
+
+def run_summary(session: Session, start: int, index: int) -> str:
+    """What a fast-forward that landed says: the epochs it ran, from where, and the total
+    error before and after them."""
+    reached = session.epoch
+    ran = f"epoch {start}" if reached == start + 1 else f"epochs {start} to {reached - 1}"
+    began = (f" (begun at step {index} of epoch {start}, which ran whole)" if index else "")
+    before, after = (fmt(session.loss_at(e), session.digits) for e in (start, reached))
+    return (f"Fast-forward: {ran} run{began}; E_total {before} → {after}. Now at the start "
+            f"of epoch {reached:,}.")
+
+
+def run_stopped(session: Session, start: int) -> str:
+    """What a fast-forward stopped by Escape says: the cursor stays, the curve keeps what
+    was run."""
+    ran = max(0, session.timeline.known() - start + 1)
+    return (f"Fast-forward stopped after {ran:,} epochs: the cursor stays at epoch {start:,}; "
+            "the error curve keeps the epochs that ran.")
 
 
 @dataclass(frozen=True)
@@ -148,11 +166,21 @@ def gradient_check(session: Session) -> GradientView:
                         fmt(found.relative, 2), fmt(found.h, 2), found.caveat)
 
 
-def _source(key: Key, indexes: dict[str, int]) -> str:
-    index = indexes.get(keys.text(key))
+def _source(key: Key, session: Session) -> str:
+    """Where an operand comes from: a step of this epoch, the new values, an edit, the
+    epoch before's updates, or the network as given."""
+    index = session.steps.keys.get(keys.text(key))
     if index is not None:
         return f"step {index}"
-    return "with the new values" if key.kind == "out_after" else "given"
+    if key.kind == "out_after":
+        return "with the new values"
+    name = "learning_rate" if key == keys.ETA else keys.text(key)
+    if any(e.epoch == session.epoch and e.name == name for e in session.state.edits):
+        return "your edit"
+    updated = key.kind == "weight" or (key.kind == "bias" and session.network.update_biases)
+    if session.epoch > 1 and updated:
+        return f"epoch {session.epoch - 1}'s update"
+    return "given"
 
 
 @dataclass(frozen=True)
@@ -177,7 +205,7 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
         value = "" if step.value is None else fmt(step.value, session.digits)
         found = marks.get(index)
         mark = "" if found is None else (
-            found.symbol if found.verdict == AGREES else f"⚠ {found.printed.text}")
+            found.symbol if found.verdict == AGREES else f"{found.symbol} {found.printed.text}")
         rows.append(ValueRow(phase_label(step.phase), step.symbol, value,
                              index == session.index, mark))
     return tuple(rows), first - 1

@@ -73,12 +73,13 @@ def change(step: Step, typed: str = "", verdict: Verdict | None = None) -> str:
     return f"{step.symbol}: answered {typed.strip()[:40]} — {outcome}"[:480]
 
 
-def answered(steps: EpochSteps, epoch: int, index: int, text: str, tolerance: float
-             ) -> tuple[Answer, Verdict]:
-    """The answer ``text`` to step ``index``, judged. ValueError (one line) for text that
-    is not a number."""
+def answered(steps: EpochSteps, epoch: int, index: int, text: str, tolerance: float,
+             first: bool = True) -> tuple[Answer, Verdict]:
+    """The answer ``text`` to step ``index``, judged (a ``first`` try's hint names what to
+    combine, a later one's their numbers too). ValueError (one line) for text that is not a
+    number."""
     value = parse_answer(text)
-    verdict = judge(steps, index, value, tolerance)
+    verdict = judge(steps, index, value, tolerance, numbers=not first)
     step = steps[index - 1]
     return Answer(epoch, index, step.key, step.phase, value, verdict.verdict,
                   verdict.slip.name if verdict.slip else ""), verdict
@@ -110,13 +111,17 @@ class Quiz:
             return None
         return following
 
+    def tries(self, epoch: int, index: int) -> int:
+        """How many answers step ``index`` of ``epoch`` has had."""
+        return sum(a.epoch == epoch and a.index == index for a in self.answers)
+
     def score(self, epoch: int) -> dict[str, tuple[int, int]]:
-        """Phase -> (answered right, asked) for the steps of ``epoch`` asked so far."""
+        """Phase -> (right at the first try, asked) for the steps of ``epoch`` asked so far:
+        a step answered wrong and then right counts as wrong, as it would on paper."""
         outcome: dict[int, tuple[str, bool]] = {}
         for a in self.answers:
-            if a.epoch == epoch:
-                right = outcome.get(a.index, (a.phase, False))[1] or a.verdict == RIGHT
-                outcome[a.index] = (a.phase, right)
+            if a.epoch == epoch and a.index not in outcome:
+                outcome[a.index] = (a.phase, a.verdict == RIGHT)
         found: dict[str, tuple[int, int]] = {}
         for index in sorted(outcome):
             phase, right = outcome[index]

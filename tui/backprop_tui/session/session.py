@@ -185,10 +185,15 @@ class Session:
         return self.steps[self.index - 1] if self.index else None
 
     def marks_of(self, steps: EpochSteps) -> dict[int, Mark]:
-        """The marks of the printed values on these steps, by index (worked out once)."""
+        """The marks of the printed values on these steps, by index (worked out once). The
+        printed values describe the network as given: under edits in force by this epoch,
+        the steps the edits change are marked as edited, not judged."""
         found = self._marks.get(steps)
         if found is None:
-            found = self._marks[steps] = marks(steps, self.printed)
+            edits = [edit for edit in self.state.edits if edit.epoch <= steps.epoch]
+            unedited = self.steps_of(steps.epoch, ()) if edits and self.printed else None
+            names = list(dict.fromkeys(_edit_name(edit.name) for edit in edits))
+            found = self._marks[steps] = marks(steps, self.printed, unedited, names)
         return found
 
     @property
@@ -409,7 +414,9 @@ class Session:
         index = self.asks()
         if index is None:
             raise ValueError("no step is waiting for an answer")
-        answer, verdict = answered(self.steps, self.epoch, index, text, self.quiz.tolerance)
+        first = not self.quiz.tries(self.epoch, index)
+        answer, verdict = answered(self.steps, self.epoch, index, text, self.quiz.tolerance,
+                                   first)
         self._record_answer(answer, change(self.steps[index - 1], text, verdict))
         return verdict
 
@@ -478,6 +485,17 @@ def _number(value: object) -> float:
     if not math.isfinite(number):
         raise EditError("expected a finite number")
     return number
+
+
+def _edit_name(name: str) -> str:
+    """An edit's name as a person reads it: w5, η, the loss, layer 2's activation."""
+    if name == "learning_rate":
+        return keys.symbol(keys.ETA)
+    if name.startswith("activation"):
+        return f"layer {name.removeprefix('activation')}'s activation"
+    if name in OPTIONS:
+        return name.replace("_", " ")
+    return name
 
 
 def printed_values(source: Source) -> tuple[Printed, ...]:

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from backprop_tui.network import Printed
     from backprop_tui.steps.build import EpochSteps
 
-AGREES, SLIP, FOLLOWS = "agrees", "slip", "follows"
+AGREES, SLIP, FOLLOWS, EDITED = "agrees", "slip", "follows", "edited"
+SYMBOLS = {AGREES: "✓", SLIP: "⚠", FOLLOWS: "⚠", EDITED: "✎"}
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,14 @@ class Mark:
     key: str  # the step's key
     printed: Printed
     computed: float
-    verdict: str  # AGREES, SLIP or FOLLOWS
+    verdict: str  # AGREES, SLIP, FOLLOWS, or EDITED: printed for the network before an edit
     reworked: float  # the step worked from the document's own values
     roots: tuple[str, ...] = ()  # FOLLOWS: the keys of the slips it follows from
+    edits: tuple[str, ...] = ()  # EDITED: the edits that reach the step
 
     @property
     def symbol(self) -> str:
-        return "✓" if self.verdict == AGREES else "⚠"
+        return SYMBOLS[self.verdict]
 
     def record(self, digits: int) -> dict[str, object]:
         """For the JSON logs: what was printed, and the mark."""
@@ -51,7 +53,10 @@ class Mark:
     def reason(self, digits: int) -> str:
         """One line: what was printed, and why it is marked so."""
         printed, computed = self.printed.text, fmt(self.computed, digits)
-        if self.verdict == AGREES and exact(self.computed, printed):
+        if self.verdict == EDITED:
+            text = (f"printed {printed} for the network before your edit of "
+                    f"{', '.join(self.edits)}: not compared (computed {computed})")
+        elif self.verdict == AGREES and exact(self.computed, printed):
             text = f"printed {printed}: agrees"
         elif self.verdict == AGREES:
             text = (f"printed {printed}: agrees but for its last digit (computed {computed}): "
@@ -97,9 +102,13 @@ def exact(value: float, text: str) -> bool:
         return Decimal(value).quantize(written, ROUND_HALF_UP) == written
 
 
-def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
+def marks(steps: EpochSteps, printed: Sequence[Printed],
+          unedited: EpochSteps | None = None, edits: Sequence[str] = ()) -> dict[int, Mark]:
     """The marks of this epoch's steps that have a printed value, by step index. The values
-    must have been tied to their steps (``steps.names.resolve_printed``)."""
+    must have been tied to their steps (``steps.names.resolve_printed``). Printed values
+    describe the network as its file gives it: where ``edits`` (by name) made this epoch
+    differ from it (``unedited``, the same epoch without them), a step whose value they
+    changed is marked EDITED, not judged."""
     if any(not entry.key for entry in printed):
         raise ValueError("printed values not tied to their steps: resolve_printed first")
     indexes = steps.keys
@@ -124,6 +133,12 @@ def marks(steps: EpochSteps, printed: Sequence[Printed]) -> dict[int, Mark]:
         entry = wanted.get(index)
         if entry is None:
             worked[step.key], roots[step.key] = reworked, upstream
+            continue
+        if unedited is not None and unedited.keys.get(step.key) != index or (
+                unedited is not None and unedited.value_at(index) != step.value):
+            worked[step.key], roots[step.key] = entry.value, frozenset()
+            found[index] = Mark(index, step.key, entry, step.value, EDITED, reworked,
+                                edits=tuple(edits))
             continue
         if agrees(step.value, entry.text, rounding):
             verdict = AGREES

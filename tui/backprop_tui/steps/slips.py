@@ -52,9 +52,11 @@ def close(answer: float, value: float, tolerance: float) -> bool:
     return abs(answer - value) <= max(tolerance * abs(value), 1e-12)
 
 
-def judge(steps: EpochSteps, index: int, answer: float, tolerance: float) -> Verdict:
+def judge(steps: EpochSteps, index: int, answer: float, tolerance: float,
+          numbers: bool = True) -> Verdict:
     """Whether ``answer`` is step ``index``'s value; if not, the slip that gives it, or a
-    hint naming the values to combine."""
+    hint naming the values to combine (with their ``numbers``, or only where they come from:
+    for a product, the numbers are the answer)."""
     step = steps[index - 1]
     if step.value is None:
         raise ValueError(f"step {index} has no value to answer")
@@ -63,17 +65,19 @@ def judge(steps: EpochSteps, index: int, answer: float, tolerance: float) -> Ver
     for slip in slips(steps, index):
         if close(answer, slip.value, tolerance):
             return Verdict(SLIP, slip, f"Not quite: {slip.text}.")
-    return Verdict(WRONG, None, f"Not quite. {hint(steps, index)}")
+    return Verdict(WRONG, None, f"Not quite. {hint(steps, index, numbers)}")
 
 
-def hint(steps: EpochSteps, index: int) -> str:
-    """The formula, and the earlier values it combines with where they come from."""
+def hint(steps: EpochSteps, index: int, numbers: bool = True) -> str:
+    """The formula, and the earlier values it combines with where they come from (and, with
+    ``numbers``, what they are)."""
     step = steps[index - 1]
     indexes = steps.keys
     parts = []
     for key, value in list(zip(step.uses, step.operands, strict=True))[:6]:
         where = f"step {indexes[key]}" if key in indexes else "given"
-        parts.append(f"{symbol(key)} = {fmt(value)} ({where})")
+        parts.append(f"{symbol(key)} = {fmt(value)} ({where})" if numbers
+                     else f"{symbol(key)} ({where})")
     more = len(step.uses) - len(parts)
     listed = ", ".join(parts) + (f" and {more} more" if more > 0 else "")
     if not parts:

@@ -56,7 +56,7 @@ class EquationPanel(ModelStatic[Equation | None]):
             lines.append(f"{pad} = [b reverse] {escape(model.result)} [/]")
         if model.mark:
             symbol, reason = model.mark
-            look = "$text-success" if symbol == "✓" else "b $text-warning"
+            look = {"✓": "$text-success", "✎": "$text-muted"}.get(symbol, "b $text-warning")
             lines.append(f"[{look}]{symbol} {escape(reason)}[/]")
         if model.gradient is not None:
             lines += _gradient_lines(model.gradient, pad)

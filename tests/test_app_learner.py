@@ -1,0 +1,151 @@
+"""What a learner reads on the screen where they tripped before (issue 11's findings 1, 6, 8,
+10 and 11): printed values after an edit, where an operand came from, a fast-forward's
+summary, the quiz's first try, and names typed as people type them."""
+
+from __future__ import annotations
+
+from apptools import run, screen_text, settle, show, wait_until
+from backprop_tui.app.app import BackpropApp
+from backprop_tui.app.screens.edit import NameScreen, ValueScreen
+from backprop_tui.app.screens.goto import GoToScreen
+from backprop_tui.app.screens.quiz import QuizScreen
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.netfile import Source
+from backprop_tui.numbers import fmt
+from backprop_tui.presets import load_preset, preset_text
+from backprop_tui.session.session import Session
+from textual.pilot import Pilot
+from textual.widgets import Input, Label
+
+
+def mazur() -> BackpropApp:
+    source = Source("preset", "mazur", preset_text("mazur"))
+    return BackpropApp(Session(load_preset("mazur"), source=source))
+
+
+def notified(app: BackpropApp) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+def test_printed_values_after_an_edit_are_not_judged() -> None:
+    """Finding 1: the tutorial's printed values describe the network before the learner's
+    edit; a step the edit changes says so instead of calling them slips."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.session.edit("w5", 0.3)
+        await show(app, pilot, "net_o1")
+        text = screen_text(app)
+        assert "✎ printed 1.105905967 for the network before" in text
+        assert "your edit of w5: not compared" in text
+        assert "a slip here" not in text and "follows from" not in text
+        assert "✎ 1.105905967" in text  # the values panel's mark
+        await show(app, pilot, "net_h1")  # the edit does not reach it: judged as before
+        assert "✓ printed 0.3775: agrees" in screen_text(app)
+
+    run(script, app=mazur())
+
+
+def test_an_operand_from_the_last_update_says_so() -> None:
+    """Finding 6: from epoch 2 on a weight is the last epoch's update, not 'given'."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.session.next_epoch()
+        await show(app, pilot, "net_h1")
+        text = screen_text(app)
+        assert "w₁ = 0.149780716  epoch 1's update" in text
+        assert "i₁ =        0.05  given" in text
+        app.session.edit("w2", 0.25)
+        await show(app, pilot, "net_h1")
+        assert "w₂ =        0.25  your edit" in screen_text(app)
+
+    run(script)
+
+
+def test_a_fast_forward_says_what_it_ran_and_a_stopped_one_what_it_kept() -> None:
+    """Finding 8: from which epoch to which, from where, the error before and after; and a
+    stopped run says the curve keeps what ran, not that nothing changed."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await show(app, pilot, 12)
+        app.start_run(1000)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert app.session.epoch == 1001
+        network = load_preset("mazur")  # the error after 1,000 epochs, by chained traces
+        for _ in range(1000):
+            network = trace_epoch(network).after
+        after = fmt(trace_epoch(network).loss)
+        assert ("Fast-forward: epochs 1 to 1000 run (begun at step 12 of epoch 1, which ran "
+                f"whole); E_total 0.298371109 → {after}") in notified(app)
+        assert "Now at the start of epoch 1,001." in notified(app)
+        app.start_run(5_000_000)
+        await wait_until(pilot, lambda: app.session.timeline.known() > 1200)
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert "stopped after" in notified(app) and "nothing changed" not in notified(app)
+        assert "the cursor stays at epoch 1,001; the error curve keeps the epochs that ran" in (
+            notified(app))
+
+    run(script)
+
+
+def test_the_quiz_scores_the_first_try_hints_without_the_answer_and_confirms() -> None:
+    """Finding 10: a wrong try then a right one scores as wrong; the first hint names what
+    to combine, not the numbers (for a product they are the answer); a right answer is
+    confirmed."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.session.quiz.on = True
+        app.session.goto("dnet_o1/dw5")
+        app.render_session()
+        app.action_next()  # dE/dw5 = δ_o1·∂net_o1/∂w5 is asked
+        await settle(pilot)
+        assert isinstance(app.screen, QuizScreen)
+        field = app.screen.query_one(Input)
+        field.value = "0.07"
+        await field.action_submit()
+        await settle(pilot)
+        problem = str(app.screen.query_one("#problem", Label).render())
+        assert "combine δ_o₁ (step 14), ∂net_o₁/∂w₅ (step 15)" in problem
+        assert "0.138498562" not in problem
+        field.value = "0.0821670406"
+        await field.action_submit()
+        await settle(pilot)
+        assert not isinstance(app.screen, QuizScreen)
+        assert "Output layer 0/1" in screen_text(app)
+        assert "Right: ∂E/∂w₅ = 0.0821670406 (counted as wrong" in notified(app)
+
+    run(script)
+
+
+def test_names_are_taken_in_any_case_and_with_spaces() -> None:
+    """Finding 11: `e W5` edits w5; `:` takes 'E total' and 'out o1'; numbers put in a
+    formula read with its minus sign."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.action_edit()
+        await settle(pilot)
+        assert isinstance(app.screen, NameScreen)
+        field = app.screen.query_one(Input)
+        field.value = "W5"
+        await field.action_submit()
+        await settle(pilot)
+        assert isinstance(app.screen, ValueScreen)
+        assert "New value of w5" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        for typed, symbol in (("E total", "E_total ="), ("out o1", "out_o₁ =")):
+            app.action_goto()
+            await settle(pilot)
+            assert isinstance(app.screen, GoToScreen)
+            field = app.screen.query_one(Input)
+            field.value = typed
+            await field.action_submit()
+            await settle(pilot)
+            assert not isinstance(app.screen, GoToScreen), typed
+            assert symbol in screen_text(app), typed
+        await show(app, pilot, "dE_o2/dout_h1")
+        assert "= (−0.0380982365)·0.5" in screen_text(app)
+
+    run(script)
