@@ -26,7 +26,7 @@ from backprop_tui.export.formats import FORMATS
 from backprop_tui.netfile import Source
 from backprop_tui.output import OutputError
 from backprop_tui.presets import load_preset, preset_text
-from backprop_tui.session import autosave
+from backprop_tui.session import autosave, persist
 from backprop_tui.session.autosave import Autosaver, find_last, state_path
 from backprop_tui.session.persist import dump_session, load_session
 from backprop_tui.session.session import Session
@@ -566,7 +566,7 @@ def test_an_absurdly_big_last_session_is_not_read(tmp_path) -> None:
     path = state_path()
     path.parent.mkdir(parents=True)
     with path.open("wb") as sparse:
-        sparse.truncate(autosave.MAX_BYTES + 1)
+        sparse.truncate(persist.MAX_BYTES + 1)
     last = find_last(path)
     assert last is not None and last.session is None and "too big" in last.problem
 

@@ -8,7 +8,6 @@ import math
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__, keys
@@ -31,6 +30,7 @@ PROG = "backprop-tui"
 LAST_SESSION = "\x00last-session"
 DIVERGED = 3
 USAGE_ERROR = 2
+MAX_EPOCHS = 100_000_000  # --epochs: at about a million a minute, more is not a lesson
 
 
 class Problem(Exception):
@@ -50,9 +50,9 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_quoted(text)}") from None
+    if not 1 <= value <= MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_EPOCHS:,}, got {_quoted(text)}")
     return value
 
 
@@ -61,7 +61,7 @@ def _digits(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_quoted(text)}") from None
     if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
         raise argparse.ArgumentTypeError(
             f"expected {MIN_ROUNDING} to {MAX_ROUNDING} significant digits, or 0 for none, "
@@ -217,14 +217,59 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
     return given, source
 
 
+class _Signalled(BaseException):
+    """TERM or HUP: raised where the program is, so that what it was writing is cleaned up
+    on the way out (a BaseException: nothing on the way catches it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: object) -> None:
+    raise _Signalled(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(sys.argv[1:] if argv is None else argv)
+        status = _main(sys.argv[1:] if argv is None else argv)
+        if _stdout_failed():
+            raise Problem(_STDOUT_FAILED)
+        return status
     except Problem as problem:
         print(f"{PROG}: {_one_line(str(problem))}", file=sys.stderr)
         return problem.status
     except KeyboardInterrupt:
         return 130
+    except _Signalled as signalled:
+        return 128 + signalled.signum
+
+
+_STDOUT_FAILED = "standard output could not be written"
+
+
+def _say(text: str = "") -> None:
+    """A line on standard output; a failure to write it (a full disk) is one line too."""
+    try:
+        print(text)
+    except OSError as error:
+        _stdout_failed()
+        raise Problem(f"{_STDOUT_FAILED}: {error.strerror or error}") from None
+
+
+def _stdout_failed() -> bool:
+    """Whether what was printed cannot reach standard output (a full disk, a closed file).
+    If so, standard output is pointed at /dev/null, so that Python's own last flush on the
+    way out does not fail again with a traceback."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return False
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return True
 
 
 def _one_line(message: str) -> str:
@@ -232,12 +277,20 @@ def _one_line(message: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
+def _quoted(text: str, limit: int = 40) -> str:
+    """A value as an error message shows it: quoted, and cut with … when long."""
+    return repr(text[:limit] + "…" if len(text) > limit else text)
+
+
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return _app(args)
-    # Headless output piped into `head` ends quietly, as Unix tools do.
+    # Headless output piped into `head` ends quietly, as Unix tools do; TERM and HUP leave
+    # as ctrl+c does, cleaning up what was being written.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
     if args.quiz or args.tolerance is not None:
         raise Problem(f"--quiz and --tolerance go with the app, not {args.command}")
     if args.command not in ("export",) and args.resume is not None:
@@ -250,7 +303,7 @@ def _main(argv: list[str]) -> int:
     if args.command == "presets":
         width = max(len(name) for name in PRESETS)
         for name, about in PRESETS.items():
-            print(f"{name.ljust(width)}  {about}{'  (default)' if name == DEFAULT else ''}")
+            _say(f"{name.ljust(width)}  {about}{'  (default)' if name == DEFAULT else ''}")
         return 0
     if args.command == "new-config":
         return _new_config(args)
@@ -351,7 +404,7 @@ def _check_printed(args: argparse.Namespace) -> int:
             diverged = _divergence_text(session, epoch)
     _print_table(["epoch", "step", "name", "printed", "computed", "mark"], rows,
                  right=(0, 1), numbers=(3, 4))
-    print(f"\n{source.name}: {len(rows)} printed values, {len(rows) - differ} agree (✓), "
+    _say(f"\n{source.name}: {len(rows)} printed values, {len(rows) - differ} agree (✓), "
           f"{differ} do not (⚠)")
     if diverged:
         raise Problem(diverged, DIVERGED)
@@ -388,7 +441,7 @@ def _print_table(header: list[str], rows: list[list[str]], right: tuple[int, ...
     for row in (header, *rows):
         cells = [cell.rjust(width) if k in right else cell.ljust(width)
                  for k, (cell, width) in enumerate(zip(row, widths, strict=False))]
-        print("  ".join([*cells, row[last]]).rstrip())
+        _say("  ".join([*cells, row[last]]).rstrip())
 
 
 def _check_gradients(args: argparse.Namespace) -> int:
@@ -418,15 +471,15 @@ def _check_gradients(args: argparse.Namespace) -> int:
                      fmt(found.numeric, 12), fmt(found.relative, 2), mark])
     _print_table(["step", "name", "analytic", "numeric", "rel. diff", ""], rows, right=(0,),
                  numbers=(2, 3, 4))
-    print(f"\n{source.name}: {len(rows)} gradients of epoch 1 against (E(θ+h) − E(θ−h))/2h; "
+    _say(f"\n{source.name}: {len(rows)} gradients of epoch 1 against (E(θ+h) − E(θ−h))/2h; "
           f"{counts['agrees']} agree (✓), {counts['differs']} differ (✗) beyond a relative "
           f"{fmt(RELATIVE, 2)} (absolute {fmt(ABSOLUTE, 2)} near zero)")
     if counts["expected"]:
-        print(f"{counts['expected']} differ as expected and are not counted (≈):")
+        _say(f"{counts['expected']} differ as expected and are not counted (≈):")
     for note in notes:
-        print(f"  ≈ {note}")
+        _say(f"  ≈ {note}")
     if rounded:
-        print(f"Hand rounding ({rounded} digits) set aside: the check is of the exact "
+        _say(f"Hand rounding ({rounded} digits) set aside: the check is of the exact "
               "computation.")
     return 1 if counts["differs"] else 0
 
@@ -522,7 +575,7 @@ def _quizzed(session: Session, args: argparse.Namespace) -> Session:
 
 def _resumed(args: argparse.Namespace) -> Session:
     """A saved session; --preset and --config do not apply to it."""
-    from backprop_tui.session.persist import SessionFileError, load_session
+    from backprop_tui.session.persist import SessionFileError, read_session
 
     if args.preset is not None or args.config is not None:
         raise Problem("--resume takes its network from the session file: drop --preset/--config")
@@ -533,12 +586,10 @@ def _resumed(args: argparse.Namespace) -> Session:
 
         args.resume = str(state_path())
     try:
-        data = Path(args.resume).read_bytes()
+        return read_session(args.resume)
     except (OSError, ValueError) as error:
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         raise Problem(f"{args.resume}: cannot read the file: {reason}") from None
-    try:
-        return load_session(data, args.resume)
     except SessionFileError as error:
         raise Problem(str(error)) from None
 

@@ -26,14 +26,17 @@ from backprop_tui.network import (
     Network,
     Printed,
 )
+from backprop_tui.output import TooBig, read_bounded
 
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
+MAX_FILE_BYTES = 1024 * 1024
+MAX_KEY_PARTS = 64  # the dotted parts of one key, or the brackets nested in one value
 PRINTED_KEYS = ("value", "note")
 MAX_NOTE = 400  # characters: a note is one line beside a value
 MAX_PRINTED_EPOCH = 100_000  # reaching an epoch runs every epoch before it
 MAX_PRINTED = 2_000
 MAX_PRINTED_DIGITS, MAX_PRINTED_EXPONENT = 17, 300
-_EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*(\d+)", re.IGNORECASE)
+_EPOCH = re.compile(r"(.*?)\s*@\s*epoch\s*([0-9]+)", re.IGNORECASE)
 LAYER_KEYS = ("weights", "bias", "activation")
 _KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
           list: "a list", dict: "a table"}
@@ -69,10 +72,13 @@ def load_given(path: str | pathlib.Path) -> Given:
 
 
 def read_file(path: str | pathlib.Path) -> bytes:
-    """A network file's bytes, read once (it may be a pipe); OS errors (missing file,
-    directory, …) become one line."""
+    """A network file's bytes, read once (it may be a pipe) and at most MAX_FILE_BYTES; OS
+    errors (missing file, directory, …) become one line."""
     try:
-        return pathlib.Path(path).read_bytes()
+        return read_bounded(path, MAX_FILE_BYTES)
+    except TooBig:
+        raise NetworkFileError(f"{path}: more than {MAX_FILE_BYTES:,} bytes; a network file "
+                               "is a few kilobytes") from None
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = (error.strerror if isinstance(error, OSError) else None) or str(error)
         raise NetworkFileError(f"{path}: cannot read the file: {reason}") from None
@@ -130,6 +136,7 @@ def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
             raise _Invalid(f"not UTF-8 text: byte {bad} at byte offset {error.start}") from None
     else:
         text = text_or_bytes
+    _prescan(text)
     try:
         return tomllib.loads(text.removeprefix("\ufeff"), parse_float=_Literal.parse)
     # tomllib lets int()'s digit limit (a ValueError) and deep nesting escape unwrapped.
@@ -137,6 +144,28 @@ def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
         raise _Invalid(f"invalid TOML: {error}") from None
     except RecursionError:
         raise _Invalid("invalid TOML: values nested too deeply") from None
+
+
+_KEY = re.compile(r"""\s*(\[\[?)?([^=\]"']*(?:(?:"[^"]*"|'[^']*')[^=\]"']*)*)""")
+
+
+def _prescan(text: str) -> None:
+    """Refuse what would make the TOML parser take minutes and gigabytes (a key of tens of
+    thousands of dotted parts, arrays nested thousands deep) before it sees the text."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _KEY.match(line)
+        parts = found[2].count(".") + 1 if found else 1
+        depth = 0
+        deepest = 0
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            deepest = max(deepest, depth)
+        if parts > MAX_KEY_PARTS:
+            raise _Invalid(f"invalid TOML: line {number}: a key of more than {MAX_KEY_PARTS} "
+                           "dotted parts")
+        if deepest > MAX_KEY_PARTS:
+            raise _Invalid(f"invalid TOML: line {number}: values nested too deeply (more than "
+                           f"{MAX_KEY_PARTS} levels)")
 
 
 class _Literal(float):

@@ -1,13 +1,18 @@
-"""Writing a file so that nothing is ever half-written or lost.
+"""Files in and out: reads that stop at a size, and writes that never leave a file half
+written or lost.
 
-The text goes to a temporary file beside the target, which replaces the target in one step
-once complete: an interruption or a full disk leaves the old file as it was.
+A read takes at most its limit (and one byte more, to tell): a file that claims to be a
+network or a session but is endless (/dev/zero) or huge is refused, not swallowed. A write
+goes to a temporary file beside the target, which replaces the target in one step once
+complete: an interruption or a full disk leaves the old file as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,13 +24,44 @@ class OutputError(Exception):
     """A path that cannot be written; str() is one line saying why."""
 
 
-def check_target(path: str, force: bool) -> None:
-    """Refuse before any work is done: an existing file (unless forced), a missing folder."""
+class TooBig(Exception):
+    """A file beyond its read limit."""
+
+
+def read_bounded(path: str | Path, limit: int) -> bytes:
+    """The file's bytes, read once (it may be a pipe or a device): TooBig beyond ``limit``
+    bytes; OSError or ValueError (a NUL in the path) as reading raises them."""
+    with open(path, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooBig(f"{path}: more than {limit:,} bytes")
+    return data
+
+
+def _stdout(path: str) -> bool:
+    """Whether ``path`` is standard output: ``-``, or a name of the file it already is
+    (/dev/stdout, /proc/self/fd/1): written as the stream it is, never replaced — a file
+    that standard output is redirected to keeps what was there (``>> log``)."""
     if path == "-":
+        return True
+    try:
+        return sys.stdout is not None and os.path.samestat(os.stat(path),
+                                                            os.fstat(sys.stdout.fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def check_target(path: str, force: bool) -> None:
+    """Refuse before any work is done: an existing file (unless forced), a missing folder, a
+    symbolic link that leads nowhere."""
+    if _stdout(path):
         return
     if not path:
         raise OutputError("the output path is empty; give a file name, or - for standard output")
     try:
+        if os.path.islink(path) and not os.path.exists(path):
+            raise OutputError(f"{path}: is a symbolic link that leads nowhere (or in a loop); "
+                              "give a file name")
         target = _real(path)
         if target.is_dir():
             raise OutputError(f"{path}: is a folder; give a file name")
@@ -50,8 +86,10 @@ def _reason(error: Exception) -> str:
 
 @contextlib.contextmanager
 def open_output(path: str) -> Iterator[TextIO]:
-    """Yield a text stream for ``path`` (``-`` is stdout), replaced atomically on success."""
-    if path == "-":
+    """Yield a text stream for ``path`` (``-`` or a name of standard output: the stream
+    itself), a new file replacing the old one atomically on success, with its mode and
+    owner."""
+    if _stdout(path):
         if sys.stdout is None:
             raise OutputError("standard output is closed")
         try:
@@ -70,13 +108,27 @@ def open_output(path: str) -> Iterator[TextIO]:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644 & ~_umask())
+        _keep_mode_and_owner(temporary, target)
         os.replace(temporary, target)
     except OSError as error:
         raise OutputError(f"{path}: could not be written: {_reason(error)}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _keep_mode_and_owner(temporary: str, target: Path) -> None:
+    """Give the new file the old one's mode and owner (a read-only or private file stays so),
+    or a new file's usual mode."""
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        os.chmod(temporary, 0o644 & ~_umask())
+        return
+    os.chmod(temporary, stat.S_IMODE(old.st_mode))
+    if (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(PermissionError):  # only the owner's own group, or root
+            os.chown(temporary, old.st_uid, old.st_gid)
 
 
 def _umask() -> int:

@@ -32,7 +32,6 @@ NAME = "last-session.json"
 PREVIOUS = "last-session.previous.json"
 DAMAGED = "last-session.damaged.json"
 INTERVAL = 1.0  # seconds between two saves, at least
-MAX_BYTES = 64 * 1024 * 1024  # a save file holds no log: anything this big is not one
 
 
 def state_path() -> Path:
@@ -42,12 +41,28 @@ def state_path() -> Path:
     return folder / FOLDER / NAME
 
 
+KEPT = 10  # earlier sessions kept of each kind: .previous.json, .previous-2.json … -10
+
+
 def previous_path(path: Path) -> Path:
     return path.with_name(PREVIOUS)
 
 
 def damaged_path(path: Path) -> Path:
     return path.with_name(DAMAGED)
+
+
+def keep_aside(path: Path, newest: Path) -> Path:
+    """Move ``path`` to ``newest`` (``….previous.json``), first shifting the files kept
+    there before one place on (``….previous-2.json`` … up to KEPT): a backup is never
+    replaced by a newer one, only the KEPT-th oldest is let go. OSError if a move fails."""
+    stem = newest.name.removesuffix(".json")
+    older = [newest, *(newest.with_name(f"{stem}-{n}.json") for n in range(2, KEPT + 1))]
+    for source, target in reversed(list(zip(older, older[1:], strict=False))):
+        if source.exists():
+            os.replace(source, target)
+    os.replace(path, newest)
+    return newest
 
 
 def save(session: Session, path: Path) -> None:
@@ -60,21 +75,22 @@ def save(session: Session, path: Path) -> None:
     except OSError as error:
         reason = error.strerror or str(error)
         raise OutputError(f"{path.parent}: cannot create the folder: {reason}") from None
+    from backprop_tui.session.persist import MAX_BYTES
+
+    text = "".join(dump_session(session, [], []))  # no log: small
+    if len(text.encode("utf-8")) > MAX_BYTES:  # what --resume would refuse is not written
+        raise OutputError(f"the session has grown past {MAX_BYTES:,} bytes, more than a "
+                          "session file may hold; export it with x to keep its log")
     with open_output(str(path)) as stream:
-        for piece in dump_session(session, [], []):
-            stream.write(piece)
+        stream.write(text)
 
 
 def read(path: Path) -> Session:
     """The session saved at ``path``; SessionFileError (one line) if it cannot be resumed,
     OSError if it cannot be read."""
-    from backprop_tui.session.persist import SessionFileError, load_session
+    from backprop_tui.session.persist import read_session
 
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise SessionFileError(f"{path}: {size:,} bytes is too big for a session file "
-                               f"(at most {MAX_BYTES:,})")
-    return load_session(path.read_bytes(), str(path))
+    return read_session(path)
 
 
 @dataclass(frozen=True)
@@ -104,11 +120,13 @@ def find_last(path: Path | None = None) -> LastSession | None:
         problem = str(error)
     except OSError as error:
         problem = f"{path}: cannot read the file: {error.strerror or error}"
+    except Exception as error:  # a file no check foresaw: kept aside, never trusted
+        problem = f"{path}: cannot be resumed: {type(error).__name__}"
     try:
-        os.replace(path, damaged_path(path))
+        kept = keep_aside(path, damaged_path(path))
     except OSError:  # still in place: the first save moves it to .previous.json
         return LastSession(path, None, problem, None)
-    return LastSession(path, None, problem, damaged_path(path))
+    return LastSession(path, None, problem, kept)
 
 
 class Autosaver:
@@ -172,7 +190,7 @@ class Autosaver:
         if self.path.exists():
             target = previous_path(self.path)
             try:
-                os.replace(self.path, target)
+                keep_aside(self.path, target)
             except OSError as error:
                 raise OutputError(f"{self.path}: cannot keep the earlier session as "
                                   f"{target.name}: {error.strerror or error}") from None

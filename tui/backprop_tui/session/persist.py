@@ -11,11 +11,14 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
+from backprop_tui.network import Network
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
+from backprop_tui.output import TooBig, read_bounded
 from backprop_tui.session.quiz import (
     DEFAULT_TOLERANCE,
     VERDICTS,
@@ -28,6 +31,13 @@ from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"
 VERSION = 1
+# A session document, read or saved (the app's save file, --resume, export --resume): a
+# file of its log may be big, but not this big.
+MAX_BYTES = 64 * 1024 * 1024
+MAX_CHANGES = 100  # the lines of one event
+# Epochs a resume may recompute to reach the cursor; a document beyond it needs the
+# checkpoint it is saved with (the network at the start of the cursor's epoch).
+MAX_RECOMPUTED = 1_000_000
 MAX_EPOCH = 100_000_000
 MAX_EVENTS = 100_000
 MAX_EDITS = 10_000
@@ -55,6 +65,9 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
         "network": session.base.to_document(),
         "options": {"digits": state.digits},
         "cursor": {"epoch": state.epoch, "index": state.index},
+        # The network at the start of the cursor's epoch, under the edits: a resume reaches
+        # it at once, however many epochs lie before it.
+        "checkpoint": {"epoch": state.epoch, "network": session.network.to_document()},
         "edits": [{"epoch": e.epoch, "name": e.name, "value": e.value} for e in state.edits],
         "runs": [list(run) for run in state.runs],
         "events": session.events,
@@ -76,6 +89,17 @@ def dump_session(session: Session, steps: Iterable[Record], epochs: Iterable[Rec
 def _items(records: Iterable[Record]) -> Iterator[str]:
     for i, record in enumerate(records):
         yield ("\n  " if i == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False)
+
+
+def read_session(path: str | Path) -> Session:
+    """The session saved at ``path``, read up to MAX_BYTES; SessionFileError (one line) if
+    it cannot be resumed, OSError or ValueError (a NUL in the path) if it cannot be read."""
+    try:
+        data = read_bounded(path, MAX_BYTES)
+    except TooBig:
+        raise SessionFileError(f"{path}: more than {MAX_BYTES:,} bytes, too big for a session "
+                               "file") from None
+    return load_session(data, str(path))
 
 
 def load_session(data: str | bytes, name: str) -> Session:
@@ -116,8 +140,8 @@ def _session(document: Any) -> Session:
     except NetworkFileError as error:
         raise _Bad(str(error)) from None
     source = _source(document.get("source"))
-    digits = _whole(_field(_field(document, "options", dict), "digits", int), "options.digits",
-                    MIN_DIGITS, MAX_DIGITS)
+    digits = _whole(_field(_field(document, "options", dict), "digits", int, "options."),
+                    "options.digits", MIN_DIGITS, MAX_DIGITS)
     cursor = _field(document, "cursor", dict)
     epoch = _whole(_field(cursor, "epoch", int, "cursor."), "cursor.epoch", 1, MAX_EPOCH)
     index = _whole(_field(cursor, "index", int, "cursor."), "cursor.index", 0, 10_000_000)
@@ -132,6 +156,13 @@ def _session(document: Any) -> Session:
         raise _Bad(f"cursor.epoch {epoch:,} leaves {stepped:,} epochs stepped through; at most "
                    f"{MAX_STEPPED:,} are accepted (longer stretches are fast-forwards)")
     session = Session(network, State(1, 0, edits, digits, runs), source, events)
+    checkpoint = _checkpoint(document.get("checkpoint"), epoch, network)
+    if checkpoint is not None:
+        session.timeline.seed(epoch, checkpoint)
+    elif epoch - 1 > MAX_RECOMPUTED:
+        raise _Bad(f"cursor.epoch {epoch:,} has no checkpoint, and reaching it would recompute "
+                   f"{epoch - 1:,} epochs; at most {MAX_RECOMPUTED:,} are (a session saved by "
+                   "this version has one)")
     _, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
@@ -142,6 +173,22 @@ def _session(document: Any) -> Session:
     session.state = State(epoch, index, edits, digits, runs)
     session.quiz = quiz
     return session
+
+
+def _checkpoint(raw: Any, epoch: int, base: Network) -> Network | None:
+    """The network at the start of the cursor's epoch, as saved (absent in older files)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("epoch") != epoch:
+        raise _Bad("\"checkpoint\" is not {epoch: the cursor's epoch, network}")
+    try:
+        network = network_from_document(_field(raw, "network", dict, "checkpoint."),
+                                        "its \"checkpoint.network\"")
+    except NetworkFileError as error:
+        raise _Bad(str(error)) from None
+    if network.sizes != base.sizes or network.names.biases != base.names.biases:
+        raise _Bad("\"checkpoint.network\" is not of the session's network's shape")
+    return network
 
 
 def _quiz(raw: Any) -> Quiz:
@@ -245,8 +292,9 @@ def _event(raw: Any) -> Event:
             or not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= MAX_EPOCH
             or not isinstance(index, int) or isinstance(index, bool)
             or not 0 <= index <= 10_000_000
-            or not isinstance(changes, list)
-            or not all(isinstance(c, str) and len(c) < 500 for c in changes)):
+            or not isinstance(changes, list) or len(changes) > MAX_CHANGES
+            or not all(isinstance(c, str) and len(c) < 500 and c.isprintable()
+                       for c in changes)):
         raise _Bad("an entry of \"events\" does not have action, epoch, index and changes")
     return {"action": action, "epoch": epoch, "index": index, "changes": list(changes)}
 
@@ -256,6 +304,7 @@ def _source(raw: Any) -> Source | None:
         return None
     if (not isinstance(raw, dict) or raw.get("kind") not in ("preset", "file")
             or not isinstance(raw.get("name"), str) or not isinstance(raw.get("text"), str)
-            or len(raw["text"]) > 1_000_000):
+            or len(raw["text"]) > 1_000_000 or len(raw["name"]) > 4096
+            or not raw["name"].isprintable()):
         raise _Bad("\"source\" is not {kind: preset|file, name, text}")
     return Source(raw["kind"], raw["name"], raw["text"])

@@ -379,7 +379,8 @@ class Session:
             return name, _rounding(value)
         if name.startswith("activation"):
             layer = name.removeprefix("activation")
-            if not layer.isdigit() or not 1 <= int(layer) <= network.depth:
+            if not (layer.isascii() and layer.isdigit() and len(layer) < 4
+                    and 1 <= int(layer) <= network.depth):
                 raise EditError(f"layers are numbered 1 to {network.depth}: activation1 …")
             if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")

@@ -145,8 +145,18 @@ class Timeline:
             network = apply_edit(network, edit)
         return network
 
+    def seed(self, epoch: int, network: Network) -> None:
+        """Take ``network`` as the start of ``epoch`` (a saved session's checkpoint): epochs
+        from it on are reached without running the ones before."""
+        with self._lock:
+            self._starts[epoch] = network
+            if self._furthest is None or epoch > self._furthest[0]:
+                self._furthest = (epoch, network)
+
     def _nearest(self, target: int) -> tuple[int, Network]:
         """The known start closest below or at ``target``."""
+        if self._furthest is not None and self._furthest[0] <= target:
+            return self._furthest
         if self.fork not in self._starts:
             raw = self.base if self.parent is None else self.parent.raw_start(self.fork)
             self._starts[self.fork] = self._edited(raw, self.fork)

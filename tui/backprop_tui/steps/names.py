@@ -41,8 +41,8 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
     text = text.strip()
     if not text:
         raise UnknownName(f"type a step number or a name such as {_SUCH_AS}")
-    if text.isdigit():
-        index = int(text)
+    if text.isascii() and text.isdigit():
+        index = int(text) if len(text) < 12 else 0
         if not 1 <= index <= count:
             raise UnknownName(f"this epoch has steps 1 to {count}")
         return index
