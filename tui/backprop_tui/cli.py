@@ -8,6 +8,7 @@ import math
 import os
 import signal
 import sys
+import time
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__, keys
@@ -429,6 +430,31 @@ def _divergence_text(session: Session, epoch: int) -> str:
     return f"diverged at epoch {epoch}, step {index} ({key} = {fmt(value)})"
 
 
+class _Progress:
+    """'1,200 of 32,776 gradients checked' on a terminal's standard error, rewritten about
+    once a second while a long command works (nothing when standard error is not a
+    terminal, nor for a short one)."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.total, self.what, self.count = total, what, 0
+        self.shown = False
+        self.next = time.monotonic() + 1.0
+        self.live = sys.stderr is not None and sys.stderr.isatty()
+
+    def tick(self) -> None:
+        self.count += 1
+        if self.live and time.monotonic() >= self.next:
+            self.next += 1.0
+            self.shown = True
+            sys.stderr.write(f"\r{self.count:,} of {self.total:,} {self.what}…")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 def _print_table(header: list[str], rows: list[list[str]], right: tuple[int, ...] = (),
                  numbers: tuple[int, ...] = ()) -> None:
     """Columns padded to their widest cell (``right`` ones to the right, ``numbers`` lined
@@ -459,16 +485,21 @@ def _check_gradients(args: argparse.Namespace) -> int:
     rows: list[list[str]] = []
     counts = {"agrees": 0, "differs": 0, "expected": 0}
     notes: list[str] = []
-    for step in session.steps:
+    steps = session.steps
+    gradients = [i for i, key in enumerate(steps.order) if key.kind in ("grad_w", "grad_b")]
+    progress = _Progress(len(gradients), "gradients checked")
+    for i in gradients:
+        step = steps[i]
         found = session.gradient_check(step)
-        if found is None:
-            continue
+        assert found is not None  # a gradient step has its check
+        progress.tick()
         counts[found.verdict] += 1
         mark = {AGREES: "✓", DIFFERS: "✗ differs"}.get(found.verdict, "≈ expected")
         if found.caveat and found.caveat not in notes and found.verdict != AGREES:
             notes.append(found.caveat)
         rows.append([str(step.index), found.name, fmt(found.analytic, 12),
                      fmt(found.numeric, 12), fmt(found.relative, 2), mark])
+    progress.done()
     _print_table(["step", "name", "analytic", "numeric", "rel. diff", ""], rows, right=(0,),
                  numbers=(2, 3, 4))
     _say(f"\n{source.name}: {len(rows)} gradients of epoch 1 against (E(θ+h) − E(θ−h))/2h; "
@@ -530,7 +561,7 @@ def _train(args: argparse.Namespace) -> int:
     from backprop_tui.engine.fastpath import loss_of, run_epochs
 
     network = _network(args)
-    run = run_epochs(network, args.epochs)
+    run = run_epochs(network, args.epochs, keep=False)
     if run.diverged:
         raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)
     final = run.network
@@ -541,7 +572,7 @@ def _train(args: argparse.Namespace) -> int:
 
     result = json.dumps({
         "epochs": args.epochs,
-        "loss_initial": run.losses[0],
+        "loss_initial": run.first_loss,
         "loss_final": loss_final,
         "weights": [w.tolist() for w in final.weights],
         "biases": final.bias_values(final.biases),

@@ -37,10 +37,12 @@ class Run:
     cancelled: bool = False
     checkpoints: dict[int, Network] = field(default_factory=dict)  # epoch -> its start
     previous: Network | None = None  # the start of the last epoch run
+    dropped: int = 0  # losses not kept (run_epochs(keep=False)): those of the first epochs
+    first_loss: float | None = None  # the first epoch's, kept when the others are not
 
     @property
     def epochs(self) -> int:
-        return len(self.losses)
+        return self.dropped + len(self.losses)
 
 
 Progress = Callable[[Run], bool]  # called between chunks; returning False cancels
@@ -54,12 +56,15 @@ def run_epochs(
     checkpoint_every: int = 0,
     progress: Progress | None = None,
     chunk: int = 1000,
+    keep: bool = True,
 ) -> Run:
     """Run up to ``count`` epochs from ``network``, the start of epoch ``epoch``; stop at
     the first epoch that shows a non-finite value.
 
     ``checkpoint_every`` > 0 keeps the start of every epoch numbered a multiple of it, so
-    that a later visit to an epoch in between recomputes at most that many.
+    that a later visit to an epoch in between recomputes at most that many. Without
+    ``keep``, only the first and the latest error are kept (``first_loss``, ``losses[-1]``):
+    memory stays the same however many epochs run.
     """
     run = Run(network)
     python_loop = (not network.rounding
@@ -72,6 +77,11 @@ def run_epochs(
         step(run, todo)
         if run.diverged and python_loop:
             _confirm(run)
+        if not keep and run.losses:
+            if run.first_loss is None:
+                run.first_loss = run.losses[0]
+            run.dropped += len(run.losses) - 1
+            del run.losses[:-1]
         reached = epoch + run.epochs
         if checkpoint_every and reached % checkpoint_every == 0 and not run.diverged:
             run.checkpoints[reached] = run.network
