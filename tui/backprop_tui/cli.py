@@ -17,7 +17,7 @@ from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
-from backprop_tui.output import OutputError, check_target, open_output
+from backprop_tui.output import OutputError, check_target, open_output, printable
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 from backprop_tui.steps.names import resolve_printed
 
@@ -275,7 +275,7 @@ def _stdout_failed() -> bool:
 
 def _one_line(message: str) -> str:
     """Control characters (a newline in a file name) escaped: a problem is one line."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return printable(message)
 
 
 def _quoted(text: str, limit: int = 40) -> str:
@@ -405,7 +405,8 @@ def _check_printed(args: argparse.Namespace) -> int:
             diverged = _divergence_text(session, epoch)
     _print_table(["epoch", "step", "name", "printed", "computed", "mark"], rows,
                  right=(0, 1), numbers=(3, 4))
-    _say(f"\n{source.name}: {len(rows)} printed values, {len(rows) - differ} agree (✓), "
+    _say(f"\n{printable(source.name)}: {len(rows)} printed values, {len(rows) - differ} agree "
+         "(✓), "
           f"{differ} do not (⚠)")
     if diverged:
         raise Problem(diverged, DIVERGED)
@@ -502,7 +503,8 @@ def _check_gradients(args: argparse.Namespace) -> int:
     progress.done()
     _print_table(["step", "name", "analytic", "numeric", "rel. diff", ""], rows, right=(0,),
                  numbers=(2, 3, 4))
-    _say(f"\n{source.name}: {len(rows)} gradients of epoch 1 against (E(θ+h) − E(θ−h))/2h; "
+    _say(f"\n{printable(source.name)}: {len(rows)} gradients of epoch 1 against "
+         "(E(θ+h) − E(θ−h))/2h; "
           f"{counts['agrees']} agree (✓), {counts['differs']} differ (✗) beyond a relative "
           f"{fmt(RELATIVE, 2)} (absolute {fmt(ABSOLUTE, 2)} near zero)")
     if counts["expected"]:
@@ -548,13 +550,15 @@ def _app(args: argparse.Namespace) -> int:
     # A file that is not this session's own is moved to .previous.json before the first save.
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
     autosaver = Autosaver(saved, keep_old=not own)
+    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last)
     try:
-        BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last).run()
+        app.run()
     finally:
         autosaver.flush()  # the app flushes on quit; this covers a crash
     if autosaver.error:
         print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
-    return 0
+        return 1
+    return app.return_code or 0  # 1 after a crash, which Textual has shown
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -28,6 +28,12 @@ class TooBig(Exception):
     """A file beyond its read limit."""
 
 
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with its control characters escaped (``\x1b``; those in ``keep`` stay): what
+    comes from a file or a name must not reach a terminal as a command."""
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
 def read_bounded(path: str | Path, limit: int) -> bytes:
     """The file's bytes, read once (it may be a pipe or a device): TooBig beyond ``limit``
     bytes; OSError or ValueError (a NUL in the path) as reading raises them."""

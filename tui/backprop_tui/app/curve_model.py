@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from backprop_tui.session.session import Session
 
 LABEL_DIGITS = 4
+LARGEST = 1e300  # errors beyond this (or not finite) are left off the curve: a diverging run
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,13 +34,17 @@ class Curve:
     epoch: int  # the current epoch, marked
     error: float | None  # its E_total, once known this epoch
     log: bool
+    left_off: int = 0  # epochs whose error is not finite or beyond LARGEST: not drawn
 
     @property
     def caption(self) -> str:
-        """What the panel says beneath the curve: the marked epoch, its error, the scale."""
+        """What the panel says beneath the curve: the marked epoch, its error, the scale, and
+        what it leaves off."""
         where = f"▶ epoch {self.epoch:,}"
         if self.error is not None:
             where += f" · E_total {fmt(self.error, LABEL_DIGITS)}"
+        if self.left_off:
+            where += f" · {self.left_off:,} beyond {fmt(LARGEST, 1)} left off"
         return where + (" · log scale" if self.log else "")
 
 
@@ -65,6 +70,10 @@ def error_curve(session: Session, buckets: int, log: bool) -> Curve:
     current = _current(session)
     if current is not None and session.epoch == known + 1:  # its E_total is on screen
         errors = np.append(errors, current)
+    drawable = np.isfinite(errors) & (np.abs(errors) <= LARGEST)
+    left_off = len(errors) - int(drawable.sum())
+    if left_off:  # a diverging run: the curve ends where its errors stop being numbers
+        errors = errors[: int(np.argmin(drawable))] if not drawable.all() else errors
     epochs, values = downsample(errors, buckets)
     return Curve(curve_key(session, buckets, log, known), epochs, values, len(errors),
-                 session.epoch, current, log)
+                 session.epoch, current, log, left_off)

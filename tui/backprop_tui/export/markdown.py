@@ -34,6 +34,7 @@ from backprop_tui.keys import Key
 from backprop_tui.netfile import dump_network
 from backprop_tui.network import Network
 from backprop_tui.numbers import fmt
+from backprop_tui.output import printable
 from backprop_tui.session.persist import header
 from backprop_tui.session.session import Event, Session
 from backprop_tui.session.timeline import Edit
@@ -185,13 +186,15 @@ def _before_gradient_after(steps: EpochSteps, parameter: Key) -> tuple[float, fl
 
 
 def source_text(session: Session) -> tuple[str, str]:
-    """(what the network is, the network file's text)."""
+    """(what the network is, the network file's text), control characters escaped: a
+    session file may bring any."""
     source = session.source
     if source is None:
         return "a network without a file (its network file follows)", dump_network(session.base)
+    text = printable(source.text, keep="\n\t")
     if source.kind == "preset":
-        return f"the preset {source.name}", source.text
-    return f"the file {source.name}", source.text
+        return f"the preset {printable(source.name)}", text
+    return f"the file {printable(source.name)}", text
 
 
 class Walker:

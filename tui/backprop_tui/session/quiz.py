@@ -9,6 +9,7 @@ this module judges an answer and the session records it. No Textual here.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from backprop_tui.numbers import fmt
@@ -35,8 +36,14 @@ def check_tolerance(value: object) -> float:
 
 
 def parse_answer(text: str) -> float:
-    """A typed answer: a finite number (a comma for the decimal point is taken too)."""
-    cleaned = text.strip().replace("−", "-").replace(",", ".").replace(" ", "")
+    """A typed answer: a finite number (a comma for the decimal point is taken too, but not
+    where it could separate thousands: 1,000 is refused, not read as 1)."""
+    cleaned = text.strip().replace("−", "-").replace(" ", "")
+    if re.fullmatch(r"[-+]?[0-9]{1,3}(,[0-9]{3})+", cleaned) or ("," in cleaned
+                                                                 and "." in cleaned):
+        raise ValueError(f"{text.strip()[:40]} reads two ways: write it with a point for the "
+                         "decimals and no separator for thousands, such as 1000 or 1.000")
+    cleaned = cleaned.replace(",", ".")
     try:
         number = float(cleaned)
     except ValueError:

@@ -20,7 +20,8 @@ from textual import events
 from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
 
-from backprop_tui.app.curve_model import Curve, curve_key, error_curve
+from backprop_tui.app.curve_model import LARGEST, Curve, curve_key, error_curve
+from backprop_tui.numbers import fmt
 
 if TYPE_CHECKING:
     from backprop_tui.session.session import Session
@@ -43,6 +44,16 @@ class LogAxisFormatter(AxisFormatter):
 
     def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
         return [f"{10.0**t:.3g}" for t in ticks]
+
+
+class LinearAxisFormatter(NumericAxisFormatter):
+    """Ticks labelled as every number in the app is written: 0.25, 1e+92 (not 93 digits)."""
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        labels = super().get_labels_for_ticks(ticks)
+        if all(len(label) <= 8 for label in labels):
+            return labels
+        return [fmt(tick, 3) for tick in ticks]
 
 
 class ErrorCurve(PlotWidget, can_focus=False):
@@ -92,7 +103,7 @@ class ErrorCurve(PlotWidget, can_focus=False):
         self.clear()
         self.set_xlabel("epoch")
         self.set_ylabel("E_total" + (" (log)" if curve.log else ""))
-        self.set_y_formatter(LogAxisFormatter() if curve.log else NumericAxisFormatter())
+        self.set_y_formatter(LogAxisFormatter() if curve.log else LinearAxisFormatter())
         last = max(2, curve.count, curve.epoch)
         self.set_xlimits(1, last + max(1, (last - 1) // 25))  # room for the mark at the end
         errors = curve.errors
@@ -110,7 +121,8 @@ class ErrorCurve(PlotWidget, can_focus=False):
         rows = max(2, self.size.height - self.margin_top - self.margin_bottom)
         self.scatter(np.full(2 * rows, float(curve.epoch)), np.linspace(low, high, 2 * rows),
                      marker="│", marker_style=marker)
-        if curve.error is not None and (curve.error > 0 or not curve.log):
+        if curve.error is not None and (curve.error > 0 or not curve.log) and (
+                abs(curve.error) <= LARGEST):
             y = log10(curve.error) if curve.log else curve.error
             self.scatter([curve.epoch], [y], marker="●", marker_style=f"bold {marker}")
 
