@@ -521,9 +521,17 @@ def _app(args: argparse.Namespace) -> int:
     """Open the app; a bad file, preset, theme or session is reported before the screen
     opens. The session is kept in the state folder as it changes; a session found there is
     offered on start, and never overwritten silently."""
-    from backprop_tui.session.autosave import Autosaver, LastSession, find_last, state_path
+    from backprop_tui.session.autosave import (
+        Autosaver,
+        LastSession,
+        claim,
+        find_last,
+        others_saved,
+        state_path,
+    )
 
-    saved = state_path()
+    claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
+    saved = state_path() if claimed is None else claimed.path
     last: LastSession | None = None
     if args.resume is not None:
         start: Session | Opening = _quizzed(_resumed(args), args)  # alone: the last session
@@ -547,14 +555,18 @@ def _app(args: argparse.Namespace) -> int:
 
     if args.resume is None:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
+        if last is not None:
+            last = dataclasses.replace(last, others=others_saved(state_path(), saved))
     # A file that is not this session's own is moved to .previous.json before the first save.
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
     autosaver = Autosaver(saved, keep_old=not own)
-    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last)
+    busy = None if claimed is None else claimed.busy
+    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last, busy=busy)
     try:
         app.run()
     finally:
-        autosaver.flush()  # the app flushes on quit; this covers a crash
+        if app.autosaver is not None:  # None once the person chose read-only
+            autosaver.flush()  # the app flushes on quit; this covers a crash
     if autosaver.error:
         print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
         return 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -45,11 +46,13 @@ class BackpropApp(App[None]):
     main: MainScreen  # the first screen, under every dialog: see get_default_screen
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
-                 autosaver: Autosaver | None = None, last: LastSession | None = None) -> None:
+                 autosaver: Autosaver | None = None, last: LastSession | None = None,
+                 busy: Path | None = None) -> None:
         """``session`` may be an Opening: the first frame is then drawn from the network
         file, and the session built just after. ``autosaver`` keeps the session in the
         state folder (none: nothing is saved); ``last`` is a session found there, offered
-        on start."""
+        on start; ``busy``, the session file another running app saves to (this one then
+        saves to its own, or, if the person chooses, nothing)."""
         super().__init__()
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
@@ -59,6 +62,7 @@ class BackpropApp(App[None]):
         self._run_from = 0  # the step the running fast-forward began at
         self.autosaver = autosaver
         self._last = last
+        self._busy = busy
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
@@ -88,6 +92,10 @@ class BackpropApp(App[None]):
             from backprop_tui.app.screens.resume import ResumeScreen
 
             self.push_screen(ResumeScreen(self._last), self._resume_chosen)
+        if self._busy is not None and self.autosaver is not None:
+            from backprop_tui.app.screens.busy import BusyScreen
+
+            self.push_screen(BusyScreen(self._busy, self.autosaver.path), self._busy_chosen)
 
     @property
     def session(self) -> Session:
@@ -438,6 +446,13 @@ class BackpropApp(App[None]):
         if saver.kept is not None and not self._kept_told:
             self._kept_told = True
             self.notify(f"Your earlier session is kept as {saver.kept}", markup=False,
+                        timeout=6)
+
+    def _busy_chosen(self, own_file: bool | None) -> None:
+        """Another app has the usual session file: save to this one's own, or nothing."""
+        if not own_file:
+            self.autosaver = None
+            self.notify("Read-only: nothing of this session is saved (x still exports it).",
                         timeout=6)
 
     def _resume_chosen(self, resume: bool | None) -> None:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from backprop_tui.output import OutputError, open_output
 
@@ -42,6 +42,53 @@ def state_path() -> Path:
 
 
 KEPT = 10  # earlier sessions kept of each kind: .previous.json, .previous-2.json … -10
+INSTANCES = 9  # apps that can run at once on one state folder, each with its own file
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The session file this app saves to, locked while it runs (the system lets go of the
+    lock when the process ends, however it ends), and the file another app held first."""
+
+    path: Path
+    busy: Path | None  # last-session.json, when another running app has it
+    handle: IO[str]  # the open lock file: closing it lets go
+
+
+def session_files(path: Path) -> list[Path]:
+    """``path`` (last-session.json) and the files of the apps that ran beside another:
+    last-session-2.json … -9.json."""
+    stem = path.name.removesuffix(".json")
+    return [path] + [path.with_name(f"{stem}-{n}.json") for n in range(2, INSTANCES + 1)]
+
+
+def others_saved(path: Path, own: Path) -> tuple[Path, ...]:
+    """The session files beside ``own`` that exist: the resume prompt lists them."""
+    try:
+        return tuple(other for other in session_files(path) if other != own and other.exists())
+    except OSError:
+        return ()
+
+
+def claim(path: Path) -> Claim | None:
+    """Lock ``path`` (last-session.json) for this app, or, if another running app has it,
+    the first free of last-session-2.json … -9.json. None when the state folder cannot be
+    used or every file is taken: saving will then say why, or nothing is saved."""
+    import fcntl
+
+    for number, candidate in enumerate(session_files(path), start=1):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle = open(candidate.with_name(candidate.name + ".lock"), "a")  # noqa: SIM115
+        except OSError:
+            return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another app has it
+            handle.close()
+            continue
+        return Claim(candidate, None if number == 1 else path, handle)
+    return None
 
 
 def previous_path(path: Path) -> Path:
@@ -101,6 +148,7 @@ class LastSession:
     session: Session | None  # resumable
     problem: str | None = None  # why not: one line
     kept: Path | None = None  # where the unreadable file now is
+    others: tuple[Path, ...] = ()  # other apps' session files in the state folder
 
 
 def find_last(path: Path | None = None) -> LastSession | None:

@@ -52,6 +52,11 @@ class ResumeScreen(ModalScreen[bool]):
                         else f"It will be kept as {previous_path(last.path).name}.")
                 yield Label(f"{last.problem}\n{kept}", id="problem", markup=False)
                 yield Label("n or Enter: start fresh", id="choices")
+            if last.others:
+                yield Label("Also saved here, by apps that ran beside another: "
+                            + ", ".join(other.name for other in last.others)
+                            + f" (open one with backprop-tui --resume {last.others[0]})",
+                            id="others", markup=False)
         yield Footer()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
