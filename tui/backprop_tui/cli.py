@@ -17,7 +17,7 @@ from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
-from backprop_tui.output import OutputError, check_target, open_output, printable
+from backprop_tui.output import OutputError, check_target, open_output, printable, quoted
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 from backprop_tui.steps.names import resolve_printed
 
@@ -51,9 +51,9 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {_quoted(text)}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
     if not 1 <= value <= MAX_EPOCHS:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_EPOCHS:,}, got {_quoted(text)}")
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_EPOCHS:,}, got {quoted(text)}")
     return value
 
 
@@ -62,7 +62,7 @@ def _digits(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {_quoted(text)}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
     if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
         raise argparse.ArgumentTypeError(
             f"expected {MIN_ROUNDING} to {MAX_ROUNDING} significant digits, or 0 for none, "
@@ -276,11 +276,6 @@ def _stdout_failed() -> bool:
 def _one_line(message: str) -> str:
     """Control characters (a newline in a file name) escaped: a problem is one line."""
     return printable(message)
-
-
-def _quoted(text: str, limit: int = 40) -> str:
-    """A value as an error message shows it: quoted, and cut with … when long."""
-    return repr(text[:limit] + "…" if len(text) > limit else text)
 
 
 def _main(argv: list[str]) -> int:

@@ -26,7 +26,7 @@ from backprop_tui.network import (
     Network,
     Printed,
 )
-from backprop_tui.output import TooBig, read_bounded
+from backprop_tui.output import TooBig, clipped, quoted, read_bounded
 
 TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
 MAX_FILE_BYTES = 1024 * 1024
@@ -250,7 +250,7 @@ def _printed(table: object) -> tuple[Printed, ...]:
         raise _Invalid(f"key 'printed': at most {MAX_PRINTED:,} values, got {len(table):,}")
     found = []
     for written, entry in table.items():
-        where = f"printed, key {written[:60]!r}"
+        where = f"printed, key {quoted(written, 60)}"
         match = _EPOCH.fullmatch(written)
         name, epoch = (match[1].strip(), int(match[2][-10:])) if match else (written.strip(), 1)
         if match and len(match[2].lstrip("0")) > 9:
@@ -261,7 +261,7 @@ def _printed(table: object) -> tuple[Printed, ...]:
         if isinstance(entry, dict):
             for field in entry:
                 if field not in PRINTED_KEYS:
-                    raise _Invalid(f"{where}: unknown key {field[:40]!r}; expected value "
+                    raise _Invalid(f"{where}: unknown key {quoted(field)}; expected value "
                                    "and, optionally, note (a name with a dot, such as "
                                    "h1.1, needs quotes: \"h1.1\" = …)")
             if "value" not in entry:
@@ -284,7 +284,7 @@ def _precision(text: str, where: str) -> None:
     digits, exponent = len(written.as_tuple().digits), written.adjusted()
     if digits > MAX_PRINTED_DIGITS or abs(exponent) > MAX_PRINTED_EXPONENT:
         raise _Invalid(f"{where}: expected at most {MAX_PRINTED_DIGITS} significant digits "
-                       f"and a magnitude within 1e±{MAX_PRINTED_EXPONENT}, got {text[:40]}")
+                       f"and a magnitude within 1e±{MAX_PRINTED_EXPONENT}, got {clipped(text)}")
 
 
 def _layer_tables(document: dict[str, object]) -> list[dict[str, object]]:

@@ -34,6 +34,17 @@ def printable(text: str, keep: str = "") -> str:
     return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
 
 
+def clipped(text: str, limit: int = 40) -> str:
+    """``text`` as a message shows it: control characters escaped, cut with … when long
+    (a pasted page or a 50 MB line in a file must not become the message)."""
+    return printable(text[:limit] + "…" if len(text) > limit else text)
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """``text`` clipped and in quotes: a value an error message names."""
+    return repr(text[:limit] + "…" if len(text) > limit else text)
+
+
 def read_bounded(path: str | Path, limit: int) -> bytes:
     """The file's bytes, read once (it may be a pipe or a device): TooBig beyond ``limit``
     bytes; OSError or ValueError (a NUL in the path) as reading raises them."""

@@ -25,6 +25,8 @@ from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.numbers import MAX_DIGITS, fmt
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
+    from textual.notifications import SeverityLevel
+
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.steps.slips import Verdict
@@ -130,6 +132,13 @@ class BackpropApp(App[None]):
             self._session = session
             self.render_session()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every message is plain text: names, paths and typed answers in it are never
+        read as markup (``[/`` would crash, ``[@click=…]`` would run an action)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)
+
     # Rendering ------------------------------------------------------------------------
 
     def render_session(self) -> None:
@@ -201,7 +210,7 @@ class BackpropApp(App[None]):
                 first = len(said) == 1
                 self.notify(said[-1].message + ("" if first else
                             " (counted as wrong: the first answer was not)"),
-                            markup=False, timeout=4)
+                            timeout=4)
 
         self.push_screen(QuizScreen(f"Step {asked} · {step.symbol} = {step.formula}\n"
                                     "Your value?", check), done)
@@ -410,7 +419,7 @@ class BackpropApp(App[None]):
     def action_export(self) -> None:
         def written(path: str | None) -> None:
             if path is not None:
-                self.notify(f"Exported the session log to {path}", markup=False, timeout=8)
+                self.notify(f"Exported the session log to {path}", timeout=8)
 
         from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
 
@@ -442,10 +451,10 @@ class BackpropApp(App[None]):
         if saver.error and not self._autosave_warned:
             self._autosave_warned = True
             self.notify(f"The session cannot be saved: {saver.error}. Export it with x to "
-                        "keep your work.", severity="warning", markup=False, timeout=10)
+                        "keep your work.", severity="warning", timeout=10)
         if saver.kept is not None and not self._kept_told:
             self._kept_told = True
-            self.notify(f"Your earlier session is kept as {saver.kept}", markup=False,
+            self.notify(f"Your earlier session is kept as {saver.kept}",
                         timeout=6)
 
     def _busy_chosen(self, own_file: bool | None) -> None:
@@ -463,7 +472,7 @@ class BackpropApp(App[None]):
                 self.autosaver.keep_old = False  # it is this session's own file
             self.session_changed()  # rewritten in this version's format
             self.render_session()
-            self.notify(f"Resumed the session saved in {last.path}", markup=False, timeout=4)
+            self.notify(f"Resumed the session saved in {last.path}", timeout=4)
 
     def on_unmount(self) -> None:
         """On quit, save what the last second changed."""

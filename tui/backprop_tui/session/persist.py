@@ -18,7 +18,7 @@ from backprop_tui import __version__
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
-from backprop_tui.output import TooBig, read_bounded
+from backprop_tui.output import TooBig, quoted, read_bounded
 from backprop_tui.session.quiz import (
     DEFAULT_TOLERANCE,
     VERDICTS,
@@ -240,11 +240,11 @@ def _edit(checker: Session, raw: Any) -> Edit:
     name = _field(raw, "name", str)
     value = raw.get("value")
     if not isinstance(value, (int, float, str, bool)):
-        raise _Bad(f"edit of {name[:40]!r}: its value is not a number, text or true/false")
+        raise _Bad(f"edit of {quoted(name)}: its value is not a number, text or true/false")
     try:
         name, value = checker.check_edit(name, value)
     except EditError as error:
-        raise _Bad(f"edit of {name[:40]!r} in epoch {epoch}: {error}") from None
+        raise _Bad(f"edit of {quoted(name)} in epoch {epoch}: {error}") from None
     return Edit(epoch, name, value)
 
 

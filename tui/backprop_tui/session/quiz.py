@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from backprop_tui.numbers import fmt
+from backprop_tui.output import clipped, quoted
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
@@ -29,9 +30,9 @@ def check_tolerance(value: object) -> float:
             raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"expected a tolerance such as 1e-3, got {str(value)[:40]!r}") from None
+        raise ValueError(f"expected a tolerance such as 1e-3, got {quoted(str(value))}") from None
     if isinstance(value, bool) or not math.isfinite(number) or not 0 < number < 1:
-        raise ValueError(f"the tolerance must be above 0 and below 1, got {str(value)[:40]}")
+        raise ValueError(f"the tolerance must be above 0 and below 1, got {clipped(str(value))}")
     return number
 
 
@@ -41,13 +42,13 @@ def parse_answer(text: str) -> float:
     cleaned = text.strip().replace("−", "-").replace(" ", "")
     if re.fullmatch(r"[-+]?[0-9]{1,3}(,[0-9]{3})+", cleaned) or ("," in cleaned
                                                                  and "." in cleaned):
-        raise ValueError(f"{text.strip()[:40]} reads two ways: write it with a point for the "
+        raise ValueError(f"{clipped(text.strip())} reads two ways: write it with a point for the "
                          "decimals and no separator for thousands, such as 1000 or 1.000")
     cleaned = cleaned.replace(",", ".")
     try:
         number = float(cleaned)
     except ValueError:
-        raise ValueError(f"type a number, such as 0.5933 (not {text.strip()[:40]!r})") from None
+        raise ValueError(f"type a number, such as 0.5933 (not {quoted(text.strip())})") from None
     if not math.isfinite(number):
         raise ValueError("type a finite number")
     return number
@@ -77,7 +78,7 @@ def change(step: Step, typed: str = "", verdict: Verdict | None = None) -> str:
         return f"{step.symbol}: revealed, {fmt(step.value or 0.0)}"[:480]
     outcome = ("right" if verdict.verdict == RIGHT else
                f"slip: {verdict.slip.text}" if verdict.slip else "wrong")
-    return f"{step.symbol}: answered {typed.strip()[:40]} — {outcome}"[:480]
+    return f"{step.symbol}: answered {clipped(typed.strip())} — {outcome}"[:480]
 
 
 def answered(steps: EpochSteps, epoch: int, index: int, text: str, tolerance: float,

@@ -28,6 +28,7 @@ from backprop_tui.network import (
     Printed,
 )
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.output import clipped, quoted
 from backprop_tui.session.quiz import Answer, Quiz, answered, change, revealed
 from backprop_tui.session.timeline import Edit, Ticker, Timeline, Value
 from backprop_tui.steps.build import EpochSteps
@@ -386,7 +387,7 @@ class Session:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
             return name, value
         if name != "learning_rate" and name not in network.names.parameters():
-            raise EditError(f"no parameter named {name[:40]!r}: try w1, b1, i1, t_o1 or eta")
+            raise EditError(f"no parameter named {quoted(name)}: try w1, b1, i1, t_o1 or eta")
         number = _number(value)
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")
@@ -466,7 +467,7 @@ def _rounding(value: object) -> int:
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}", value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise EditError(f"{expected}, got {repr(value)[:40]}")
+        raise EditError(f"{expected}, got {clipped(repr(value))}")
     if value != 0 and not MIN_ROUNDING <= value <= MAX_ROUNDING:
         raise EditError(f"{expected}, got {value}")
     return value
@@ -476,13 +477,13 @@ def _number(value: object) -> float:
     if isinstance(value, bool):
         raise EditError("expected a number, not true/false")
     if not isinstance(value, int | float | str):
-        raise EditError(f"expected a number, got {str(value)[:40]!r}")
+        raise EditError(f"expected a number, got {quoted(str(value))}")
     try:
         number = float(value)
     except OverflowError:
         raise EditError("expected a finite number") from None
     except (TypeError, ValueError):
-        raise EditError(f"expected a number, got {str(value)[:40]!r}") from None
+        raise EditError(f"expected a number, got {quoted(str(value))}") from None
     if not math.isfinite(number):
         raise EditError("expected a finite number")
     return number

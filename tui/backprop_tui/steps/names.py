@@ -18,6 +18,7 @@ from backprop_tui.engine.plan import plan
 from backprop_tui.keys import NotAKey
 from backprop_tui.netfile import NetworkFileError
 from backprop_tui.network import Given, Names
+from backprop_tui.output import quoted
 
 if TYPE_CHECKING:
     from backprop_tui.steps.build import EpochSteps
@@ -57,8 +58,8 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
     if choices and keys.text(keys.parse(text)) in names.parameters():
         raise UnknownName(f"{text} is given, not computed: no step computes it")
     if diverged:
-        raise UnknownName(f"no step named {text!r} before the divergence in this epoch")
-    raise UnknownName(f"no step named {text!r}; try {keys.EXAMPLES}")
+        raise UnknownName(f"no step named {quoted(text)} before the divergence in this epoch")
+    raise UnknownName(f"no step named {quoted(text)}; try {keys.EXAMPLES}")
 
 
 def completions(steps: EpochSteps) -> list[str]:
@@ -79,7 +80,7 @@ def resolve_printed(given: Given, source: str) -> Given:
     seen: dict[tuple[str, int], str] = {}
     found = []
     for entry in given.printed:
-        where = f"{source}: printed, key {entry.written[:60]!r}"
+        where = f"{source}: printed, key {quoted(entry.written, 60)}"
         try:
             key = steps.keys[find_step(entry.name, indexes, steps.names, len(steps)) - 1]
         except UnknownName as why:
@@ -90,7 +91,7 @@ def resolve_printed(given: Given, source: str) -> Given:
         text = keys.text(key)
         if (text, entry.epoch) in seen:
             raise NetworkFileError(f"{where}: the same step as key "
-                                   f"{seen[text, entry.epoch][:60]!r}")
+                                   f"{quoted(seen[text, entry.epoch], 60)}")
         seen[text, entry.epoch] = entry.written
         found.append(dataclasses.replace(entry, key=text))
     return dataclasses.replace(given, printed=tuple(found))

@@ -8,6 +8,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
 from backprop_tui.app.screens.prompt import PromptScreen
+from backprop_tui.output import quoted
 
 
 class NameScreen(PromptScreen[str]):
@@ -23,7 +24,7 @@ class NameScreen(PromptScreen[str]):
     def parse(self, text: str) -> str:
         name = self._known(text.strip())
         if name is None:
-            raise ValueError(f"no parameter named {text.strip()[:40]!r}: try w1, b1, i1, t_o1 "
+            raise ValueError(f"no parameter named {quoted(text.strip())}: try w1, b1, i1, t_o1 "
                              "or eta")
         return name
 

@@ -12,9 +12,9 @@ MAX_EPOCHS = 10_000_000
 def parse_epochs(text: str) -> int:
     """A whole number of epochs from 1 to MAX_EPOCHS, or ValueError saying what is wrong."""
     cleaned = text.strip().replace("_", "").replace(",", "")
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit()):
         raise ValueError("type a whole number of epochs, such as 1000")
-    count = int(cleaned)
+    count = int(cleaned) if len(cleaned) <= len(str(MAX_EPOCHS)) else MAX_EPOCHS + 1
     if not 1 <= count <= MAX_EPOCHS:
         raise ValueError(f"from 1 to {MAX_EPOCHS:,} epochs")
     return count

@@ -27,9 +27,9 @@ class PromptScreen(ModalScreen[Answer], Generic[Answer]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self._title, id="title")
+            yield Label(self._title, id="title", markup=False)
             yield self._field
-            yield Label(self._hint, id="problem")
+            yield Label(self._hint, id="problem", markup=False)
         yield Footer()
 
     def parse(self, text: str) -> Answer:
