@@ -28,13 +28,15 @@ def new_app(theme: str | None = None) -> BackpropApp:
 
 
 def run(
-    script: Script, size: tuple[int, int] = SIZE, app: BackpropApp | None = None
+    script: Script, size: tuple[int, int] = SIZE, app: BackpropApp | None = None,
+    notifications: bool = False,
 ) -> BackpropApp:
-    """Run ``script(app, pilot)`` in a headless app of ``size``; return the app once it stopped."""
+    """Run ``script(app, pilot)`` in a headless app of ``size``; return the app once it
+    stopped. Toasts are drawn only with ``notifications`` (Textual's test default: none)."""
     app = app or new_app()
 
     async def main() -> None:
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=notifications) as pilot:
             await script(app, pilot)
 
     asyncio.run(main())

@@ -17,7 +17,7 @@ from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
-from backprop_tui.output import OutputError, check_target, open_output, printable, quoted
+from backprop_tui.output import OutputError, check_target, clipped, open_output, printable, quoted
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 from backprop_tui.steps.names import resolve_printed
 
@@ -670,7 +670,7 @@ def _export(args: argparse.Namespace) -> int:
     except OutputError as error:
         raise Problem(str(error)) from None
     except UnknownName as error:
-        raise Problem(f"--to {args.to}: {error}") from None
+        raise Problem(f"--to {clipped(args.to)}: {error}") from None
     if session.diverged:
         raise Problem(session.diverged, DIVERGED)
     return 0

@@ -403,7 +403,7 @@ def _flag(value: object, where: str) -> bool:
 
 def _choice(value: object, allowed: tuple[str, ...], where: str) -> str:
     if value not in allowed:  # also rejects non-strings
-        got = repr(value) if isinstance(value, str) else _kind(value)
+        got = quoted(value) if isinstance(value, str) else _kind(value)
         raise _Invalid(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {got}")
     return value
 

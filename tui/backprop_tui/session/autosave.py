@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 FOLDER = "backprop-tui"
 NAME = "last-session.json"
-PREVIOUS = "last-session.previous.json"
-DAMAGED = "last-session.damaged.json"
 INTERVAL = 1.0  # seconds between two saves, at least
 
 
@@ -92,11 +90,13 @@ def claim(path: Path) -> Claim | None:
 
 
 def previous_path(path: Path) -> Path:
-    return path.with_name(PREVIOUS)
+    """last-session.previous.json for last-session.json (-2.previous.json for -2.json)."""
+    return path.with_name(path.name.removesuffix(".json") + ".previous.json")
 
 
 def damaged_path(path: Path) -> Path:
-    return path.with_name(DAMAGED)
+    """last-session.damaged.json for last-session.json: a file kept, never trusted."""
+    return path.with_name(path.name.removesuffix(".json") + ".damaged.json")
 
 
 def keep_aside(path: Path, newest: Path) -> Path:
