@@ -489,3 +489,87 @@ def test_a_seeded_sweep_of_damaged_documents_loads_or_is_refused_in_one_line() -
         assert 1 <= session.epoch <= MAX_EPOCH and 0 <= session.index <= len(session.steps)
         exported(session, "jsonl").encode("utf-8")  # what resumes also exports, as UTF-8
     assert outcomes["loaded"] > 20 and outcomes["refused"] > 100, outcomes
+
+
+# Hostile documents: what an attacker, not a disk, writes ----------------------------------
+
+UNICODE_DIGITS = ["²", "٣", "１", "߃", "𝟗", "½"]
+CONTROLS = ["\x1b[2J", "\x1b]0;owned\x07", "\x00", "\r", "\x9b31m", "\u202e", "\x7f"]
+
+
+def hostile(rng: random.Random, base: dict[str, Any], text: str) -> str | bytes:
+    """A mutation of the kinds an attacker would try: digits that are not ASCII, control
+    characters and escapes in strings and keys, deep nesting, huge numbers; else one of
+    ``mutate``'s."""
+    kind = rng.choice(["digits", "controls", "nesting", "huge", "other"])
+    if kind == "digits":  # an ASCII digit of the text, or of a name, made another script's
+        at = rng.choice([i for i, c in enumerate(text) if c.isdigit()])
+        return text[:at] + rng.choice(UNICODE_DIGITS) + text[at + 1:]
+    if kind == "controls":
+        document = copy.deepcopy(base)
+        path = rng.choice(paths(document))
+        parent = _get(document, path[:-1])
+        value = parent[path[-1]]
+        escape = rng.choice(CONTROLS)
+        if isinstance(path[-1], str) and rng.random() < 0.3:  # in a key
+            parent[path[-1] + escape] = parent.pop(path[-1])
+        else:
+            parent[path[-1]] = (value + escape if isinstance(value, str)
+                                else escape + str(value))
+        return json.dumps(document, ensure_ascii=rng.random() < 0.5)
+    if kind == "nesting":  # a value replaced by [[[…]]] or {"a": {"a": …}}, deep
+        depth = rng.choice([50, 1000, 100_000])
+        nested = "[" * depth + "]" * depth if rng.random() < 0.5 else (
+            '{"a":' * depth + "1" + "}" * depth)
+        at = text.index(rng.choice(['"digits"', '"events"', '"edits"', '"cursor"',
+                                    '"network"'])) if rng.random() < 0.7 else None
+        if at is None:
+            return nested
+        colon = text.index(":", at) + 1
+        return text[:colon] + nested + "," + text[colon:]
+    if kind == "huge":
+        numbers = [i for i, c in enumerate(text) if c.isdigit() and not text[i - 1].isalnum()
+                   and text[i - 1] not in '."\\-']
+        at = rng.choice(numbers)
+        return text[:at] + rng.choice(["9" * 5000, "1e99999", "-" + "9" * 400, "1" * 4301])
+    return mutate(rng, base, text)[: rng.randrange(1, 10**6)]
+
+
+def test_a_seeded_sweep_of_hostile_documents_is_refused_in_one_line(tmp_path) -> None:
+    """320 hostile documents, loaded as --resume does and found as a plain start finds
+    last-session.json: each loads or is refused in one line naming the file; none reaches
+    an error no check foresaw (find_last's last resort), none prints a control character."""
+    from backprop_tui.session.autosave import find_last
+
+    base = sweep_base()
+    text = json.dumps(base, indent=1, ensure_ascii=False)
+    rng = random.Random(12)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(320):
+        data = hostile(rng, base, text)
+        try:
+            session = load_session(data, "hostile.json")
+        except SessionFileError as error:
+            message = one_line(str(error))
+            assert message.startswith("hostile.json: "), (case, message[:300])
+            assert message.isprintable(), (case, message[:300])
+            outcomes["refused"] += 1
+        except Exception as error:  # pragma: no cover - the failure names the case
+            raise AssertionError(f"case {case}: {type(error).__name__}: {error}; "
+                                 f"data {data[:300]!r}…") from error
+        else:
+            outcomes["loaded"] += 1
+            assert 1 <= session.epoch <= MAX_EPOCH
+            exported(session, "txt").encode("utf-8")
+        if case % 4 == 0:  # the same bytes as last-session.json, found at a plain start
+            saved = tmp_path / f"{case}" / "last-session.json"
+            saved.parent.mkdir()
+            saved.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8",
+                                                                               "surrogatepass"))
+            last = find_last(saved)
+            assert last is not None
+            if last.session is None:
+                assert last.problem and "cannot be resumed: " not in last.problem, (case,
+                                                                                    last.problem)
+                assert last.kept is not None and last.kept.exists() and not saved.exists()
+    assert outcomes["loaded"] > 10 and outcomes["refused"] > 150, outcomes

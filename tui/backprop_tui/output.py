@@ -40,6 +40,15 @@ def clipped(text: str, limit: int = 40) -> str:
     return printable(text[:limit] + "…" if len(text) > limit else text)
 
 
+def path_shown(path: str | Path, limit: int = 120) -> str:
+    """A path as a message names it: control characters escaped, and when long its middle
+    cut with … (its start says where, its end which file)."""
+    text = str(path)
+    if len(text) > limit:
+        text = text[: limit // 2 - 1] + "…" + text[-(limit // 2):]
+    return printable(text)
+
+
 def quoted(text: str, limit: int = 40) -> str:
     """``text`` clipped and in quotes: a value an error message names."""
     return repr(text[:limit] + "…" if len(text) > limit else text)
@@ -75,21 +84,22 @@ def check_target(path: str, force: bool) -> None:
         return
     if not path:
         raise OutputError("the output path is empty; give a file name, or - for standard output")
+    shown = path_shown(path)
     try:
         if os.path.islink(path) and not os.path.exists(path):
-            raise OutputError(f"{path}: is a symbolic link that leads nowhere (or in a loop); "
+            raise OutputError(f"{shown}: is a symbolic link that leads nowhere (or in a loop); "
                               "give a file name")
         target = _real(path)
         if target.is_dir():
-            raise OutputError(f"{path}: is a folder; give a file name")
+            raise OutputError(f"{shown}: is a folder; give a file name")
         if target.exists() and not target.is_file():
-            raise OutputError(f"{path}: is not a regular file; give a file name")
+            raise OutputError(f"{shown}: is not a regular file; give a file name")
         if target.exists() and not force:
-            raise OutputError(f"{path}: already exists; use --force to replace it")
+            raise OutputError(f"{shown}: already exists; use --force to replace it")
         if not target.parent.is_dir():
-            raise OutputError(f"{path}: the folder {str(target.parent)!r} does not exist")
+            raise OutputError(f"{shown}: the folder {path_shown(target.parent)} does not exist")
     except (OSError, ValueError) as error:
-        raise OutputError(f"{path}: not a usable path: {_reason(error)}") from None
+        raise OutputError(f"{shown}: not a usable path: {_reason(error)}") from None
 
 
 def _real(path: str) -> Path:
@@ -119,7 +129,7 @@ def open_output(path: str) -> Iterator[TextIO]:
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except (OSError, ValueError) as error:
-        raise OutputError(f"{path}: cannot write here: {_reason(error)}") from None
+        raise OutputError(f"{path_shown(path)}: cannot write here: {_reason(error)}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
@@ -128,7 +138,7 @@ def open_output(path: str) -> Iterator[TextIO]:
         _keep_mode_and_owner(temporary, target)
         os.replace(temporary, target)
     except OSError as error:
-        raise OutputError(f"{path}: could not be written: {_reason(error)}") from None
+        raise OutputError(f"{path_shown(path)}: could not be written: {_reason(error)}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -417,11 +417,12 @@ class BackpropApp(App[None]):
     # Export ---------------------------------------------------------------------------
 
     def action_export(self) -> None:
+        from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
+        from backprop_tui.output import path_shown
+
         def written(path: str | None) -> None:
             if path is not None:
-                self.notify(f"Exported the session log to {path}", timeout=8)
-
-        from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
+                self.notify(f"Exported the session log to {path_shown(path)}", timeout=8)
 
         self.push_screen(ExportScreen(self.session), written)
 

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
 from backprop_tui.export.formats import FORMATS
-from backprop_tui.output import OutputError, check_target, open_output
+from backprop_tui.output import OutputError, check_target, open_output, path_shown
 from backprop_tui.session.session import Session
 
 # (format, label), in the order shown; the format is also the file's extension, but for
@@ -102,7 +102,7 @@ class ExportScreen(ModalScreen[str]):
                         yield FormatButton(label, value=fmt == self._fmt, name=fmt)
                 yield Input(value=self._suggested, id="path",
                             placeholder="a file name, or a path")
-                yield Label(f"in {self._folder}", id="where", markup=False)
+                yield Label(f"in {path_shown(self._folder)}", id="where", markup=False)
                 yield Label("Enter: export · ↑↓: format · Escape: cancel", id="hint")
             yield Label("", id="question", markup=False)
             yield Label("", id="problem", markup=False)
@@ -171,7 +171,7 @@ class ExportScreen(ModalScreen[str]):
         self._confirming = path
         self._problem("")
         self.query_one("#question", Label).update(
-            f"{path} already exists. Replace it?\ny or Enter: replace · Escape: back")
+            f"{path_shown(path)} already exists. Replace it?\ny or Enter: replace · Escape: back")
         self.add_class("-confirm")
         self.query_one("#form").disabled = True
         self.set_focus(None)
