@@ -170,35 +170,60 @@ class ValuesPanel(ScrollView, can_focus=False):
 
 class StatusLine(ModelStatic[Status]):
     """Phases as breadcrumbs (the current one bracketed and reversed), step k of n, epoch,
-    the total error once known."""
+    the total error once known (and, from the updates on, whether before or after them),
+    hand rounding, and the digits shown — always, as the feedback of + and -. Where that
+    is too wide, the other phases go first, then the words; what still does not fit ends
+    in '…'."""
 
     def on_resize(self) -> None:
         if isinstance(self._model, Status):
             self.update(self.render_model(self._model))
 
     def render_model(self, model: Status) -> Content:
-        width = self.size.width or 120
-        scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
-        for short in (0, 1, 2):  # full labels; short ones; the current phase only
-            crumbs = " › ".join(
-                f"[b reverse]\\[{escape(label)}{' ' + score if score else ''}][/]" if current
-                else escape(label.replace(" pass", "").replace(" layer", "") if short else label)
-                + (f" [$text-success]{score}[/]" if score else "")
-                for (label, current), score in zip(model.phases, scores, strict=True)
-                if current or short < 2)
-            parts = [*([crumbs] if crumbs else []), f"step {model.index} of {model.count}",
-                     f"epoch {model.epoch}"]
-            if model.quiz is not None:
-                parts.append("[b]quiz[/b]")
-            if model.total_error is not None:
-                parts.append(f"E_total {model.total_error}")
-            if model.rounding:  # always said: every number on screen depends on it
-                parts.append(f"[b]rounding to {model.rounding}[/b]")
-            if not short:
-                parts.append(f"{model.digits} digits")
-            text = ("  ·  " if not short else " · ").join(parts)
-            if len(Content.from_markup(text).plain) <= width:
+        width = self.size.width or 118
+        # (the other phases: 0 full, 1 short, 2 none; current phase's label short;
+        #  "step k/n"; the total error's "(before the updates)")
+        for others, short, terse, when in ((0, False, False, 2), (1, False, False, 2),
+                                           (1, False, True, 2), (2, False, False, 2),
+                                           (2, False, False, 1), (2, True, False, 1),
+                                           (2, True, True, 1), (2, True, True, 0)):
+            text = _status_text(model, others, short, terse, when)
+            if Content.from_markup(text).cell_length <= width:
                 break
+        content = Content.from_markup(text)
         if model.diverged:
-            text += f"  [b $warning]⚠ {escape(model.diverged)}[/]"
-        return Content.from_markup(text)
+            content += Content.from_markup(f"  [b $warning]⚠ {escape(model.diverged)}[/]")
+        return content.truncate(width, ellipsis=True)
+
+
+def _status_text(model: Status, others: int, short: bool, terse: bool, when: int) -> str:
+    """The status line's text: the other phases in full (``others`` 0), short (1) or left
+    out (2); the current one ``short``; ``terse``: step k/n; ``when``: which total error it
+    is, in words (2), in a word (1), or only by its symbol (0)."""
+    scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
+    crumbs = " › ".join(
+        f"[b reverse]\\[{escape(_short(label) if short else label)}"
+        f"{' ' + score if score else ''}][/]" if current
+        else escape(_short(label) if others else label)
+        + (f" [$text-success]{score}[/]" if score else "")
+        for (label, current), score in zip(model.phases, scores, strict=True)
+        if current or others < 2)
+    parts = [*([crumbs] if crumbs else []),
+             f"step {model.index}/{model.count}" if terse
+             else f"step {model.index} of {model.count}",
+             f"epoch {model.epoch}"]
+    if model.quiz is not None:
+        parts.append("[b]quiz[/b]")
+    if model.total_error is not None:
+        total = f"{model.total_symbol} {model.total_error}"
+        if when and model.total_when:  # "before the updates": "(before …)", then "(before)"
+            total += f" ({model.total_when if when > 1 else model.total_when.split()[0]})"
+        parts.append(total)
+    if model.rounding:  # always said: every number on screen depends on it
+        parts.append(f"[b]rounding to {model.rounding}[/b]")
+    parts.append(f"{model.digits} digits")
+    return ("  ·  " if not others else " · ").join(parts)
+
+
+def _short(label: str) -> str:
+    return label.replace(" pass", "").replace(" layer", "")
