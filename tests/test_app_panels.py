@@ -379,6 +379,16 @@ def test_tab_moves_the_focus_and_m_maximises_the_focused_panel() -> None:
         assert app.main.maximized is None and "Values this epoch" in screen_text(app)
         await pilot.press("m", "m")
         assert app.main.maximized is None
+        await pilot.press("c")  # the error curve, in the diagram's place, takes the focus too
+        await settle(pilot)
+        assert [widget.id for widget in app.main.focus_chain][0] == "curve"
+        app.main.query_one("#curve").focus()
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.main.maximized is app.main.query_one("#curve")
+        assert "Error curve" in screen_text(app) and "Values this epoch" not in screen_text(app)
+        await pilot.press("plus")  # the app's key, not the plot's zoom
+        assert app.session.digits == 10
 
     run(script, size=SMALL, app=preset())
 
