@@ -58,7 +58,8 @@ def test_every_action_has_its_method_and_a_place_in_the_palette_and_help() -> No
     assert all(BY_NAME[name].palette_help for name in PALETTE)
     in_help = [item for item in HELP if isinstance(item, str)]
     assert sorted(in_help) == sorted(a.name for a in TABLE if a.help_keys)
-    assert [row.help_keys for row in HELP if isinstance(row, HelpRow)] == ["click", "ctrl+p"]
+    assert [row.help_keys for row in HELP if isinstance(row, HelpRow)] == [
+        "click", "Tab  /  shift+Tab", "↑ ↓  PgUp PgDn", "ctrl+p"]
 
 
 def test_the_help_screen_lists_every_bound_key() -> None:
@@ -78,8 +79,8 @@ def test_the_bindings_palette_and_help_are_the_tables() -> None:
     assert (next_.key, next_.description, next_.priority, next_.tooltip) == (
         "right,l,space", "Next", True, "Compute the next value")
     assert [name for name, binding in bindings.items() if binding.show] == [
-        "next", "prev", "next_phase", "next_epoch", "goto", "fast_forward", "undo",
-        "toggle_curve", "more_digits", "cancel_run", "help", "leave"]
+        "help", "leave", "cancel_run", "next", "prev", "next_phase", "next_epoch", "goto",
+        "fast_forward", "undo", "toggle_curve", "more_digits"]  # Help and Quit first
     assert actions.COMMANDS[0] == ("next", "Next step", "Compute the next value")
     assert HELP_ROWS[2] == ("Home g  /  End G", "first / last step of the epoch")
 

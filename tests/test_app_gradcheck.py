@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 
 def equation_text(app: BackpropApp) -> str:
-    return str(app.query_one(EquationPanel).render())
+    return app.query_one(EquationPanel).text
 
 
 def test_d_toggles_the_gradient_check() -> None:

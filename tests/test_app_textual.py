@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-from backprop_tui.app.textual_private import set_virtual_size_quietly
+from backprop_tui.app.textual_private import FooterKey, set_virtual_size_quietly
 from textual.app import App, ComposeResult
 from textual.geometry import Size
 from textual.reactive import Reactive
@@ -20,6 +20,11 @@ def test_the_private_attributes_are_there() -> None:
     assert Widget.__dict__["virtual_size"]._layout  # why it is set quietly
     assert list(inspect.signature(ScrollView._scroll_update).parameters) == [
         "self", "virtual_size"]
+    assert list(inspect.signature(FooterKey).parameters) == [
+        "key", "key_display", "description", "action", "disabled", "tooltip", "classes"]
+    key = FooterKey("minus", "-", "Digits", "fewer_digits", disabled=True)
+    assert (key.key_display, key.description, key.action) == ("-", "Digits", "fewer_digits")
+    assert key.has_class("-disabled")
 
 
 class Rows(ScrollView):

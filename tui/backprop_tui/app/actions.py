@@ -4,7 +4,9 @@ help screen, and when it applies.
 ``TABLE`` is the one description; the app's bindings, its palette commands, the help
 screen's key rows and ``check_action`` are derived from it. Only the order differs between
 them, so the palette's and the help screen's orders are data here too (``PALETTE``,
-``HELP``); the bindings, and so the footer and Textual's keys panel, follow ``TABLE``.
+``HELP``); the bindings, and so the footer and Textual's keys panel, follow ``TABLE``:
+Help and Quit first, so that a narrow footer, which drops the keys that do not fit, keeps
+them (and the fast-forward's Stop run after them).
 
 Nothing here imports numpy: the first frame is drawn with these bindings.
 """
@@ -58,6 +60,9 @@ class Action:
     during_run: Check | None = None  # while one runs; None: as ``available``
     at_start: bool = True  # applies at the start of a new session (nothing behind it)
     hidden: bool = False  # when it does not apply: left out of the footer, not greyed
+    # In the footer, when this does not apply but action ``instead`` does: that action's
+    # key in this one's place (at 15 digits '- Digits', not a greyed '+/- Digits').
+    instead: str = ""
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.name, self.label, show=self.show,
@@ -74,6 +79,13 @@ class HelpRow:
 
 
 TABLE: tuple[Action, ...] = (
+    Action("help", "question_mark,f1", "Help", key_display="?",
+           palette_title="Help", palette_help="Every key, and what each panel shows",
+           help_keys="?  F1", help_text="this help"),
+    Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere)",
+           help_keys="q  ctrl+q", help_text="quit"),
+    Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
+           available=lambda s: False, during_run=always, at_start=False, hidden=True),
     Action("next", "right,l,space", "Next", priority=True, tooltip="Compute the next value",
            palette_title="Next step", palette_help="Compute the next value",
            help_keys="→  l  space",
@@ -170,20 +182,19 @@ TABLE: tuple[Action, ...] = (
            help_keys="d",
            help_text="gradient check on/off: each ∂E/∂w and ∂E/∂b against a finite difference"),
     Action("more_digits", "plus", "Digits", key_display="+/-",
-           tooltip="More / fewer significant digits",
+           tooltip="More / fewer significant digits", instead="fewer_digits",
            palette_title="More digits", palette_help="Show one more significant digit",
            help_keys="+  /  -", help_text="more / fewer digits (3 to 15)",
            available=lambda s: s.digits < MAX_DIGITS),
     Action("fewer_digits", "minus", "Fewer digits", show=False,
            palette_title="Fewer digits", palette_help="Show one fewer significant digit",
            available=lambda s: s.digits > MIN_DIGITS),
-    Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
-           available=lambda s: False, during_run=always, at_start=False, hidden=True),
-    Action("help", "question_mark,f1", "Help", key_display="?",
-           palette_title="Help", palette_help="Every key, and what each panel shows",
-           help_keys="?  F1", help_text="this help"),
-    Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere)",
-           help_keys="q  ctrl+q", help_text="quit"),
+    Action("maximize", "m", "Maximise", show=False,
+           tooltip="The focused panel fills the screen, or goes back",
+           palette_title="Maximise / restore a panel",
+           palette_help="The focused panel (Tab moves the focus) fills the screen, or goes back",
+           help_keys="m  /  Escape",
+           help_text="maximise the focused panel (Tab moves the focus) / restore it"),
 )
 
 BY_NAME = {action.name: action for action in TABLE}
@@ -192,7 +203,7 @@ BY_NAME = {action.name: action for action in TABLE}
 PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_epoch",
            "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
            "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
-           "log_scale", "help")
+           "log_scale", "maximize", "help")
 
 # The help screen's rows: an action's name for its row, and the rows that are no action.
 HELP: tuple[str | HelpRow, ...] = (
@@ -200,6 +211,13 @@ HELP: tuple[str | HelpRow, ...] = (
     "more_digits", "gradient_check", "quiz", "toggle_curve", "export",
     HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
     "edit",
+    HelpRow("Tab  /  shift+Tab",
+            "focus the next / previous panel (its border turns double); the equation panel "
+            "has the focus at the start"),
+    HelpRow("↑ ↓  PgUp PgDn",
+            "scroll the focused panel; the step keys → ← Home End keep stepping whatever "
+            "has the focus"),
+    "maximize",
     HelpRow("ctrl+p", "command palette: every action by name"),
     "help", "leave",
 )

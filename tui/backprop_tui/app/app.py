@@ -37,6 +37,7 @@ FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 # action's name.
 COMMANDS = actions.COMMANDS
 ACTIONS = set(actions.BY_NAME)
+QUIT_ACTIONS = {"leave", "quit"}  # q, and Textual's ctrl+q
 
 
 class BackpropApp(App[None]):
@@ -173,6 +174,8 @@ class BackpropApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if len(self.screen_stack) > 1 and action in ACTIONS:
             return False  # a dialog is open: its keys are typed, not stepped
+        if self.main.too_small and action not in QUIT_ACTIONS:
+            return False  # nothing to see it by: only quitting acts until it is enlarged
         return self._available(action)
 
     def _available(self, action: str) -> bool | None:
@@ -280,6 +283,17 @@ class BackpropApp(App[None]):
             curve = self.main.toggle_curve()
         curve.log_scale = not curve.log_scale
         curve.follow(self.session)
+
+    def action_maximize(self) -> None:
+        """m: the focused panel fills the screen (the equation panel, when none has the
+        focus), or the panels come back (Escape too: Textual's own)."""
+        screen = self.main
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        panel = screen.focused or screen.query_one("#equation")
+        panel.focus()
+        screen.maximize(panel, container=False)
 
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
@@ -417,14 +431,20 @@ class BackpropApp(App[None]):
     # Export ---------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
+        from backprop_tui.app.screens.export import (  # the exporters: only now
+            ExportScreen,
+            written_what,
+        )
         from backprop_tui.output import path_shown
+
+        dialog = ExportScreen(self.session)
 
         def written(path: str | None) -> None:
             if path is not None:
-                self.notify(f"Exported the session log to {path_shown(path)}", timeout=8)
+                self.notify(f"Exported {written_what(dialog.fmt)} to {path_shown(path)}",
+                            timeout=8)
 
-        self.push_screen(ExportScreen(self.session), written)
+        self.push_screen(dialog, written)
 
     # Autosave and resume --------------------------------------------------------------
 

@@ -11,6 +11,11 @@ and ``Widget._scroll_update`` again.
   its watchers and calls ``_scroll_update``, which sizes the scrollbars and lays out only
   when one comes or goes; this does the same.
 
+- ``FooterKey``: the footer's key widget (``textual.widgets._footer``; not exported by
+  ``textual.widgets``). The main screen's footer (components/footer.py) keeps the keys
+  that fit whole: it reads their ``key_display``, ``description`` and ``action`` and makes
+  one in place of another, as Textual's ``Footer.compose`` does.
+
 The export dialog's radio mark needs nothing private: it sets the public ``BUTTON_INNER``
 as it renders.
 """
@@ -20,6 +25,9 @@ from __future__ import annotations
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
+from textual.widgets._footer import FooterKey
+
+__all__ = ["FooterKey", "set_virtual_size_quietly"]
 
 
 def set_virtual_size_quietly(view: ScrollView, size: Size) -> None:

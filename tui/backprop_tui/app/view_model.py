@@ -31,20 +31,22 @@ class Status:
     index: int
     count: int
     epoch: int
-    total_error: str | None  # E_total once known this epoch
+    total_error: str | None  # the total error once known this epoch (see total_symbol)
     diverged: str | None
     digits: int
     rounding: int  # hand rounding's significant digits; 0: off
     # The quiz's score per phase this epoch, "right/asked" ("" where none was asked), in
     # the order of ``phases``; None while the quiz is off.
     quiz: tuple[str, ...] | None = None
+    total_symbol: str = "E_total"  # E_total⁺ once the error after the updates is computed
+    total_when: str = ""  # which error it is, once the updates are applied: before or after
 
 
 def status(session: Session) -> Status:
     steps = session.steps
     current = session.step.phase if session.step else None
     phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
-    total = session.shown(keys.TOTAL)
+    total, symbol, when = _total(session)
     return Status(
         phases=phases,
         index=session.index,
@@ -55,7 +57,20 @@ def status(session: Session) -> Status:
         digits=session.digits,
         rounding=session.network.rounding,
         quiz=_scores(session),
+        total_symbol=symbol,
+        total_when=when,
     )
+
+
+def _total(session: Session) -> tuple[float | None, str, str]:
+    """The total error the status line shows: E_total once computed, E_total⁺ once the
+    error after the updates is; from the updates on, it says which of the two it is."""
+    after = session.shown(keys.TOTAL_AFTER)
+    if after is not None:
+        return after, keys.symbol(keys.TOTAL_AFTER), "after the updates"
+    applied = session.steps.keys.get(keys.text(keys.APPLY))
+    when = "before the updates" if applied is not None and applied <= session.index else ""
+    return session.shown(keys.TOTAL), keys.symbol(keys.TOTAL), when
 
 
 def _scores(session: Session) -> tuple[str, ...] | None:

@@ -56,8 +56,10 @@ class LinearAxisFormatter(NumericAxisFormatter):
         return [fmt(tick, 3) for tick in ticks]
 
 
-class ErrorCurve(PlotWidget, can_focus=False):
-    """The curve panel; ``follow(session)`` draws it when what it shows changed."""
+class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
+    """The curve panel; ``follow(session)`` draws it when what it shows changed. It takes
+    the focus (Tab), to be maximised (m), but none of the plot's pan and zoom keys: + - and
+    the arrows stay the app's."""
 
     COMPONENT_CLASSES = PlotWidget.COMPONENT_CLASSES | {"curve--line", "curve--marker"}
 

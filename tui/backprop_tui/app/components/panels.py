@@ -2,19 +2,30 @@
 
 Each panel renders a view-model value and repaints only when that value changed, so a key
 press costs no more than the panels it actually changes.
+
+The three panels are Line-API views (``Panel``): they wrap their own text to their width,
+take focus (Tab), scroll by keys while focused — ↑ ↓ PgUp PgDn; the step keys → ← Home End
+stay the app's (priority bindings) — and say in their bottom border how many lines are out
+of sight (``↑ 3 above · ↓ 5 more``). A step's new text never changes a panel's size, so it
+never lays the screen out again (see textual_private).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Generic, TypeVar
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
 from textual.markup import escape
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from backprop_tui.app.textual_private import set_virtual_size_quietly
@@ -22,6 +33,286 @@ from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
+Lines = Sequence[tuple[Content, int]]  # (a line of text, the indent of its continuations)
+
+
+def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
+    """Where ``text`` is cut to fit ``width`` cells: each piece's (start, end), broken at a
+    space where one fits (the spaces at a break dropped; a word longer than a line is cut).
+    Every piece after the first is to be indented by ``hang`` cells, unless that leaves
+    less than half the width."""
+    width = max(1, width)
+    if hang * 2 > width:
+        hang = 0
+    lead = len(text) - len(text.lstrip(" "))  # a line's own indent is no place to break
+    pieces: list[tuple[int, int]] = []
+    start, room, count = 0, width, len(text)
+    while True:
+        end, used = start, 0
+        while end < count and used + get_character_cell_size(text[end]) <= room:
+            used += get_character_cell_size(text[end])
+            end += 1
+        if end >= count:
+            pieces.append((start, count))
+            return pieces
+        space = text.rfind(" ", max(start, lead) + 1, end + 1)
+        cut = space if space > start else max(end, start + 1)
+        pieces.append((start, start + len(text[start:cut].rstrip(" "))))
+        start = cut
+        while start < count and text[start] == " ":
+            start += 1
+        if start >= count:
+            return pieces
+        room = width - hang
+
+
+def wrapped(line: Content, width: int, hang: int = 0) -> list[Content]:
+    """``line`` in lines of at most ``width`` cells (see ``breaks``), styles kept."""
+    if cell_len(line.plain) <= width:
+        return [line]
+    pieces = breaks(line.plain, width, hang)
+    indent = Content(" " * (hang if hang * 2 <= width else 0))
+    return [line[start:end] if n == 0 else indent + line[start:end]
+            for n, (start, end) in enumerate(pieces)]
+
+
+class Panel(ScrollView, can_focus=True, inherit_bindings=False):
+    """A panel that scrolls by keys once focused and tells, in its bottom border, how many
+    of its lines are above and below what it shows.
+
+    Only ↑ ↓ PgUp PgDn: a scrolling container's → ← Home End are the app's step keys (its
+    priority bindings), and are left out here so that the footer keeps the table's order."""
+
+    BINDINGS = [
+        Binding("up", "scroll_up", "Scroll up", show=False),
+        Binding("down", "scroll_down", "Scroll down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._tell_hidden()
+
+    def _sized(self, width: int, height: int, top: int) -> None:
+        """``height`` lines of ``width`` cells, scrolled to line ``top`` (or as near as the
+        lines allow)."""
+        set_virtual_size_quietly(self, Size(width, height))
+        self.set_scroll(0, max(0, min(top, height - self.scrollable_content_region.height)))
+        self._tell_hidden()
+        self.refresh()
+
+    def _tell_hidden(self) -> None:
+        tell_hidden(self)
+
+
+def tell_hidden(view: Widget) -> None:
+    """Say in ``view``'s bottom border how many of its lines are out of sight, above and
+    below: '↑ 3 above · ↓ 5 more' (nothing when all are in sight)."""
+    height = view.virtual_size.height
+    seen = view.scrollable_content_region.height
+    above = min(round(view.scroll_y), height)
+    below = max(0, height - above - seen) if seen else 0
+    said = " · ".join([*([f"↑ {above} above"] if above else []),
+                       *([f"↓ {below} more"] if below else [])])
+    if said != view.border_subtitle:
+        view.border_subtitle = said
+
+
+class TextPanel(Panel, Generic[Model]):
+    """A panel of text, drawn from a model: a new model starts at its top."""
+
+    _model: object = object()
+    _lines: Lines = ()
+    _pieces: list[Content] = []  # the lines wrapped to the width
+    _strips: list[Strip] | None = None  # the pieces styled: made when first drawn
+
+    def show(self, model: Model) -> bool:
+        if model == self._model:
+            return False
+        self._model = model
+        self._lines = self.render_model(model)
+        self._wrap(top=0)
+        return True
+
+    def render_model(self, model: Model) -> Lines:
+        raise NotImplementedError
+
+    @property
+    def text(self) -> str:
+        """The whole text, its lines as they are before wrapping."""
+        return "\n".join(line.plain for line, _ in self._lines)
+
+    def _wrap(self, top: int) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:  # not laid out yet: on_resize wraps
+            return
+        self._pieces = [piece for line, hang in self._lines
+                        for piece in wrapped(line, width, hang)]
+        self._strips = None
+        self._sized(width, len(self._pieces), top)
+
+    def on_resize(self) -> None:
+        self._wrap(top=round(self.scroll_y))
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if self._strips is None:
+            self._strips = Visual.to_strips(self, Content("\n").join(self._pieces), width,
+                                            None, self.visual_style, pad=True)
+        index = round(self.scroll_y) + y
+        if 0 <= index < len(self._strips) and index < len(self._pieces):
+            return self._strips[index]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None  # a new theme, or focus: styled again when next drawn
+
+
+class EquationPanel(TextPanel[Equation | None]):
+    """Formula, numbers substituted and result on their own lines, '=' aligned; then the
+    factors with their values and the steps they came from. A line too long for the panel
+    goes on under where it started (after its '=')."""
+
+    def render_model(self, model: Equation | None) -> Lines:
+        if model is None:
+            return ((Content.from_markup(
+                "[$text-muted]Nothing computed yet this epoch. Press → to take the first "
+                "step."), 0),)
+        pad = " " * cell_len(model.symbol)
+        hang = len(pad) + 3
+        lines = [(f"[b]{escape(model.symbol)}[/b] = {escape(model.formula)}", hang),
+                 (f"{pad} = {escape(model.substituted)}", hang)]
+        if model.result:
+            lines.append((f"{pad} = [b reverse] {escape(model.result)} [/]", hang))
+        if model.mark:
+            symbol, reason = model.mark
+            look = {"✓": "$text-success", "✎": "$text-muted"}.get(symbol, "b $text-warning")
+            lines.append((f"[{look}]{symbol} {escape(reason)}[/]", 2))
+        if model.gradient is not None:
+            lines += [(line, 2) for line in _gradient_lines(model.gradient, pad)]
+        if model.factors:
+            lines.append(("", 0))
+            width = max(cell_len(f.symbol) for f in model.factors)
+            value_width = max(len(f.value) for f in model.factors)
+            for factor in model.factors:
+                lines.append((
+                    f"  {escape(factor.symbol + ' ' * (width - cell_len(factor.symbol)))} = "
+                    f"{escape(factor.value.rjust(value_width))}  [$text-muted]{factor.source}[/]",
+                    width + 5))
+        return tuple((Content.from_markup(text), hang) for text, hang in lines)
+
+
+def _gradient_lines(check: GradientView, pad: str) -> list[str]:
+    """The gradient check under the result: the finite difference's estimate, the relative
+    difference with ✓ / ✗ / ≈, and why a difference is expected."""
+    if not check.symbol:
+        return [f"[$text-muted]{escape(check.note)}[/]"]
+    look = {"✓": "$text-success", "✗": "b $text-error"}.get(check.symbol, "$text-warning")
+    lines = [f"{pad} ≈  {escape(check.numeric)}  [$text-muted](numeric)[/]",
+             f"[{look}]{check.symbol} relative difference {escape(check.relative)}[/]"
+             f"[$text-muted] (h = {escape(check.h)})[/]"]
+    if check.note:
+        lines.append(f"[$text-muted]  {escape(check.note)}[/]")
+    return lines
+
+
+class ExplanationPanel(TextPanel[str]):
+    def render_model(self, model: str) -> Lines:
+        return ((Content(model), 0),)
+
+
+class ValuesPanel(Panel):
+    """Every value computed so far this epoch, grouped by phase, the newest marked ▶ and
+    kept in view.
+
+    It renders only the rows in sight, so a step costs the same however many values the
+    epoch has produced. A row too wide for the panel goes on, indented, on the next line:
+    nothing is cut and nothing scrolls sideways.
+    """
+
+    COMPONENT_CLASSES = {"values--phase", "values--newest", "values--muted"}
+    DEFAULT_CSS = """
+    ValuesPanel > .values--phase { color: $primary; text-style: bold; }
+    ValuesPanel > .values--newest { text-style: bold reverse; }
+    ValuesPanel > .values--muted { color: $text-muted; }
+    """
+    _model: object = object()
+    _rows: list[tuple[str, str]] = []  # (text, component class or "")
+    _styles: dict[str, Style] | None = None
+
+    def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
+        if model == self._model:
+            return False
+        self._model = model
+        self._lay_out()
+        return True
+
+    def _lay_out(self) -> None:
+        """The rows at the panel's width, scrolled to the newest."""
+        model = self._model
+        room = self.scrollable_content_region.width
+        if not isinstance(model, tuple) or room <= 0:  # not laid out yet: on_resize
+            return
+        rows, hidden = model
+        lines: list[tuple[str, str]] = []
+        if hidden:
+            lines.append((f"… {hidden} earlier values", "values--muted"))
+        width = max((cell_len(r.symbol) for r in rows), default=0)
+        point = max((integer_width(r.value) for r in rows), default=0)
+        right = max((len(r.value) - integer_width(r.value) for r in rows), default=0)
+        phase = None
+        for row in rows:
+            if row.phase != phase:
+                phase = row.phase
+                lines.append((phase, "values--phase"))
+            lead, look = ("▶ ", "values--newest") if row.newest else ("  ", "")
+            value = " " * (point - integer_width(row.value)) + row.value
+            text = f"{row.symbol}{' ' * (width - cell_len(row.symbol))}  {value}"
+            if row.mark:  # the printed value too where it fits, else its mark, aligned
+                column = text.ljust(width + 2 + point + right)
+                text = next((t for t in (f"{column}  {row.mark}", f"{column}  {row.mark[0]}",
+                                         f"{text} {row.mark[0]}")
+                             if cell_len(lead + t) + 2 <= room), text)
+            if cell_len(lead + text) > room:  # unaligned, then the value on a line of its own
+                text = " ".join(filter(None, (row.symbol, row.value, row.mark)))
+            lines += [(piece, look) for piece in _pieces(lead + text, room, len(lead) + 2)]
+        if not rows:
+            lines += [(piece, "values--muted") for piece in
+                      _pieces("Values appear here as they are computed.", room, 0)]
+        self._rows = lines
+        self._styles = None  # looked up again on the next draw (cheap once, not per row)
+        self._sized(room, len(lines), len(lines))  # the newest in view
+
+    def on_resize(self) -> None:
+        """Lay the rows out again: whether a row fits, and its printed value, changed."""
+        self._lay_out()
+
+    def render_line(self, y: int) -> Strip:
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
+                                         for name in self.COMPONENT_CLASSES}}
+        index = round(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._rows):
+            return Strip.blank(width, self._styles[""])
+        text, component = self._rows[index]
+        strip = Strip([Segment(text, self._styles[component])])
+        return strip.crop(0, width).extend_cell_length(width, self._styles[""])
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None  # a new theme
+
+
+def _pieces(text: str, width: int, hang: int) -> list[str]:
+    """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``."""
+    pieces = breaks(text, width, hang)
+    indent = " " * (hang if hang * 2 <= width else 0)
+    return [text[start:end] if n == 0 else indent + text[start:end]
+            for n, (start, end) in enumerate(pieces)]
 
 
 class ModelStatic(Static, Generic[Model]):
@@ -41,164 +332,62 @@ class ModelStatic(Static, Generic[Model]):
         raise NotImplementedError
 
 
-class EquationPanel(ModelStatic[Equation | None]):
-    """Formula, numbers substituted and result on their own lines, '=' aligned; then the
-    factors with their values and the steps they came from."""
-
-    def render_model(self, model: Equation | None) -> Content:
-        if model is None:
-            return Content.from_markup(
-                "[$text-muted]Nothing computed yet this epoch. Press → to take the first step.")
-        pad = " " * len(model.symbol)
-        lines = [f"[b]{escape(model.symbol)}[/b] = {escape(model.formula)}",
-                 f"{pad} = {escape(model.substituted)}"]
-        if model.result:
-            lines.append(f"{pad} = [b reverse] {escape(model.result)} [/]")
-        if model.mark:
-            symbol, reason = model.mark
-            look = {"✓": "$text-success", "✎": "$text-muted"}.get(symbol, "b $text-warning")
-            lines.append(f"[{look}]{symbol} {escape(reason)}[/]")
-        if model.gradient is not None:
-            lines += _gradient_lines(model.gradient, pad)
-        if model.factors:
-            lines.append("")
-            width = max(len(f.symbol) for f in model.factors)
-            value_width = max(len(f.value) for f in model.factors)
-            for factor in model.factors[:12]:
-                lines.append(
-                    f"  {escape(factor.symbol.ljust(width))} = "
-                    f"{escape(factor.value.rjust(value_width))}  [$text-muted]{factor.source}[/]")
-            if len(model.factors) > 12:
-                lines.append(f"  [$text-muted]… and {len(model.factors) - 12} more[/]")
-        return Content.from_markup("\n".join(lines))
-
-
-def _gradient_lines(check: GradientView, pad: str) -> list[str]:
-    """The gradient check under the result: the finite difference's estimate, the relative
-    difference with ✓ / ✗ / ≈, and why a difference is expected."""
-    if not check.symbol:
-        return [f"[$text-muted]{escape(check.note)}[/]"]
-    look = {"✓": "$text-success", "✗": "b $text-error"}.get(check.symbol, "$text-warning")
-    lines = [f"{pad} ≈  {escape(check.numeric)}  [$text-muted](numeric)[/]",
-             f"[{look}]{check.symbol} relative difference {escape(check.relative)}[/]"
-             f"[$text-muted] (h = {escape(check.h)})[/]"]
-    if check.note:
-        lines.append(f"[$text-muted]  {escape(check.note)}[/]")
-    return lines
-
-
-class ExplanationPanel(ModelStatic[str]):
-    def render_model(self, model: str) -> Content:
-        return Content(model)
-
-
-class ValuesPanel(ScrollView, can_focus=False):
-    """Every value computed so far this epoch, grouped by phase, the newest marked ▶.
-
-    A Line-API view: it renders only the rows in sight, so a step costs the same however
-    many values the epoch has produced.
-    """
-
-    COMPONENT_CLASSES = {"values--phase", "values--newest", "values--muted"}
-    DEFAULT_CSS = """
-    ValuesPanel > .values--phase { color: $primary; text-style: bold; }
-    ValuesPanel > .values--newest { text-style: bold reverse; }
-    ValuesPanel > .values--muted { color: $text-muted; }
-    """
-    _model: object = object()
-    _rows: list[tuple[str, str]] = []  # (text, component class or "")
-    _styles: dict[str, Style] | None = None
-
-    def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
-        if model == self._model:
-            return False
-        self._model = model
-        rows, hidden = model
-        room = self.scrollable_content_region.width or 1_000  # not laid out yet: on_resize
-        lines: list[tuple[str, str]] = []
-        if hidden:
-            lines.append((f"… {hidden} earlier values", "values--muted"))
-        width = max((len(r.symbol) for r in rows), default=0)
-        point = max((integer_width(r.value) for r in rows), default=0)
-        right = max((len(r.value) - integer_width(r.value) for r in rows), default=0)
-        phase = None
-        for row in rows:
-            if row.phase != phase:
-                phase = row.phase
-                lines.append((phase, "values--phase"))
-            value = " " * (point - integer_width(row.value)) + row.value
-            text = f"{row.symbol.ljust(width)}  {value}"
-            if row.mark:
-                text = text.ljust(width + 2 + point + right)
-                marked = f"{text}  {row.mark}"  # the printed value too, where it fits
-                text = marked if len(marked) + 2 <= room else f"{text}  {row.mark[0]}"
-            lines.append((f"▶ {text}", "values--newest") if row.newest else (f"  {text}", ""))
-        if not rows:
-            lines.append(("Values appear here as they are computed.", "values--muted"))
-        self._rows = lines
-        self._styles = None  # looked up again on the next draw (cheap once, not per row)
-        # A new row per step: without a layout of the whole screen (see textual_private).
-        set_virtual_size_quietly(self, Size(max(len(t) for t, _ in lines), len(lines)))
-        self.set_scroll(None, max(0, len(lines) - self.scrollable_content_region.height))
-        self.refresh()
-        return True
-
-    def on_resize(self) -> None:
-        """Lay the rows out again: whether a printed value fits beside its mark changed."""
-        model, self._model = self._model, object()
-        if isinstance(model, tuple):
-            self.show(model)
-
-    def render_line(self, y: int) -> Strip:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
-                                         for name in self.COMPONENT_CLASSES}}
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.scrollable_content_region.width
-        if index >= len(self._rows):
-            return Strip.blank(width, self._styles[""])
-        text, component = self._rows[index]
-        strip = Strip([Segment(text, self._styles[component])])
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self._styles[""])
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None  # a new theme
-
-
 class StatusLine(ModelStatic[Status]):
     """Phases as breadcrumbs (the current one bracketed and reversed), step k of n, epoch,
-    the total error once known."""
+    the total error once known (and, from the updates on, whether before or after them),
+    hand rounding, and the digits shown — always, as the feedback of + and -. Where that
+    is too wide, the other phases go first, then the words; what still does not fit ends
+    in '…'."""
 
     def on_resize(self) -> None:
         if isinstance(self._model, Status):
             self.update(self.render_model(self._model))
 
     def render_model(self, model: Status) -> Content:
-        width = self.size.width or 120
-        scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
-        for short in (0, 1, 2):  # full labels; short ones; the current phase only
-            crumbs = " › ".join(
-                f"[b reverse]\\[{escape(label)}{' ' + score if score else ''}][/]" if current
-                else escape(label.replace(" pass", "").replace(" layer", "") if short else label)
-                + (f" [$text-success]{score}[/]" if score else "")
-                for (label, current), score in zip(model.phases, scores, strict=True)
-                if current or short < 2)
-            parts = [*([crumbs] if crumbs else []), f"step {model.index} of {model.count}",
-                     f"epoch {model.epoch}"]
-            if model.quiz is not None:
-                parts.append("[b]quiz[/b]")
-            if model.total_error is not None:
-                parts.append(f"E_total {model.total_error}")
-            if model.rounding:  # always said: every number on screen depends on it
-                parts.append(f"[b]rounding to {model.rounding}[/b]")
-            if not short:
-                parts.append(f"{model.digits} digits")
-            text = ("  ·  " if not short else " · ").join(parts)
-            if len(Content.from_markup(text).plain) <= width:
+        width = self.size.width or 118
+        # (the other phases: 0 full, 1 short, 2 none; current phase's label short;
+        #  "step k/n"; the total error's "(before the updates)")
+        for others, short, terse, when in ((0, False, False, 2), (1, False, False, 2),
+                                           (1, False, True, 2), (2, False, False, 2),
+                                           (2, False, False, 1), (2, True, False, 1),
+                                           (2, True, True, 1), (2, True, True, 0)):
+            text = _status_text(model, others, short, terse, when)
+            if Content.from_markup(text).cell_length <= width:
                 break
+        content = Content.from_markup(text)
         if model.diverged:
-            text += f"  [b $warning]⚠ {escape(model.diverged)}[/]"
-        return Content.from_markup(text)
+            content += Content.from_markup(f"  [b $warning]⚠ {escape(model.diverged)}[/]")
+        return content.truncate(width, ellipsis=True)
+
+
+def _status_text(model: Status, others: int, short: bool, terse: bool, when: int) -> str:
+    """The status line's text: the other phases in full (``others`` 0), short (1) or left
+    out (2); the current one ``short``; ``terse``: step k/n; ``when``: which total error it
+    is, in words (2), in a word (1), or only by its symbol (0)."""
+    scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
+    crumbs = " › ".join(
+        f"[b reverse]\\[{escape(_short(label) if short else label)}"
+        f"{' ' + score if score else ''}][/]" if current
+        else escape(_short(label) if others else label)
+        + (f" [$text-success]{score}[/]" if score else "")
+        for (label, current), score in zip(model.phases, scores, strict=True)
+        if current or others < 2)
+    parts = [*([crumbs] if crumbs else []),
+             f"step {model.index}/{model.count}" if terse
+             else f"step {model.index} of {model.count}",
+             f"epoch {model.epoch}"]
+    if model.quiz is not None:
+        parts.append("[b]quiz[/b]")
+    if model.total_error is not None:
+        total = f"{model.total_symbol} {model.total_error}"
+        if when and model.total_when:  # "before the updates": "(before …)", then "(before)"
+            total += f" ({model.total_when if when > 1 else model.total_when.split()[0]})"
+        parts.append(total)
+    if model.rounding:  # always said: every number on screen depends on it
+        parts.append(f"[b]rounding to {model.rounding}[/b]")
+    parts.append(f"{model.digits} digits")
+    return ("  ·  " if not others else " · ").join(parts)
+
+
+def _short(label: str) -> str:
+    return label.replace(" pass", "").replace(" layer", "")

@@ -3,7 +3,7 @@
 The file is written through ``output.open_output`` (beside the target, then swapped in), so
 a failure leaves any existing file as it was; the reason shows in the dialog, which stays
 open. Exporting only reads the session. On success the dialog dismisses with the absolute
-path, which the app shows in a notification.
+path, which the app shows in a notification (saying what was written: ``WHAT``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ CHOICES = [
     ("txt", "Plain text"),
     ("json", "JSON (resumable)"),
     ("jsonl", "JSON lines"),
-    ("worksheet", "Worksheet: every result blanked, then the key (Markdown)"),
+    ("worksheet", "Worksheet (Markdown): results blanked, then the key"),
 ]
 EXTENSIONS = {"worksheet": "md"}
+WHAT = {"worksheet": "a worksheet"}  # what a format writes, in the notification
 
 
 def default_name(fmt: str, now: datetime | None = None) -> str:
@@ -73,7 +74,8 @@ class FormatButton(RadioButton):
 
 
 class ExportScreen(ModalScreen[str]):
-    """Dismisses with the absolute path written, or None when cancelled."""
+    """Dismisses with the absolute path written, or None when cancelled; ``fmt`` is the
+    format chosen."""
 
     AUTO_FOCUS = "#path"
     BINDINGS = [
@@ -208,6 +210,12 @@ class ExportScreen(ModalScreen[str]):
         label = self.query_one("#problem", Label)
         label.update(text)
         label.display = bool(text)
+
+
+def written_what(fmt: str) -> str:
+    """What an export in ``fmt`` wrote, for the notification: 'the session log' or 'a
+    worksheet'."""
+    return WHAT.get(fmt, "the session log")
 
 
 def _extension(fmt: str) -> str:

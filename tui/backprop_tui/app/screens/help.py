@@ -1,29 +1,82 @@
-"""The help screen: every key, and what each panel shows."""
+"""The help screen: every key, every mark and score, and what each panel shows, each as a
+two-column table (keys | meaning): a meaning too long for its line goes on in its own
+column, never under the keys. It scrolls; its bottom border says how much follows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Label, Static
 
 from backprop_tui.app.actions import HELP_ROWS
+from backprop_tui.app.components.panels import tell_hidden
 
 KEYS = HELP_ROWS  # (keys, what), from the app's one table of actions
 
-PANELS = """\
-[b]Diagram[/b]  the network: units with their values (· until computed this epoch), \
-connections with their weights (old → new once updated), biases. What the current step \
-involves is marked ▶ and bold; what it computes is reversed.
-[b]Equation[/b]  the formula, the same with the numbers plugged in, and the result; then \
-each value it uses, and the step that computed it.
-[b]Explanation[/b]  what the step computes and why.
-[b]Values[/b]  every quantity computed so far this epoch, by phase; the newest is marked ▶.
-[b]Error curve[/b] (c)  the total error of every epoch run so far against the epoch; the \
-current epoch is marked by a vertical line, and ● once its error is known.
-[b]Status line[/b]  the phases (the current one in brackets), step k of n, the epoch, the \
-total error once known, the number of digits shown."""
+INTRO = ("Every action is also in the command palette (ctrl+p), by name. ↑ ↓ PgUp PgDn "
+         "scroll this help.")
+
+# (mark, what it means): what a learner sees beside the numbers, and is not told elsewhere.
+MARKS = (
+    ("✓  beside a value",
+     "a printed value (the tutorial's, or a network file's [printed]) agrees with the "
+     "computed one to its last written digit. It checks the document, not you."),
+    ("⚠ 1.10  beside a value",
+     "the printed value (here 1.10) differs from the computed one; the equation panel says "
+     "whether it is a slip at this step or follows from an earlier one"),
+    ("✎  beside a value",
+     "the printed value describes the network before your edit (or an earlier epoch's "
+     "update), so it is shown, not judged"),
+    ("d: ✓  ✗  ≈",
+     "gradient check: the finite-difference estimate agrees with ∂E/∂w (✓), differs: a "
+     "wrong gradient (✗), or differs as expected, the reason given beside it (≈)"),
+    ("quiz 3/4",
+     "in the status line, beside each phase: the values answered right at the first try / "
+     "the values asked in that phase this epoch (a retry or Escape's reveal counts as "
+     "not right)"),
+    ("▶  bold",
+     "what the current step involves (the diagram); the newest value (the values panel)"),
+    ("reversed", "the value the current step computes"),
+    ("·", "not computed yet this epoch"),
+    ("old → new", "a weight or bias and the value its update gives it"),
+    ("E_total  E_total⁺",
+     "in the status line: the total error before the updates, then after them (step 55)"),
+    ("↑ 3 above · ↓ 5 more",
+     "in a panel's bottom border: lines out of sight; Tab to the panel, then ↑ ↓ scroll it"),
+    ("double border", "the panel with the focus (Tab), which ↑ ↓ scroll and m maximises"),
+)
+
+PANELS = (
+    ("Network",
+     "the network: units with their values, connections with their weights (old → new "
+     "once updated), biases."),
+    ("Equation",
+     "the formula, the same with the numbers plugged in, and the result; then each value "
+     "it uses, and the step that computed it."),
+    ("Explanation", "what the step computes and why."),
+    ("Values", "every quantity computed so far this epoch, by phase; the newest last."),
+    ("Error curve (c)",
+     "the total error of every epoch run so far against the epoch; the current epoch is "
+     "marked by a vertical line, and ● once its error is known."),
+    ("Status line",
+     "the phases (the current one in brackets), step k of n, the epoch, the total error "
+     "once known, hand rounding if on, the number of digits shown."),
+)
+
+
+class HelpScroll(VerticalScroll):
+    """The help's frame: says in its bottom border how many lines are out of sight."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        tell_hidden(self)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(tell_hidden, self)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,18 +85,29 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        width = max(len(keys) for keys, _ in KEYS)
-        keys = "\n".join(f"[b $accent]{_literal(keys.ljust(width))}[/]  {what}"
-                         for keys, what in KEYS)
-        with VerticalScroll(id="help"):
-            yield Static("[b]backprop-tui — keys[/b]\n\n" + keys + "\n\n[b]Panels[/b]\n\n"
-                         + PANELS + "\n\n[$text-muted]Escape closes this help.[/]")
+        with HelpScroll(id="help"):
+            yield Static("[b]backprop-tui — help[/b]", classes="help-title")
+            yield Static(INTRO, classes="help-intro", markup=False)
+            width = max(len(keys) for keys, _ in (*KEYS, *MARKS, *PANELS)) + 2
+            yield from _table("Keys", KEYS, width)
+            yield from _table("Marks and scores", MARKS, width)
+            yield from _table("Panels", PANELS, width)
+            yield Static("Escape closes this help.", classes="help-intro")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(HelpScroll).border_title = "Help"
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss()
 
 
-def _literal(text: str) -> str:
-    """Markup-escape every bracket: the keys include a lone '[' and ']'."""
-    return text.replace("[", r"\[")
+def _table(title: str, rows: Sequence[tuple[str, str]], width: int) -> ComposeResult:
+    """A heading, then a row per (keys, meaning): the keys in a column ``width`` wide, the
+    meaning wrapped in the rest."""
+    yield Static(f"[b]{title}[/b]", classes="help-heading")
+    for keys, what in rows:
+        key = Label(keys, classes="help-keys", markup=False)
+        key.styles.width = width
+        yield Horizontal(key, Label(what, classes="help-what", markup=False),
+                         classes="help-row")

@@ -2,6 +2,9 @@
 the footer, or a notice while the terminal is too small.
 
 It owns the layout and draws what it is given; the app owns the session and the actions.
+Every panel takes the focus (Tab; the equation panel has it at the start), scrolls by keys
+while focused, and can be maximised (m, Textual's ``maximize``): the status line, the
+progress bar and the footer stay in sight.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from backprop_tui.app import view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
+from backprop_tui.app.components.footer import KeyFooter
 from backprop_tui.app.components.panels import (
     EquationPanel,
     ExplanationPanel,
@@ -39,6 +43,8 @@ class MainScreen(Screen[None]):
     """The first screen on the stack, under every dialog."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # the side panels' share
+    AUTO_FOCUS = "#equation"  # so ↑ ↓ scroll it at once
+    ALLOW_IN_MAXIMIZED_VIEW = "#status, #progress, Footer"
 
     def __init__(self, ready: Callable[[], None]) -> None:
         """``ready`` is called once the panels are mounted, to draw the first frame: the
@@ -51,19 +57,26 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         with Horizontal(id="main"):
-            yield NetworkDiagram(id="diagram")
+            diagram = NetworkDiagram(id="diagram")
+            diagram.can_focus = True  # to be maximised; it draws to its size, so no scrolling
+            yield diagram
             with Vertical(id="side"):
                 yield EquationPanel(id="equation")
                 yield ExplanationPanel(id="explanation")
                 yield ValuesPanel(id="values")
         yield Static(id="too-small")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for selector, title in TITLES.items():
             self.query_one(selector).border_title = title
         self.fit(self.app.size)
         self._panels_ready()
+
+    @property
+    def too_small(self) -> bool:
+        """Whether the notice of the size needed is up, in the panels' place."""
+        return self.has_class("-too-small")
 
     @property
     def keys_drawn(self) -> bool:
@@ -88,7 +101,9 @@ class MainScreen(Screen[None]):
     def fit(self, size: Size) -> None:
         """Below MIN_WIDTH×MIN_HEIGHT, the panels give way to a notice of the size needed."""
         small = size.width < MIN_WIDTH or size.height < MIN_HEIGHT
-        self.set_class(small, "-too-small")
+        if small != self.too_small:
+            self.set_class(small, "-too-small")
+            self.app.refresh_bindings()  # only Quit acts meanwhile (BackpropApp.check_action)
         if small:
             self.query_one("#too-small", Static).update(
                 f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
