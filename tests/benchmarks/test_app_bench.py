@@ -48,7 +48,7 @@ LATE_EPOCH = 1_000
 LATE_TOLERANCE = 1.5  # epoch 1,000's press costs within this factor of epoch 1's
 
 # Text that is only on screen once the whole first frame is: status line, diagram, footer.
-OURS_MARKERS = ("step 0 of 55", "b2 0.6", "→ Next", "q Quit", "^p palette")
+OURS_MARKERS = ("step 0 of 55", "b2 →o1–o2", "→ Next", "q Quit", "^p palette")
 MINIMAL_MARKERS = (READY, "→ Next", "q Quit", "^p palette")
 
 

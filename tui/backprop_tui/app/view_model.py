@@ -7,7 +7,7 @@ given), so the views and their tests stay functions of the session.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
@@ -227,16 +227,45 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """A weight or bias as the diagram shows it: what it joins and its numbers so far."""
+
+    name: str
+    source: str | None  # a weight's unit below; None for a bias
+    feeds: tuple[str, ...]  # the unit a weight feeds, or the units a bias is added to
+    value: float  # at the start of the epoch
+    new: float | None = None  # its new value, once computed this epoch
+    gradient: float | None = None  # ∂E/∂w or ∂E/∂b, once computed this epoch
+    updates: bool = True  # whether it gets a new value this epoch (a fixed bias does not)
+    # Which of its values the current step uses, when both are shown: "old" (a hidden layer
+    # under after_backward), "new" (under during_backward), else "".
+    used: str = ""
+
+
+@dataclass(frozen=True)
 class DiagramModel:
     """The network as the diagram draws it at the cursor."""
 
     layers: tuple[tuple[str, ...], ...]  # unit names per layer, inputs first
-    values: Mapping[str, float | None]  # unit -> its value, None until computed this epoch
-    weights: tuple[tuple[str, str, str, float, float | None], ...]  # name, from, to, value, new
-    biases: tuple[tuple[str, tuple[str, ...], float, float | None], ...]  # name, units, value, new
+    values: Mapping[str, float | None]  # unit -> its output (an input's as given), None until known
+    weights: tuple[Parameter, ...]
+    biases: tuple[Parameter, ...]
     touched: frozenset[str]
-    focus: str | None
+    focus: str | None  # the unit, weight or bias whose value the step computes
+    # Which of the focus's values: "value" (a unit's output), "delta" (its δ, and the
+    # factors that make it), "gradient" or "new" (a weight's or bias's); "" for none.
+    part: str = ""
+    backward: bool = False  # in the output or a hidden layer's phase: the flow goes back
+    deltas: Mapping[str, float | None] = field(default_factory=dict)  # unit -> δ once computed
+    targets: Mapping[str, float] = field(default_factory=dict)  # output unit -> its target
+    eta: float | None = None  # the learning rate
     digits: int = DIAGRAM_DIGITS
+
+
+# What the step computes, by its kind: which value of the focus the diagram highlights.
+_PARTS = {"net": "value", "out": "value", "dE_dout": "delta", "slope": "delta", "delta": "delta",
+          "contrib": "delta", "dnet_dw": "gradient", "grad_w": "gradient",
+          "grad_b": "gradient", "new_w": "new", "new_b": "new"}
 
 
 def diagram(session: Session) -> DiagramModel:
@@ -254,11 +283,29 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     names = given.names
     value = given.by_name
     values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
+    deltas: dict[str, float | None] = {}
     for units in names.units[1:]:
-        values.update({unit: shown(keys.unit("out", unit)) for unit in units})
+        for unit in units:
+            values[unit] = shown(keys.unit("out", unit))
+            deltas[unit] = shown(keys.unit("delta", unit))
+    targets = {unit: value[keys.text(keys.unit("target", unit))] for unit in names.units[-1]}
+    uses = frozenset(step.typed_uses) if step else frozenset()
+
+    def parameter(name: str, source: str | None, feeds: tuple[str, ...],
+                  updates: bool) -> Parameter:
+        key = keys.parameter(name)
+        new = shown(key.new) if updates else None
+        used = ""
+        if step is not None and new is not None and step.kind not in ("apply", "total_after"):
+            if key in uses and step.typed_key != key.new:
+                used = "old"
+            elif key.new in uses:
+                used = "new"
+        return Parameter(name, source, feeds, value[name], new, shown(key.gradient), updates,
+                         used)
+
     weights = tuple(
-        (w, names.units[layer][k], names.units[layer + 1][j], value[w],
-         shown(keys.parameter(w).new))
+        parameter(w, names.units[layer][k], (names.units[layer + 1][j],), True)
         for layer, rows in enumerate(names.weights)
         for j, row in enumerate(rows)
         for k, w in enumerate(row)
@@ -268,9 +315,16 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
         fed_by = names.units[layer + 1]
         for j, b in enumerate(bias_names):
             fed = tuple(fed_by) if given.shared(layer) else (fed_by[j],)
-            biases.append((b, fed, value[b], shown(keys.parameter(b).new)))
-    touched = frozenset(step.touches) if step else frozenset()
-    focus = (step.touches[0] if step and step.touches
-             and step.kind not in ("total", "apply", "total_after") else None)
+            biases.append(parameter(b, None, fed, given.update_biases))
+    touched: frozenset[str] = frozenset()
+    focus, part, backward = None, "", False
+    if step is not None:
+        # The error after the updates comes from out⁺, which the diagram does not show:
+        # marking the outputs would point at values the step does not use.
+        if step.kind != "total_after":
+            touched = frozenset(step.touches)
+        part = _PARTS.get(step.kind, "") if step.touches else ""
+        focus = step.touches[0] if part else None
+        backward = step.phase == "output" or step.phase.startswith("hidden")
     return DiagramModel(tuple(tuple(u) for u in names.units), values, weights, tuple(biases),
-                        touched, focus)
+                        touched, focus, part, backward, deltas, targets, given.learning_rate)

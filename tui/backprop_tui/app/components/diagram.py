@@ -1,26 +1,38 @@
-"""The network diagram: units in columns, weighted connections between them, biases below.
+"""The network diagram: units in columns, their connections, and a table of every weight and
+bias.
 
 ``layout`` is pure (no Textual): it places every piece of text and every line cell on a grid
 of the given size, so tests can check overlaps and clicks without running an app.
 ``NetworkDiagram`` only paints a layout in the theme's styles and turns clicks into messages.
 The widget does no math: it lays out and formats the numbers the app hands it.
 
-Three renderings, tried in order until one fits:
+One layout serves a whole epoch: where everything goes follows from the network and the
+panel's size alone (``_plan``, made once), never from the step, and every number has its
+place reserved before it is known. A step only fills the places in (``_fill``).
 
-- *labelled*: every connection is a straight line carrying its weight's label (layers of
-  at most 3 units, and room for every label);
-- *listed*: the same boxes, lines (or, between big layers or in narrow gaps, one shared
-  bus), labels on the touched connections only, and all weights in a list beside or below;
-- *compact*: no lines, one column of units per layer (or a single list) and the weights.
+- A unit is a block: ``┤h1 0.5933`` (its output), its ``δ`` under it once computed, and an
+  output's target ``t``.
+- Between two small layers each connection is a line of its own: level, or a 45° diagonal
+  between two level runs, so lines cross as ``╳`` and none has a stray step. Its weight's
+  name sits on a stretch that is its line's alone, where there is room. Between larger
+  layers the connections meet on one vertical bus.
+- Under the drawing a table lists every weight and bias: the units it joins, its value
+  ``→`` its new value, and its gradient, under a header with η.
+- Where no drawing fits, the units are listed (a column per layer when they fit) above the
+  table (*compact*); in a very small area, everything is one list.
 
-Touched elements carry a ▶ and heavy lines, the focus is reverse video: never colour alone.
+Touched elements carry a mark (▶ in the forward pass, ◀ in the backward one) and heavy
+lines, with an arrowhead ◀ where the backward flow reaches a unit; the value being
+computed is in reverse video: never colour alone.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -30,18 +42,23 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from backprop_tui.app.view_model import DiagramModel
+from backprop_tui import keys
+from backprop_tui.app.view_model import DiagramModel, Parameter
 from backprop_tui.numbers import fmt
 
-MARK = "▶"  # touched, without relying on colour
+FORWARD, BACKWARD = "▶", "◀"  # the mark of a touched element, by the flow's direction
+EDGE = "┤"  # where a unit's connections arrive
 PLACEHOLDER = "·"  # a value not computed yet this epoch
-ARROW = " → "
+DELTA, TARGET, ETA = "δ", "t", "η"
+TO = "→ "  # in the table, after the old value's field (which ends in a space or "]")
+FIXED = "fixed"  # a bias that keeps its value
 MORE = "⋮ {} more"
-MIN_GAP = 5  # a stub, three cells of line, a stub
-MESH_GAP = 10  # narrower gaps join their connections on a bus rather than crossing lines
-LIST_GAP = 2  # between list columns, and between the diagram and its list
-MAX_LABELLED_UNITS = 3  # larger layers only label the touched connections
-COMPACT_SPLIT = 5  # lower than this, the compact rendering is a single list
+LIST_GAP = 2  # between list columns
+MAX_FAN = 4  # more connections into or out of one unit meet on a bus
+MIN_GAP = 3  # a bus: a run in, the bus, a run out
+MAX_PITCH = 8  # rows from one unit's name to the next at most, leaving room for the table
+MIN_TABLE_ROWS = 3  # fewer, and the compact rendering does better
+COMPACT_SPLIT = 5  # lower than this, everything is one list
 
 # Line cells are stored as the directions they reach (N, E, S, W) and diagonals (\, /),
 # so crossing and branching lines merge into one glyph.
@@ -49,10 +66,37 @@ _ARMS = ("E", "W", "N", "S", "EW", "NS", "SW", "NE", "NW", "ES", "ESW", "NEW", "
 _LIGHT = dict(zip(_ARMS, "──││─│╮╰╯╭┬┴├┤┼"))
 _HEAVY = dict(zip(_ARMS, "━━┃┃━┃┓┗┛┏┳┻┣┫╋"))  # a touched weight's line
 _ORDER = "NESW"
+_STRAIGHT = set(_ORDER)
 
-Weight = tuple[str, str, str, float, float | None]
-Bias = tuple[str, tuple[str, ...], float, float | None]
 Cell = tuple[int, int]
+
+
+# Numbers ------------------------------------------------------------------------------
+
+
+def fit(value: float, digits: int, width: int) -> str:
+    """``value`` to ``digits`` significant digits, or to as many as ``width`` cells hold
+    (a short exponent first: 4.386e-4)."""
+    text = _short(fmt(value, digits))
+    if len(text) <= width:
+        return text
+    for count in range(digits, 0, -1):
+        for text in (_short(fmt(value, count)), _short(f"{value:.{count - 1}e}")):
+            if len(text) <= width:
+                return text
+    return text[:width]
+
+
+def _short(text: str) -> str:
+    """The exponent without its sign's "+" or leading zeros: 4.386e-4, not 4.386e-04."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + ("-" if m[1] == "-" else "") + m[2], text)
+
+
+def _shown(value: float | None, digits: int, width: int) -> str:
+    return PLACEHOLDER if value is None else fit(value, digits, width)
+
+
+# What a layout is made of --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -64,7 +108,7 @@ class Span:
     text: str
     element: str | None = None
     state: str = ""  # "", "touched", "focus" or "dim": how the painter styles it
-    new_at: int = -1  # where the "→ new value" part starts, -1 without one
+    new_at: int = -1  # where a new value starts, -1 without one
 
     @property
     def end(self) -> int:
@@ -93,16 +137,13 @@ class Layout:
 
 
 class _Canvas:
-    """Collects spans and line cells while a layout is built; refuses text that overlaps."""
+    """Collects spans while a layout is filled in; refuses text that overlaps."""
 
     def __init__(self, width: int, height: int) -> None:
         self.width = width
         self.height = height
         self.spans: list[Span] = []
         self.taken: dict[int, list[tuple[int, int]]] = {}  # row -> [start, end) of spans
-        self.arms: dict[Cell, set[str]] = {}
-        self.owners: dict[Cell, set[str]] = {}
-        self.touched_cells: set[Cell] = set()
 
     def free(self, x: int, y: int, width: int, margin: int = 0) -> bool:
         """Whether ``width`` cells at (x, y) are inside the grid and ``margin`` from any text."""
@@ -120,34 +161,10 @@ class _Canvas:
         self.taken.setdefault(span.y, []).append((span.x, span.end))
         return True
 
-    def draw(
-        self, cells: Iterable[tuple[int, int, str]], owner: str | None, touched: bool
-    ) -> None:
-        """Add line cells; ``owner`` is the weight a click on them selects, if any."""
-        for x, y, arms in cells:
-            self.arms.setdefault((x, y), set()).update(arms)
-            if owner is not None:
-                self.owners.setdefault((x, y), set()).add(owner)
-            if touched:
-                self.touched_cells.add((x, y))
 
-    def finish(self, mode: str) -> Layout:
-        lines = {
-            cell: (_glyph(arms, cell in self.touched_cells), cell in self.touched_cells)
-            for cell, arms in self.arms.items()
-        }
-        hit = {cell: next(iter(names)) for cell, names in self.owners.items() if len(names) == 1}
-        for span in self.spans:
-            if span.element is not None:
-                hit.update({(x, span.y): span.element for x in range(span.x, span.end)})
-        return Layout(self.width, self.height, mode, tuple(self.spans), lines, hit)
-
-
-def _glyph(arms: set[str], heavy: bool) -> str:
-    """One character for everything that passes through a cell.
-
-    A straight line wins over a diagonal crossing it: the diagonal shows on both sides.
-    """
+def _glyph(arms: str, heavy: bool) -> str:
+    """One character for everything that passes through a cell (a diagonal never shares a
+    cell with a level line: the routing sees to it)."""
     key = "".join(direction for direction in _ORDER if direction in arms)
     if key:
         return (_HEAVY if heavy else _LIGHT)[key]
@@ -156,508 +173,880 @@ def _glyph(arms: set[str], heavy: bool) -> str:
     return "╲" if "\\" in arms else "╱"
 
 
+# The shape: what the places depend on -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The network without the step: layers, connections, given numbers as text."""
+
+    layers: tuple[tuple[str, ...], ...]
+    weights: tuple[tuple[str, str, str], ...]  # name, from, to
+    params: tuple[tuple[str, str, bool], ...]  # weights then biases: name, joins, updates
+    inputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    eta: str
+    digits: int
+    legend: bool  # whether a step may mark which value of a parameter it uses
+
+
+def _shape(model: DiagramModel) -> _Shape:
+    layers = tuple(units for units in model.layers if units)
+    inputs = tuple(fmt(model.values.get(unit) or 0.0, model.digits) for unit in layers[0])
+    outputs = layers[-1] if len(layers) > 1 else ()
+    targets = tuple(fmt(model.targets[unit], model.digits) for unit in outputs
+                    if unit in model.targets)
+    eta = "" if model.eta is None else fmt(model.eta, model.digits)
+    known = {unit for units in layers for unit in units}
+    weights = tuple((w.name, w.source or "", w.feeds[0]) for w in model.weights
+                    if w.source in known and w.feeds and w.feeds[0] in known)
+    params = tuple((p.name, _joins(p), p.updates) for p in (*model.weights, *model.biases))
+    return _Shape(layers, weights, params, inputs, targets, eta, model.digits,
+                  len(layers) > 2)
+
+
+def _joins(parameter: Parameter) -> str:
+    """``h1→o1`` for a weight, ``→h1–h2`` for a bias (the units it is added to)."""
+    feeds = parameter.feeds
+    into = feeds[0] if len(feeds) == 1 else f"{feeds[0]}–{feeds[-1]}" if feeds else ""
+    return f"{parameter.source or ''}→{into}"
+
+
+@dataclass(frozen=True)
+class _Widths:
+    """Cells reserved for each kind of number."""
+
+    value: int  # a unit's output, a weight's value and new value
+    delta: int
+    gradient: int
+
+
+def _widths(digits: int) -> tuple[_Widths, _Widths]:
+    """Roomy (every number at ``digits`` digits but the very small), then tight."""
+    return _Widths(digits + 4, digits + 5, digits + 5), _Widths(digits + 3, digits + 4, digits + 4)
+
+
+# The plan: where everything goes ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A unit's block: its mark at ``x``, its name's row ``y``, its rows of values."""
+
+    x: int
+    y: int
+    name_width: int
+    end: int  # one past its widest row
+    rows: tuple[str, ...]  # "value", "delta", "target"
+    outgoing: bool  # whether connections leave it (its value's unused cells are line)
+    incoming: bool
+
+    @property
+    def field(self) -> int:
+        """Where its numbers start."""
+        return self.x + 1 + self.name_width + 1
+
+
+@dataclass(frozen=True)
+class _Bus:
+    """Connections that meet on a vertical bus at ``middle`` between columns x0 and x1."""
+
+    x0: int
+    middle: int
+    x1: int
+    rows: Mapping[str, int]  # unit -> its name's row
+
+    def path(self, source: str, target: str) -> list[Cell]:
+        ys, yt = self.rows[source], self.rows[target]
+        cells = [(x, ys) for x in range(self.x0, self.middle + 1)]
+        cells += [(self.middle, y) for y in range(min(ys, yt), max(ys, yt) + 1)]
+        return cells + [(x, yt) for x in range(self.middle, self.x1 + 1)]
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The table of weights and biases: a header row, items in columns, a legend row.
+
+    An item is ``▶w5 h1→o1 [0.4]→ 0.3589  0.08217``: its head (mark, name, the units it
+    joins) and its numbers (the old value's field, with room for [ ] and a space, "→ ", the
+    new value, the gradient). Where that is too wide, the numbers go on a second row."""
+
+    x: int
+    y: int  # the header's row
+    width: int
+    rows: int  # rows for items under the header
+    columns: int
+    widths: _Widths
+    name: int  # cells of the names
+    joins: int  # cells of what they join
+    split: bool = False
+    legend: int | None = None  # the legend's row
+
+    @property
+    def head(self) -> int:
+        return 1 + self.name + 1 + self.joins
+
+    @property
+    def old(self) -> int:
+        """The old value's field: a space or "[" before it, a space or "]" after it."""
+        return self.widths.value + 2
+
+    @property
+    def numbers(self) -> int:
+        return self.old + len(TO) + self.widths.value + 1 + self.widths.gradient
+
+    @property
+    def item(self) -> int:
+        return max(self.head, 1 + self.numbers) if self.split else self.head + self.numbers
+
+    @property
+    def height(self) -> int:
+        """Rows an item takes."""
+        return 2 if self.split else 1
+
+    @property
+    def capacity(self) -> int:
+        return self.rows // self.height * self.columns
+
+    def place(self, k: int) -> Cell:
+        """Where the ``k``-th item of a page starts."""
+        per_column = max(1, self.rows // self.height)
+        return (self.x + k // per_column * (self.item + LIST_GAP),
+                self.y + 1 + k % per_column * self.height)
+
+    def numbers_at(self, x: int, y: int) -> Cell:
+        """Where the numbers of an item at (x, y) start."""
+        return (x + 1, y + 1) if self.split else (x + self.head, y)
+
+
+@dataclass(frozen=True)
+class _List:
+    """Items in ``columns`` columns of ``rows`` rows at (x, y), ``width`` cells each."""
+
+    x: int
+    y: int
+    rows: int
+    columns: int
+    width: int
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    mode: str  # "drawn", "compact", "list"
+    widths: _Widths
+    blocks: Mapping[str, _Block] = field(default_factory=dict)
+    arms: Mapping[Cell, str] = field(default_factory=dict)
+    owners: Mapping[Cell, frozenset[str]] = field(default_factory=dict)
+    paths: Mapping[str, tuple[Cell, ...]] = field(default_factory=dict)  # drawn lines
+    buses: Mapping[str, _Bus] = field(default_factory=dict)  # weight -> its bus
+    ports: Mapping[str, Cell] = field(default_factory=dict)  # weight -> where it leaves
+    labels: Mapping[str, Cell] = field(default_factory=dict)
+    table: _Table | None = None
+    units: tuple[_List, ...] = ()  # compact: the units' lists
+    unit_width: Mapping[str, int] = field(default_factory=dict)  # compact: name cells
+
+
 def layout(model: DiagramModel, width: int, height: int) -> Layout:
-    """Place the model on a ``width`` × ``height`` grid in the richest rendering that fits."""
+    """Place the model on a ``width`` × ``height`` grid in the richest rendering that fits.
+
+    The places depend on the network and the size only, so every step of an epoch puts each
+    thing in the same place."""
     width, height = max(0, width), max(0, height)
     if not all(model.layers):
         model = replace(model, layers=tuple(units for units in model.layers if units))
     if width == 0 or height == 0 or not model.layers:
         return Layout(width, height, "empty")
-    return (
-        _labelled(model, width, height)
-        or _listed(model, width, height)
-        or _compact(model, width, height)
-    )
+    return _fill(_plan(_shape(model), width, height), model, width, height)
 
 
-# Text of units, weights and biases.
+@lru_cache(maxsize=32)
+def _plan(shape: _Shape, width: int, height: int) -> _Plan:
+    for widths in _widths(shape.digits):
+        found = _drawn(shape, widths, width, height, paged=False)
+        if found is not None:
+            return found
+    for widths in _widths(shape.digits):
+        found = _drawn(shape, widths, width, height, paged=True)
+        if found is not None:
+            return found
+    return _compact(shape, width, height)
 
 
-def _value(value: float | None, digits: int) -> str:
-    return PLACEHOLDER if value is None else fmt(value, digits)
+# The drawing ----------------------------------------------------------------------------
 
 
-def _state(model: DiagramModel, name: str) -> str:
-    if name == model.focus:
+def _drawn(shape: _Shape, widths: _Widths, width: int, height: int,
+           paged: bool) -> _Plan | None:
+    layers = shape.layers
+    if len(layers) < 2:
+        return None
+    count = len(layers)
+    name_widths = [max(len(unit) for unit in units) for units in layers]
+    block_widths = [1 + name_widths[0] + 1 + max(map(len, shape.inputs), default=1)]
+    block_widths += [max(1 + name + 1 + widths.value, 3 + widths.delta)
+                     for name in name_widths[1:]]
+    block_widths[-1] = max(block_widths[-1], 3 + max(map(len, shape.targets), default=0))
+    kinds = [("value",)] + [("value", "delta")] * (count - 2) + [("value", "delta", "target")]
+    spare = width - sum(block_widths)
+    if spare < MIN_GAP * (count - 1):
+        return None
+    gaps = [spare // (count - 1) + (k >= count - 1 - spare % (count - 1))
+            for k in range(count - 1)]
+    lefts = [sum(block_widths[:k]) + sum(gaps[:k]) for k in range(count)]
+
+    table = _table(shape, widths, width)
+    if table.split:
+        return None
+    legend = 1 if table.legend is not None else 0
+    wanted = math.ceil(len(shape.params) / table.columns)
+    tallest = max(len(kind) for units, kind in zip(layers, kinds) if len(units) > 1) if any(
+        len(units) > 1 for units in layers) else 1
+    least = _depth(layers, kinds, tallest)
+    room = height - 1 - legend - wanted
+    if room < least:
+        if not paged or height - 1 - legend - least < MIN_TABLE_ROWS:
+            return None
+        room = least
+    elif paged:
+        return None
+    rows = height - 1 - legend - room
+    best: tuple[tuple[int, int, int], _Plan] | None = None
+    top = max(tallest, min(MAX_PITCH, _pitch(layers, kinds, room)))
+    for pitch in range(top, tallest - 1, -1):
+        plan = _draw(shape, widths, layers, kinds, name_widths, lefts, block_widths, pitch,
+                     room)
+        if plan is None:
+            continue
+        score = (len(plan.paths), len(plan.labels), pitch)
+        if best is None or score > best[0]:
+            best = (score, plan)
+        if len(plan.paths) == len(shape.weights) and len(plan.labels) == len(plan.paths):
+            break
+    if best is None:
+        return None
+    plan = best[1]
+    placed = replace(table, y=room, rows=rows, legend=room + 1 + rows if legend else None)
+    return replace(plan, table=placed)
+
+
+def _offsets(units: int, pitch: int) -> list[int]:
+    """The rows of a layer's names around its middle, ``pitch`` apart."""
+    return [((2 * j - units + 1) * pitch) // 2 for j in range(units)]
+
+
+def _depth(layers: Sequence[Sequence[str]], kinds: Sequence[Sequence[str]], pitch: int) -> int:
+    """The rows a drawing takes at ``pitch``."""
+    offsets = [_offsets(len(units), pitch) for units in layers]
+    top = min(rows[0] for rows in offsets)
+    return max(rows[-1] + len(kind) for rows, kind in zip(offsets, kinds)) - top
+
+
+def _pitch(layers: Sequence[Sequence[str]], kinds: Sequence[Sequence[str]], room: int) -> int:
+    """The largest pitch whose drawing fits in ``room`` rows."""
+    pitch = 1
+    while _depth(layers, kinds, pitch + 1) <= room and pitch < room:
+        pitch += 1
+    return pitch
+
+
+def _draw(shape: _Shape, widths: _Widths, layers: Sequence[Sequence[str]],
+          kinds: Sequence[Sequence[str]], name_widths: Sequence[int], lefts: Sequence[int],
+          block_widths: Sequence[int], pitch: int, room: int) -> _Plan | None:
+    """Blocks, lines and labels at ``pitch``, centred in ``room`` rows; None if a gap
+    cannot be drawn."""
+    depth = _depth(layers, kinds, pitch)
+    offsets = [_offsets(len(units), pitch) for units in layers]
+    shift = (room - depth) // 2 - min(rows[0] for rows in offsets)
+    blocks = {}
+    for index, (units, rows, kind) in enumerate(zip(layers, offsets, kinds)):
+        for unit, row in zip(units, rows):
+            blocks[unit] = _Block(lefts[index], row + shift, name_widths[index],
+                                  lefts[index] + block_widths[index], tuple(kind),
+                                  index < len(layers) - 1, index > 0)
+    arms: dict[Cell, set[str]] = {}
+    owners: dict[Cell, set[str]] = {}
+    paths: dict[str, tuple[Cell, ...]] = {}
+    buses: dict[str, _Bus] = {}
+    ports: dict[str, Cell] = {}
+    labels: dict[str, Cell] = {}
+    taken: set[Cell] = set()  # cells the blocks' text may take
+    for block in blocks.values():
+        for k in range(len(block.rows)):
+            taken.update((x, block.y + k) for x in range(block.x, block.end))
+    for index in range(len(layers) - 1):
+        gap = [w for w in shape.weights if blocks[w[1]].x == lefts[index]
+               and blocks[w[2]].x == lefts[index + 1]]
+        if not gap:
+            continue
+        x0, x1 = lefts[index] + block_widths[index], lefts[index + 1] - 1
+        ports.update((name, (x0, blocks[source].y)) for name, source, _ in gap)
+        lines = _lines(gap, blocks, x0, x1) if _single(
+            len(layers[index]), len(layers[index + 1])) else None
+        if lines is not None:
+            gap_arms, gap_owners, gap_paths = lines
+            if any(cell in taken for cell in gap_arms):
+                lines = None
+        if lines is None:
+            if x1 - x0 + 1 < MIN_GAP:
+                return None
+            bus = _Bus(x0, (x0 + x1) // 2, x1,
+                       {unit: blocks[unit].y for w in gap for unit in w[1:]})
+            gap_arms, gap_owners = _bus(bus, gap)
+            buses.update((name, bus) for name, _, _ in gap)
+        else:
+            paths.update(gap_paths)
+        for cell, cell_arms in gap_arms.items():
+            arms.setdefault(cell, set()).update(cell_arms)
+        for cell, names in gap_owners.items():
+            owners.setdefault(cell, set()).update(names)
+        if lines is not None:
+            labels.update(_labels([w[0] for w in gap], gap_paths, gap_arms, gap_owners,
+                                  taken))
+    return _Plan(
+        "drawn", widths, blocks,
+        {cell: "".join(sorted(a)) for cell, a in arms.items()},
+        {cell: frozenset(names) for cell, names in owners.items()},
+        paths, buses, ports, labels)
+
+
+def _single(sources: int, targets: int) -> bool:
+    """Whether a gap gets a line per connection: when at most two of them cross (two layers
+    of at most two units, or a fan into or out of one unit), and a fan is not too wide."""
+    crossings = math.comb(sources, 2) * math.comb(targets, 2)
+    return crossings <= 1 and max(sources, targets) <= MAX_FAN
+
+
+def _lines(gap: Sequence[tuple[str, str, str]], blocks: Mapping[str, _Block], x0: int,
+           x1: int) -> tuple[dict[Cell, set[str]], dict[Cell, set[str]],
+                             dict[str, tuple[Cell, ...]]] | None:
+    """Each connection its own line: a level run from its source, a 45° diagonal centred in
+    the gap, a level run into its target. None where lines would touch without crossing
+    cleanly (then a bus does better)."""
+    wide = x1 - x0 + 1
+    arms: dict[Cell, set[str]] = {}
+    owners: dict[Cell, set[str]] = {}
+    paths: dict[str, tuple[Cell, ...]] = {}
+    for name, source, target in gap:
+        ys, yt = blocks[source].y, blocks[target].y
+        drop = yt - ys
+        steps = abs(drop) - 1 if drop else 0
+        if drop and steps + 2 > wide:
+            return None
+        turn = x0 + (wide - steps - 2) // 2  # the last cell of the source's run
+        cells: list[tuple[int, int, str]] = []
+        if drop == 0:
+            cells = [(x, ys, "EW") for x in range(x0, x1 + 1)]
+        elif abs(drop) == 1:
+            down = drop > 0
+            cells = [(x, ys, "EW") for x in range(x0, turn)]
+            cells += [(turn, ys, "W" + ("S" if down else "N")),
+                      (turn, yt, ("N" if down else "S") + "E")]
+            cells += [(x, yt, "EW") for x in range(turn + 1, x1 + 1)]
+        else:
+            sign = 1 if drop > 0 else -1
+            cells = [(x, ys, "EW") for x in range(x0, turn + 1)]
+            cells += [(turn + k, ys + sign * k, "\\" if sign > 0 else "/")
+                      for k in range(1, steps + 1)]
+            cells += [(x, yt, "EW") for x in range(turn + steps + 1, x1 + 1)]
+        for x, y, cell_arms in cells:
+            arms.setdefault((x, y), set()).update(cell_arms)
+            owners.setdefault((x, y), set()).add(name)
+        paths[name] = tuple((x, y) for x, y, _ in cells)
+    return (arms, owners, paths) if _clean(arms, owners) else None
+
+
+def _clean(arms: Mapping[Cell, set[str]], owners: Mapping[Cell, set[str]]) -> bool:
+    """No diagonal overlaps a level line or a parallel diagonal, lies beside one, or meets
+    another diagonal other than by crossing it; corners belong to one line."""
+
+    def diagonal(cell: Cell) -> str:
+        found = arms.get(cell, set())
+        return "".join(sorted(found - _STRAIGHT))
+
+    for (x, y), cell_arms in arms.items():
+        slants = cell_arms - _STRAIGHT
+        if cell_arms & {"N", "S"} and len(owners[(x, y)]) > 1:
+            return False
+        if not slants:
+            continue
+        if cell_arms & _STRAIGHT:
+            return False
+        if len(owners[(x, y)]) > len(slants):  # two lines share a slant
+            return False
+        for side in (x - 1, x + 1):
+            beside = arms.get((side, y), set())
+            if beside & _STRAIGHT or beside & slants:
+                return False
+        here, right = diagonal((x, y)), diagonal((x + 1, y))
+        if here == "\\" and right == "/":  # ╲╱: the upper half of a crossing
+            if diagonal((x, y + 1)) != "/" or diagonal((x + 1, y + 1)) != "\\":
+                return False
+        if here == "/" and right == "\\":  # ╱╲: the lower half
+            if diagonal((x, y - 1)) != "\\" or diagonal((x + 1, y - 1)) != "/":
+                return False
+    return True
+
+
+def _bus(bus: _Bus, gap: Sequence[tuple[str, str, str]]) -> tuple[dict[Cell, set[str]],
+                                                                  dict[Cell, set[str]]]:
+    """One run from each source to the bus, the bus, one run from it to each target."""
+    arms: dict[Cell, set[str]] = {}
+    owners: dict[Cell, set[str]] = {}
+    sources = {w[1] for w in gap}
+    targets = {w[2] for w in gap}
+    rows = [bus.rows[unit] for unit in sources | targets]
+    top, bottom = min(rows), max(rows)
+
+    def add(cell: Cell, cell_arms: str, names: Iterable[str]) -> None:
+        arms.setdefault(cell, set()).update(cell_arms)
+        owners.setdefault(cell, set()).update(names)
+
+    for y in range(top, bottom + 1):
+        add((bus.middle, y), ("N" if y > top else "") + ("S" if y < bottom else ""), ())
+    for unit in sources:
+        names = [w[0] for w in gap if w[1] == unit]
+        for x in range(bus.x0, bus.middle):
+            add((x, bus.rows[unit]), "EW", names)
+        add((bus.middle, bus.rows[unit]), "W", ())
+    for unit in targets:
+        names = [w[0] for w in gap if w[2] == unit]
+        for x in range(bus.middle + 1, bus.x1 + 1):
+            add((x, bus.rows[unit]), "EW", names)
+        add((bus.middle, bus.rows[unit]), "E", ())
+    return arms, owners
+
+
+def _labels(names: Sequence[str], paths: Mapping[str, tuple[Cell, ...]],
+            arms: Mapping[Cell, set[str]], owners: Mapping[Cell, set[str]],
+            taken: set[Cell]) -> dict[str, Cell]:
+    """Where each weight's name sits, after a cell for its mark: over cells of its own line
+    or empty ones, well clear of any other line or text. The most constrained first. Where
+    one name finds no such place, the gap's lines go unnamed: a few names would read as all
+    of them (the table says what each weight joins)."""
+    spots = {name: _spots(name, paths[name], arms, owners, taken) for name in names}
+    placed: dict[str, Cell] = {}
+    used: set[Cell] = set()
+    for name in sorted(names, key=lambda n: len(spots[n])):
+        for x, y in spots[name]:
+            cells = {(x + k, y + dy) for k in range(-1, len(name) + 2) for dy in (-1, 0, 1)}
+            if not cells & used:
+                placed[name] = (x, y)
+                used |= {(x + k, y) for k in range(len(name) + 1)}
+                break
+        else:
+            return {}
+    return placed
+
+
+def _spots(name: str, path: Sequence[Cell], arms: Mapping[Cell, set[str]],
+           owners: Mapping[Cell, set[str]], taken: set[Cell]) -> list[Cell]:
+    """Starts (the mark's cell) for ``name`` over its own line, best first: a third of the
+    way along, on a level stretch of its own where there is one."""
+    width = len(name) + 1
+
+    def other(cell: Cell) -> bool:
+        return cell in taken or owners.get(cell, {name}) != {name}
+
+    found: list[tuple[float, Cell]] = []
+    for index, (x, y) in enumerate(path):
+        if owners.get((x, y)) != {name}:
+            continue
+        for start in range(x - width + 1, x + 1):
+            cells = [(start + k, y) for k in range(width)]
+            near = [(start - k, y) for k in (1, 2)] + [(start + width - 1 + k, y) for k in (1, 2)]
+            if any(map(other, cells)) or any(map(other, near)):
+                continue
+            level = all(arms.get(cell) == {"E", "W"} for cell in (*cells, near[0], near[2]))
+            place = abs(index - len(path) / 3) + abs(start + width / 2 - x - 0.5)
+            found.append((place - (len(path) if level else 0), (start, y)))
+    found.sort()
+    return list(dict.fromkeys(spot for _, spot in found))
+
+
+# The table ------------------------------------------------------------------------------
+
+
+def _table(shape: _Shape, widths: _Widths, width: int) -> _Table:
+    """The table's columns for this width (the caller places its rows); its items on two
+    rows each where one is too narrow."""
+    name = max((len(p[0]) for p in shape.params), default=1)
+    joins = max((len(p[1]) for p in shape.params), default=0)
+    table = _Table(0, 0, width, 0, 1, widths, name, joins, legend=0 if shape.legend else None)
+    if table.item > width:
+        table = replace(table, split=True)
+    columns = max(1, (width + LIST_GAP) // (table.item + LIST_GAP))
+    return replace(table, columns=min(columns, max(1, len(shape.params))))
+
+
+# Compact and list renderings ---------------------------------------------------------
+
+
+def _compact(shape: _Shape, width: int, height: int) -> _Plan:
+    """No lines: the units (a column per layer when they fit, else one list) above the
+    table; in a very low area, everything in one list."""
+    widths = _widths(shape.digits)[1]
+    layer_names = [max(len(unit) for unit in layer) for layer in shape.layers]
+    unit_width = {unit: name for layer, name in zip(shape.layers, layer_names) for unit in layer}
+    layer_widths = [_unit_item_width(shape, widths, index, name)
+                    for index, name in enumerate(layer_names)]
+    units = tuple(unit for layer in shape.layers for unit in layer)
+    table = _table(shape, widths, width)
+    if height < COMPACT_SPLIT:
+        names = (*units, *(p[0] for p in shape.params))
+        column = min(width, max(*layer_widths, table.head + table.numbers))
+        columns = max(1, (width + LIST_GAP) // (column + LIST_GAP))
+        return _Plan("list", widths, units=(_List(0, 0, height, columns, column, names),),
+                     table=replace(table, rows=0, legend=None), unit_width=unit_width)
+    legend = 1 if table.legend is not None else 0
+    side = sum(layer_widths) + LIST_GAP * (len(layer_widths) - 1) <= width
+    column = min(width, max(layer_widths))
+    columns = max(1, (width + LIST_GAP) // (column + LIST_GAP))
+    wanted = max(map(len, shape.layers)) if side else math.ceil(len(units) / columns)
+    table_rows = math.ceil(len(shape.params) / table.columns) * table.height
+    rows = wanted
+    if wanted + 1 + legend + table_rows > height:
+        rows = max(1, min(wanted, max((height - 1 - legend) // 2,
+                                      height - 1 - legend - table_rows)))
+    lists = []
+    if side:
+        x = 0
+        for layer, layer_width in zip(shape.layers, layer_widths):
+            lists.append(_List(x, 0, rows, 1, layer_width, tuple(layer)))
+            x += layer_width + LIST_GAP
+    else:
+        lists.append(_List(0, 0, rows, columns, column, units))
+    left = max(0, height - rows - 1 - legend)
+    placed = replace(table, y=rows, rows=left, legend=rows + 1 + left if legend else None)
+    return _Plan("compact", widths, table=placed, units=tuple(lists), unit_width=unit_width)
+
+
+def _unit_item_width(shape: _Shape, widths: _Widths, layer: int, name: int) -> int:
+    """``▶h1 0.5933  δ 0.03635``: a unit of ``layer`` in a list (an input without δ, an
+    output with ``t 0.01``)."""
+    if layer == 0:
+        return 1 + name + 1 + max(map(len, shape.inputs), default=1)
+    cells = 1 + name + 1 + widths.value + 3 + widths.delta
+    if layer == len(shape.layers) - 1:
+        cells += 3 + max(map(len, shape.targets), default=1)
+    return cells
+
+
+# Filling the places in -------------------------------------------------------------
+
+
+def _mark(model: DiagramModel) -> str:
+    return BACKWARD if model.backward else FORWARD
+
+
+def _state(model: DiagramModel, name: str, part: str = "value") -> str:
+    if name == model.focus and model.part == part:
         return "focus"
     return "touched" if name in model.touched else ""
-
-
-def _item(
-    model: DiagramModel, name: str, value: float | None, new: float | None, pad: int = 0
-) -> Span:
-    """``▶w5 0.4 → 0.3589`` (not yet placed): a marker slot, the name, the value(s)."""
-    state = _state(model, name)
-    head = f"{MARK if state else ' '}{name.ljust(pad)} {_value(value, model.digits)}"
-    if new is None:
-        return Span(0, 0, head, name, state)
-    return Span(0, 0, head + ARROW + fmt(new, model.digits), name, state, len(head))
-
-
-def _weight_items(model: DiagramModel, weights: Sequence[Weight]) -> list[Span]:
-    pad = max((len(w[0]) for w in weights), default=0)
-    return [_item(model, name, value, new, pad) for name, _, _, value, new in weights]
-
-
-def _bias_items(model: DiagramModel, biases: Sequence[Bias], pad: int = 0) -> list[Span]:
-    return [_item(model, name, value, new, pad) for name, _, value, new in biases]
-
-
-def _unit_items(model: DiagramModel, units: Sequence[str], pad: int) -> list[Span]:
-    return [_item(model, unit, model.values.get(unit), None, pad) for unit in units]
-
-
-def _clip(span: Span, width: int) -> Span:
-    """The span cut to ``width`` cells, ending in "…" when something was cut."""
-    if len(span.text) <= width:
-        return span
-    text = span.text[: width - 1] + "…" if width > 1 else "…"[:width]
-    return replace(span, text=text, new_at=span.new_at if 0 <= span.new_at < width else -1)
-
-
-# Geometry shared by the labelled and listed renderings.
-
-
-@dataclass(frozen=True)
-class _Boxes:
-    """Where each unit's box is: its row and the columns of its left and right edges."""
-
-    rows: dict[str, int]
-    left: dict[str, int]
-    right: dict[str, int]
-    layer: dict[str, int]
-
-
-def _layer_of(model: DiagramModel) -> dict[str, int]:
-    return {unit: index for index, units in enumerate(model.layers) for unit in units}
-
-
-def _band(model: DiagramModel, biases: Sequence[Bias]) -> list[list[Bias]]:
-    """The biases under each layer's column: a bias sits under the units it feeds."""
-    layer_of = _layer_of(model)
-    band: list[list[Bias]] = [[] for _ in model.layers]
-    for bias in biases:
-        layers = [layer_of[unit] for unit in bias[1] if unit in layer_of]
-        band[layers[0] if layers else len(band) - 1].append(bias)
-    return band
-
-
-def _unit_boxes(model: DiagramModel) -> list[list[str]]:
-    """``┤h1 0.5933├`` per unit; within a column names and values line up.
-
-    A column still waiting for values keeps room for ``digits`` significant digits, so the
-    boxes do not widen as the forward pass fills them in.
-    """
-    columns = []
-    for units in model.layers:
-        values = [model.values.get(unit) for unit in units]
-        texts = [_value(value, model.digits) for value in values]
-        known = [len(text) for text, value in zip(texts, values) if value is not None]
-        value_width = max(known, default=0)
-        if len(known) < len(values):
-            value_width = max(value_width, model.digits + 2)
-        name_width = max(len(unit) for unit in units)
-        columns.append([
-            f"{MARK if _state(model, unit) else '┤'}{unit.ljust(name_width)} "
-            f"{text.ljust(value_width)}├"
-            for unit, text in zip(units, texts)
-        ])
-    return columns
-
-
-def _diagram(
-    model: DiagramModel,
-    canvas: _Canvas,
-    area: tuple[int, int, int, int],
-    band: list[list[Bias]],
-    label_all: bool,
-) -> bool:
-    """Draw boxes, lines, labels and the bias band in ``area``; False if it does not fit."""
-    x0, y0, width, height = area
-    boxes = _unit_boxes(model)
-    widths = [max(len(text) for text in column) for column in boxes]
-    body = height - max(map(len, band))
-    spare = width - sum(widths)
-    if body < 2 * max(map(len, model.layers)) - 1 or spare < MIN_GAP * (len(widths) - 1):
-        return False
-    lefts = [x0 + sum(widths[:k]) + (spare * k // (len(widths) - 1) if k else 0)
-             for k in range(len(widths))]
-    geometry = _Boxes({}, {}, {}, {})
-    for index, (units, texts, left) in enumerate(zip(model.layers, boxes, lefts)):
-        for j, (unit, text) in enumerate(zip(units, texts)):
-            row = y0 + (2 * j + 1) * body // (2 * len(units))
-            geometry.rows[unit], geometry.left[unit] = row, left
-            geometry.right[unit] = left + len(text) - 1
-            geometry.layer[unit] = index
-            canvas.put(Span(left, row, text, unit, _state(model, unit)))
-    top = min(y0 + body, max(geometry.rows.values()) + 2)  # the band just under the lowest box
-    for left, column_width, biases in zip(lefts, widths, band):
-        centre = left + column_width // 2
-        for k, bias in enumerate(_bias_items(model, biases)):
-            x = min(max(x0, centre - len(bias.text) // 2), x0 + width - len(bias.text))
-            if not canvas.put(replace(bias, x=x, y=top + k), margin=1):
-                return False
-    links = _connections(model, canvas, geometry)
-    if label_all and len(links) < len(model.weights):
-        return False
-    wanted = [w for w in model.weights if w[0] in links and (label_all or _hot(model, w[0]))]
-    return _place_labels(model, canvas, wanted, links) or not label_all
-
-
-@dataclass(frozen=True)
-class _Link:
-    """A drawn connection: its cells, and where on a shared bus its label may sit."""
-
-    cells: list[tuple[int, int, str]]
-    stubs: tuple[tuple[int, int, int], ...] = ()  # (row, first, last column) of a bare stub
-    bus: bool = False
-
-
-def _connections(model: DiagramModel, canvas: _Canvas, boxes: _Boxes) -> dict[str, _Link]:
-    """Draw every weight between consecutive layers.
-
-    Between small layers each weight is its own straight line; where a layer has more than
-    MAX_LABELLED_UNITS units or the gap is narrow, all of them meet on one vertical bus
-    instead, since dozens of (or steep) crossing lines read as noise. Weights skipping a
-    layer are not drawn.
-    """
-    gaps: dict[int, list[Weight]] = {}
-    for weight in model.weights:
-        source, target = weight[1], weight[2]
-        if source in boxes.layer and boxes.layer.get(target) == boxes.layer[source] + 1:
-            gaps.setdefault(boxes.layer[source], []).append(weight)
-    links = {}
-    for index, weights in gaps.items():
-        sizes = len(model.layers[index]), len(model.layers[index + 1])
-        span = boxes.left[weights[0][2]] - boxes.right[weights[0][1]] - 1
-        if max(sizes) > MAX_LABELLED_UNITS or span < MESH_GAP:
-            links.update(_bus(model, canvas, boxes, weights))
-            continue
-        for name, source, target, _, _ in weights:
-            start = (boxes.right[source] + 1, boxes.rows[source])
-            end = (boxes.left[target] - 1, boxes.rows[target])
-            links[name] = _Link(_route(start, end))
-            canvas.draw(links[name].cells, name, _hot(model, name))
-    return links
 
 
 def _hot(model: DiagramModel, name: str) -> bool:
     return name in model.touched or name == model.focus
 
 
-def _bus(
-    model: DiagramModel, canvas: _Canvas, boxes: _Boxes, weights: Sequence[Weight]
-) -> dict[str, _Link]:
-    """One stub per unit joined by a vertical bus mid-gap; touched weights traced on it.
-
-    Only touched weights get cells of their own (source stub, a stretch of bus, target
-    stub), so a 64 × 64 gap costs no more than its stubs. A touched weight's label may sit
-    on its source's stub when no other touched weight leaves that source here, or likewise
-    on its target's stub.
-    """
-    sources = {w[1] for w in weights}
-    targets = {w[2] for w in weights}
-    first = boxes.right[weights[0][1]] + 1
-    last = boxes.left[weights[0][2]] - 1
-    middle = (first + last) // 2
-    rows = [boxes.rows[unit] for unit in sources | targets]
-    top, bottom = min(rows), max(rows)
-    skeleton = [(middle, y, ("N" if y > top else "") + ("S" if y < bottom else ""))
-                for y in range(top, bottom + 1)]
-    for unit in sources:
-        skeleton += [(x, boxes.rows[unit], "EW") for x in range(first, middle)]
-        skeleton.append((middle, boxes.rows[unit], "W"))
-    for unit in targets:
-        skeleton += [(x, boxes.rows[unit], "EW") for x in range(middle + 1, last + 1)]
-        skeleton.append((middle, boxes.rows[unit], "E"))
-    canvas.draw(skeleton, None, False)
-    hot = [w for w in weights if _hot(model, w[0])]
-    links = {}
-    for name, source, target, _, _ in weights:
-        ys, yt = boxes.rows[source], boxes.rows[target]
-        if not _hot(model, name):
-            links[name] = _Link([], bus=True)
-            continue
-        cells = [(x, ys, "") for x in range(first, middle)]  # on the skeleton: no new arms
-        cells += [(middle, y, "") for y in range(min(ys, yt), max(ys, yt) + 1)]
-        cells += [(x, yt, "") for x in range(middle + 1, last + 1)]
-        canvas.draw(cells, name, True)
-        stubs = []
-        if sum(w[1] == source for w in hot) == 1:
-            stubs.append((ys, first + 1, middle - 1))
-        if sum(w[2] == target for w in hot) == 1:
-            stubs.append((yt, middle + 1, last - 1))
-        links[name] = _Link(cells, tuple(stubs), bus=True)
-    return links
-
-
-def _route(start: Cell, end: Cell) -> list[tuple[int, int, str]]:
-    """Cells and arms of a line from a box's right port to the next box's left port.
-
-    It leaves and enters horizontally and runs straight in between (one step per cell, as
-    Bresenham's algorithm spreads them), so crossing lines stay tellable apart.
-    """
-    (xa, ya), (xb, yb) = start, end
-    points = [(xa, ya), *_bresenham(xa + 1, ya, xb - 1, yb), (xb, yb)]
-    cells = []
-    for k, (x, y) in enumerate(points):
-        before = (x - points[k - 1][0], y - points[k - 1][1]) if k else (1, 0)
-        after = (points[k + 1][0] - x, points[k + 1][1] - y) if k + 1 < len(points) else (1, 0)
-        cells.append((x, y, _arms(before, after)))
-    return cells
-
-
-def _arms(before: Cell, after: Cell) -> str:
-    """The arms of a cell entered by the step ``before`` and left by the step ``after``."""
-    if before[0] and before[1]:
-        return "\\" if before[1] > 0 else "/"
-    arms = {(1, 0): "W", (0, 1): "N", (0, -1): "S"}[before]
-    if after[0] and after[1]:  # the next cell takes the diagonal
-        after = (1, 0) if before[1] == 0 else (0, before[1])
-    return arms + {(1, 0): "E", (0, 1): "S", (0, -1): "N"}[after]
-
-
-def _bresenham(x0: int, y0: int, x1: int, y1: int) -> list[Cell]:
-    """An 8-connected straight line; ascending lines mirror descending ones exactly."""
-    sign = 1 if y1 >= y0 else -1
-    dx, dy = x1 - x0, abs(y1 - y0)
-    points = []
-    if dx >= dy:
-        for k in range(dx + 1):
-            points.append((x0 + k, y0 + sign * ((2 * k * dy + dx) // (2 * dx) if dx else 0)))
+def _fill(plan: _Plan, model: DiagramModel, width: int, height: int) -> Layout:
+    canvas = _Canvas(width, height)
+    lines: dict[Cell, tuple[str, bool]] = {}
+    hit: dict[Cell, str] = {}
+    if plan.mode == "drawn":
+        _fill_drawing(plan, model, canvas, lines, hit)
+    elif plan.mode == "compact":
+        _fill_units(plan, model, canvas)
     else:
-        for k in range(dy + 1):
-            points.append((x0 + (2 * k * dx + dy) // (2 * dy), y0 + sign * k))
-    return points
+        _fill_list(plan, model, canvas)
+    if plan.table is not None and plan.mode != "list":
+        _fill_table(plan.table, model, canvas)
+    for span in canvas.spans:
+        if span.element is not None:
+            hit.update({(x, span.y): span.element for x in range(span.x, span.end)})
+    lines = {cell: value for cell, value in lines.items() if 0 <= cell[0] < width
+             and 0 <= cell[1] < height}
+    hit = {cell: name for cell, name in hit.items() if 0 <= cell[0] < width
+           and 0 <= cell[1] < height}
+    return Layout(width, height, plan.mode, tuple(canvas.spans), lines, hit)
 
 
-def _place_labels(
-    model: DiagramModel,
-    canvas: _Canvas,
-    weights: Sequence[Weight],
-    links: Mapping[str, _Link],
-) -> bool:
-    """Put each label on a stretch of its own line, over no other line or text.
-
-    The most constrained labels go first. Returns whether every label found a place.
-    """
-    labels = {w[0]: _label(model, w) for w in weights}
-    options = {name: _label_spots(canvas, links[name], name, len(labels[name].text))
-               for name in labels}
-    placed_all = True
-    for name in sorted(labels, key=lambda n: len(options[n])):
-        for x, y in options[name]:
-            if canvas.put(replace(labels[name], x=x, y=y), margin=1):
-                break
+def _fill_drawing(plan: _Plan, model: DiagramModel, canvas: _Canvas,
+                  lines: dict[Cell, tuple[str, bool]], hit: dict[Cell, str]) -> None:
+    mark = _mark(model)
+    hot = [w for w in model.weights if w.name in plan.ports and _hot(model, w.name)]
+    heavy: set[Cell] = set()
+    for weight in hot:
+        if weight.name in plan.paths:
+            heavy.update(plan.paths[weight.name])
+        elif weight.name in plan.buses and weight.source is not None:
+            heavy.update(plan.buses[weight.name].path(weight.source, weight.feeds[0]))
+    arms = dict(plan.arms)
+    owners = dict(plan.owners)
+    arrowheads: dict[str, Cell] = {}  # unit -> where a backward flow reaches it
+    for unit, block in plan.blocks.items():
+        value = model.values.get(unit)
+        text = _shown(value, model.digits, block.end - block.field)
+        state = _state(model, unit)
+        edge = mark if state else EDGE if block.incoming else " "
+        canvas.put(Span(block.x, block.y, f"{edge}{unit.ljust(block.name_width)} {text}", unit,
+                        state))
+        if block.outgoing:  # the value's unused cells carry its connections
+            if block.field + len(text) < block.end:
+                arrowheads[unit] = (block.field + len(text), block.y)
+            leaving = frozenset(w.name for w in model.weights if w.source == unit)
+            for x in range(block.field + len(text), block.end):
+                arms[(x, block.y)] = "EW"
+                owners[(x, block.y)] = leaving
+                if leaving & {w.name for w in hot}:
+                    heavy.add((x, block.y))
+        for row, kind in enumerate(block.rows[1:], 1):
+            canvas.put(_unit_row(model, unit, kind, block.x, block.y + row,
+                                 block.end - block.x))
+    for cell, cell_arms in arms.items():
+        lines[cell] = (_glyph(cell_arms, cell in heavy), cell in heavy)
+        names = owners.get(cell, frozenset())
+        if len(names) == 1:
+            hit[cell] = next(iter(names))
+    if model.backward:  # the flow reaches each source from its connections' side
+        for weight in hot:
+            lines[arrowheads.get(weight.source or "", plan.ports[weight.name])] = (BACKWARD, True)
+    hot_names = {w.name for w in hot}
+    for name, (x, y) in plan.labels.items():
+        if name in hot_names:
+            canvas.put(Span(x, y, mark + name, name, "touched"))
         else:
-            placed_all = False
-    return placed_all
+            canvas.put(Span(x + 1, y, name, name))
 
 
-def _label(model: DiagramModel, weight: Weight) -> Span:
-    name, _, _, value, new = weight
-    span = _item(model, name, value, new)
-    return replace(span, text=span.text + " ")
+def _unit_row(model: DiagramModel, unit: str, kind: str, x: int, y: int, cells: int) -> Span:
+    """``δ 0.03635`` or ``t 0.01`` under a unit's name: its δ, or an output's target."""
+    if kind == "delta":
+        text = _shown(model.deltas.get(unit), model.digits, cells - 3)
+        state = _state(model, unit, "delta")
+        if state == "touched" and not model.backward:
+            state = ""
+        return Span(x, y, f" {DELTA} {text}", keys.text(keys.unit("delta", unit)), state)
+    target = model.targets.get(unit)
+    text = PLACEHOLDER if target is None else fmt(target, model.digits)
+    state = "touched" if unit in model.touched and not model.part else ""
+    return Span(x, y, f" {TARGET} {text}", keys.text(keys.unit("target", unit)), state)
 
 
-def _label_spots(canvas: _Canvas, link: _Link, name: str, width: int) -> list[Cell]:
-    """Starts for a label of ``width`` over ``name``'s line alone, best first.
+def _parameters(model: DiagramModel) -> list[Parameter]:
+    return [*model.weights, *model.biases]
 
-    Best is a third of the way from the source (clear of the crossings mid-gap), centred
-    on the line, with no other line touching its ends. The two cells at each end of the
-    line stay bare so it visibly reaches both boxes.
-    """
-    if link.bus:
-        return [(first + (last - first + 1 - width) // 2, y)
-                for y, first, last in link.stubs if last - first + 1 >= width]
-    path = link.cells
-    inner = path[2:-2]
-    lo, hi = path[0][0] + 2, path[-1][0] - 2
-    spots: list[tuple[float, Cell]] = []
-    for index, (x, y, _) in enumerate(inner):
-        if canvas.owners.get((x, y)) != {name}:
+
+def _fill_table(table: _Table, model: DiagramModel, canvas: _Canvas) -> None:
+    """The header (η and the columns' titles over a rule), a page of items, the legend."""
+    params = _parameters(model)
+    if 0 <= table.y < canvas.height:
+        _header(table, model, canvas)
+    if table.capacity <= 0:
+        return
+    page = _window(len(params), table.capacity, _anchor(model, [p.name for p in params]))
+    right = table.x + table.width
+    for k, entry in enumerate(page):
+        x, y = table.place(k)
+        if isinstance(entry, int):
+            for span in _item(table, params[entry], model, x, y):
+                canvas.put(_clip(span, min(right, x + table.item)))
+        else:
+            canvas.put(_clip(Span(x, y, entry, None, "dim"), right))
+    used = [p for p in params if p.used]
+    if table.legend is not None and used:
+        canvas.put(_clip(Span(table.x, table.legend, _legend(used, table.width)), right))
+
+
+def _header(table: _Table, model: DiagramModel, canvas: _Canvas) -> None:
+    """``─ η 0.5 ─── value ─ new ─── gradient ─``: a rule under the drawing, with each
+    column's title and the learning rate (click it to edit): at the left, or after the
+    titles where an item's numbers start under it."""
+    y = table.y
+    right = min(canvas.width, table.x + table.width)
+    titles = []
+    for column in range(table.columns):
+        x, _ = table.numbers_at(table.x + column * (table.item + LIST_GAP), y)
+        value = table.widths.value
+        titles.append(Span(x + value + 1 - len(" value"), y, " value ", None, "dim"))
+        titles.append(Span(x + table.old + len(TO) - 1, y, " new ", None, "dim"))
+        end = x + table.numbers
+        gradient = " gradient " if end < table.x + table.width else " gradient"
+        titles.append(Span(end - len(" gradient"), y, gradient, None, "dim"))
+    placed = [span for span in titles if span.end <= right and canvas.put(span)]
+    if model.eta is not None:
+        eta = f" {ETA} {fmt(model.eta, model.digits)} "
+        after = max((span.end for span in placed), default=table.x) + 1
+        for x in (table.x + 1, after):
+            span = Span(x, y, eta, keys.text(keys.ETA))
+            if span.end <= right and canvas.put(span):
+                placed.append(span)
+                break
+    rule = [(table.x, right)]
+    for span in placed:
+        rule = _cut(rule, span.x, span.end)
+    for start, end in rule:
+        canvas.put(Span(start, y, "─" * (end - start), None, "dim"))
+
+
+def _cut(runs: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """``runs`` without [start, end)."""
+    left = []
+    for a, b in runs:
+        if b <= start or end <= a:
+            left.append((a, b))
             continue
-        first, last = x, x
-        while first - 1 >= lo and canvas.owners.get((first - 1, y), {name}) == {name}:
-            first -= 1
-        while last + 1 <= hi and canvas.owners.get((last + 1, y), {name}) == {name}:
-            last += 1
-        for start in range(max(first, x - width + 1), min(last - width + 1, x) + 1):
-            off_centre = abs(start + width // 2 - x)
-            beside = sum(canvas.owners.get((c, y), {name}) != {name} for c in (start - 1,
-                                                                               start + width))
-            spots.append((abs(index - len(inner) / 3) + off_centre + 3 * beside, (start, y)))
-    spots.sort()
-    return list(dict.fromkeys(spot for _, spot in spots))
+        if a < start:
+            left.append((a, start))
+        if end < b:
+            left.append((end, b))
+    return left
 
 
-# The three renderings.
-
-
-def _labelled(model: DiagramModel, width: int, height: int) -> Layout | None:
-    if max(len(units) for units in model.layers) > MAX_LABELLED_UNITS:
-        return None
-    canvas = _Canvas(width, height)
-    band = _band(model, model.biases)
-    if not _diagram(model, canvas, (0, 0, width, height), band, label_all=True):
-        return None
-    return canvas.finish("labelled")
-
-
-def _listed(model: DiagramModel, width: int, height: int) -> Layout | None:
-    """The diagram with the weights (and biases the band cannot hold) listed beside or below.
-
-    Below when a short list leaves the diagram most of the height (wide gaps draw cleaner
-    lines), else beside if the whole list fits there, else below, else beside and shortened.
-    """
-    if 2 * max(map(len, model.layers)) > height:  # no room for boxes: skip the formatting
-        return None
-    band = _band(model, model.biases)
-    if max(map(len, band)) > 2:
-        band = [[] for _ in band]
-    in_band = {bias[0] for group in band for bias in group}
-    items = _weight_items(model, model.weights)
-    items += _bias_items(model, [b for b in model.biases if b[0] not in in_band])
-    if not items:
-        return None
-    short = _rows_needed(items, width) + 1 <= height // 3
-    return (
-        (short and _below(model, band, items, width, height))
-        or _beside(model, band, items, width, height, math.ceil(len(items) / height))
-        or _below(model, band, items, width, height)
-        or _beside(model, band, items, width, height, 1)
-    )
-
-
-def _beside(
-    model: DiagramModel,
-    band: list[list[Bias]],
-    items: list[Span],
-    width: int,
-    height: int,
-    columns: int,
-) -> Layout | None:
-    """The diagram, a gap, a rule, a gap, and the list in ``columns`` columns."""
-    column = max(len(item.text) for item in items)
-    listed = columns * column + (columns - 1) * LIST_GAP
-    room = width - listed - 1 - 2 * LIST_GAP
-    canvas = _Canvas(width, height)
-    if room <= 0 or not _diagram(model, canvas, (0, 0, room, height), band, label_all=False):
-        return None
-    _rule(canvas, room + LIST_GAP, 0, 1, height)
-    _flow(canvas, items, (width - listed, 0, listed, height), _anchor(model, items))
-    return canvas.finish("listed")
-
-
-def _below(
-    model: DiagramModel, band: list[list[Bias]], items: list[Span], width: int, height: int
-) -> Layout | None:
-    """The diagram as tall as the list leaves room for, a rule, the list in columns."""
-    needed = 2 * max(map(len, model.layers)) - 1 + max(map(len, band))
-    rows = min(height - 2, max(needed, height - 1 - _rows_needed(items, width)))
-    canvas = _Canvas(width, height)
-    if rows < needed or not _diagram(model, canvas, (0, 0, width, rows), band, label_all=False):
-        return None
-    _rule(canvas, 0, rows, width, 1)
-    _flow(canvas, items, (0, rows + 1, width, height - rows - 1), _anchor(model, items))
-    return canvas.finish("listed")
-
-
-def _compact(model: DiagramModel, width: int, height: int) -> Layout:
-    """No lines: the units (a column per layer, its biases under it) above the weights.
-
-    Layer columns too wide to sit side by side become one list in newspaper columns; long
-    lists show a window around the focus; a very low area gets one list of everything.
-    """
-    canvas = _Canvas(width, height)
-    band = _band(model, model.biases)
-    sections = []
-    for layer, biases in zip(model.layers, band):
-        pad = max(len(name) for name in [*layer, *(b[0] for b in biases)])
-        sections.append(_unit_items(model, layer, pad) + _bias_items(model, biases, pad))
-    units = [item for section in sections for item in section]
-    weights = _weight_items(model, model.weights)
-    if height < COMPACT_SPLIT or not weights:
-        everything = units + weights
-        _flow(canvas, everything, (0, 0, width, height), _anchor(model, everything))
-        return canvas.finish("compact")
-    widths = [max(len(item.text) for item in section) for section in sections]
-    side_by_side = sum(widths) + LIST_GAP * (len(widths) - 1) <= width
-    wanted = max(map(len, sections)) if side_by_side else _rows_needed(units, width)
-    rows = min(wanted, height - 1 - min(_rows_needed(weights, width), (height - 1) // 2))
-    if side_by_side:
-        x = 0
-        for section, section_width in zip(sections, widths):
-            _flow(canvas, section, (x, 0, section_width, rows), _anchor(model, section))
-            x += section_width + LIST_GAP
+def _legend(used: Sequence[Parameter], room: int) -> str:
+    """What the brackets mean: the value of a weight (or bias) this step uses; said in full
+    where ``room`` allows."""
+    names = ", ".join(p.name for p in used)
+    if used[0].used == "old":
+        new = ", ".join(keys.symbol(keys.parameter(p.name).new) for p in used)
+        full = f"[ ] still the old {names} here: {new} takes effect at apply"
+        short = f"[ ] used here: the old {names}, not {new}"
     else:
-        _flow(canvas, units, (0, 0, width, rows), _anchor(model, units))
-    _rule(canvas, 0, rows, width, 1)
-    _flow(canvas, weights, (0, rows + 1, width, height - rows - 1), _anchor(model, weights))
-    return canvas.finish("compact")
+        full = f"[ ] the new {names} here: updated during the backward pass"
+        short = f"[ ] used here: the new {names}"
+    return full if len(full) <= room else short
 
 
-# Lists.
+def _item(table: _Table, param: Parameter, model: DiagramModel, x: int, y: int) -> list[Span]:
+    """``▶w5 h1→o1 [0.4]→ 0.3589  0.08217``, in spans by what a click selects."""
+    widths = table.widths
+    digits = model.digits
+    state = "touched" if _hot(model, param.name) else ""
+    mark = _mark(model) if state else " "
+    spans = [Span(x, y, f"{mark}{param.name.ljust(table.name)} {_joins(param)}", param.name,
+                  state)]
+    at, row = table.numbers_at(x, y)
+    old = fit(param.value, digits, widths.value)
+    old = f"[{old}]" if param.used == "old" else f"{old} "
+    spans.append(Span(at, row, old.rjust(table.old), param.name, state))
+    at += table.old
+    if param.updates:
+        new = _shown(param.new, digits, widths.value)
+        new = f"[{new}]" if param.used == "new" else new
+        spans.append(Span(at, row, f"{TO}{new}", param.name, _state(model, param.name, "new"),
+                          len(TO) if param.new is not None else -1))
+    else:
+        spans.append(Span(at + len(TO), row, FIXED, param.name, "dim"))
+    gradient = _shown(param.gradient, digits, widths.gradient)
+    spans.append(Span(at + len(TO) + widths.value + 1, row, gradient.rjust(widths.gradient),
+                      keys.text(keys.parameter(param.name).gradient),
+                      _state(model, param.name, "gradient")))
+    return spans
 
 
-def _anchor(model: DiagramModel, items: Sequence[Span]) -> int:
-    """Which item a shortened list must keep in view: the focus, else the first touched."""
-    names = [item.element for item in items]
+def _unit_item(model: DiagramModel, unit: str, name_width: int, widths: _Widths) -> Span:
+    """``▶h1 0.5933  δ 0.03635``: a unit in a list (``t 0.01`` after an output's)."""
+    state = _state(model, unit)
+    if _state(model, unit, "delta") == "focus":
+        state = "focus"
+    mark = _mark(model) if _hot(model, unit) else " "
+    value = _shown(model.values.get(unit), model.digits, widths.value)
+    text = f"{mark}{unit.ljust(name_width)} {value}"
+    if unit in model.deltas:
+        delta = _shown(model.deltas.get(unit), model.digits, widths.delta)
+        text = f"{text.ljust(1 + name_width + 1 + widths.value)} {DELTA} {delta}"
+    if unit in model.targets:
+        target = fmt(model.targets[unit], model.digits)
+        text = f"{text.ljust(1 + name_width + 1 + widths.value + 3 + widths.delta)}" \
+               f" {TARGET} {target}"
+    return Span(0, 0, text, unit, state)
+
+
+def _fill_units(plan: _Plan, model: DiagramModel, canvas: _Canvas) -> None:
+    for group in plan.units:
+        items = [_unit_item(model, unit, plan.unit_width[unit], plan.widths)
+                 for unit in group.names]
+        _flow(canvas, items, group, _anchor(model, list(group.names)))
+
+
+def _fill_list(plan: _Plan, model: DiagramModel, canvas: _Canvas) -> None:
+    """Everything in one list: the units, then the weights and biases (their numbers
+    after their names)."""
+    (group,) = plan.units
+    params = {p.name: p for p in _parameters(model)}
+    table = plan.table
+    assert table is not None
+    items = []
+    for name in group.names:
+        if name in params:
+            spans = _item(replace(table, split=False), params[name], model, 0, 0)
+            text = "".join(span.text for span in spans)
+            items.append(Span(0, 0, text, name, spans[0].state))
+        else:
+            items.append(_unit_item(model, name, plan.unit_width[name], plan.widths))
+    _flow(canvas, items, group, _anchor(model, list(group.names)))
+
+
+def _flow(canvas: _Canvas, items: Sequence[Span], group: _List, anchor: int) -> None:
+    """Items top to bottom in the group's columns, the page holding ``anchor`` if not all
+    fit."""
+    if group.rows <= 0 or group.width <= 0:
+        return
+    page = _window(len(items), group.rows * group.columns, anchor)
+    for k, entry in enumerate(page):
+        x = group.x + (k // group.rows) * (group.width + LIST_GAP)
+        y = group.y + k % group.rows
+        if isinstance(entry, int):
+            canvas.put(_clip(replace(items[entry], x=x, y=y), x + group.width))
+        else:
+            canvas.put(_clip(Span(x, y, entry, None, "dim"), x + group.width))
+
+
+def _clip(span: Span, right: int) -> Span:
+    """The span cut at column ``right``, ending in "…" when something was cut."""
+    room = right - span.x
+    if len(span.text) <= room:
+        return span
+    text = span.text[: room - 1] + "…" if room > 1 else "…"[: max(0, room)]
+    return replace(span, text=text, new_at=span.new_at if 0 <= span.new_at < room else -1)
+
+
+def _anchor(model: DiagramModel, names: Sequence[str]) -> int:
+    """Which item a page must show: the focus, else the first touched."""
     if model.focus in names:
         return names.index(model.focus)
-    return next((k for k, item in enumerate(items) if item.state), 0)
+    return next((k for k, name in enumerate(names) if name in model.touched), 0)
 
 
-def _window(items: Sequence[Span], room: int, anchor: int) -> list[Span]:
-    """At most ``room`` items around ``anchor``; "⋮ N more" stands for the ones left out."""
-    count = len(items)
+def _pages(count: int, room: int) -> list[tuple[int, int]]:
+    """Fixed pages of ``count`` items in ``room`` places: [start, stop) each. A page leaves a
+    place for "⋮ N more" where items come before it and after it; the last one is full,
+    repeating items of the page before it rather than leaving places empty."""
     if count <= room:
-        return list(items)
+        return [(0, count)]
     if room < 3:
-        start = min(anchor, count - room)
-        return list(items[start : start + room])
-    if anchor < room - 1:
-        return [*items[: room - 1], _more(count - room + 1)]
-    if anchor >= count - room + 1:
-        return [_more(count - room + 1), *items[count - room + 1 :]]
-    start = min(anchor - (room - 2) // 2, count - room + 1)
-    shown = items[start : start + room - 2]
-    return [_more(start), *shown, _more(count - start - len(shown))]
+        return [(start, min(start + room, count)) for start in range(0, count, room)]
+    pages = [(0, room - 1)]
+    while count - pages[-1][1] > room - 1:
+        start = pages[-1][1]
+        pages.append((start, start + room - 2))
+    pages.append((count - room + 1, count))
+    return pages
 
 
-def _more(count: int) -> Span:
-    return Span(0, 0, MORE.format(count), None, "dim")
+def _window(count: int, room: int, anchor: int) -> list[int | str]:
+    """The items of the page holding ``anchor`` (an item keeps its place while its page is
+    shown), with "⋮ N more" for the items before and after it."""
+    pages = _pages(count, room)
+    start, stop = next((page for page in pages if page[0] <= anchor < page[1]), pages[0])
+    shown: list[int | str] = [MORE.format(start)] if start and room >= 3 else []
+    shown += range(start, stop)
+    if stop < count and room >= 3:
+        shown.append(MORE.format(count - stop))
+    return shown
 
 
-def _rows_needed(items: Sequence[Span], width: int) -> int:
-    """Rows that ``_flow`` needs to show every item in ``width`` columns of text."""
-    column = min(width, max(len(item.text) for item in items))
-    return math.ceil(len(items) / max(1, (width + LIST_GAP) // (column + LIST_GAP)))
-
-
-def _flow(
-    canvas: _Canvas, items: Sequence[Span], area: tuple[int, int, int, int], anchor: int
-) -> None:
-    """Items top to bottom in as many equal columns as the area holds."""
-    x0, y0, width, height = area
-    if not items or width <= 0 or height <= 0:
-        return
-    column = min(width, max(len(item.text) for item in items))
-    per_row = max(1, (width + LIST_GAP) // (column + LIST_GAP))
-    shown = _window(items, per_row * height, anchor)
-    for k, item in enumerate(shown):
-        x = x0 + (k // height) * (column + LIST_GAP)
-        canvas.put(replace(_clip(item, column), x=x, y=y0 + k % height))
-
-
-def _rule(canvas: _Canvas, x0: int, y0: int, width: int, height: int) -> None:
-    """A dim separator: a row of ─ or a column of │."""
-    glyph = "│" if width == 1 else "─"
-    for y in range(y0, min(y0 + height, canvas.height)):
-        canvas.put(Span(x0, y, glyph * min(width, canvas.width - x0), None, "dim"))
-
-
-# The widget.
+# The widget ---------------------------------------------------------------------------
 
 
 class NetworkDiagram(Widget):
