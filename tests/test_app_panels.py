@@ -275,10 +275,11 @@ def test_the_help_explains_every_mark_and_score(size: tuple[int, int]) -> None:
         text, _ = await help_text(app, pilot)
         flat = re.sub(r"\s+", " ", text)
         assert "It checks the document, not you" in flat, flat  # ✓ beside a value
-        for mark in ("✓", "⚠", "✗", "≈", "quiz 3/4", "E_total⁺", "↓ 5 more"):
+        for mark in ("✓", "⚠", "✎", "✗", "≈", "quiz 3/4", "E_total⁺", "↓ 5 more"):
             assert mark in text, mark
         assert "wrong gradient (✗)" in flat and "differs as expected" in flat
-        assert "the values answered right / the values asked" in flat
+        assert "the values answered right at the first try / the values asked" in flat
+        assert "before your edit" in flat  # ✎
         assert "command palette (ctrl+p)" in flat
 
     run(script, size=size, app=preset())

@@ -31,6 +31,13 @@ STATES: dict[str, tuple[str | int, tuple[int, int]]] = {
     "E_total_after": ("E_total+", SIZE),
     "help": ("help", SIZE),
     "small_dE_dw5": ("dE/dw5", (80, 24)),
+    # A forward step, a hidden δ (the flow drawn backwards), apply, step 55: at both sizes.
+    "small_out_o1": ("out_o1", (80, 24)),
+    "delta_h1": ("delta_h1", SIZE),
+    "small_delta_h1": ("delta_h1", (80, 24)),
+    "apply": ("apply", SIZE),
+    "small_apply": ("apply", (80, 24)),
+    "small_E_total_after": ("E_total+", (80, 24)),
 }
 
 
