@@ -1,7 +1,7 @@
 """Regenerate the README's screenshots from the real app: `python screenshots/generate.py`.
 
 Each shot drives the app (moves through the session, then key presses) in a 120×36 headless
-terminal and saves the screen as SVG beside this script.
+terminal (80×24 for those named small-…) and saves the screen as SVG beside this script.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from backprop_tui.session.session import Session
 
 HERE = Path(__file__).parent
 SIZE = (120, 36)
+SMALL = (80, 24)
 
 LARGER = """\
 # A 3-4-4-2 network: two hidden layers of tanh units, a sigmoid output.
@@ -54,6 +55,9 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     "quiz": ("mazur", ["goto:dE/db2", "a", "right", *"0.04971", "enter"]),
     # the error curve (c; C: log scale) after fast-forwarding 10,000 epochs, as `t` does
     "error-curve": ("mazur", ["ff:10000", "goto:E_total", "C"]),
+    # the smallest terminal the app is made for: a hidden δ, the flow drawn backwards
+    "small-hidden-delta": ("mazur", ["goto:delta_h1"]),
+    "small-apply": ("mazur", ["goto:apply"]),
 }
 
 
@@ -64,7 +68,7 @@ async def shoot(name: str, network: str, actions: list[str]) -> None:
         session = Session(load_preset(network), source=Source("preset", network,
                                                               preset_text(network)))
     app = BackpropApp(session)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SMALL if name.startswith("small-") else SIZE) as pilot:
         for action in actions:
             if action.startswith("goto:"):
                 app.session.goto(action.removeprefix("goto:"))

@@ -8,6 +8,7 @@ limit), one is started; everything else runs in-process.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -596,3 +597,41 @@ def test_a_seeded_fuzz_of_every_prompt_shows_one_line_and_never_crashes(
             assert message.isprintable() and len(message) < 400, message[:200]
 
     run(script)
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_17_term_and_hup_end_the_app_as_quitting_does(number, tmp_path) -> None:
+    """The real app on a terminal (a pty): three steps, then TERM or HUP. The terminal gets
+    its normal screen back, the session is saved at step 3, the shell sees 128 + n."""
+    import pty
+    import threading
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*PROG], stdin=follower, stdout=follower, stderr=follower, close_fds=True,
+        env={**ENV, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color",
+             "COLUMNS": "100", "LINES": "30"})
+    os.close(follower)
+    shown = bytearray()
+
+    def drain() -> None:  # the app blocks on a full terminal otherwise
+        with contextlib.suppress(OSError):
+            while chunk := os.read(leader, 65536):
+                shown.extend(chunk)
+
+    threading.Thread(target=drain, daemon=True).start()
+    saved = tmp_path / "backprop-tui" / "last-session.json"
+    deadline = time.monotonic() + 120  # a bound on a hung test, not a timing
+    while b"Quit" not in shown:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.write(leader, b"\x1b[C\x1b[C\x1b[C")  # → → →
+    while not saved.exists() or json.loads(saved.read_text())["cursor"]["index"] < 3:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(number)
+    assert process.wait(timeout=60) == 128 + number
+    assert json.loads(saved.read_text())["cursor"] == {"epoch": 1, "index": 3}
+    time.sleep(0.2)
+    assert b"\x1b[?1049l" in shown  # the alternate screen left: the shell's screen back
+    os.close(leader)

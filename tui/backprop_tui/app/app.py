@@ -6,8 +6,11 @@ It holds no math: every number on screen comes from a step, through ``view_model
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import signal
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +82,11 @@ class BackpropApp(App[None]):
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
+        # TERM (a shutdown, kill) and HUP (the terminal closed) end the app as q does: the
+        # terminal restored, the session saved; the shell sees 128 + the signal's number.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, partial(self.exit, None, 128 + signum))
 
     def _main_ready(self) -> None:
         """The main screen is mounted: draw the session, or the network file alone while the
