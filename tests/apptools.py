@@ -15,6 +15,7 @@ from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
 from textual.command import CommandList
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 SIZE = (120, 36)
 TUI = pathlib.Path(__file__).resolve().parents[1] / "tui"
@@ -41,6 +42,14 @@ def run(
 
     asyncio.run(main())
     return app
+
+
+async def submit(app: BackpropApp, pilot: Pilot, text: str) -> None:
+    """Put ``text`` in the open prompt's field, as a paste would, and press Enter there."""
+    field = app.screen.query_one(Input)
+    field.value = text
+    await field.action_submit()
+    await settle(pilot)
 
 
 async def settle(pilot: Pilot) -> None:

@@ -4,7 +4,7 @@ summary, the quiz's first try, and names typed as people type them."""
 
 from __future__ import annotations
 
-from apptools import run, screen_text, settle, show, wait_until
+from apptools import run, screen_text, settle, show, submit, wait_until
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.screens.edit import NameScreen, ValueScreen
 from backprop_tui.app.screens.goto import GoToScreen
@@ -15,7 +15,7 @@ from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 
 def mazur() -> BackpropApp:
@@ -102,16 +102,11 @@ def test_the_quiz_scores_the_first_try_hints_without_the_answer_and_confirms() -
         app.action_next()  # dE/dw5 = δ_o1·∂net_o1/∂w5 is asked
         await settle(pilot)
         assert isinstance(app.screen, QuizScreen)
-        field = app.screen.query_one(Input)
-        field.value = "0.07"
-        await field.action_submit()
-        await settle(pilot)
+        await submit(app, pilot, "0.07")
         problem = str(app.screen.query_one("#problem", Label).render())
         assert "combine δ_o₁ (step 14), ∂net_o₁/∂w₅ (step 15)" in problem
         assert "0.138498562" not in problem
-        field.value = "0.0821670406"
-        await field.action_submit()
-        await settle(pilot)
+        await submit(app, pilot, "0.0821670406")
         assert not isinstance(app.screen, QuizScreen)
         assert "Output layer 0/1" in screen_text(app)
         assert "Right: ∂E/∂w₅ = 0.0821670406 (counted as wrong" in notified(app)
@@ -127,10 +122,7 @@ def test_names_are_taken_in_any_case_and_with_spaces() -> None:
         app.action_edit()
         await settle(pilot)
         assert isinstance(app.screen, NameScreen)
-        field = app.screen.query_one(Input)
-        field.value = "W5"
-        await field.action_submit()
-        await settle(pilot)
+        await submit(app, pilot, "W5")
         assert isinstance(app.screen, ValueScreen)
         assert "New value of w5" in screen_text(app)
         await pilot.press("escape")
@@ -139,10 +131,7 @@ def test_names_are_taken_in_any_case_and_with_spaces() -> None:
             app.action_goto()
             await settle(pilot)
             assert isinstance(app.screen, GoToScreen)
-            field = app.screen.query_one(Input)
-            field.value = typed
-            await field.action_submit()
-            await settle(pilot)
+            await submit(app, pilot, typed)
             assert not isinstance(app.screen, GoToScreen), typed
             assert symbol in screen_text(app), typed
         await show(app, pilot, "dE_o2/dout_h1")

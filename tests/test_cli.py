@@ -56,13 +56,6 @@ activation = "linear"
 DIVERGED = re.compile(r"diverged at epoch (\d+), step (\d+) \((\S+) = (\S+)\)$")
 
 
-@pytest.fixture(autouse=True)
-def _keep_sigpipe():
-    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
-
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))

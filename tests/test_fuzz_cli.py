@@ -22,7 +22,6 @@ import math
 import os
 import pathlib
 import re
-import signal
 import subprocess
 import sys
 import tomllib
@@ -593,13 +592,6 @@ def sweep(chunk: int, folder: pathlib.Path, capsys: pytest.CaptureFixture[str]) 
             failures.append(f"{case}\n    exit {status}: {'; '.join(wrong)}")
     return failures
 
-
-@pytest.fixture(autouse=True)
-def _keep_sigpipe():
-    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
 
 
 @pytest.mark.parametrize("chunk", range(CASES // CHUNK))

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from apptools import run, screen_text, settle
+from apptools import run, screen_text, settle, submit
 from backprop_tui import cli
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.screens.edit import ValueScreen
@@ -49,13 +49,6 @@ ENV = {**os.environ, "PYTHONPATH": str(TUI)}
 PROG = [sys.executable, "-m", "backprop_tui"]
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def _keep_sigpipe():
-    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
 
 
 def one_line(text: str) -> str:
@@ -208,10 +201,7 @@ def test_5_markup_typed_into_a_prompt_is_shown_as_typed() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         app.action_edit()
         await settle(pilot)
-        field = app.screen.query_one(Input)
-        field.value = "w5"
-        await field.action_submit()
-        await settle(pilot)
+        await submit(app, pilot, "w5")
         assert isinstance(app.screen, ValueScreen)
         await pilot.press("left_square_bracket", "slash")
         await settle(pilot)
@@ -221,10 +211,7 @@ def test_5_markup_typed_into_a_prompt_is_shown_as_typed() -> None:
             app.action_goto()
             await settle(pilot)
             assert isinstance(app.screen, GoToScreen)
-            field = app.screen.query_one(Input)
-            field.value = typed
-            await field.action_submit()
-            await settle(pilot)
+            await submit(app, pilot, typed)
             assert typed in screen_text(app)
             await pilot.press("escape")
             await settle(pilot)
@@ -556,10 +543,7 @@ def test_a_seeded_fuzz_of_every_prompt_shows_one_line_and_never_crashes(
                 opener()
                 await settle(pilot)
                 assert isinstance(app.screen, kind)
-                field = app.screen.query_one(Input)
-                field.value = pasted(rng)
-                await field.action_submit()
-                await settle(pilot)
+                await submit(app, pilot, pasted(rng))
                 assert app.is_running
                 if isinstance(app.screen, kind):  # refused: said in one line, in place
                     message = said(app)
@@ -572,10 +556,7 @@ def test_a_seeded_fuzz_of_every_prompt_shows_one_line_and_never_crashes(
                     await settle(pilot)
             app.action_edit()  # the value prompt checks on every keystroke
             await settle(pilot)
-            name = app.screen.query_one(Input)
-            name.value = "w5"
-            await name.action_submit()
-            await settle(pilot)
+            await submit(app, pilot, "w5")
             assert isinstance(app.screen, ValueScreen)
             app.screen.query_one(Input).value = pasted(rng)
             await settle(pilot)
@@ -588,10 +569,7 @@ def test_a_seeded_fuzz_of_every_prompt_shows_one_line_and_never_crashes(
         await settle(pilot)
         assert isinstance(app.screen, QuizScreen)
         for _ in range(14):
-            field = app.screen.query_one(Input)
-            field.value = pasted(rng)
-            await field.action_submit()
-            await settle(pilot)
+            await submit(app, pilot, pasted(rng))
             assert app.is_running and isinstance(app.screen, QuizScreen)
             message = said(app)
             assert message.isprintable() and len(message) < 400, message[:200]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import random
-import signal
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,13 +27,6 @@ from backprop_tui.session.session import Session
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
-
-@pytest.fixture(autouse=True)
-def _keep_sigpipe():
-    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
 
 
 def edited_session() -> Session:
@@ -467,6 +459,20 @@ def mutate(rng: random.Random, base: dict[str, Any], text: str) -> str | bytes:
     return bytes(data)
 
 
+def loaded_or_refused(case: int, data: str | bytes, name: str) -> Session | None:
+    """The session in ``data``, or None when it is refused in one printable line that names
+    the file; any other error fails the test, naming the case and the data."""
+    try:
+        return load_session(data, name)
+    except SessionFileError as error:
+        message = one_line(str(error))
+        assert message.startswith(f"{name}: ") and message.isprintable(), (case, message[:300])
+        return None
+    except Exception as error:  # pragma: no cover - the failure names the case
+        raise AssertionError(f"case {case}: {type(error).__name__}: {error}; "
+                             f"data {data[:300]!r}…") from error
+
+
 def test_a_seeded_sweep_of_damaged_documents_loads_or_is_refused_in_one_line() -> None:
     base = sweep_base()
     text = json.dumps(base, indent=1, ensure_ascii=False)
@@ -474,17 +480,10 @@ def test_a_seeded_sweep_of_damaged_documents_loads_or_is_refused_in_one_line() -
     rng = random.Random(0)
     outcomes = {"loaded": 0, "refused": 0}
     for case in range(400):
-        data = mutate(rng, base, text)
-        try:
-            session = load_session(data, "damaged.json")
-        except SessionFileError as error:
-            message = one_line(str(error))
-            assert message.startswith("damaged.json: "), (case, message[:300])
+        session = loaded_or_refused(case, mutate(rng, base, text), "damaged.json")
+        if session is None:
             outcomes["refused"] += 1
             continue
-        except Exception as error:  # pragma: no cover - the failure names the case
-            raise AssertionError(f"case {case}: {type(error).__name__}: {error}; "
-                                 f"data {data[:300]!r}…") from error
         outcomes["loaded"] += 1
         assert 1 <= session.epoch <= MAX_EPOCH and 0 <= session.index <= len(session.steps)
         exported(session, "jsonl").encode("utf-8")  # what resumes also exports, as UTF-8
@@ -547,16 +546,9 @@ def test_a_seeded_sweep_of_hostile_documents_is_refused_in_one_line(tmp_path) ->
     outcomes = {"loaded": 0, "refused": 0}
     for case in range(320):
         data = hostile(rng, base, text)
-        try:
-            session = load_session(data, "hostile.json")
-        except SessionFileError as error:
-            message = one_line(str(error))
-            assert message.startswith("hostile.json: "), (case, message[:300])
-            assert message.isprintable(), (case, message[:300])
+        session = loaded_or_refused(case, data, "hostile.json")
+        if session is None:
             outcomes["refused"] += 1
-        except Exception as error:  # pragma: no cover - the failure names the case
-            raise AssertionError(f"case {case}: {type(error).__name__}: {error}; "
-                                 f"data {data[:300]!r}…") from error
         else:
             outcomes["loaded"] += 1
             assert 1 <= session.epoch <= MAX_EPOCH

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import signal
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Context, Decimal
 
@@ -468,13 +467,6 @@ def test_a_bad_rounding_edit_in_a_session_file_is_refused_in_one_line(value: obj
 
 # The command line ----------------------------------------------------------------------
 
-
-@pytest.fixture(autouse=True)
-def _keep_sigpipe():
-    """The headless commands reset SIGPIPE for the process; undo that for pytest."""
-    saved_handler = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved_handler)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -1,0 +1,20 @@
+"""What every test shares: the signal handlers a command sets are put back after each test."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+# The headless commands set these for their process (SIGPIPE to the default, TERM and HUP to
+# a clean exit); a test that calls main() in pytest's process must not leave them so.
+SIGNALS = (signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP)
+
+
+@pytest.fixture(autouse=True)
+def _keep_signal_handlers() -> Iterator[None]:
+    saved = {number: signal.getsignal(number) for number in SIGNALS}
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
