@@ -315,6 +315,37 @@ def test_10_a_toml_bomb_is_refused_before_it_is_parsed(bomb) -> None:
     assert "nested too deeply" in message or "dotted parts" in message
 
 
+def _wide(rows_on_their_own_lines: bool) -> str:
+    """A 64-64-1 network (the largest layer the README allows), each weight row 64 numbers."""
+    row = "[" + ", ".join(f"{(k % 7 - 3) / 10:.1f}" for k in range(64)) + "]"
+    join = ",\n  " if rows_on_their_own_lines else ", "
+    inputs = "[" + ", ".join("0.5" for _ in range(64)) + "]"
+    return (f"inputs = {inputs}\ntargets = [0.5]\n[[layer]]\nweights = [\n  "
+            f"{join.join([row] * 64)}\n]\nbias = 0.1\n[[layer]]\nweights = [{row}]\n"
+            "bias = 0.1\n")
+
+
+@pytest.mark.parametrize("text", [
+    _wide(True), _wide(False),
+    "# the weights were: " + " ".join(f"{k / 10:.1f}" for k in range(70)) + "\n"
+    + preset_text("mazur"),
+    preset_text("mazur").replace('note = "the post rounds', 'note = "' + "[" * 80 + " rounds"),
+], ids=["rows-on-lines", "rows-inline", "numbers-in-a-comment", "brackets-in-a-note"])
+def test_10_the_pre_scan_lets_every_valid_file_through(text) -> None:
+    """A number's point is no dotted key, a bracket in a string or a comment no nesting."""
+    parse_network(text, "valid.toml")
+
+
+@pytest.mark.parametrize("text", ['x = "' + "a" * 1_000_000, "a" * 1_000_000,
+                                  ("1." * 63 + "1 ") * 10_000])
+def test_10_the_pre_scan_reads_a_long_line_once(text) -> None:
+    """Long runs of key characters (an unterminated string, a huge bare word, chains one
+    part short) are scanned in linear time (a backtracking scan took hours here), then
+    refused by the parser."""
+    with pytest.raises(NetworkFileError):
+        parse_network(text, "long.toml")
+
+
 def test_11_a_resume_far_into_training_starts_from_its_checkpoint(monkeypatch) -> None:
     """A session at epoch 5,001 carries the network of its cursor's epoch: resuming runs no
     epochs; a document claiming epoch 10^8 without one is refused, not recomputed."""

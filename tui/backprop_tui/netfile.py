@@ -146,26 +146,34 @@ def _toml(text_or_bytes: str | bytes) -> dict[str, object]:
         raise _Invalid("invalid TOML: values nested too deeply") from None
 
 
-_KEY = re.compile(r"""\s*(\[\[?)?([^=\]"']*(?:(?:"[^"]*"|'[^']*')[^=\]"']*)*)""")
+# Strings (each becomes one key-like token) and comments (dropped), then what the pre-scan
+# refuses: a dotted key of more than MAX_KEY_PARTS parts, anywhere (a table header, an
+# inline table), and brackets nested more than MAX_KEY_PARTS deep. A number's point joins
+# two parts only, so a row of 64 weights, on its own line or in a comment, is no key.
+_STRINGS = re.compile(r'''"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\''''
+                      r'''|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(#[^\n]*)''')
+_BARE = r"[A-Za-z0-9_\-]++"  # possessive, and a chain starts only where a part does: linear
+_DOTTED = re.compile(
+    rf"(?<![A-Za-z0-9_\-])(?:{_BARE}[ \t]*+\.[ \t]*+){{{MAX_KEY_PARTS},}}{_BARE}")
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _prescan(text: str) -> None:
     """Refuse what would make the TOML parser take minutes and gigabytes (a key of tens of
     thousands of dotted parts, arrays nested thousands deep) before it sees the text."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        found = _KEY.match(line)
-        parts = found[2].count(".") + 1 if found else 1
-        depth = 0
-        deepest = 0
-        for char in line:
-            depth += (char in "[{") - (char in "]}")
-            deepest = max(deepest, depth)
-        if parts > MAX_KEY_PARTS:
-            raise _Invalid(f"invalid TOML: line {number}: a key of more than {MAX_KEY_PARTS} "
-                           "dotted parts")
-        if deepest > MAX_KEY_PARTS:
-            raise _Invalid(f"invalid TOML: line {number}: values nested too deeply (more than "
-                           f"{MAX_KEY_PARTS} levels)")
+    bare = _STRINGS.sub(lambda found: "" if found[1] else "s", text)
+    dotted = _DOTTED.search(bare)
+    if dotted:
+        number = bare.count("\n", 0, dotted.start()) + 1
+        raise _Invalid(f"invalid TOML: line {number}: a key of more than {MAX_KEY_PARTS} "
+                       "dotted parts")
+    depth = 0
+    for bracket in _BRACKETS.finditer(bare):
+        depth += 1 if bracket[0] in "[{" else -1
+        if depth > MAX_KEY_PARTS:
+            number = bare.count("\n", 0, bracket.start()) + 1
+            raise _Invalid(f"invalid TOML: line {number}: values nested too deeply (more "
+                           f"than {MAX_KEY_PARTS} levels)")
 
 
 class _Literal(float):

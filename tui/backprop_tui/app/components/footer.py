@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
@@ -21,8 +22,27 @@ GAP = 2  # the command palette key's border and padding
 
 
 class KeyFooter(Footer):
+    _composed_for: tuple[object, ...] = ()  # the width and the keys it was composed for
+
+    def _wanted(self) -> tuple[object, ...]:
+        """What the keys shown depend on: the width, and each shown key with whether it
+        applies."""
+        return (self.size.width or self.app.size.width, *(
+            (binding.key, binding.action, binding.description, enabled)
+            for _, binding, enabled, _ in self.screen.active_bindings.values() if binding.show))
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Compose again only when a shown key changed: a focus moving between panels, or an
+        action's availability computed again to the same answer, changes nothing here (and
+        a recompose restyles a widget per key)."""
+        if self.is_attached and screen is self.screen and self._composed_for == self._wanted():
+            return
+        super().bindings_changed(screen)
+
     def compose(self) -> ComposeResult:
         shown = list(super().compose())
+        if shown:
+            self._composed_for = self._wanted()
         active = {binding.action: (binding, enabled)
                   for _, binding, enabled, _ in self.screen.active_bindings.values()}
         keys: list[Widget] = []
@@ -58,7 +78,10 @@ class KeyFooter(Footer):
                          ).data_bind(compact=Footer.compact)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self.recompose)
+        """Choose the keys again for a new width (not before the first keys: they are chosen
+        for the width they get, and a recompose restyles a widget per key)."""
+        if self._composed_for and self._composed_for[0] != self.size.width:
+            self.call_after_refresh(self.recompose)
 
 
 def _width(widget: Widget, compact: bool) -> int:
