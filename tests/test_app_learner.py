@@ -138,3 +138,25 @@ def test_names_are_taken_in_any_case_and_with_spaces() -> None:
         assert "= (−0.0380982365)·0.5" in screen_text(app)
 
     run(script)
+
+
+def test_marks_far_past_the_printed_epochs_build_no_unedited_run(monkeypatch) -> None:
+    """After an edit, the marks of an epoch with no printed value need no run of the network
+    as given (from epoch 1: seconds at epoch 300,000); the printed epoch's marks still do."""
+    session = Session(load_preset("mazur"),
+                      source=Source("preset", "mazur", preset_text("mazur")))
+    session.edit("w5", 0.3)
+    session.fast_forward(2000)
+    steps = session.steps
+    built: list[int] = []
+    original = Session.steps_of
+
+    def counting(self: Session, epoch: int, edits: tuple | None = None) -> object:
+        built.append(epoch)
+        return original(self, epoch, edits)
+
+    monkeypatch.setattr(Session, "steps_of", counting)
+    assert session.marks_of(steps) == {}
+    assert built == []
+    first = original(session, 1)
+    assert session.marks_of(first) and built == [1]  # the first epoch's: edited, not judged

@@ -191,10 +191,13 @@ class Session:
         the steps the edits change are marked as edited, not judged."""
         found = self._marks.get(steps)
         if found is None:
+            printed = [entry for entry in self.printed if entry.epoch == steps.epoch]
             edits = [edit for edit in self.state.edits if edit.epoch <= steps.epoch]
-            unedited = self.steps_of(steps.epoch, ()) if edits and self.printed else None
+            # The unedited epoch only where a printed value needs it: it may mean running
+            # the network as given from epoch 1 (printed values end at an early epoch).
+            unedited = self.steps_of(steps.epoch, ()) if edits and printed else None
             names = list(dict.fromkeys(_edit_name(edit.name) for edit in edits))
-            found = self._marks[steps] = marks(steps, self.printed, unedited, names)
+            found = self._marks[steps] = marks(steps, printed, unedited, names)
         return found
 
     @property
