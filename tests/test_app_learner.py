@@ -75,7 +75,7 @@ def test_a_fast_forward_says_what_it_ran_and_a_stopped_one_what_it_kept() -> Non
         for _ in range(1000):
             network = trace_epoch(network).after
         after = fmt(trace_epoch(network).loss)
-        assert ("Fast-forward: epochs 1 to 1000 run (begun at step 12 of epoch 1, which ran "
+        assert ("Fast-forward: epochs 1 to 1,000 run (begun at step 12 of epoch 1, which ran "
                 f"whole); E_total 0.298371109 → {after}") in notified(app)
         assert "Now at the start of epoch 1,001." in notified(app)
         app.start_run(5_000_000)
@@ -83,7 +83,9 @@ def test_a_fast_forward_says_what_it_ran_and_a_stopped_one_what_it_kept() -> Non
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await settle(pilot)
-        assert "stopped after" in notified(app) and "nothing changed" not in notified(app)
+        reached = app.session.timeline.known() + 1
+        assert f"stopped at epoch {reached:,} of 5,001,001" in notified(app)
+        assert "nothing changed" not in notified(app)
         assert "the cursor stays at epoch 1,001; the error curve keeps the epochs that ran" in (
             notified(app))
 

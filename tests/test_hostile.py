@@ -134,6 +134,32 @@ def test_1_a_second_app_on_the_same_state_folder_saves_to_its_own_file(tmp_path)
     again.handle.close()
 
 
+def test_1_with_every_session_file_taken_the_next_app_saves_nothing(tmp_path, monkeypatch,
+                                                                   capsys) -> None:
+    """Nine apps hold last-session.json … -9.json: a tenth is told it saves nothing, is not
+    offered another's session, and leaves every file as it was."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    saved = autosave.state_path()
+    held = [autosave.claim(saved) for _ in range(autosave.INSTANCES)]
+    assert [c.path.name for c in held if c] == [p.name for p in autosave.session_files(saved)]
+    saved.write_text("the first app's session")
+    seen: dict[str, Any] = {}
+
+    def run(app: BackpropApp) -> None:
+        seen.update(autosaver=app.autosaver, notice=app._notice, last=app._last)
+
+    monkeypatch.setattr(BackpropApp, "run", run)
+    assert main([]) == 0
+    assert seen["autosaver"] is None and seen["last"] is None
+    assert "9 other backprop-tui apps are running" in seen["notice"]
+    assert "saves nothing" in seen["notice"]
+    assert saved.read_text() == "the first app's session"
+    assert sorted(p.name for p in saved.parent.iterdir() if not p.name.endswith(".lock")) == [
+        "last-session.json"]
+    for claimed in held:
+        claimed.handle.close()
+
+
 def test_2_starting_fresh_twice_keeps_both_earlier_sessions(tmp_path) -> None:
     """Each fresh start moves the file before it aside; no backup replaces an older one,
     damaged files alike."""
@@ -161,6 +187,7 @@ def test_3_export_to_dev_stdout_appends_to_the_redirect_target(tmp_path) -> None
     """`export -o /dev/stdout --force >> mylog.txt` adds to mylog.txt, never replaces it."""
     log = tmp_path / "mylog.txt"
     log.write_text("kept line\n")
+    inode = log.stat().st_ino
     with open(log, "a") as redirect:
         done = subprocess.run([*PROG, "export", "--format", "txt", "-o", "/dev/stdout",
                                "--force"], stdout=redirect, stderr=subprocess.PIPE,
@@ -168,7 +195,7 @@ def test_3_export_to_dev_stdout_appends_to_the_redirect_target(tmp_path) -> None
     assert done.returncode == 0, done.stderr
     text = log.read_text()
     assert text.startswith("kept line\n") and "E_total" in text
-    assert log.stat().st_ino == os.stat(log).st_ino
+    assert log.stat().st_ino == inode  # the same file, written to, not replaced
 
 
 def test_4_a_session_too_big_to_resume_is_never_saved(tmp_path, monkeypatch, capsys) -> None:
@@ -628,19 +655,20 @@ def test_17_term_and_hup_end_the_app_as_quitting_does(number, tmp_path) -> None:
             while chunk := os.read(leader, 65536):
                 shown.extend(chunk)
 
-    threading.Thread(target=drain, daemon=True).start()
+    draining = threading.Thread(target=drain, daemon=True)
+    draining.start()
     saved = tmp_path / "backprop-tui" / "last-session.json"
     deadline = time.monotonic() + 120  # a bound on a hung test, not a timing
     while b"Quit" not in shown:
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
-    os.write(leader, b"\x1b[C\x1b[C\x1b[C")  # → → →
-    while not saved.exists() or json.loads(saved.read_text())["cursor"]["index"] < 3:
+    os.write(leader, b"\x1b[C\x1b[C\x1b[C")  # → → →: the first saved at once, the rest
+    while b"step 3 of 55" not in shown:  # wait for the autosave's next turn, a second on
         assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    process.send_signal(number)
+        time.sleep(0.01)
+    process.send_signal(number)  # so this one finds step 3 not yet saved, in most runs
     assert process.wait(timeout=60) == 128 + number
     assert json.loads(saved.read_text())["cursor"] == {"epoch": 1, "index": 3}
-    time.sleep(0.2)
+    draining.join(timeout=60)  # the terminal closes with the app: all it wrote is read
     assert b"\x1b[?1049l" in shown  # the alternate screen left: the shell's screen back
     os.close(leader)

@@ -517,6 +517,7 @@ def _app(args: argparse.Namespace) -> int:
     opens. The session is kept in the state folder as it changes; a session found there is
     offered on start, and never overwritten silently."""
     from backprop_tui.session.autosave import (
+        AllTaken,
         Autosaver,
         LastSession,
         claim,
@@ -525,7 +526,11 @@ def _app(args: argparse.Namespace) -> int:
         state_path,
     )
 
-    claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
+    notice = None
+    try:
+        claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
+    except AllTaken as taken:  # then this one saves nothing: no file is free
+        claimed, notice = None, (f"{taken}: this one saves nothing (x still exports it).")
     saved = state_path() if claimed is None else claimed.path
     last: LastSession | None = None
     if args.resume is not None:
@@ -548,21 +553,22 @@ def _app(args: argparse.Namespace) -> int:
                       f"{', '.join(sorted(BUILTIN_THEMES))}")
     from backprop_tui.app.app import BackpropApp
 
-    if args.resume is None:
+    if args.resume is None and notice is None:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
         if last is not None:
             last = dataclasses.replace(last, others=others_saved(state_path(), saved))
     # A file that is not this session's own is moved to .previous.json before the first save.
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
-    autosaver = Autosaver(saved, keep_old=not own)
+    autosaver = None if notice else Autosaver(saved, keep_old=not own)
     busy = None if claimed is None else claimed.busy
-    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last, busy=busy)
+    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last, busy=busy,
+                      notice=notice)
     try:
         app.run()
     finally:
         if app.autosaver is not None:  # None once the person chose read-only
-            autosaver.flush()  # the app flushes on quit; this covers a crash
-    if autosaver.error:
+            app.autosaver.flush()  # the app flushes on quit; this covers a crash
+    if autosaver is not None and autosaver.error:
         print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
         return 1
     return app.return_code or 0  # 1 after a crash, which Textual has shown

@@ -53,12 +53,13 @@ class BackpropApp(App[None]):
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None,
-                 busy: Path | None = None) -> None:
+                 busy: Path | None = None, notice: str | None = None) -> None:
         """``session`` may be an Opening: the first frame is then drawn from the network
         file, and the session built just after. ``autosaver`` keeps the session in the
         state folder (none: nothing is saved); ``last`` is a session found there, offered
         on start; ``busy``, the session file another running app saves to (this one then
-        saves to its own, or, if the person chooses, nothing)."""
+        saves to its own, or, if the person chooses, nothing); ``notice``, a warning said
+        once the screen is up (every session file taken: nothing is saved)."""
         super().__init__()
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
@@ -69,6 +70,7 @@ class BackpropApp(App[None]):
         self.autosaver = autosaver
         self._last = last
         self._busy = busy
+        self._notice = notice  # said once the screen is up (e.g. why nothing is saved)
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
@@ -103,6 +105,8 @@ class BackpropApp(App[None]):
             from backprop_tui.app.screens.resume import ResumeScreen
 
             self.push_screen(ResumeScreen(self._last), self._resume_chosen)
+        if self._notice is not None:
+            self.notify(self._notice, severity="warning", timeout=10)
         if self._busy is not None and self.autosaver is not None:
             from backprop_tui.app.screens.busy import BusyScreen
 
@@ -419,7 +423,7 @@ class BackpropApp(App[None]):
         self._fast_forwarding = False
         self.main.end_progress()
         if cancelled:
-            self.notify(view_model.run_stopped(self.session, start), timeout=6)
+            self.notify(view_model.run_stopped(self.session, start, count), timeout=6)
         elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
             self.notify("The epoch changed during the fast-forward; the cursor stays.",
                         severity="warning", timeout=5)

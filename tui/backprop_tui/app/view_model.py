@@ -140,19 +140,19 @@ def run_summary(session: Session, start: int, index: int) -> str:
     """What a fast-forward that landed says: the epochs it ran, from where, and the total
     error before and after them."""
     reached = session.epoch
-    ran = f"epoch {start}" if reached == start + 1 else f"epochs {start} to {reached - 1}"
-    began = (f" (begun at step {index} of epoch {start}, which ran whole)" if index else "")
+    ran = f"epoch {start:,}" if reached == start + 1 else f"epochs {start:,} to {reached - 1:,}"
+    began = (f" (begun at step {index} of epoch {start:,}, which ran whole)" if index else "")
     before, after = (fmt(session.loss_at(e), session.digits) for e in (start, reached))
     return (f"Fast-forward: {ran} run{began}; E_total {before} → {after}. Now at the start "
             f"of epoch {reached:,}.")
 
 
-def run_stopped(session: Session, start: int) -> str:
-    """What a fast-forward stopped by Escape says: the cursor stays, the curve keeps what
-    was run."""
-    ran = max(0, session.timeline.known() - start + 1)
-    return (f"Fast-forward stopped after {ran:,} epochs: the cursor stays at epoch {start:,}; "
-            "the error curve keeps the epochs that ran.")
+def run_stopped(session: Session, start: int, count: int) -> str:
+    """What a fast-forward stopped by Escape says: how far it got (epochs an earlier run
+    had computed count as reached), that the cursor stays, that the curve keeps them."""
+    reached = max(start, session.timeline.known() + 1)
+    return (f"Fast-forward stopped at epoch {reached:,} of {start + count:,}: the cursor "
+            f"stays at epoch {start:,}; the error curve keeps the epochs that ran.")
 
 
 @dataclass(frozen=True)

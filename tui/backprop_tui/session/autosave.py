@@ -68,10 +68,15 @@ def others_saved(path: Path, own: Path) -> tuple[Path, ...]:
         return ()
 
 
+class AllTaken(Exception):
+    """Every session file of the state folder is locked by another running app."""
+
+
 def claim(path: Path) -> Claim | None:
     """Lock ``path`` (last-session.json) for this app, or, if another running app has it,
     the first free of last-session-2.json … -9.json. None when the state folder cannot be
-    used or every file is taken: saving will then say why, or nothing is saved."""
+    used (saving will say why); AllTaken when every file is another app's (this one must
+    save nothing)."""
     import fcntl
 
     for number, candidate in enumerate(session_files(path), start=1):
@@ -86,7 +91,7 @@ def claim(path: Path) -> Claim | None:
             handle.close()
             continue
         return Claim(candidate, None if number == 1 else path, handle)
-    return None
+    raise AllTaken(f"{INSTANCES} other backprop-tui apps are running on {path.parent}")
 
 
 def previous_path(path: Path) -> Path:
