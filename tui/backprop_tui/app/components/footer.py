@@ -23,6 +23,7 @@ GAP = 2  # the command palette key's border and padding
 
 class KeyFooter(Footer):
     _composed_for: tuple[object, ...] = ()  # the width and the keys it was composed for
+    _waiting = False  # a recompose is on its way: it reads the bindings as they are then
 
     def _wanted(self) -> tuple[object, ...]:
         """What the keys shown depend on: the width, and each shown key with whether it
@@ -32,14 +33,16 @@ class KeyFooter(Footer):
             for _, binding, enabled, _ in self.screen.active_bindings.values() if binding.show))
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Compose again only when a shown key changed: a focus moving between panels, or an
-        action's availability computed again to the same answer, changes nothing here (and
-        a recompose restyles a widget per key)."""
-        if self.is_attached and screen is self.screen and self._composed_for == self._wanted():
+        """Compose again only when a shown key changed, and once for changes that come
+        before it happens (a recompose restyles a widget per key): a focus moving between
+        panels, or an availability computed again to the same answer, changes nothing."""
+        if self._waiting or (self._composed_for and self._composed_for == self._wanted()):
             return
-        super().bindings_changed(screen)
+        super().bindings_changed(screen)  # which recomposes after the next refresh if:
+        self._waiting = self.is_attached and screen is self.screen and screen.app.app_focus
 
     def compose(self) -> ComposeResult:
+        self._waiting = False
         shown = list(super().compose())
         if shown:
             self._composed_for = self._wanted()
