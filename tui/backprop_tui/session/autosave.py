@@ -158,7 +158,8 @@ class LastSession:
 
 def find_last(path: Path | None = None) -> LastSession | None:
     """The last session, if a file is there. A file that cannot be resumed is moved to
-    last-session.damaged.json (kept, never trusted) and the problem is reported."""
+    last-session.damaged.json (kept, never trusted) and the problem is reported — also when
+    reading it fails in a way no check foresaw (said by the error's type, never raised)."""
     path = state_path() if path is None else path
     try:
         if not path.exists():
