@@ -209,7 +209,7 @@ def test_fast_forward_runs_in_a_worker_and_undoes() -> None:
         await settle(pilot)
         assert (app.session.epoch, app.session.index) == (1001, 0)
         assert not app._fast_forwarding and not app.screen.has_class("-running")
-        assert "epoch 1001" in screen_text(app)
+        assert "epoch 1,001" in screen_text(app)
         await pilot.press("u")
         assert (app.session.epoch, app.session.index) == (1, 0)
 

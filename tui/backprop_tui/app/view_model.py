@@ -194,7 +194,7 @@ def _source(key: Key, session: Session) -> str:
         return "your edit"
     updated = key.kind == "weight" or (key.kind == "bias" and session.network.update_biases)
     if session.epoch > 1 and updated:
-        return f"epoch {session.epoch - 1}'s update"
+        return f"epoch {session.epoch - 1:,}'s update"
     return "given"
 
 

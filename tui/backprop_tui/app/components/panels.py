@@ -375,7 +375,7 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
     parts = [*([crumbs] if crumbs else []),
              f"step {model.index}/{model.count}" if terse
              else f"step {model.index} of {model.count}",
-             f"epoch {model.epoch}"]
+             f"epoch {model.epoch:,}"]
     if model.quiz is not None:
         parts.append("[b]quiz[/b]")
     if model.total_error is not None:
