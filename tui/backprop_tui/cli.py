@@ -499,12 +499,12 @@ def _check_gradients(args: argparse.Namespace) -> int:
     progress.done()
     _print_table(["step", "name", "analytic", "numeric", "rel. diff", ""], rows, right=(0,),
                  numbers=(2, 3, 4))
-    _say(f"\n{printable(source.name)}: {len(rows)} gradients of epoch 1 against "
-         "(E(θ+h) − E(θ−h))/2h; "
-          f"{counts['agrees']} agree (✓), {counts['differs']} differ (✗) beyond a relative "
-          f"{fmt(RELATIVE, 2)} (absolute {fmt(ABSOLUTE, 2)} near zero)")
+    _say(f"\n{printable(source.name)}: {len(rows):,} gradients of epoch 1 against "
+         f"(E(θ+h) − E(θ−h))/2h; {counts['agrees']:,} agree (✓), {counts['differs']:,} "
+         f"differ (✗) beyond a relative {fmt(RELATIVE, 2)} (absolute {fmt(ABSOLUTE, 2)} "
+         "near zero)")
     if counts["expected"]:
-        _say(f"{counts['expected']} differ as expected and are not counted (≈):")
+        _say(f"{counts['expected']:,} differ as expected and are not counted (≈):")
     for note in notes:
         _say(f"  ≈ {note}")
     if rounded:
