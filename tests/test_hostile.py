@@ -402,6 +402,24 @@ def test_11_a_resume_far_into_training_starts_from_its_checkpoint(monkeypatch) -
     assert sum(ran) == 0
 
 
+def test_11_a_checkpoint_near_the_start_must_follow_from_the_network(monkeypatch) -> None:
+    """Within MAX_CHECKED epochs a checkpoint is checked against the epochs it stands for: a
+    weight changed by hand is refused in one line; further on it is trusted (not run)."""
+    session = tutorial()
+    session.edit("w5", 0.3)
+    session.fast_forward(20)
+    data = document(session)
+    assert load_session(json.dumps(data), "s.json").state == session.state
+    data["checkpoint"]["network"]["layer"][1]["weights"][0][0] += 0.001
+    with pytest.raises(SessionFileError) as caught:
+        load_session(json.dumps(data), "s.json")
+    assert "does not follow from the network and its edits" in one_line(str(caught.value))
+    monkeypatch.setattr(persist, "MAX_CHECKED", 10)
+    resumed = load_session(json.dumps(data), "s.json")
+    assert resumed.network.weights[1][0, 0] == data["checkpoint"]["network"]["layer"][1][
+        "weights"][0][0]
+
+
 def test_12_a_resumed_document_is_bounded_in_size_and_in_each_event(tmp_path, capsys) -> None:
     data = document(tutorial())
     data["events"] = [{"action": "edit", "epoch": 1, "index": 0,

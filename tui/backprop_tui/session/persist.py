@@ -38,6 +38,9 @@ MAX_CHANGES = 100  # the lines of one event
 # Epochs a resume may recompute to reach the cursor; a document beyond it needs the
 # checkpoint it is saved with (the network at the start of the cursor's epoch).
 MAX_RECOMPUTED = 1_000_000
+# A checkpoint this near the start is checked against the epochs it stands for (a few
+# milliseconds); further on it is trusted, as the point of it is not to run them.
+MAX_CHECKED = 2_000
 MAX_EPOCH = 100_000_000
 MAX_EVENTS = 100_000
 MAX_EDITS = 10_000
@@ -157,15 +160,18 @@ def _session(document: Any) -> Session:
                    f"{MAX_STEPPED:,} are accepted (longer stretches are fast-forwards)")
     session = Session(network, State(1, 0, edits, digits, runs), source, events)
     checkpoint = _checkpoint(document.get("checkpoint"), epoch, network)
-    if checkpoint is not None:
+    if checkpoint is not None and epoch - 1 > MAX_CHECKED:
         session.timeline.seed(epoch, checkpoint)
-    elif epoch - 1 > MAX_RECOMPUTED:
+    elif checkpoint is None and epoch - 1 > MAX_RECOMPUTED:
         raise _Bad(f"cursor.epoch {epoch:,} has no checkpoint, and reaching it would recompute "
                    f"{epoch - 1:,} epochs; at most {MAX_RECOMPUTED:,} are (a session saved by "
                    "this version has one)")
-    _, reached, _ = session.timeline.reach(epoch)
+    start, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
+    if checkpoint is not None and not _same(start.to_document(), checkpoint.to_document()):
+        raise _Bad("\"checkpoint.network\" does not follow from the network and its edits "
+                   "(was the file changed by hand?)")
     session.state = State(epoch, 0, edits, digits, runs)
     if index > len(session.steps):
         raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
@@ -173,6 +179,18 @@ def _session(document: Any) -> Session:
     session.state = State(epoch, index, edits, digits, runs)
     session.quiz = quiz
     return session
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    """Whether two network documents agree, their numbers to 1e-9 relative."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list) and isinstance(theirs, list):
+        return len(ours) == len(theirs) and all(map(_same, ours, theirs))
+    if isinstance(ours, float) or isinstance(theirs, float):
+        return (isinstance(ours, int | float) and isinstance(theirs, int | float)
+                and math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-15))
+    return bool(ours == theirs)
 
 
 def _checkpoint(raw: Any, epoch: int, base: Network) -> Network | None:
