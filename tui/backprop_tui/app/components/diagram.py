@@ -784,11 +784,15 @@ def _fill_drawing(plan: _Plan, model: DiagramModel, canvas: _Canvas,
     arms = dict(plan.arms)
     owners = dict(plan.owners)
     arrowheads: dict[str, Cell] = {}  # unit -> where a backward flow reaches it
+    # Backwards, a unit the flow only reaches (from a connection it feeds) is marked by the
+    # arrowhead after its value: a ◀ on its left would say the flow goes on to the left.
+    reached_only = {w.source for w in hot} - {w.feeds[0] for w in hot} if (
+        model.backward) else set()
     for unit, block in plan.blocks.items():
         value = model.values.get(unit)
         text = _shown(value, model.digits, block.end - block.field)
         state = _state(model, unit)
-        edge = mark if state else EDGE if block.incoming else " "
+        edge = mark if state and unit not in reached_only else EDGE if block.incoming else " "
         canvas.put(Span(block.x, block.y, f"{edge}{unit.ljust(block.name_width)} {text}", unit,
                         state))
         if block.outgoing:  # the value's unused cells carry its connections
