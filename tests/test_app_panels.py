@@ -422,3 +422,37 @@ def test_keys_do_not_act_while_the_terminal_is_too_small() -> None:
         assert app._exit
 
     run(script, size=SMALL, app=preset())
+
+
+def test_the_footer_makes_its_keys_once_unless_a_shown_key_changes(monkeypatch) -> None:
+    """A recompose restyles a widget per key (it cost the first frame tens of milliseconds):
+    the start makes the keys once, Tab between panels none, a key that comes to apply one,
+    a step that changes no key none."""
+    from backprop_tui.app.components.footer import KeyFooter
+    from textual.app import ComposeResult
+
+    made: list[int] = []
+    original = KeyFooter.compose
+
+    def counting(self: KeyFooter) -> ComposeResult:
+        keys = list(original(self))
+        if keys:
+            made.append(len(keys))
+        yield from keys
+
+    monkeypatch.setattr(KeyFooter, "compose", counting)
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await settle(pilot)
+        assert len(made) == 1, made
+        await pilot.press("tab", "tab")
+        await settle(pilot)
+        assert len(made) == 1, made
+        await pilot.press("right")  # ← Prev comes to apply
+        await settle(pilot)
+        assert len(made) == 2, made
+        await pilot.press("right")  # nothing shown changes
+        await settle(pilot)
+        assert len(made) == 2, made
+
+    run(script, app=preset())

@@ -36,7 +36,8 @@ class KeyFooter(Footer):
         """Compose again only when a shown key changed, and once for changes that come
         before it happens (a recompose restyles a widget per key): a focus moving between
         panels, or an availability computed again to the same answer, changes nothing."""
-        if self._waiting or (self._composed_for and self._composed_for == self._wanted()):
+        if self._waiting or (self.is_attached and self._composed_for
+                             and self._composed_for == self._wanted()):
             return
         super().bindings_changed(screen)  # which recomposes after the next refresh if:
         self._waiting = self.is_attached and screen is self.screen and screen.app.app_focus
