@@ -531,7 +531,7 @@ def _app(args: argparse.Namespace) -> int:
     try:
         claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
     except AllTaken as taken:  # then this one saves nothing: no file is free
-        claimed, notice = None, (f"{taken}: this one saves nothing (x still exports it).")
+        claimed, notice = None, f"{taken}: this one saves nothing (x still exports it)."
     saved = state_path() if claimed is None else claimed.path
     last: LastSession | None = None
     if args.resume is not None:

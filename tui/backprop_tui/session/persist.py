@@ -160,7 +160,8 @@ def _session(document: Any) -> Session:
                    f"{MAX_STEPPED:,} are accepted (longer stretches are fast-forwards)")
     session = Session(network, State(1, 0, edits, digits, runs), source, events)
     checkpoint = _checkpoint(document.get("checkpoint"), epoch, network)
-    if checkpoint is not None and epoch - 1 > MAX_CHECKED:
+    trusted = checkpoint is not None and epoch - 1 > MAX_CHECKED
+    if checkpoint is not None and trusted:
         session.timeline.seed(epoch, checkpoint)
     elif checkpoint is None and epoch - 1 > MAX_RECOMPUTED:
         raise _Bad(f"cursor.epoch {epoch:,} has no checkpoint, and reaching it would recompute "
@@ -169,7 +170,8 @@ def _session(document: Any) -> Session:
     start, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
-    if checkpoint is not None and not _same(start.to_document(), checkpoint.to_document()):
+    if checkpoint is not None and not trusted and not _same(start.to_document(),
+                                                           checkpoint.to_document()):
         raise _Bad("\"checkpoint.network\" does not follow from the network and its edits "
                    "(was the file changed by hand?)")
     session.state = State(epoch, 0, edits, digits, runs)
