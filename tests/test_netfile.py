@@ -73,8 +73,8 @@ def assert_same(a: Network, b: Network) -> None:
 
 def test_tutorial_file_parses_to_the_tutorial_network() -> None:
     net = parse_network(TUTORIAL, "net.toml")
-    assert net.inputs.tolist() == [0.05, 0.10]
-    assert net.targets.tolist() == [0.01, 0.99]
+    assert net.inputs.tolist() == [[0.05, 0.10]]
+    assert net.targets.tolist() == [[0.01, 0.99]]
     assert [w.tolist() for w in net.weights] == [[[0.15, 0.20], [0.25, 0.30]],
                                                  [[0.40, 0.45], [0.50, 0.55]]]
     assert [b.tolist() for b in net.biases] == [[0.35], [0.60]]
@@ -256,7 +256,7 @@ def test_non_numbers_and_non_finite_numbers(old: str, new: str, where: str, got:
     ("old", "new", "where"),
     [
         ("inputs = [0.05, 0.10]", "inputs = 0.05", "key 'inputs'"),
-        ("inputs = [0.05, 0.10]", "inputs = [[0.05, 0.10]]", "key 'inputs', item 1"),
+        ("inputs = [0.05, 0.10]", "inputs = [[0.05, [0.10]]]", "key 'inputs', row 1, item 2"),
         ("weights = [[0.15, 0.20], [0.25, 0.30]]", "weights = [0.15, 0.20]",
          "layer 1, key 'weights', row 1"),
         ("weights = [[0.15, 0.20], [0.25, 0.30]]", "weights = 0.15", "layer 1, key 'weights'"),
@@ -350,8 +350,8 @@ def test_learning_rate_must_be_positive_and_finite(rate: str) -> None:
 def test_unknown_top_level_key_lists_the_known_ones(key: str) -> None:
     message = problem(f"{key} = true\n" + TUTORIAL)
     assert f"key '{key}'" in message and "unknown" in message
-    assert ("learning_rate, loss, update_biases, update_order, rounding, inputs, targets, "
-            "layer, printed") in message
+    assert ("learning_rate, loss, update_biases, update_order, rounding, batch, batch_loss, "
+            "inputs, targets, layer, printed") in message
 
 
 @pytest.mark.parametrize("key", ["learning_rate", "loss", "update_biases", "update_order",
@@ -503,10 +503,11 @@ def test_seeded_sweep_either_parses_or_gives_one_line() -> None:
             assert message.startswith("fuzz: ") and "\n" not in message, (case, message)
             outcomes["refused"] += 1
         else:
-            assert len(net.targets) == net.sizes[-1]
+            assert net.targets.shape[1] == net.sizes[-1]
             for before, w, b in zip(net.sizes[:-1], net.weights, net.biases, strict=True):
                 assert w.shape[1] == before and b.shape in ((1,), (w.shape[0],))
-            assert np.isfinite(np.concatenate([net.inputs, *map(np.ravel, net.weights)])).all()
+            assert np.isfinite(
+                np.concatenate([net.inputs.ravel(), *map(np.ravel, net.weights)])).all()
             assert_same(parse_network(dump_network(net), "dumped"), net)
             outcomes["parsed"] += 1
     assert outcomes["parsed"] > 50 and outcomes["refused"] > 500, outcomes

@@ -102,12 +102,12 @@ def test_every_path_reads_the_registered_records_and_they_agree(
     assert "arctan bends" in explanations and "¼(t − out)⁴" in explanations
 
     # An independent forward pass: atan of each weighted sum, the quartic error.
-    acts = network.inputs
+    acts = network.inputs[0]
     for weights, bias, name in zip(network.weights, network.biases, network.activations,
                                    strict=True):
         net = weights @ acts + bias
         acts = np.arctan(net) if name == ARCTAN.name else ACTIVATIONS[name].array_value(net)
-    expected = float(np.sum(0.25 * (network.targets - acts) ** 4))
+    expected = float(np.sum(0.25 * (network.targets[0] - acts) ** 4))
     assert steps.trace.loss == pytest.approx(expected, rel=1e-12)
 
     # The fast path, on Python floats and on numpy, runs the same epochs as the trace.

@@ -169,7 +169,7 @@ def by_hand(network: Network, digits: int) -> dict[str, Decimal]:
     weights = [[[Decimal(repr(w)) for w in row] for row in layer.tolist()]
                for layer in network.weights]
     biases = [Decimal(repr(float(b[0]))) for b in network.biases]
-    targets = [Decimal(repr(t)) for t in network.targets.tolist()]
+    targets = [Decimal(repr(t)) for t in network.targets[0].tolist()]
     found: dict[str, Decimal] = {}
 
     def put(key: str, value: Decimal) -> Decimal:
@@ -177,7 +177,7 @@ def by_hand(network: Network, digits: int) -> dict[str, Decimal]:
         return found[key]
 
     def forward(weights: list, suffix: str) -> list[list[Decimal]]:
-        acts = [[hand.plus(Decimal(repr(x))) for x in network.inputs.tolist()]]
+        acts = [[hand.plus(Decimal(repr(x))) for x in network.inputs[0].tolist()]]
         for layer, rows in enumerate(weights):
             outs = []
             for j, row in enumerate(rows):

@@ -579,7 +579,8 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from backprop_tui.engine.fastpath import loss_of, run_epochs
+    from backprop_tui.engine.fastpath import run_epochs
+    from backprop_tui.engine.trace import loss_of
 
     network = _network(args)
     run = run_epochs(network, args.epochs, keep=False)
@@ -595,6 +596,7 @@ def _train(args: argparse.Namespace) -> int:
         "epochs": args.epochs,
         "loss_initial": run.first_loss,
         "loss_final": loss_final,
+        "updates": args.epochs * len(final.batches()),
         "weights": [w.tolist() for w in final.weights],
         "biases": final.bias_values(final.biases),
     })

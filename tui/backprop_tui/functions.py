@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     Array = NDArray[np.float64]
 
 
+@cache
 def _np() -> ModuleType:
     import numpy
 
@@ -248,7 +250,7 @@ class Loss(NamedTuple):
     name: str
     error: Callable[[float, float, int], float]  # E_k from (target, out, n outputs)
     derivative: Callable[[float, float, int], float]  # ∂E/∂out_k, likewise
-    array_error: Callable[[Array, Array], Array]  # every E_k from (targets, outs)
+    array_error: Callable[[Array, Array], Array]  # every E_k from (targets, outs): a row each
     array_derivative: Callable[[Array, Array], Array]
     error_formula: Callable[[Expr, Expr, Expr], Expr]  # E_k of (target, out, n)
     derivative_formula: Callable[[Expr, Expr, Expr], Expr]
@@ -278,7 +280,7 @@ HALF_SSE = Loss(
     error=lambda t, out, _n: 0.5 * power(t - out, 2),
     derivative=lambda t, out, _n: -(t - out),
     array_error=lambda t, out: 0.5 * ((t - out) * (t - out)),
-    array_derivative=lambda t, out: -(t - out),
+    array_derivative=lambda t, out: out - t,  # −(t − out) exactly, in one operation
     error_formula=lambda t, out, _n: Mul((HALF, Power(Sub(t, out)))),
     derivative_formula=lambda t, out, _n: Neg(Sub(t, out)),
     words="The error at {u}: half the squared gap between its target and its output. The ½ "
@@ -297,8 +299,8 @@ MSE = Loss(
     name="mse",
     error=lambda t, out, n: power(t - out, 2) / float(n),
     derivative=lambda t, out, n: (-2.0 * (t - out)) / float(n),
-    array_error=lambda t, out: ((t - out) * (t - out)) / float(len(out)),
-    array_derivative=lambda t, out: (-2.0 * (t - out)) / float(len(out)),
+    array_error=lambda t, out: ((t - out) * (t - out)) / float(out.shape[-1]),
+    array_derivative=lambda t, out: (-2.0 * (t - out)) / float(out.shape[-1]),
     error_formula=lambda t, out, n: Div(Power(Sub(t, out)), n),
     derivative_formula=lambda t, out, n: Div(Mul((Lit("−2", "-2", -2.0), Sub(t, out))), n),
     words="{u}'s share of the mean squared error: the squared gap between its target and its "

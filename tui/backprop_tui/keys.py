@@ -12,7 +12,12 @@ person types at the go-to prompt:
 - the forward pass: ``net_h1``, ``out_h1``; the error: ``E_o1``, ``E_total``;
 - the backward pass: ``dE/dout_o1``, ``dout_o1/dnet_o1``, ``delta_o1``, ``dnet_o1/dw5``,
   ``dE/dw5``, ``dE/db2``, the share through a unit above ``dE_o1/dout_h1``;
-- new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``E_total+``.
+- new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``E_total+``;
+- with several training examples, a value of one example carries its number from 1
+  (``net_h1[2]``, ``dE/dw5[2]``, ``t_o1[3]``); a batch's combined gradient, new values,
+  update and error carry the range of its examples (``dE/dw5[1..4]``, ``w5+[1..2]``,
+  ``apply[3..4]``, ``E[1..4]``); the data set's error is ``E`` before the epoch's updates
+  and ``E+`` after them.
 
 ``parse`` also takes what a person types: any case, spaces, the tutorial's spellings
 (``dE_total/dw5``, ``w5_new``, ``dE_o1/dnet_o1`` for ``delta_o1``, ``E_total_new``) and the
@@ -30,8 +35,10 @@ from typing import NamedTuple
 # "out_after": an output after the updates, which the last step computes inside its formula.
 GIVEN = ("input", "target", "weight", "bias", "eta")
 COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "delta",
-            "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply", "total_after")
-KINDS = (*GIVEN, *COMPUTED, "out_after")
+            "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply", "total_after",
+            "batch_error", "dataset_after")
+# "dataset": the data set's error at the epoch's start (no step of its own computes it).
+KINDS = (*GIVEN, *COMPUTED, "out_after", "dataset")
 
 
 class Key(NamedTuple):
@@ -42,9 +49,16 @@ class Key(NamedTuple):
     unit: str = ""  # the unit: h1, o1 (the input itself for "input", the output for "target")
     param: str = ""  # the weight or bias: w5, b1, b1.2
     above: str = ""  # "contrib": the unit above that the share flows back through
+    example: int = 0  # with several examples: the example (from 1), or a batch's first
+    last: int = 0  # a batch of more than one example: its last
 
     def __str__(self) -> str:
         return text(self)
+
+    def at(self, example: int, last: int = 0) -> Key:
+        """This value of example ``example`` (from 1), or of the batch of examples
+        ``example`` to ``last``."""
+        return self._replace(example=example, last=last if last > example else 0)
 
     @property
     def new(self) -> Key:
@@ -84,6 +98,8 @@ ETA = Key("eta")
 TOTAL = Key("total")
 APPLY = Key("apply")
 TOTAL_AFTER = Key("total_after")
+DATASET = Key("dataset")
+DATASET_AFTER = Key("dataset_after")
 
 
 # Text -------------------------------------------------------------------------------------
@@ -95,13 +111,21 @@ _TEXT = {
     "slope": "dout_{unit}/dnet_{unit}", "delta": "delta_{unit}", "dnet_dw": "dnet_{unit}/d{param}",
     "grad_w": "dE/d{param}", "grad_b": "dE/d{param}", "new_w": "{param}+", "new_b": "{param}+",
     "apply": "apply", "total_after": "E_total+", "out_after": "out_{unit}+",
+    "batch_error": "E", "dataset": "E", "dataset_after": "E+",
 }
+
+
+def _tag(key: Key, dash: str = "..") -> str:
+    """An example's number or a batch's range of examples, in brackets: [2], [1..4]."""
+    if key.last:
+        return f"[{key.example}{dash}{key.last}]"
+    return f"[{key.example}]" if key.example else ""
 
 
 @cache
 def text(key: Key) -> str:
-    """The key as the logs and session files write it: ``dE/dw5``."""
-    return _TEXT[key.kind].format(unit=key.unit, param=key.param, above=key.above)
+    """The key as the logs and session files write it: ``dE/dw5``, ``dE/dw5[2]``."""
+    return _TEXT[key.kind].format(unit=key.unit, param=key.param, above=key.above) + _tag(key)
 
 
 _UNIT = r"(?:[iho]\d+(?:\.\d+)?)"
@@ -128,7 +152,10 @@ _WRITTEN = [
     (r"apply", "apply"),
     (r"e_total\+", "total_after"),
     (r"out_(?P<unit>{u})\+", "out_after"),
+    (r"e", "dataset"),
+    (r"e\+", "dataset_after"),
 ]
+_EXAMPLE = re.compile(r"(.*?)\[\s*(\d{1,3})\s*(?:(?:\.\.|-|–|to)\s*(\d{1,3})\s*)?\]")
 _UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
     chr(0x2080 + d): str(d) for d in range(10)}})
 
@@ -140,7 +167,17 @@ class NotAKey(ValueError):
 def parse(written: str) -> Key:
     """The key ``written`` names: a key's text, or a name as a person types it (any case,
     spaces, the tutorial's spellings, the app's Unicode). NotAKey if it names none; whether
-    the value exists in a given network is for the caller to look up."""
+    the value exists in a given network is for the caller to look up. A trailing ``[k]``
+    or ``[k..m]`` names an example or a batch."""
+    tagged = _EXAMPLE.fullmatch(written.strip())
+    if tagged:
+        untagged = parse(tagged[1])
+        first, last = int(tagged[2]), int(tagged[3] or 0)
+        if first < 1 or (last and last < first):
+            raise NotAKey(written)
+        if untagged.kind == "dataset":
+            untagged = Key("batch_error")
+        return untagged.at(first, last)
     # Spaces go, or stand for "_" where they part words: "d E / d w5", "E total", "out o1".
     spaced = re.sub(r"\s*/\s*", "/", written.strip())
     for key in dict.fromkeys((_normalise(written.replace(" ", "")),
@@ -148,10 +185,11 @@ def parse(written: str) -> Key:
         for pattern, kind in _patterns():
             found = pattern.fullmatch(key)
             if found:
-                parts = found.groupdict()
+                parts: dict[str, str] = found.groupdict()
                 if kind == "input" and not parts["unit"].startswith("i"):
                     return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
-                return Key(kind, **parts)
+                return Key(kind, parts.get("unit", ""), parts.get("param", ""),
+                           parts.get("above", ""))
     raise NotAKey(written)
 
 
@@ -263,16 +301,22 @@ def _symbol(key: Key, tex: bool) -> str:
             return _plus(total, tex)
         case "out_after":
             return _plus(_simple("out", u, tex), tex)
+        case "batch_error" | "dataset":
+            return "E"
+        case "dataset_after":
+            return _plus("E", tex)
     raise ValueError(f"not a key: {key!r}")
 
 
 @cache
 def symbol(key: Key | str) -> str:
-    """The key in the Unicode the app shows: ``∂E/∂w₅``."""
-    return _symbol(parse(key) if isinstance(key, str) else key, False)
+    """The key in the Unicode the app shows: ``∂E/∂w₅``, ``∂E/∂w₅[2]``, ``w₅⁺[1–4]``."""
+    key = parse(key) if isinstance(key, str) else key
+    return _symbol(key, False) + _tag(key, "–")
 
 
 @cache
 def tex(key: Key | str) -> str:
     """The key in LaTeX, for the Markdown logs: ``\\frac{\\partial E}{\\partial w_{5}}``."""
-    return _symbol(parse(key) if isinstance(key, str) else key, True)
+    key = parse(key) if isinstance(key, str) else key
+    return _symbol(key, True) + _tag(key, r"\text{–}")

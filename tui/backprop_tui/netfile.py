@@ -16,6 +16,10 @@ from decimal import Decimal
 
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import (
+    BATCH_LOSSES,
+    BATCH_OPTIONS,
+    BATCHES,
+    MAX_EXAMPLES,
     MAX_LAYERS,
     MAX_ROUNDING,
     MAX_UNITS,
@@ -25,10 +29,11 @@ from backprop_tui.network import (
     Given,
     Network,
     Printed,
+    batch_size,
 )
 from backprop_tui.output import TooBig, clipped, quoted, read_bounded
 
-TOP_KEYS = (*OPTIONS, "inputs", "targets", "layer", "printed")
+TOP_KEYS = (*OPTIONS, *BATCH_OPTIONS, "inputs", "targets", "layer", "printed")
 MAX_FILE_BYTES = 1024 * 1024
 MAX_KEY_PARTS = 64  # the dotted parts of one key, or the brackets nested in one value
 PRINTED_KEYS = ("value", "note")
@@ -200,28 +205,37 @@ def _given(document: dict[str, object]) -> Given:
     for key in ("inputs", "targets"):
         if key not in document:
             raise _Invalid(f"key {key!r}: missing, and it is required")
-    inputs = _numbers(document["inputs"], "key 'inputs'")
-    if len(inputs) > MAX_UNITS:
-        raise _Invalid(f"key 'inputs': at most {MAX_UNITS} inputs are supported, got {len(inputs)}")
+    inputs = _examples(document["inputs"], "inputs")
+    if len(inputs[0]) > MAX_UNITS:
+        raise _Invalid(f"key 'inputs': at most {MAX_UNITS} inputs are supported, "
+                       f"got {len(inputs[0])}")
     weights: list[list[list[float]]] = []
     biases: list[list[float]] = []
+    listed: list[bool] = []
     activations: list[str] = []
     for number, table in enumerate(layers, start=1):
-        w, b, activation = _layer(table, number, len(weights[-1]) if weights else len(inputs))
+        w, b, activation = _layer(table, number, len(weights[-1]) if weights else len(inputs[0]))
         weights.append(w)
         biases.append(b)
+        listed.append(isinstance(table.get("bias"), list))
         activations.append(activation)
-    targets = _numbers(document["targets"], "key 'targets'")
-    if len(targets) != len(weights[-1]):
-        raise _Invalid(
-            f"key 'targets': expected {len(weights[-1])} numbers (one per unit of the output "
-            f"layer, layer {len(layers)}), got {len(targets)}"
-        )
+    targets = _examples(document["targets"], "targets")
+    if len(targets) != len(inputs):
+        raise _Invalid(f"key 'targets': expected {len(inputs)} rows (one per example, as "
+                       f"'inputs' has), got {len(targets)}")
+    for i, row in enumerate(targets, start=1):
+        if len(row) != len(weights[-1]):
+            which = f", row {i}" if len(targets) > 1 else ""
+            raise _Invalid(
+                f"key 'targets'{which}: expected {len(weights[-1])} numbers (one per unit of "
+                f"the output layer, layer {len(layers)}), got {len(row)}"
+            )
     given = Given(
-        inputs=tuple(inputs),
-        targets=tuple(targets),
+        inputs=tuple(map(tuple, inputs)),
+        targets=tuple(map(tuple, targets)),
         weights=tuple(tuple(tuple(row) for row in w) for w in weights),
         biases=tuple(tuple(b) for b in biases),
+        listed=tuple(listed),
         activations=tuple(activations),
         learning_rate=_learning_rate(document.get("learning_rate", 0.5)),
         loss=_choice(document.get("loss", "half_sse"), tuple(LOSSES), "key 'loss'"),
@@ -230,10 +244,48 @@ def _given(document: dict[str, object]) -> Given:
             document.get("update_order", "after_backward"), UPDATE_ORDERS, "key 'update_order'"
         ),
         rounding=_rounding(document.get("rounding", 0)),
+        batch=_batch(document.get("batch", "online"), len(inputs)),
+        batch_loss=_choice(document.get("batch_loss", "mean"), BATCH_LOSSES,
+                           "key 'batch_loss'"),
     )
+    if given.update_order == "during_backward" and batch_size(given.batch, given.examples) > 1:
+        raise _Invalid("key 'update_order': \"during_backward\" needs batches of one example "
+                       "(batch = \"online\"): every example of a batch uses the parameters "
+                       "as they stood at the batch's start")
     if "printed" in document:
         given = dataclasses.replace(given, printed=_printed(document["printed"]))
     return given
+
+
+def _examples(value: object, key: str) -> list[list[float]]:
+    """``inputs`` or ``targets``: one example's numbers, or one row per example."""
+    where = f"key {key!r}"
+    if not isinstance(value, list) or not value or not isinstance(value[0], list):
+        return [_numbers(value, where)]
+    if len(value) > MAX_EXAMPLES:
+        raise _Invalid(f"{where}: at most {MAX_EXAMPLES} examples are supported, "
+                       f"got {len(value)} rows")
+    rows = [_numbers(row, f"{where}, row {i}") for i, row in enumerate(value, start=1)]
+    for i, row in enumerate(rows, start=1):
+        if len(row) != len(rows[0]):
+            raise _Invalid(f"{where}, row {i}: has {len(row)} numbers but row 1 has "
+                           f"{len(rows[0])}; expected one row per example, all of the "
+                           "same length")
+    return rows
+
+
+def _batch(value: object, examples: int) -> str | int:
+    where = "key 'batch'"
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= examples:
+            raise _Invalid(f"{where}: expected a whole number of examples from 1 to "
+                           f"{examples} (the examples given), got {value}")
+        return value
+    if value not in BATCHES:
+        got = quoted(value) if isinstance(value, str) else _kind(value)
+        raise _Invalid(f"{where}: expected \"online\", \"full\" or a whole number of "
+                       f"examples from 1 to {examples}, got {got}")
+    return str(value)
 
 
 def _rounding(value: object) -> int:

@@ -28,9 +28,20 @@ if TYPE_CHECKING:
 
 UPDATE_ORDERS = ("after_backward", "during_backward")
 OPTIONS = ("learning_rate", "loss", "update_biases", "update_order", "rounding")
+BATCH_OPTIONS = ("batch", "batch_loss")  # written only for several examples
+BATCHES = ("online", "full")  # or a whole number: minibatches of that many examples
+BATCH_LOSSES = ("mean", "sum")
+MAX_EXAMPLES = 256
 MIN_ROUNDING, MAX_ROUNDING = 2, 15  # significant digits kept by hand rounding; 0: off
 MAX_LAYERS = 8
 MAX_UNITS = 64
+
+
+def batch_size(batch: str | int, examples: int) -> int:
+    """Examples per update: online is 1, full all of them."""
+    if batch == "online":
+        return 1
+    return examples if batch == "full" else min(int(batch), examples)
 
 
 def frozen(values: ArrayLike) -> np.ndarray:
@@ -67,8 +78,8 @@ class Given:
     import) and the first epoch's trace wait until the frame is on screen.
     """
 
-    inputs: tuple[float, ...]
-    targets: tuple[float, ...]
+    inputs: tuple[tuple[float, ...], ...]  # one row per training example
+    targets: tuple[tuple[float, ...], ...]
     weights: tuple[tuple[tuple[float, ...], ...], ...]  # layer l: rows of (units of l-1)
     biases: tuple[tuple[float, ...], ...]  # layer l: one number when shared, else one per unit
     activations: tuple[str, ...]
@@ -77,11 +88,22 @@ class Given:
     update_biases: bool = False
     update_order: str = "after_backward"
     rounding: int = 0
+    batch: str | int = "online"
+    batch_loss: str = "mean"
+    listed: tuple[bool, ...] = ()  # per layer: its bias was written as a list
     printed: tuple[Printed, ...] = ()  # values written down elsewhere, to check
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return (len(self.inputs), *(len(w) for w in self.weights))
+        return (len(self.inputs[0]), *(len(w) for w in self.weights))
+
+    @property
+    def examples(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def batch_size(self) -> int:
+        return batch_size(self.batch, self.examples)
 
     @property
     def depth(self) -> int:
@@ -96,10 +118,11 @@ class Given:
 
     @cached_property
     def by_name(self) -> dict[str, float]:
-        """Every given number by name: inputs, targets, weights, biases."""
+        """Every given number by name: inputs, targets (the first example's), weights,
+        biases."""
         names = self.names
-        found = dict(zip(names.units[0], self.inputs, strict=True))
-        found.update(zip(names.targets, self.targets, strict=True))
+        found = dict(zip(names.units[0], self.inputs[0], strict=True))
+        found.update(zip(names.targets, self.targets[0], strict=True))
         for layer, rows in enumerate(names.weights):
             for row_names, row in zip(rows, self.weights[layer], strict=True):
                 found.update(zip(row_names, row, strict=True))
@@ -113,7 +136,8 @@ class Given:
             weights=tuple(frozen(w) for w in self.weights),
             biases=tuple(frozen(b) for b in self.biases),
             activations=self.activations,
-            **{name: getattr(self, name) for name in OPTIONS},
+            listed=self.listed,
+            **{name: getattr(self, name) for name in (*OPTIONS, *BATCH_OPTIONS)},
         )
 
 
@@ -121,8 +145,8 @@ class Given:
 class Network:
     """Parameters and options at the start of one epoch; never mutated, only replaced."""
 
-    inputs: np.ndarray
-    targets: np.ndarray
+    inputs: np.ndarray  # (examples, inputs): one row per training example
+    targets: np.ndarray  # (examples, outputs)
     weights: tuple[np.ndarray, ...]  # layer l: (units of l, units of l-1)
     biases: tuple[np.ndarray, ...]  # layer l: shape (1,) when shared, else (units of l,)
     activations: tuple[str, ...]
@@ -131,10 +155,39 @@ class Network:
     update_biases: bool = False
     update_order: str = "after_backward"
     rounding: int = 0  # round every step's value to this many significant digits; 0: off
+    batch: str | int = "online"  # "online", "full" or examples per minibatch
+    batch_loss: str = "mean"  # how a batch's errors and gradients combine: "mean" or "sum"
+    listed: tuple[bool, ...] = ()  # per layer: its bias was written as a list (kept as one)
+
+    def __post_init__(self) -> None:
+        """One example may come as a flat row (as a network file writes it)."""
+        for name in ("inputs", "targets"):
+            values = getattr(self, name)
+            if values.ndim == 1:
+                object.__setattr__(self, name, values.reshape(1, -1))
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return (len(self.inputs), *(w.shape[0] for w in self.weights))
+        return (self.inputs.shape[1], *(w.shape[0] for w in self.weights))
+
+    @property
+    def examples(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def batch_size(self) -> int:
+        return batch_size(self.batch, self.examples)
+
+    def batches(self) -> list[range]:
+        """The examples (0-based) of each update of an epoch, in file order."""
+        size = self.batch_size
+        return [range(first, min(first + size, self.examples))
+                for first in range(0, self.examples, size)]
+
+    def example(self, k: int) -> Network:
+        """The network with its ``k``-th example (0-based) alone."""
+        return dataclasses.replace(self, inputs=self.inputs[k:k + 1],
+                                   targets=self.targets[k:k + 1])
 
     @property
     def depth(self) -> int:
@@ -151,12 +204,15 @@ class Network:
     def given(self) -> Given:
         """The network's numbers as plain Python (what a network file holds)."""
         return Given(
-            inputs=tuple(self.inputs.tolist()),
-            targets=tuple(self.targets.tolist()),
+            inputs=tuple(map(tuple, self.inputs.tolist())),
+            targets=tuple(map(tuple, self.targets.tolist())),
             weights=tuple(tuple(map(tuple, w.tolist())) for w in self.weights),
             biases=tuple(tuple(b.tolist()) for b in self.biases),
             activations=self.activations,
-            **self.options(),
+            listed=self.listed,
+            batch=self.batch,
+            batch_loss=self.batch_loss,
+            **{name: getattr(self, name) for name in OPTIONS},
         )
 
     def with_params(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike]) -> Network:
@@ -167,11 +223,19 @@ class Network:
         )
 
     def options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in OPTIONS}
+        """The options as a network file writes them (how batches work: with several
+        examples only)."""
+        names = (*OPTIONS, *BATCH_OPTIONS) if self.examples > 1 else OPTIONS
+        return {name: getattr(self, name) for name in names}
 
     def bias_values(self, biases: tuple[np.ndarray, ...] | list[np.ndarray]) -> list[object]:
-        """Per layer, biases (or their gradients) as in a network file: a number if shared."""
-        return [float(b[0]) if self.shared(k) else b.tolist() for k, b in enumerate(biases)]
+        """Per layer, biases (or their gradients) as in a network file: a number if shared
+        and written as one."""
+        return [float(b[0]) if self.shared(k) and not self.is_listed(k) else b.tolist()
+                for k, b in enumerate(biases)]
+
+    def is_listed(self, layer: int) -> bool:
+        return layer < len(self.listed) and self.listed[layer]
 
     def to_document(self) -> dict[str, Any]:
         """The network in the network-file layout (plain lists), for JSON and TOML."""
@@ -183,8 +247,8 @@ class Network:
         ]
         return {
             **self.options(),
-            "inputs": self.inputs.tolist(),
-            "targets": self.targets.tolist(),
+            "inputs": self.inputs.tolist() if self.examples > 1 else self.inputs[0].tolist(),
+            "targets": self.targets.tolist() if self.examples > 1 else self.targets[0].tolist(),
             "layer": layers,
         }
 
@@ -228,6 +292,21 @@ class Names:
         self.position = {name: (layer - 1, j) for layer, units in enumerate(self.units)
                          for j, name in enumerate(units)}
         self._parameters = self._find_parameters()
+
+    def given(self, name: str) -> tuple[str, int, int, int, int] | None:
+        """An editable number by name: (kind, layer, row, column, example from 0). An
+        input or target of example k is written ``i1[k]``, ``t_o1[k]`` (plain: the first)."""
+        base, _, tag = name.partition("[")
+        found = self._parameters.get(base)
+        if found is None:
+            return None
+        if not tag:
+            return (*found, 0)
+        number = tag.removesuffix("]")
+        if found[0] not in ("input", "target") or not tag.endswith("]") or not (
+                number.isascii() and number.isdigit() and len(number) < 4 and int(number)):
+            return None
+        return (*found, int(number) - 1)
 
     def bias(self, layer: int, unit: int) -> str:
         """The name of the bias that unit ``unit`` of weight layer ``layer`` (0-based) adds."""

@@ -9,6 +9,10 @@ bits (tested to 1e-12 relative), many epochs but for the rounding differences th
 chaotic network amplifies. With hand rounding on, every epoch runs the (rounded) trace itself: the
 Python loop's arithmetic is not the steps' formulas, and a last-bit difference can change a
 rounded digit, so only the trace reproduces stepping exactly.
+
+Several examples: the same two ways, batch by batch (``_python_batches``, and
+``_numpy_batches`` with each batch's examples as the rows of one array), each epoch's error
+E from a forward pass of every example at the epoch's start.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from backprop_tui.engine.trace import forward, trace_epoch, trace_is_finite
+from backprop_tui.engine.trace import trace_epoch, trace_is_finite
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import Network
 
@@ -25,6 +30,9 @@ from backprop_tui.network import Network
 # win up to about 400-500 weights; deeper networks favour them further, a thin layer of
 # many units (2-64-2) sooner.
 PYTHON_LOOP_MAX_WEIGHTS = 384
+# Several examples: Python floats win while weights times examples per batch stay small
+# (XOR online or in pairs: 12; full batch, 24, runs faster in numpy).
+PYTHON_BATCH_MAX_WEIGHTS = 16
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Run:
     previous: Network | None = None  # the start of the last epoch run
     dropped: int = 0  # losses not kept (run_epochs(keep=False)): those of the first epochs
     first_loss: float | None = None  # the first epoch's, kept when the others are not
+    every_loss: bool = True  # False: the errors that would be dropped are not computed
 
     @property
     def epochs(self) -> int:
@@ -66,16 +75,19 @@ def run_epochs(
     ``keep``, only the first and the latest error are kept (``first_loss``, ``losses[-1]``):
     memory stays the same however many epochs run.
     """
-    run = Run(network)
-    python_loop = (not network.rounding
-                   and sum(w.size for w in network.weights) <= PYTHON_LOOP_MAX_WEIGHTS)
+    run = Run(network, every_loss=keep)
+    weights = sum(w.size for w in network.weights)
+    python_loop = not network.rounding and weights <= PYTHON_LOOP_MAX_WEIGHTS
     step = _python_epochs if python_loop else _traced_epochs
+    if network.examples > 1 and not network.rounding:
+        python_loop = weights * network.batch_size <= PYTHON_BATCH_MAX_WEIGHTS
+        step = _python_batches if python_loop else _numpy_batches
     while run.epochs < count and not run.diverged:
         todo = min(chunk, count - run.epochs)
         if checkpoint_every:
             todo = min(todo, checkpoint_every - (epoch + run.epochs) % checkpoint_every)
         step(run, todo)
-        if run.diverged and python_loop:
+        if run.diverged and (python_loop or network.examples > 1):
             _confirm(run)
         if not keep and run.losses:
             if run.first_loss is None:
@@ -122,8 +134,8 @@ def _python_epochs(run: Run, count: int) -> None:
     """The trace's arithmetic on Python floats, for small networks."""
     net = run.network
     depth = net.depth
-    x = net.inputs.tolist()
-    targets = net.targets.tolist()
+    x = net.inputs[0].tolist()
+    targets = net.targets[0].tolist()
     n_out = len(targets)
     loss_of_output = LOSSES[net.loss].error
     derivative = LOSSES[net.loss].derivative
@@ -194,6 +206,167 @@ def _python_epochs(run: Run, count: int) -> None:
     run.network = net.with_params(weights, biases)
 
 
-def loss_of(network: Network) -> float:
-    """The total error of a network as it stands (a forward pass, no update)."""
-    return forward(network).loss
+def _python_batches(run: Run, count: int) -> None:
+    """Epochs over several examples on Python floats, batch by batch."""
+    net = run.network
+    depth = net.depth
+    examples = list(zip(net.inputs.tolist(), net.targets.tolist(), strict=True))
+    batches = [examples[b.start:b.stop] for b in net.batches()]
+    rest = examples[len(batches[0]):]
+    n_out = net.sizes[-1]
+    error, derivative = LOSSES[net.loss].error, LOSSES[net.loss].derivative
+    mean = net.batch_loss == "mean"
+    eta = net.learning_rate
+    update_biases = net.update_biases
+    during = net.update_order == "during_backward"  # batches of one example only
+    functions = [ACTIVATIONS[a] for a in net.activations]
+    values = [f.value for f in functions]
+    slope_of = [f.slope for f in functions]
+    shared = [net.shared(layer) for layer in range(depth)]
+
+    def forward(x: list[float], weights: Params, biases: list[list[float]]
+                ) -> tuple[list[list[float]], list[list[float]], float]:
+        outs, slopes, check = [x], [], 0.0
+        for layer in range(depth):
+            a, b = outs[-1], biases[layer]
+            f, slope = values[layer], slope_of[layer]
+            out_l, slope_l = [], []
+            for j, row in enumerate(weights[layer]):
+                z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared[layer] else j]
+                check += z
+                o = f(z)
+                out_l.append(o)
+                slope_l.append(slope(o, z))
+            outs.append(out_l)
+            slopes.append(slope_l)
+        return outs, slopes, check
+
+    weights: Params = [w.tolist() for w in net.weights]
+    biases: list[list[float]] = [b.tolist() for b in net.biases]
+    previous = None
+    for i in range(count):
+        wanted = run.every_loss or i == count - 1 or run.epochs == 0
+        start = (weights, biases)
+        check = 0.0
+        total = 0.0  # the data set's error at the epoch's start: the first batch's, …
+        for number, batch in enumerate(batches):
+            scale = 1.0 / len(batch) if mean else 1.0
+            grad_w = [[[0.0] * len(row) for row in layer] for layer in weights]
+            grad_b = [[0.0] * len(b) for b in biases]
+            new_weights = list(weights)
+            for x, targets in batch:
+                outs, slopes, seen = forward(x, weights, biases)
+                check += seen
+                if number == 0 and wanted:
+                    total += sum([error(t, o, n_out) for o, t in zip(outs[-1], targets)])
+                g = [derivative(t, o, n_out) * scale for o, t in zip(outs[-1], targets)]
+                delta: list[float] = []
+                for layer in range(depth - 1, -1, -1):
+                    if layer < depth - 1:
+                        above = new_weights[layer + 1] if during else weights[layer + 1]
+                        g = [0.0] * len(outs[layer + 1])
+                        for k, row in enumerate(above):
+                            dk = delta[k]
+                            g = [gj + w * dk for gj, w in zip(g, row)]
+                    delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+                    a = outs[layer]
+                    for dj, grad_row in zip(delta, grad_w[layer]):
+                        grad_row[:] = [gw + dj * ai for gw, ai in zip(grad_row, a)]
+                    grad_b[layer] = ([grad_b[layer][0] + sum(delta)] if shared[layer] else
+                                     [gb + dj for gb, dj in zip(grad_b[layer], delta)])
+                    if during:  # a batch of one: its new weights take effect at once
+                        new_weights[layer] = _descend(weights[layer], grad_w[layer], eta)
+            new_weights = [_descend(w, g, eta) for w, g in zip(weights, grad_w)]
+            check += sum([sum(row) for layer in new_weights for row in layer])
+            check += sum([sum(gb) for gb in grad_b])
+            if update_biases:
+                biases = [[b - eta * g for b, g in zip(bl, gl)] for bl, gl in zip(biases, grad_b)]
+            weights = new_weights
+        for x, targets in rest if wanted else ():  # … and every other example's at the start
+            total += sum([error(t, o, n_out)
+                          for o, t in zip(forward(x, *start)[0][-1], targets)])
+        loss = total / len(examples) if mean else total
+        if not math.isfinite(check + loss):
+            weights, biases = start
+            run.diverged = True
+            break
+        run.losses.append(loss if wanted else math.nan)  # (nan: dropped, never read)
+        previous = start
+    if previous is not None:
+        run.previous = net.with_params(*previous)
+    run.network = net.with_params(weights, biases)
+
+
+Params = list[list[list[float]]]
+
+
+def _descend(weights: list[list[float]], gradients: list[list[float]], eta: float
+             ) -> list[list[float]]:
+    return [[w - eta * g for w, g in zip(row, grow)] for row, grow in zip(weights, gradients)]
+
+
+def _numpy_batches(run: Run, count: int) -> None:
+    """Epochs over several examples in numpy: a batch's examples are the rows of one array.
+    The alarm (weighted sums and errors that stop being finite; a parameter that does shows
+    in the next epoch's sums) is settled by ``_confirm``."""
+    import numpy as np
+
+    net = run.network
+    depth = net.depth
+    mean = net.batch_loss == "mean"
+    batches = [(net.inputs[b.start:b.stop], net.targets[b.start:b.stop],
+                1.0 / len(b) if mean else 1.0) for b in net.batches()]
+    rest = (net.inputs[len(batches[0][0]):], net.targets[len(batches[0][0]):])
+    loss = LOSSES[net.loss]
+    error, derivative = loss.array_error, loss.array_derivative
+    eta = net.learning_rate
+    during = net.update_order == "during_backward"
+    update_biases = net.update_biases
+    functions = [(f.array_value, f.array_slope) for f in (ACTIVATIONS[a] for a in net.activations)]
+    shared = [net.shared(layer) for layer in range(depth)]
+    below = list(zip(range(depth - 1, -1, -1), shared[::-1], strict=True))
+    weights, biases = list(net.weights), list(net.biases)
+    previous = None
+    with np.errstate(all="ignore"):
+        for i in range(count):
+            wanted = run.every_loss or i == count - 1 or run.epochs == 0
+            start = (weights, biases)
+            check = 0.0
+            total: Any = None if wanted else 0.0  # the data set's error at the start: …
+            for x, t, scale in batches:
+                acts, slopes = [x], []
+                out = x
+                for (value, slope), w, b in zip(functions, weights, biases):  # noqa: B905
+                    z = out @ w.T + b
+                    check += z.sum()
+                    out = value(z)
+                    acts.append(out)
+                    slopes.append(slope(out, z))
+                if total is None:
+                    total = error(t, out).sum()
+                delta = derivative(t, out) * scale
+                weights, old = list(weights), weights
+                for layer, one in below:
+                    delta = delta * slopes[layer]
+                    weights[layer] = old[layer] - eta * (delta.T @ acts[layer])
+                    if update_biases:
+                        biases = list(biases)
+                        biases[layer] = biases[layer] - eta * (
+                            delta.sum(keepdims=True)[0] if one else delta.sum(axis=0))
+                    if layer:
+                        delta = delta @ (weights if during else old)[layer]
+            if rest[0].size and wanted:  # … and every other example's at the epoch's start
+                out = rest[0]
+                for (value, _), w, b in zip(functions, *start):  # noqa: B905
+                    out = value(out @ w.T + b)
+                total = total + error(rest[1], out).sum()
+            e = float(total) / net.examples if mean else float(total)
+            if not math.isfinite(e + check):
+                weights, biases = start
+                run.diverged = True
+                break
+            run.losses.append(e if wanted else math.nan)  # (nan: dropped, never read)
+            previous = start
+    if previous is not None:
+        run.previous = net.with_params(*previous)
+    run.network = net.with_params(weights, biases)

@@ -15,6 +15,15 @@ The order is the one a person works by hand:
 4. Each hidden layer from the top down: per unit, one step per share of the error that
    flows back through each unit above (δ_k · w_k), their sum ∂E/∂out, then as above.
 5. The updates applied, then the total error recomputed with the new values.
+
+With several training examples an epoch is a pass over them in file order, batch by batch
+(``network.batches``): each example's steps 1–4 as above, tagged with its number from 1
+(``net_h1[2]``) and using the parameters as they stood at its batch's start; for a batch of
+more than one example, a phase that combines each parameter's gradients over the batch
+(their mean or sum, ``batch_loss``) with the batch's error, and the new values; then the
+batch's updates applied (``apply[1..4]``). The epoch ends with the data set's error after
+its last update (``E+``). A batch of one example has no combining phase: its gradient is
+the example's own, and its new values come where a single example's do.
 """
 
 from __future__ import annotations
@@ -25,7 +34,19 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple, Protocol
 
 from backprop_tui import keys
-from backprop_tui.formula import Add, Assign, Computation, Expr, Mul, Ref, Sub, compiled, count
+from backprop_tui.formula import (
+    Add,
+    Assign,
+    Computation,
+    Div,
+    Expr,
+    Lit,
+    Mul,
+    Ref,
+    Sub,
+    compiled,
+    count,
+)
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.network import Names, names_of
@@ -54,6 +75,15 @@ class Shaped(Protocol):
     @property
     def update_order(self) -> str: ...
 
+    @property
+    def examples(self) -> int: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+    @property
+    def batch_loss(self) -> str: ...
+
     def shared(self, layer: int) -> bool: ...
 
 
@@ -66,11 +96,22 @@ class Shape(NamedTuple):
     loss: str
     update_biases: bool
     update_order: str
+    examples: int = 1
+    batch: int = 1  # examples per batch
+    batch_loss: str = "mean"
 
     @classmethod
     def of(cls, net: Shaped) -> Shape:
+        examples = net.examples
         return cls(net.sizes, tuple(net.shared(k) for k in range(net.depth)),
-                   net.activations, net.loss, net.update_biases, net.update_order)
+                   net.activations, net.loss, net.update_biases, net.update_order,
+                   examples, net.batch_size if examples > 1 else 1,
+                   net.batch_loss if examples > 1 else "mean")
+
+    def batches(self) -> list[tuple[int, int]]:
+        """Each batch's first and last example, from 1."""
+        return [(first, min(first + self.batch - 1, self.examples))
+                for first in range(1, self.examples + 1, self.batch)]
 
     @property
     def depth(self) -> int:
@@ -117,7 +158,12 @@ class Plan:
         self.phase_of: list[str] = []  # by position, as keys
         self._formulas: dict[Key, Formula] = {}
         self._units: dict[tuple[str, int], list[Key]] = {}
-        self._order()
+        if shape.examples > 1:
+            self.one = _plan(shape._replace(examples=1, batch=1, batch_loss="mean"))
+            self._batch_of: dict[int, tuple[int, int]] = {}
+            self._order_examples()
+        else:
+            self._order()
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -147,12 +193,19 @@ class Plan:
 
     @cached_property
     def given(self) -> list[Key]:
-        """Every given value's key, in the order of ``given_numbers``."""
+        """Every given value's key: each example's inputs and targets (tagged with its
+        number when there are several), the weights, the biases and η."""
         names = self.names
-        return [*(keys.unit("input", u) for u in names.units[0]),
-                *(keys.unit("target", u) for u in names.units[-1]),
+        tags = range(1, self.shape.examples + 1) if self.shape.examples > 1 else [0]
+        return [*(keys.unit("input", u).at(k) for k in tags for u in names.units[0]),
+                *(keys.unit("target", u).at(k) for k in tags for u in names.units[-1]),
                 *(keys.parameter(w) for layer in names.weights for row in layer for w in row),
                 *(keys.parameter(b) for layer in names.biases for b in layer), keys.ETA]
+
+    def batch_of(self, example: int) -> tuple[int, int]:
+        """The first and last example of the batch that example ``example`` is in."""
+        first = (example - 1) // self.shape.batch * self.shape.batch + 1
+        return first, min(first + self.shape.batch - 1, self.shape.examples)
 
     def units(self, kind: str, layer: int) -> list[Key]:
         """The keys of quantity ``kind`` of every unit of a layer (0: the inputs)."""
@@ -165,7 +218,11 @@ class Plan:
     def formula(self, key: Key) -> Formula:
         found = self._formulas.get(key)
         if found is None:
-            found = self._formulas[key] = getattr(self, f"_{key.kind}")(key)
+            if key.example or key.kind == "dataset_after":
+                found = self._of_examples(key)
+            else:
+                found = getattr(self, f"_{key.kind}")(key)
+            self._formulas[key] = found
         return found
 
     # The order ------------------------------------------------------------------------
@@ -200,6 +257,27 @@ class Plan:
                 found += self._bias(names.biases[layer][0])
             self._add(phase, found)
         self._add("update", [keys.APPLY, keys.TOTAL_AFTER])
+
+    def _order_examples(self) -> None:
+        """Several examples: each example's steps, then per batch its combining phase (a
+        batch of more than one example) and its update; the data set's error at the end."""
+        one = self.one
+        for first, last in self.shape.batches():
+            for k in range(first, last + 1):
+                for key, phase in zip(one.keys, one.phase_of, strict=True):
+                    if phase != "update" and (last == first or key.kind not in NEW):
+                        self.keys.append(key.at(k))
+                        self.phase_of.append(phase)
+            if last > first:
+                found = [Key("batch_error").at(first, last)]
+                for key in one.keys:
+                    if key.kind in ("grad_w", "grad_b"):
+                        found.append(key.at(first, last))
+                        if key.kind == "grad_w" or self.shape.update_biases:
+                            found.append(key.parameter.new.at(first, last))
+                self._add("batch", found)
+            self._add("update", [keys.APPLY.at(first, last)])
+        self._add("update", [keys.DATASET_AFTER])
 
     def _bias(self, name: str) -> list[Key]:
         bias = keys.parameter(name)
@@ -332,6 +410,97 @@ class Plan:
             terms.append(self._loss_expr(len(uses), len(uses) + 1))
             uses += self._target_and_out(u, "out_after")
         return Formula(Add(tuple(terms)), tuple(uses), tuple(outputs))
+
+
+    # Several examples ---------------------------------------------------------------
+
+    def _starting(self, parameter: Key, first: int) -> Key:
+        """The value of a weight or bias at the start of the batch that begins with example
+        ``first``: as given for the first batch, else the batch before's new value."""
+        if first == 1 or (parameter.kind == "bias" and not self.shape.update_biases):
+            return parameter
+        return parameter.new.at(*self.batch_of(first - 1))
+
+    def _of_examples(self, key: Key) -> Formula:
+        if key.kind == "dataset_after":
+            return self._dataset_after()
+        first, last = self.batch_of(key.example)
+        combined = key.last or (key.kind == "apply" or key.kind == "batch_error")
+        if not combined and not (key.kind in NEW and last == first):
+            return self._example(key)
+        untagged = key._replace(example=0, last=0)
+        match key.kind:
+            case "grad_w" | "grad_b":
+                return self._combine([untagged.at(k) for k in range(first, last + 1)],
+                                     (key.param,))
+            case "batch_error":
+                return self._combine([keys.TOTAL.at(k) for k in range(first, last + 1)],
+                                     tuple(self.names.units[-1]))
+            case "new_w" | "new_b":
+                parameter = key.parameter
+                return Formula(Sub(Ref(0), Mul((Ref(1), Ref(2)))),
+                               (self._starting(parameter, first), keys.ETA,
+                                parameter.gradient.at(first, last)), (key.param,))
+            case "apply":
+                single = self.one.formula(keys.APPLY)
+                return Formula(single.expr, tuple(use.at(first, last) for use in single.uses),
+                               single.touches)
+        raise ValueError(f"no step computes {key!r}")
+
+    def _example(self, key: Key) -> Formula:
+        """A step of one example: the single example's formula, its operands of that
+        example, the parameters as they stood at its batch's start."""
+        k = key.example
+        first, last = self.batch_of(k)
+        single = self.one.formula(key._replace(example=0))
+        uses = []
+        for use in single.uses:
+            if use.kind in ("weight", "bias"):
+                uses.append(self._starting(use, first))
+            elif use.kind in NEW:
+                uses.append(use.at(first, last))
+            elif use.kind == "eta":
+                uses.append(use)
+            else:
+                uses.append(use.at(k))
+        return Formula(single.expr, tuple(uses), single.touches)
+
+    @cached_property
+    def dataset(self) -> Formula:
+        """E: every example's E_total combined (at the epoch's start, not a step's)."""
+        return self._combine([keys.TOTAL.at(k) for k in range(1, self.shape.examples + 1)],
+                             tuple(self.names.units[-1]))
+
+    def _combine(self, parts: list[Key], touches: tuple[str, ...]) -> Formula:
+        """A batch's parts combined by ``batch_loss``: (g₁ + g₂ + g₃)/3, or their sum."""
+        total = _sum(len(parts))
+        if self.shape.batch_loss == "mean":
+            total = Div(total, _number(len(parts)))
+        return Formula(total, tuple(parts), touches)
+
+    def _dataset_after(self) -> Formula:
+        """E⁺: every example's error after the epoch's last update, combined."""
+        outputs = self.names.units[-1]
+        uses: list[Key] = []
+        examples: list[Expr] = []
+        for k in range(1, self.shape.examples + 1):
+            terms: list[Expr] = []
+            for u in outputs:
+                terms.append(self._loss_expr(len(uses), len(uses) + 1))
+                uses += [keys.unit("target", u).at(k), keys.unit("out_after", u).at(k)]
+            examples.append(Add(tuple(terms)) if len(terms) > 1 else terms[0])
+        total: Expr = Add(tuple(examples))
+        if self.shape.batch_loss == "mean":
+            total = Div(total, _number(self.shape.examples))
+        return Formula(total, tuple(uses), tuple(outputs))
+
+
+NEW = ("new_w", "new_b")
+
+
+def _number(n: int) -> Lit:
+    """A count written as its number: a batch's size."""
+    return Lit(str(n), str(n), float(n))
 
 
 def _sum(terms: int) -> Expr:

@@ -37,10 +37,11 @@ class Forward:
 
 
 def forward(network: Network) -> Forward:
-    """The forward pass and the error; with hand rounding, every value rounded."""
+    """The forward pass of the (first) example and its error; with hand rounding, every
+    value rounded."""
     if network.rounding:
         return _forward_of(network, rounding.worked_forward(network))
-    acts, nets, slopes = [network.inputs], [], []
+    acts, nets, slopes = [network.inputs[0]], [], []
     loss = LOSSES[network.loss]
     with np.errstate(all="ignore"):
         for weights, bias, name in zip(network.weights, network.biases, network.activations,
@@ -51,8 +52,8 @@ def forward(network: Network) -> Forward:
             nets.append(net)
             acts.append(out)
             slopes.append(activation.array_slope(out, net))
-        errors = loss.array_error(network.targets, acts[-1])
-        dE_dout = loss.array_derivative(network.targets, acts[-1])
+        errors = loss.array_error(network.targets[0], acts[-1])
+        dE_dout = loss.array_derivative(network.targets[0], acts[-1])
         total = float(errors.sum())
     return Forward(acts, nets, slopes, errors, total, dE_dout)
 
@@ -77,13 +78,80 @@ class EpochTrace:
     def loss(self) -> float:
         return self.fwd.loss
 
+    @property
+    def loss_after(self) -> float:
+        return self.fwd_after.loss
 
-def trace_epoch(network: Network) -> EpochTrace:
+    @property
+    def updates(self) -> list[Update]:
+        return [Update((1,), self.loss, self.grad_w, self.grad_b, self.after)]
+
+
+@dataclass(frozen=True)
+class Update:
+    """One update of an epoch: its examples (from 1), the batch's error and gradients, and
+    the network after it."""
+
+    examples: tuple[int, ...]
+    loss: float
+    grad_w: list[Array]
+    grad_b: list[Array]
+    after: Network
+
+
+@dataclass(frozen=True)
+class DataTrace:
+    """An epoch over several examples: every value by key (``engine.rounding`` works it
+    from the plan's formulas, one scalar at a time, example by example)."""
+
+    network: Network
+    values: dict[Key, float]
+    after: Network
+    loss: float  # E: the data set's error at the epoch's start
+
+    @property
+    def loss_after(self) -> float:
+        return self.values[keys.DATASET_AFTER]
+
+    @property
+    def updates(self) -> list[Update]:
+        found = []
+        names = self.network.names
+        for first, last in plan(self.network).shape.batches():
+
+            def per(kind: str, first: int = first, last: int = last) -> dict[str, float]:
+                return {name: self.values[Key(kind, param=name).at(first, last)]
+                        for name in names.parameters() if kind[-1] == name[0]}
+
+            grad_w, grad_b = per("grad_w"), per("grad_b")
+            after = rounding.updated(self.network, self.values, (first, last))
+            found.append(Update(
+                tuple(range(first, last + 1)),
+                self.values[Key("batch_error").at(first, last) if last > first
+                            else keys.TOTAL.at(first)],
+                [_array([[grad_w[w] for w in row] for row in layer]) for layer in names.weights],
+                [_array([grad_b[b] for b in layer]) for layer in names.biases], after))
+        return found
+
+
+Trace = EpochTrace | DataTrace
+
+
+def trace_epoch(network: Network) -> Trace:
     """Forward, error, backward layer by layer from the top, updates, error after them.
 
     With ``update_order = "during_backward"`` the hidden layers receive the error through
     the already-updated weights of the layer above; otherwise through the original ones.
+    Several examples: ``DataTrace``.
     """
+    if network.examples > 1:
+        values, after, loss = rounding.worked_examples(network)
+        return DataTrace(network, values, after, loss)
+    return trace_one(network)
+
+
+def trace_one(network: Network) -> EpochTrace:
+    """``trace_epoch`` of a network with one example."""
     if network.rounding:
         return _worked_trace(network)
     fwd = forward(network)
@@ -116,9 +184,13 @@ def trace_epoch(network: Network) -> EpochTrace:
     )
 
 
-def value(trace: EpochTrace, key: Key) -> float | None:
+def value(trace: Trace, key: Key) -> float | None:
     """The value of ``key`` in the epoch: a given one (as the epoch uses it), a step's, or
     an output after the updates; None for the step that applies the updates."""
+    if isinstance(trace, DataTrace):
+        if key.kind == "apply":
+            return None
+        return trace.loss if key.kind == "dataset" else trace.values[key]
     network = trace.network
     names = network.names
     if key.param:
@@ -131,7 +203,7 @@ def value(trace: EpochTrace, key: Key) -> float | None:
         case "input":
             return float(fwd.acts[0][row])  # rounded, with hand rounding
         case "target":
-            return float(network.targets[row])
+            return float(network.targets[0, row])
         case "weight":
             return float(network.weights[layer][row, column])
         case "bias":
@@ -172,15 +244,26 @@ def value(trace: EpochTrace, key: Key) -> float | None:
             return trace.fwd_after.loss
         case "out_after":
             return float(trace.fwd_after.acts[-1][row])
+        case "dataset":
+            return fwd.loss
     raise ValueError(f"not a key: {key!r}")
 
 
-def operand(trace: EpochTrace, key: Key) -> float:
+def operand(trace: Trace, key: Key) -> float:
     """The value of ``key`` as a formula's operand (every key but ``apply`` has one)."""
     found = value(trace, key)
     if found is None:
         raise ValueError(f"{key} is not a value")
     return found
+
+
+def loss_of(network: Network) -> float:
+    """The error of the data set at ``network`` (E_total with one example): every
+    example's forward pass, combined by ``batch_loss``."""
+    if network.examples == 1:
+        return forward(network).loss
+    totals = [forward(network.example(k)).loss for k in range(network.examples)]
+    return rounding.kept(plan(network).dataset.compute(totals), network.rounding)
 
 
 def _worked_trace(network: Network) -> EpochTrace:
@@ -233,8 +316,10 @@ def _array(values: Sequence[object]) -> Array:
     return np.array(values, dtype=np.float64)
 
 
-def trace_is_finite(trace: EpochTrace) -> bool:
+def trace_is_finite(trace: Trace) -> bool:
     """Whether every value the epoch's steps would show is finite."""
+    if isinstance(trace, DataTrace):
+        return math.isfinite(sum(trace.values.values()))
     arrays = [
         *trace.fwd.nets, *trace.fwd.acts, trace.fwd.errors, *trace.dE_dout, *trace.fwd.slopes,
         *trace.deltas, *trace.grad_w, *trace.grad_b, *trace.after.weights, *trace.after.biases,

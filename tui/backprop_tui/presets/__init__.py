@@ -15,6 +15,8 @@ PRESETS = {
                    "biases that learn",
     "deep-relu": "3-4-3-2: two ReLU hidden layers, sigmoid outputs, updates during the "
                  "backward pass, biases that learn",
+    "xor": "2-2-1 sigmoid, the four examples of XOR, full-batch: one update an epoch",
+    "xor-online": "the xor preset trained online: an update after every example",
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypedDict
 
 from backprop_tui import keys
-from backprop_tui.engine.trace import forward, trace_epoch
+from backprop_tui.engine.trace import loss_of, trace_epoch
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given
@@ -174,7 +174,7 @@ class Session:
 
     def loss_at(self, epoch: int) -> float:
         """The total error at the start of ``epoch`` (that epoch's E_total)."""
-        return forward(self.timeline.start(epoch)).loss
+        return loss_of(self.timeline.start(epoch))
 
     def shown(self, key: Key) -> float | None:
         """The value of ``key`` if a step of this epoch computed it at or before the cursor."""
@@ -345,11 +345,13 @@ class Session:
             return option
         if name.startswith("activation"):
             return network.activations[int(name.removeprefix("activation")) - 1]
-        kind, layer, row, column = network.names.parameters()[name]
+        found = network.names.given(name)
+        assert found is not None, name
+        kind, layer, row, column, example = found
         if kind == "input":
-            return float(network.inputs[row])
+            return float(network.inputs[example, row])
         if kind == "target":
-            return float(network.targets[row])
+            return float(network.targets[example, row])
         if kind == "weight":
             return float(network.weights[layer][row, column])
         return float(network.biases[layer][row])
@@ -364,7 +366,13 @@ class Session:
         if key == keys.ETA:
             return "learning_rate"
         name = keys.text(key)
-        return name if name in self.network.names.parameters() else None
+        return name if self._given(name) else None
+
+    def _given(self, name: str) -> bool:
+        """Whether ``name`` is a given number of this network (an example's, of one that
+        exists)."""
+        found = self.network.names.given(name)
+        return found is not None and found[4] < self.network.examples
 
     def check_edit(self, name: str, value: object) -> tuple[str, Value]:
         """The edit in canonical form, or EditError saying in one line what is wrong."""
@@ -389,8 +397,9 @@ class Session:
             if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
             return name, value
-        if name != "learning_rate" and name not in network.names.parameters():
-            raise EditError(f"no parameter named {quoted(name)}: try w1, b1, i1, t_o1 or eta")
+        if name != "learning_rate" and not self._given(name):
+            raise EditError(f"no parameter named {quoted(name)}: try w1, b1, i1, t_o1 or eta"
+                            + (" (i1[2] for example 2's)" if network.examples > 1 else ""))
         number = _number(value)
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")

@@ -35,7 +35,7 @@ class Edit:
     """A value changed from the start of ``epoch`` on."""
 
     epoch: int
-    name: str  # a parameter (w5, b1, i1, t_o1), an option, or activation<layer>
+    name: str  # a parameter (w5, b1, i1, t_o1, i1[2]), an option, or activation<layer>
     value: Value
 
 
@@ -48,11 +48,13 @@ def apply_edit(network: Network, edit: Edit) -> Network:
         activations = list(network.activations)
         activations[int(name.removeprefix("activation")) - 1] = str(value)
         return dataclasses.replace(network, activations=tuple(activations))
-    kind, layer, row, column = network.names.parameters()[name]
+    found = network.names.given(name)
+    assert found is not None, name  # checked by Session.check_edit
+    kind, layer, row, column, example = found
     if kind in ("input", "target"):
         field = "inputs" if kind == "input" else "targets"
         values = getattr(network, field).copy()
-        values[row] = value
+        values[example, row] = value
         return (dataclasses.replace(network, inputs=frozen(values)) if kind == "input"
                 else dataclasses.replace(network, targets=frozen(values)))
     weights = [w.copy() for w in network.weights]

@@ -14,7 +14,7 @@ from typing import overload
 
 from backprop_tui import keys
 from backprop_tui.engine.plan import Formula, Plan, phases, plan
-from backprop_tui.engine.trace import EpochTrace, operand, trace_is_finite, value
+from backprop_tui.engine.trace import Trace, Update, operand, trace_is_finite, value
 from backprop_tui.functions import ACTIVATIONS, LOSSES, Activation
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
@@ -28,7 +28,7 @@ class EpochSteps(Sequence[Step]):
     the step (1-based index and key) whose value is not finite.
     """
 
-    def __init__(self, epoch: int, trace: EpochTrace) -> None:
+    def __init__(self, epoch: int, trace: Trace) -> None:
         self.epoch = epoch
         self.trace = trace
         self.network = trace.network
@@ -98,20 +98,44 @@ class EpochSteps(Sequence[Step]):
 
     def record(self) -> dict[str, object]:
         """The epoch record of the JSON logs: ``loss`` is the error before the epoch's
-        updates; weights and biases are after them."""
+        updates (the data set's, with several examples); weights and biases are after
+        them. With several examples, ``updates`` counts the updates since epoch 1, and the
+        gradients are in the update records unless the epoch had one update."""
         trace, network = self.trace, self.network
-        return {
+        updates = trace.updates
+        found: dict[str, object] = {
             "type": "epoch",
             "epoch": self.epoch,
             "loss": trace.loss,
-            "loss_after": trace.fwd_after.loss,
+            "loss_after": trace.loss_after,
             "weights": [w.tolist() for w in trace.after.weights],
             "biases": network.bias_values(trace.after.biases),
-            "gradients": {
-                "weights": [g.tolist() for g in trace.grad_w],
-                "biases": network.bias_values(trace.grad_b),
-            },
         }
+        if network.examples > 1:
+            found["updates"] = self.epoch * len(updates)
+        if len(updates) == 1:
+            found["gradients"] = self._gradients(updates[0])
+        return found
+
+    def update_records(self) -> list[dict[str, object]]:
+        """With several examples, one record per update, in order: its examples (from 1),
+        the batch's error and gradients, and the parameters after it."""
+        if self.network.examples == 1:
+            return []
+        return [{
+            "type": "update",
+            "epoch": self.epoch,
+            "update": number,
+            "examples": list(update.examples),
+            "loss": update.loss,
+            "gradients": self._gradients(update),
+            "weights": [w.tolist() for w in update.after.weights],
+            "biases": self.network.bias_values(update.after.biases),
+        } for number, update in enumerate(self.trace.updates, start=1)]
+
+    def _gradients(self, update: Update) -> dict[str, object]:
+        return {"weights": [g.tolist() for g in update.grad_w],
+                "biases": self.network.bias_values(update.grad_b)}
 
     def _build(self, i: int) -> Step:
         key = self.order[i]
@@ -134,8 +158,52 @@ class EpochSteps(Sequence[Step]):
         )
 
 
-def explain(key: Key, formula: Formula, network: Network, trace: EpochTrace) -> str:
+def explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
     """What step ``key`` computes and why, in a few sentences."""
+    if network.examples > 1:
+        return _explain_examples(key, formula, network, trace)
+    return _explain(key, formula, network, trace)
+
+
+def _explain_examples(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
+    """Several examples: a step of one example says which; a batch's steps say how it
+    combines its examples."""
+    how = "mean" if network.batch_loss == "mean" else "sum"
+    combine = ("averages them (batch_loss = \"mean\": divided by the batch's own size)"
+               if how == "mean" else "adds them up (batch_loss = \"sum\")")
+    if key.kind == "dataset_after":
+        verdict = ("lower than E, the error at the epoch's start: this epoch reduced it"
+                   if trace.loss_after < trace.loss else
+                   "not lower than E, the error at the epoch's start: the learning rate "
+                   "may be too large")
+        return (f"E⁺, the data set's error after the epoch's last update: every example's "
+                f"forward pass with the new values (out⁺), their errors combined as the "
+                f"batches combine them ({how}). It is {verdict}.")
+    first, last = key.example, key.last or key.example
+    examples = f"examples {first} to {last}" if last > first else f"example {first}"
+    if key.kind == "batch_error":
+        return (f"The batch's error: the errors E_total of {examples}, combined — the batch "
+                f"{combine}. It is the error this update reduces.")
+    if key.kind in ("grad_w", "grad_b") and key.last:
+        return (f"The batch's gradient of {key.param}: each of {examples} gave its own "
+                f"∂E/∂{key.param} at the same parameters; the batch {combine}. One update "
+                "uses it.")
+    if key.kind == "apply":
+        return (f"The new values of the batch of {examples} take effect: the next batch, or "
+                "the next epoch, starts from these.")
+    if key.kind in ("new_w", "new_b") and key.last:
+        return (f"Gradient descent for the batch of {examples}: move {key.param} against "
+                "the batch's gradient, a step the size of η times it. It takes effect when "
+                "the batch's updates are applied.")
+    words = _explain(key._replace(example=0, last=0), formula, network, trace)
+    batch = plan(network).batch_of(first)
+    if key.kind in ("grad_w", "grad_b") and batch[1] > batch[0]:
+        words += (f" This is example {first}'s gradient; its batch (examples {batch[0]} to "
+                  f"{batch[1]}) combines them before one update.")
+    return f"Example {first}: {words}"
+
+
+def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
     u = key.unit
     names = network.names
     during = network.update_order == "during_backward"
@@ -211,7 +279,7 @@ def explain(key: Key, formula: Formula, network: Network, trace: EpochTrace) -> 
             return text
         case "total_after":
             verdict = ("lower than before the updates: this epoch of gradient descent reduced "
-                       "the error" if trace.fwd_after.loss < trace.loss else
+                       "the error" if trace.loss_after < trace.loss else
                        "not lower than before the updates: the learning rate may be too large")
             return ("The total error again, from a forward pass with the new values (out⁺). "
                     f"It is {verdict}.")
