@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple, get_args
 
 from backprop_tui import keys
@@ -231,6 +232,7 @@ def evaluate(e: Expr, values: Sequence[float]) -> float:
     return compiled(e)(values)
 
 
+@lru_cache(maxsize=4096)
 def compiled(e: Expr) -> Computation:
     """The expression as a function of its operands, on Python floats, one operation at a
     time as on paper: a sum is exactly rounded (``fsum``) and an overflow gives inf, as numpy
@@ -238,7 +240,8 @@ def compiled(e: Expr) -> Computation:
 
     The function is generated as Python source, once per formula, and compiled: hand
     rounding works every step of every epoch this way, and a walk of the tree per step
-    would cost several times the arithmetic."""
+    would cost several times the arithmetic. Every example's steps share their formulas'
+    functions (the same expressions)."""
     names: dict[str, object] = {"fsum": fsum, "power": power, "exp": exp, "nan": math.nan,
                                 "divide": _divide}
     source = _source(e, names)

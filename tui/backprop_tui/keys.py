@@ -58,7 +58,8 @@ class Key(NamedTuple):
     def at(self, example: int, last: int = 0) -> Key:
         """This value of example ``example`` (from 1), or of the batch of examples
         ``example`` to ``last``."""
-        return self._replace(example=example, last=last if last > example else 0)
+        return Key(self.kind, self.unit, self.param, self.above, example,
+                   last if last > example else 0)
 
     @property
     def new(self) -> Key:

@@ -35,6 +35,9 @@ from backprop_tui.output import TooBig, clipped, quoted, read_bounded
 
 TOP_KEYS = (*OPTIONS, *BATCH_OPTIONS, "inputs", "targets", "layer", "printed")
 MAX_FILE_BYTES = 1024 * 1024
+# With several examples every step of an epoch is worked one scalar at a time: keep it to
+# a second or two (a one-example network's epoch comes from numpy, however large).
+MAX_EXAMPLE_STEPS = 100_000
 MAX_KEY_PARTS = 64  # the dotted parts of one key, or the brackets nested in one value
 PRINTED_KEYS = ("value", "note")
 MAX_NOTE = 400  # characters: a note is one line beside a value
@@ -230,6 +233,8 @@ def _given(document: dict[str, object]) -> Given:
                 f"key 'targets'{which}: expected {len(weights[-1])} numbers (one per unit of "
                 f"the output layer, layer {len(layers)}), got {len(row)}"
             )
+    if len(inputs) > 1:
+        _steps(len(inputs), [len(inputs[0]), *map(len, weights)])
     given = Given(
         inputs=tuple(map(tuple, inputs)),
         targets=tuple(map(tuple, targets)),
@@ -272,6 +277,18 @@ def _examples(value: object, key: str) -> list[list[float]]:
                            f"{len(rows[0])}; expected one row per example, all of the "
                            "same length")
     return rows
+
+
+def _steps(examples: int, sizes: list[int]) -> None:
+    """Refuse an epoch of several examples with too many steps to work one at a time."""
+    units = sum(sizes[1:])
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+    steps = examples * (5 * units + 4 * weights)  # a bound: every step of every example
+    if steps > MAX_EXAMPLE_STEPS:
+        raise _Invalid(f"key 'inputs': {examples} examples of a network of {weights:,} weights "
+                       f"make an epoch of up to {steps:,} steps; with several examples at most "
+                       f"{MAX_EXAMPLE_STEPS:,} are supported: give fewer examples or a smaller "
+                       "network")
 
 
 def _batch(value: object, examples: int) -> str | int:

@@ -28,7 +28,7 @@ the example's own, and its new values come where a single example's do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import NamedTuple, Protocol
@@ -133,8 +133,14 @@ class Formula:
 
     @cached_property
     def compute(self) -> Computation:
-        """The formula as a function of its operands (compiled once per plan)."""
+        """The formula as a function of its operands (compiled once per expression)."""
         return compiled(self.expr)
+
+    def with_uses(self, uses: tuple[Key, ...]) -> Formula:
+        """The same formula of other operands (another example's), sharing its function."""
+        found = Formula(self.expr, uses, self.touches)
+        found.__dict__["compute"] = self.compute
+        return found
 
 
 def plan(net: Shaped) -> Plan:
@@ -178,10 +184,10 @@ class Plan:
         """(phase, first index, last index), 1-based, in order."""
         return phases(self.phase_of)
 
-    @cached_property
-    def work(self) -> list[tuple[Key, Formula]]:
+    @property
+    def work(self) -> Iterator[tuple[Key, Formula]]:
         """Every step with its formula, in order (for working an epoch step by step)."""
-        return [(key, self.formula(key)) for key in self.keys]
+        return ((key, self.formula(key)) for key in self.keys)
 
     @cached_property
     def forward(self) -> list[tuple[Key, Formula]]:
@@ -216,13 +222,14 @@ class Plan:
         return found
 
     def formula(self, key: Key) -> Formula:
+        """A step's formula: kept for a one-example plan; made anew for a step of several
+        examples' (from the single example's, which are kept: hundreds of thousands of
+        steps should not hold their formulas)."""
         found = self._formulas.get(key)
         if found is None:
             if key.example or key.kind == "dataset_after":
-                found = self._of_examples(key)
-            else:
-                found = getattr(self, f"_{key.kind}")(key)
-            self._formulas[key] = found
+                return self._of_examples(key)
+            found = self._formulas[key] = getattr(self, f"_{key.kind}")(key)
         return found
 
     # The order ------------------------------------------------------------------------
@@ -428,7 +435,7 @@ class Plan:
         combined = key.last or (key.kind == "apply" or key.kind == "batch_error")
         if not combined and not (key.kind in NEW and last == first):
             return self._example(key)
-        untagged = key._replace(example=0, last=0)
+        untagged = Key(key.kind, key.unit, key.param, key.above)
         match key.kind:
             case "grad_w" | "grad_b":
                 return self._combine([untagged.at(k) for k in range(first, last + 1)],
@@ -443,8 +450,7 @@ class Plan:
                                 parameter.gradient.at(first, last)), (key.param,))
             case "apply":
                 single = self.one.formula(keys.APPLY)
-                return Formula(single.expr, tuple(use.at(first, last) for use in single.uses),
-                               single.touches)
+                return single.with_uses(tuple(use.at(first, last) for use in single.uses))
         raise ValueError(f"no step computes {key!r}")
 
     def _example(self, key: Key) -> Formula:
@@ -452,7 +458,7 @@ class Plan:
         example, the parameters as they stood at its batch's start."""
         k = key.example
         first, last = self.batch_of(k)
-        single = self.one.formula(key._replace(example=0))
+        single = self.one.formula(Key(key.kind, key.unit, key.param, key.above))
         uses = []
         for use in single.uses:
             if use.kind in ("weight", "bias"):
@@ -463,7 +469,7 @@ class Plan:
                 uses.append(use)
             else:
                 uses.append(use.at(k))
-        return Formula(single.expr, tuple(uses), single.touches)
+        return single.with_uses(tuple(uses))
 
     @cached_property
     def dataset(self) -> Formula:
