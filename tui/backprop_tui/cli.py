@@ -16,7 +16,7 @@ from backprop_tui import __version__, keys
 from backprop_tui.functions import ACTIVATIONS, LOSSES, choices
 from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
-from backprop_tui.network import MAX_ROUNDING, MIN_ROUNDING, Given, Network
+from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt
 from backprop_tui.output import OutputError, check_target, clipped, open_output, printable, quoted
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
@@ -324,7 +324,11 @@ def _guide() -> str:
 #   update_biases  true or false
 #   update_order   "after_backward" (all gradients from the epoch's starting weights) or
 #                  "during_backward" (each layer's new weights used at once by the layers below)
-#   inputs, targets  lists of numbers (one target per output unit)
+#   inputs, targets  lists of numbers (one target per output unit); for several training
+#                  examples, one row per example: inputs = [[0, 1], [1, 0]] (up to {MAX_EXAMPLES})
+#   batch          with several examples: "online" (an update after every example), "full"
+#                  (one update an epoch) or a number k (minibatches of k, in file order)
+#   batch_loss     "mean" (a batch's errors and gradients averaged) or "sum"
 # Then one [[layer]] per layer after the inputs, the output layer last:
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
