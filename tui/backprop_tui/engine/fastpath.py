@@ -142,9 +142,7 @@ def _python_epochs(run: Run, count: int) -> None:
     eta = net.learning_rate
     during = net.update_order == "during_backward"
     update_biases = net.update_biases
-    functions = [ACTIVATIONS[a] for a in net.activations]
-    values = [f.value for f in functions]
-    slope_of = [f.slope for f in functions]
+    layers = _layers(net)
     shared = [net.shared(layer) for layer in range(depth)]
     weights = [w.tolist() for w in net.weights]
     biases = [b.tolist() for b in net.biases]
@@ -153,22 +151,7 @@ def _python_epochs(run: Run, count: int) -> None:
     for _ in range(count):
         # Forward. `check` sums every value a step would show that could stop being finite
         # without making the loss or a new parameter non-finite too.
-        outs = [x]
-        slopes = []
-        check = 0.0
-        for layer in range(depth):
-            a = outs[-1]
-            b = biases[layer]
-            f, slope = values[layer], slope_of[layer]
-            out_l, slope_l = [], []
-            for j, row in enumerate(weights[layer]):
-                z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared[layer] else j]
-                check += z
-                o = f(z)
-                out_l.append(o)
-                slope_l.append(slope(o, z))
-            outs.append(out_l)
-            slopes.append(slope_l)
+        outs, slopes, check = _forward(x, weights, biases, layers)
         out = outs[-1]
         g = [derivative(t, o, n_out) for o, t in zip(out, targets)]
         loss = sum([loss_of_output(t, o, n_out) for o, t in zip(out, targets)])
@@ -178,11 +161,7 @@ def _python_epochs(run: Run, count: int) -> None:
         delta: list[float] = []
         for layer in range(depth - 1, -1, -1):
             if layer < depth - 1:
-                above = new_weights[layer + 1] if during else weights[layer + 1]
-                g = [0.0] * len(outs[layer + 1])
-                for k, row in enumerate(above):
-                    dk = delta[k]
-                    g = [gj + w * dk for gj, w in zip(g, row)]
+                g = _back(delta, (new_weights if during else weights)[layer + 1])
             delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
             a = outs[layer]
             rows = []
@@ -219,27 +198,8 @@ def _python_batches(run: Run, count: int) -> None:
     eta = net.learning_rate
     update_biases = net.update_biases
     during = net.update_order == "during_backward"  # batches of one example only
-    functions = [ACTIVATIONS[a] for a in net.activations]
-    values = [f.value for f in functions]
-    slope_of = [f.slope for f in functions]
+    layers = _layers(net)
     shared = [net.shared(layer) for layer in range(depth)]
-
-    def forward(x: list[float], weights: Params, biases: list[list[float]]
-                ) -> tuple[list[list[float]], list[list[float]], float]:
-        outs, slopes, check = [x], [], 0.0
-        for layer in range(depth):
-            a, b = outs[-1], biases[layer]
-            f, slope = values[layer], slope_of[layer]
-            out_l, slope_l = [], []
-            for j, row in enumerate(weights[layer]):
-                z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared[layer] else j]
-                check += z
-                o = f(z)
-                out_l.append(o)
-                slope_l.append(slope(o, z))
-            outs.append(out_l)
-            slopes.append(slope_l)
-        return outs, slopes, check
 
     weights: Params = [w.tolist() for w in net.weights]
     biases: list[list[float]] = [b.tolist() for b in net.biases]
@@ -255,7 +215,7 @@ def _python_batches(run: Run, count: int) -> None:
             grad_b = [[0.0] * len(b) for b in biases]
             new_weights = list(weights)
             for x, targets in batch:
-                outs, slopes, seen = forward(x, weights, biases)
+                outs, slopes, seen = _forward(x, weights, biases, layers)
                 check += seen
                 if number == 0 and wanted:
                     total += sum([error(t, o, n_out) for o, t in zip(outs[-1], targets)])
@@ -263,11 +223,7 @@ def _python_batches(run: Run, count: int) -> None:
                 delta: list[float] = []
                 for layer in range(depth - 1, -1, -1):
                     if layer < depth - 1:
-                        above = new_weights[layer + 1] if during else weights[layer + 1]
-                        g = [0.0] * len(outs[layer + 1])
-                        for k, row in enumerate(above):
-                            dk = delta[k]
-                            g = [gj + w * dk for gj, w in zip(g, row)]
+                        g = _back(delta, (new_weights if during else weights)[layer + 1])
                     delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
                     a = outs[layer]
                     for dj, grad_row in zip(delta, grad_w[layer]):
@@ -284,7 +240,7 @@ def _python_batches(run: Run, count: int) -> None:
             weights = new_weights
         for x, targets in rest if wanted else ():  # … and every other example's at the start
             total += sum([error(t, o, n_out)
-                          for o, t in zip(forward(x, *start)[0][-1], targets)])
+                          for o, t in zip(_forward(x, *start, layers)[0][-1], targets)])
         loss = total / len(examples) if mean else total
         if not math.isfinite(check + loss):
             weights, biases = start
@@ -298,6 +254,40 @@ def _python_batches(run: Run, count: int) -> None:
 
 
 Params = list[list[list[float]]]
+Layer = tuple[Callable[[float], float], Callable[[float, float], float], bool]
+
+
+def _layers(net: Network) -> list[Layer]:
+    """Per layer: its activation and slope on Python floats, and whether its bias is shared."""
+    return [(ACTIVATIONS[a].value, ACTIVATIONS[a].slope, net.shared(layer))
+            for layer, a in enumerate(net.activations)]
+
+
+def _forward(x: list[float], weights: Params, biases: list[list[float]], layers: list[Layer]
+             ) -> tuple[list[list[float]], list[list[float]], float]:
+    """One example's forward pass on Python floats: every layer's outputs (the inputs
+    first) and slopes, and the sum of the weighted sums (the alarm for a non-finite one)."""
+    outs, slopes, check = [x], [], 0.0
+    for (f, slope, shared), rows, b in zip(layers, weights, biases):
+        a = outs[-1]
+        out_l, slope_l = [], []
+        for j, row in enumerate(rows):
+            z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared else j]
+            check += z
+            o = f(z)
+            out_l.append(o)
+            slope_l.append(slope(o, z))
+        outs.append(out_l)
+        slopes.append(slope_l)
+    return outs, slopes, check
+
+
+def _back(delta: list[float], above: list[list[float]]) -> list[float]:
+    """∂E/∂out of a layer's units: the shares of the error signals δ of the layer above."""
+    g = [0.0] * len(above[0])
+    for dk, row in zip(delta, above):
+        g = [gj + w * dk for gj, w in zip(g, row)]
+    return g
 
 
 def _descend(weights: list[list[float]], gradients: list[list[float]], eta: float
@@ -336,7 +326,7 @@ def _numpy_batches(run: Run, count: int) -> None:
             for x, t, scale in batches:
                 acts, slopes = [x], []
                 out = x
-                for (value, slope), w, b in zip(functions, weights, biases):  # noqa: B905
+                for (value, slope), w, b in zip(functions, weights, biases):
                     z = out @ w.T + b
                     check += z.sum()
                     out = value(z)
@@ -357,7 +347,7 @@ def _numpy_batches(run: Run, count: int) -> None:
                         delta = delta @ (weights if during else old)[layer]
             if rest[0].size and wanted:  # … and every other example's at the epoch's start
                 out = rest[0]
-                for (value, _), w, b in zip(functions, *start):  # noqa: B905
+                for (value, _), w, b in zip(functions, *start):
                     out = value(out @ w.T + b)
                 total = total + error(rest[1], out).sum()
             e = float(total) / net.examples if mean else float(total)
