@@ -191,10 +191,11 @@ def _explain_examples(key: Key, formula: Formula, network: Network, trace: Trace
     if key.kind == "apply":
         return (f"The new values of the batch of {examples} take effect: the next batch, or "
                 "the next epoch, starts from these.")
-    if key.kind in ("new_w", "new_b") and key.last:
-        return (f"Gradient descent for the batch of {examples}: move {key.param} against "
-                "the batch's gradient, a step the size of η times it. It takes effect when "
-                "the batch's updates are applied.")
+    if key.kind in ("new_w", "new_b"):
+        whose = f"the batch of {examples}" if key.last else f"example {first} alone"
+        return (f"Gradient descent for {whose}: move {key.param} against the gradient, a "
+                "step the size of η times it. It takes effect when the batch's updates are "
+                "applied, and the next batch starts from it.")
     words = _explain(key._replace(example=0, last=0), formula, network, trace)
     batch = plan(network).batch_of(first)
     if key.kind in ("grad_w", "grad_b") and batch[1] > batch[0]:
