@@ -137,7 +137,7 @@ def _epoch(session: Session, epoch: int, events: dict[tuple[int, int], list[Even
     yield EpochStart(epoch, tuple(e for e in cursor.edits if e.epoch == epoch))
     yield from (EventItem(e) for e in events.pop((epoch, 0), []))
     phase = None
-    groups = _Groups(steps) if steps.network.examples > 1 else None
+    groups = Groups(steps) if steps.network.examples > 1 else None
     for index in range(1, shown + 1):
         step = steps[index - 1]
         if groups is not None:
@@ -156,7 +156,7 @@ def _epoch(session: Session, epoch: int, events: dict[tuple[int, int], list[Even
         yield EpochEnd(steps)
 
 
-class _Groups:
+class Groups:
     """Where each step of an epoch over several examples belongs: its batch, and its
     example or the batch's own steps (or the data set's error, at the end)."""
 
