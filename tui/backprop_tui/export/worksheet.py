@@ -133,10 +133,10 @@ def _updated_by(parameter: Key, value: float, steps: EpochSteps, before: EpochSt
     if before is None or before.epoch != steps.epoch - 1 or parameter.kind not in (
             "weight", "bias"):
         return None
-    new = parameter.new
+    key = parameter.new
     if before.network.examples > 1:  # the new value of the epoch's last batch
-        new = new.at(*before.plan.shape.batches()[-1])
-    where = before.keys.get(keys.text(new))
+        key = key.at(*before.plan.shape.batches()[-1])
+    where = before.keys.get(keys.text(key))
     if where is None:
         return None
     new = before.value_at(where)
