@@ -244,6 +244,10 @@ def reshape(document: Document, rng: Random) -> Change | None:
     else:
         return None
     described = f"{spell(path)} {how}"
+    if how == "flatten" and len(path) == 1:
+        # rows of examples made one flat list: one example, a shape of its own, refused
+        # where the sizes first disagree (the first layer's weights, or the targets' rows)
+        return Change(described, refuse="")
     certain = how in ("empty", "nest", "flatten", "ragged", "oversize") or (
         how == "unwrap" and path[-1] != "bias") or (
         how in ("drop", "add") and (path[-1] in ("targets", "bias") or len(path) == 4))

@@ -456,20 +456,19 @@ class Plan:
     def _example(self, key: Key) -> Formula:
         """A step of one example: the single example's formula, its operands of that
         example, the parameters as they stood at its batch's start."""
-        k = key.example
-        first, last = self.batch_of(k)
         single = self.one.formula(Key(key.kind, key.unit, key.param, key.above))
-        uses = []
-        for use in single.uses:
-            if use.kind in ("weight", "bias"):
-                uses.append(self._starting(use, first))
-            elif use.kind in NEW:
-                uses.append(use.at(first, last))
-            elif use.kind == "eta":
-                uses.append(use)
-            else:
-                uses.append(use.at(k))
-        return single.with_uses(tuple(uses))
+        return single.with_uses(tuple(self.tagged(use, key.example) for use in single.uses))
+
+    def tagged(self, use: Key, example: int) -> Key:
+        """A value of a single example's formula as example ``example`` uses it: its own
+        values tagged with its number, the parameters as they stood at its batch's start,
+        the batch's new values tagged with the batch."""
+        first, last = self.batch_of(example)
+        if use.kind in ("weight", "bias"):
+            return self._starting(use, first)
+        if use.kind in NEW:
+            return use.at(first, last)
+        return use if use.kind == "eta" else use.at(example)
 
     @cached_property
     def dataset(self) -> Formula:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib import import_module
 
-from backprop_tui.export.log import EpochEnd, EventItem, RunItem, StepItem, log_items
+from backprop_tui.export.log import EpochEnd, EventItem, RunItem, StepItem, UpdateItem, log_items
 from backprop_tui.session.persist import dump_session, header
 from backprop_tui.session.session import Session
 
@@ -15,8 +15,9 @@ Writer = Callable[[Session, datetime], Iterator[str]]
 
 
 def jsonl(session: Session, now: datetime) -> Iterator[str]:
-    """A header record, then the engine's step and epoch records, with event records where
-    actions happened and one record per fast-forward."""
+    """A header record, then the engine's step and epoch records (with several examples, each
+    batch's update record after its steps), with event records where actions happened and
+    one record per fast-forward."""
     yield json.dumps({"type": "header", **header(session, now)}, ensure_ascii=False) + "\n"
     digits = session.digits
     for item in log_items(session):
@@ -24,6 +25,8 @@ def jsonl(session: Session, now: datetime) -> Iterator[str]:
             case StepItem():
                 record: dict[str, object] = item.record(digits)
             case EpochEnd():
+                record = item.record
+            case UpdateItem():
                 record = item.record
             case EventItem(event):
                 record = {"type": "event", **event}
@@ -36,10 +39,12 @@ def jsonl(session: Session, now: datetime) -> Iterator[str]:
 
 
 def session_json(session: Session, now: datetime) -> Iterator[str]:
-    """The session document (also the save file): header, then the steps and the epochs.
-    The two lists come from two passes over the log, so neither sits in memory."""
+    """The session document (also the save file): header, then the steps (with several
+    examples, each batch's update record after its steps) and the epochs. The two lists come
+    from two passes over the log, so neither sits in memory."""
     digits = session.digits
-    steps = (i.record(digits) for i in log_items(session) if isinstance(i, StepItem))
+    steps = (i.record(digits) if isinstance(i, StepItem) else i.record
+             for i in log_items(session) if isinstance(i, StepItem | UpdateItem))
     epochs = (i.record for i in log_items(session) if isinstance(i, EpochEnd))
     yield from dump_session(session, steps, epochs, now)
 

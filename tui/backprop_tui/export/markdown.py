@@ -10,13 +10,20 @@ plain text is escaped so Markdown cannot take an underscore or a bar for markup.
 The log is written piece by piece as ``log_items`` yields its items: nothing but the
 current item (and the actions heading an epoch) is held, so a long session streams in
 constant memory. The plain-text log (``export.text``) shares the wording defined here.
+
+With several training examples each epoch is grouped as ``log_items`` groups it: a heading
+per batch, within it one per example (its inputs and targets) over that example's phases,
+then the batch's combining phase and its update with a table of the parameters before it,
+the batch's gradients and the parameters after it; last the data set's error, E at the
+epoch's start and the step E⁺.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from backprop_tui import keys
 from backprop_tui.export.log import (
@@ -24,15 +31,17 @@ from backprop_tui.export.log import (
     EpochStart,
     EventItem,
     Item,
+    Part,
     PhaseStart,
     RunItem,
     StepItem,
+    UpdateItem,
     log_items,
 )
 from backprop_tui.functions import LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.netfile import dump_network
-from backprop_tui.network import Network
+from backprop_tui.network import Names, Network
 from backprop_tui.numbers import fmt
 from backprop_tui.output import printable
 from backprop_tui.session.persist import header
@@ -42,6 +51,9 @@ from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
 from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.step import Step
+
+if TYPE_CHECKING:
+    from numpy import ndarray
 
 TITLE = "backprop-tui session log"
 INTRO = ("Every computation of backpropagation, one scalar at a time, in the order the app "
@@ -69,14 +81,79 @@ UPDATE_ORDERS = {
     "during_backward": "each layer's new weights take effect at once, so the layers below "
                        "already use them",
 }
+# With several examples, a batch's own phases (``PhaseStart.level`` 1): (title, intro).
+BATCH_PHASES = {
+    "batch": ("Combining the batch",
+              "Each example of the batch gave its own error and gradients, all at the "
+              "parameters the batch starts from. Here they combine (batch_loss) into the "
+              "batch's error, its gradient of each parameter, and each new value."),
+    "update": ("The update",
+               "The batch's new values take effect: the next batch, or the next epoch, starts "
+               "from them."),
+}
+BATCH_LOSSES = {"mean": "the mean, the sum divided by the batch's size", "sum": "the sum"}
 ACTIONS = {"edit": "Edit", "fast-forward": "Fast-forward", "undo": "Undo", "redo": "Redo"}
 ELSEWHERE = "Actions made elsewhere"
 ELSEWHERE_TEXT = ("These actions were made at places the log above does not show (after the "
                   "point it ends, or inside epochs a fast-forward ran over); each says where.")
 
 
-def phase_intro(phase: str) -> str:
+def phase_title(phase: str, level: int = 0) -> str:
+    """A phase's heading: a batch's own phases (``level`` 1) have theirs."""
+    return BATCH_PHASES[phase][0] if level == 1 and phase in BATCH_PHASES else phase_label(phase)
+
+
+def phase_intro(phase: str, level: int = 0) -> str:
+    if level == 1 and phase in BATCH_PHASES:
+        return BATCH_PHASES[phase][1]
     return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
+
+
+def examples_text(first: int, last: int) -> str:
+    """'example 2', 'examples 1 to 4'."""
+    return f"examples {first} to {last}" if last > first else f"example {first}"
+
+
+def part_title(part: Part) -> str:
+    """The heading of a batch or the data set's error (an example's: ``example_title``)."""
+    if part.kind == "dataset":
+        return "The data set's error"
+    return f"Batch {part.number} of {part.count} · {examples_text(part.first, part.last)}"
+
+
+def part_text(part: Part, digits: int) -> str:
+    """What a batch does, or the data set's error E at the epoch's start."""
+    how = BATCH_LOSSES[part.batch_loss]
+    if part.kind == "dataset":
+        return (f"E, the data set's error at the epoch's start (every example's forward pass "
+                f"with the parameters the epoch starts from, their errors E_total combined: "
+                f"{how.replace('batch', 'data set')}), is {fmt(part.loss, digits)}. The last "
+                "step, E⁺, is the same after the epoch's last update.")
+    if part.last == part.first:
+        return ("A batch of one example: its own gradients give the update, and the next "
+                "example starts from the new values.")
+    return (f"Each of the {part.last - part.first + 1} examples goes forward and back with the "
+            "parameters as they stand at the batch's start; then their errors and gradients "
+            f"combine ({how}) and one update follows.")
+
+
+def example_title(part: Part, digits: int, tex: bool = False) -> str:
+    """'Example 2 · i₁ = 0, i₂ = 1, t_o₁ = 1' (its values as Markdown math with ``tex``)."""
+    values = []
+    for key, value in part.given:
+        plain = key._replace(example=0)
+        values.append(math(f"{keys.tex(plain)} = {tex_number(value, digits)}") if tex
+                      else f"{keys.symbol(plain)} = {fmt(value, digits)}")
+    return f"Example {part.first} · {', '.join(values)}"
+
+
+def update_title(item: UpdateItem) -> tuple[str, Key]:
+    """('Update 1 · examples 1 to 4', the key of the batch's error: E[1..4], or E_total[2]
+    for a batch of one)."""
+    examples = item.update.examples
+    first, last = examples[0], examples[-1]
+    error = keys.TOTAL.at(first) if last == first else Key("batch_error").at(first, last)
+    return f"Update {item.record['update']} · {examples_text(first, last)}", error
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
@@ -155,34 +232,53 @@ def ending_text(session: Session) -> str:
 
 
 def epoch_losses(steps: EpochSteps) -> tuple[float, float]:
-    """A completed epoch's total error before its updates and after them."""
-    return steps.number(keys.TOTAL), steps.number(keys.TOTAL_AFTER)
+    """A completed epoch's total error (the data set's, with several examples) before its
+    updates and after them."""
+    return steps.trace.loss, steps.trace.loss_after
+
+
+def error_name(steps: EpochSteps) -> str:
+    """What the error before the updates is called: E_total, or E for a data set."""
+    return "E" if steps.network.examples > 1 else "E_total"
 
 
 def loss_change(before: float, after: float, digits: int) -> str:
     return fmt(after - before, digits)
 
 
-def weight_rows(steps: EpochSteps) -> Iterator[tuple[str, str, float, float, float]]:
-    """(name, 'i1 → h1', before, gradient, after) for every weight of a completed epoch."""
-    names = steps.names
+Row = tuple[str, str, float, float | None, float]
+
+
+def parameter_rows(names: Names, before: Network, after: Network,
+                   gradients: tuple[Sequence[ndarray], Sequence[ndarray]] | None) -> Iterator[Row]:
+    """(name, 'i1 → h1' or '' for a bias, before, gradient, after) for every weight, then
+    every bias: an update's (its gradients), or an epoch's (with several updates, None)."""
     for layer, rows in enumerate(names.weights):
         for j, row in enumerate(rows):
             for k, name in enumerate(row):
                 link = f"{names.units[layer][k]} → {names.units[layer + 1][j]}"
-                yield (name, link, *_before_gradient_after(steps, keys.parameter(name)))
+                yield (name, link, float(before.weights[layer][j, k]),
+                       None if gradients is None else float(gradients[0][layer][j, k]),
+                       float(after.weights[layer][j, k]))
+    for layer, layer_names in enumerate(names.biases):
+        for j, name in enumerate(layer_names):
+            yield (name, "", float(before.biases[layer][j]),
+                   None if gradients is None else float(gradients[1][layer][j]),
+                   float(after.biases[layer][j]))
 
 
-def bias_rows(steps: EpochSteps) -> Iterator[tuple[str, float, float, float]]:
-    """(name, before, gradient, after) for every bias of a completed epoch."""
-    for layer_names in steps.names.biases:
-        for name in layer_names:
-            yield (name, *_before_gradient_after(steps, keys.parameter(name)))
+def epoch_rows(steps: EpochSteps) -> list[Row]:
+    """The parameters of a completed epoch: before it, their gradients (with one update)
+    and after it."""
+    trace, updates = steps.trace, steps.trace.updates
+    gradients = (updates[0].grad_w, updates[0].grad_b) if len(updates) == 1 else None
+    return list(parameter_rows(steps.names, steps.network, trace.after, gradients))
 
 
-def _before_gradient_after(steps: EpochSteps, parameter: Key) -> tuple[float, float, float]:
-    return (steps.number(parameter), steps.number(parameter.gradient),
-            steps.number(parameter.new))
+def update_rows(item: UpdateItem) -> Iterator[Row]:
+    update = item.update
+    return parameter_rows(item.before.names, item.before, update.after,
+                          (update.grad_w, update.grad_b))
 
 
 def source_text(session: Session) -> tuple[str, str]:
@@ -274,10 +370,18 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 if edits:
                     listed = ", ".join(escape(edit_text(e, digits)) for e in edits)
                     yield f"*Edits in effect from the start of this epoch:* {listed}.\n\n"
-            case PhaseStart(_, phase):
-                yield f"### {phase_label(phase)}\n\n{escape(phase_intro(phase))}\n\n"
+            case PhaseStart(_, phase, level):
+                yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
+                       f"{escape(phase_intro(phase, level))}\n\n")
+            case Part(kind="example"):
+                yield f"#### {example_title(item, digits, tex=True)}\n\n"
+            case Part():
+                text = escape(part_text(item, digits)).replace("E⁺", math("E^{+}"))
+                yield f"### {part_title(item)}\n\n{text}\n\n"
             case StepItem(step, mark):
                 yield _step(step, digits, mark)
+            case UpdateItem():
+                yield from _update(item, digits)
             case EventItem(event):
                 label, changes = event_parts(event)
                 place = event_place(event, walker.epoch, walker.index)
@@ -286,12 +390,29 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                     yield f"## {ELSEWHERE}\n\n{escape(ELSEWHERE_TEXT)}\n\n"
                 yield f"> **{label}** {escape(changes)}{escape(place)}\n\n"
             case RunItem():
-                text = escape(run_text(item, digits)).replace(
+                total = "E_total" if session.base.examples == 1 else "E"
+                text = escape(run_text(item, digits, total)).replace(
                     "E\\_total", math(r"E_{\mathrm{total}}"), 1)
                 yield text.replace("Fast-forward:", "**Fast-forward:**", 1) + "\n\n"
             case EpochEnd(steps):
                 yield from _summary(steps, digits)
     yield f"---\n\n{escape(ending_text(session))}\n"
+
+
+def batches_text(network: Network) -> str:
+    """'4; batch = full: one update per epoch; batch_loss = mean: …'."""
+    n, size = network.examples, network.batch_size
+    updates = len(network.batches())
+    if size == 1:
+        how = "online: an update after every example"
+    elif size == n:
+        how = "full: one update per epoch, from all of them"
+    else:
+        last = n - size * (updates - 1)
+        how = (f"{size}: minibatches of {size} in file order, {updates} updates per epoch"
+               + (f" (the last of {last})" if last < size else ""))
+    return (f"{n}; batch = {how}; batch_loss = {network.batch_loss}: a batch's error and "
+            f"gradients combine its examples' ({BATCH_LOSSES[network.batch_loss]})")
 
 
 def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
@@ -313,6 +434,7 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
         ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
                            f"(update_biases = {update_biases})"),
         ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
+        *([("Training examples", batches_text(network))] if network.examples > 1 else []),
         ("Hand rounding", f"every value rounded to {network.rounding} significant digits "
                           f"before it is used (rounding = {network.rounding})"
          if network.rounding else "none (rounding = 0)"),
@@ -366,7 +488,8 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
 def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
     epoch = steps.epoch
     before, after = epoch_losses(steps)
-    total = math(r"E_{\mathrm{total}}")
+    several = steps.network.examples > 1
+    total = math("E" if several else r"E_{\mathrm{total}}")
     yield (f"### Summary of epoch {epoch}\n\n"
            f"{total} before the updates: {fmt(before, digits)}; after them: "
            f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).\n\n")
@@ -377,19 +500,39 @@ def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
     yield from _parameters(steps, digits)
 
 
+def _table(rows: Sequence[Row], digits: int, weights: bool) -> Iterator[str]:
+    """The weights' table (their connections too) or the biases'; a gradient column when
+    the rows have gradients."""
+    gradient = bool(rows) and rows[0][3] is not None
+    head = ["Weight", "Connection"] if weights else ["Bias"]
+    head += ["Before", *([GRADIENT_W if weights else GRADIENT_B] if gradient else []), "After"]
+    yield "| " + " | ".join(head) + " |\n"
+    yield "|" + "|".join([":---"] * (2 if weights else 1) + ["---:"] * (len(head) - (
+        2 if weights else 1))) + "|\n"
+    for name, link, before, change, after in rows:
+        cells = [math(keys.tex(name)), *([link] if weights else []), fmt(before, digits)]
+        cells += [fmt(change, digits)] if change is not None else []
+        yield "| " + " | ".join([*cells, fmt(after, digits)]) + " |\n"
+
+
 def _parameters(steps: EpochSteps, digits: int) -> Iterator[str]:
     network = steps.network
-    yield (f"\n**New weights** (after epoch {steps.epoch})\n\n"
-           f"| Weight | Connection | Before | {GRADIENT_W} | After |\n"
-           "|:---|:---|---:|---:|---:|\n")
-    for name, link, before, gradient, after in weight_rows(steps):
-        yield (f"| {math(keys.tex(name))} | {link} | {fmt(before, digits)} | "
-               f"{fmt(gradient, digits)} | {fmt(after, digits)} |\n")
+    rows = epoch_rows(steps)
+    yield f"\n**New weights** (after epoch {steps.epoch})\n\n"
+    yield from _table([row for row in rows if row[1]], digits, weights=True)
     kept = "" if network.update_biases else " (not updated: update\\_biases = false)"
-    yield (f"\n**Biases**{kept}\n\n"
-           f"| Bias | Before | {GRADIENT_B} | After |\n"
-           "|:---|---:|---:|---:|\n")
-    for name, before, gradient, after in bias_rows(steps):
-        yield (f"| {math(keys.tex(name))} | {fmt(before, digits)} | "
-               f"{fmt(gradient, digits)} | {fmt(after, digits)} |\n")
+    yield f"\n**Biases**{kept}\n\n"
+    yield from _table([row for row in rows if not row[1]], digits, weights=False)
+    yield "\n"
+
+
+def _update(item: UpdateItem, digits: int) -> Iterator[str]:
+    """A batch's update: its error, then each parameter before it, its gradient, after it."""
+    title, error = update_title(item)
+    rows = list(update_rows(item))
+    yield (f"**{title}**: the batch's error {math(keys.tex(error))} = "
+           f"{fmt(item.update.loss, digits)}\n\n")
+    yield from _table([row for row in rows if row[1]], digits, weights=True)
+    yield "\n"
+    yield from _table([row for row in rows if not row[1]], digits, weights=False)
     yield "\n"

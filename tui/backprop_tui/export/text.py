@@ -18,35 +18,50 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from backprop_tui import keys
-from backprop_tui.export.log import EpochEnd, EpochStart, EventItem, PhaseStart, RunItem, StepItem
+from backprop_tui.export.log import (
+    EpochEnd,
+    EpochStart,
+    EventItem,
+    Part,
+    PhaseStart,
+    RunItem,
+    StepItem,
+    UpdateItem,
+)
 from backprop_tui.export.markdown import (
     ELSEWHERE,
     ELSEWHERE_TEXT,
     INTRO,
     TITLE,
+    Row,
     Walker,
-    bias_rows,
     edit_text,
     ending_text,
     epoch_losses,
+    epoch_rows,
     event_parts,
     event_place,
+    example_title,
     header_fields,
     loss_change,
+    part_text,
+    part_title,
     phase_intro,
+    phase_title,
     run_heading,
     run_text,
     source_text,
-    weight_rows,
+    update_rows,
+    update_title,
 )
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark
-from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.step import Step
 
 WIDTH = 100
+RULES = "-~."  # the underlines of a phase's heading, and with several examples of deeper ones
 INDENT = "  "  # steps, explanations and tables sit under their headings by this much
 NUMBER = 22  # a number column: the longest fmt() gives at 15 digits, and a space
 
@@ -89,10 +104,20 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 if edits:
                     listed = ", ".join(edit_text(e, digits) for e in edits)
                     yield wrap(f"Edits in effect from the start of this epoch: {listed}.") + "\n"
-            case PhaseStart(_, phase):
-                yield heading(phase_label(phase), "-") + wrap(phase_intro(phase)) + "\n"
+            case PhaseStart(_, phase, level):
+                yield (heading(phase_title(phase, level), RULES[level])
+                       + wrap(phase_intro(phase, level)) + "\n")
+            case Part(kind="example"):
+                yield heading(example_title(item, digits), RULES[1])
+            case Part():
+                yield heading(part_title(item), RULES[0]) + wrap(part_text(item, digits)) + "\n"
             case StepItem(step, mark):
                 yield _step(step, digits, mark)
+            case UpdateItem():
+                title, error = update_title(item)
+                yield wrap(f"{title}: the batch's error {keys.symbol(error)} = "
+                           f"{fmt(item.update.loss, digits)}") + "\n"
+                yield from _table(list(update_rows(item)), digits)
             case EventItem(event):
                 label, changes = event_parts(event)
                 place = event_place(event, walker.epoch, walker.index)
@@ -101,7 +126,8 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                     yield heading(ELSEWHERE, "=") + wrap(ELSEWHERE_TEXT) + "\n"
                 yield wrap(f"{label}: {changes}{place}", "» ", "  ") + "\n"
             case RunItem():
-                yield wrap(run_text(item, digits)) + "\n"
+                total = "E_total" if session.base.examples == 1 else "E"
+                yield wrap(run_text(item, digits, total)) + "\n"
             case EpochEnd(steps):
                 yield from _summary(steps, digits)
     yield "-" * WIDTH + "\n\n" + wrap(ending_text(session))
@@ -142,23 +168,34 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
 def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
     epoch = steps.epoch
     before, after = epoch_losses(steps)
+    total = "E" if steps.network.examples > 1 else "E_total"
     yield heading(f"Summary of epoch {epoch}", "-")
-    yield wrap(f"E_total before the updates: {fmt(before, digits)}; after them: "
+    yield wrap(f"{total} before the updates: {fmt(before, digits)}; after them: "
                f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).") + "\n"
     yield f"Values of epoch {epoch}\n\n{INDENT}{'Step':>7}  {'Symbol':<24}Value\n"
     for step in steps:
         if step.value is not None:
             yield fit([f"{INDENT}{step.index:>7}  {step.symbol:<24}{fmt(step.value, digits)}"])
     network = steps.network
-    yield (f"\nNew weights (after epoch {epoch})\n\n{INDENT}{'Weight':<8}{'Connection':<16}"
-           f"{'Before':<{NUMBER}}{'∂E/∂w':<{NUMBER}}After\n")
-    for name, link, was, gradient, now in weight_rows(steps):
-        yield fit([f"{INDENT}{keys.symbol(name):<8}{link:<16}{fmt(was, digits):<{NUMBER}}"
-                   f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
     kept = "" if network.update_biases else " (not updated: update_biases = false)"
-    yield (f"\nBiases{kept}\n\n{INDENT}{'Bias':<8}{'':<16}{'Before':<{NUMBER}}"
-           f"{'∂E/∂b':<{NUMBER}}After\n")
-    for name, was, gradient, now in bias_rows(steps):
-        yield fit([f"{INDENT}{keys.symbol(name):<8}{'':<16}{fmt(was, digits):<{NUMBER}}"
-                   f"{fmt(gradient, digits):<{NUMBER}}{fmt(now, digits)}"])
+    yield f"\nNew weights (after epoch {epoch})\n\n"
+    yield from _table(epoch_rows(steps), digits, kept)
+
+
+def _table(rows: list[Row], digits: int, kept: str = "") -> Iterator[str]:
+    """The weights' table and the biases' (headed ``Biases{kept}``): before, the gradient
+    (when the rows have one), after."""
+    for weights in (True, False):
+        part = [row for row in rows if bool(row[1]) == weights]
+        gradient = bool(part) and part[0][3] is not None
+        if not weights:
+            yield f"\nBiases{kept}\n\n"
+        head = f"{INDENT}{'Weight' if weights else 'Bias':<8}{'Connection' if weights else '':<16}"
+        head += f"{'Before':<{NUMBER}}"
+        head += f"{'∂E/∂w' if weights else '∂E/∂b':<{NUMBER}}" if gradient else ""
+        yield head + "After\n"
+        for name, link, was, change, now in part:
+            line = f"{INDENT}{keys.symbol(name):<8}{link:<16}{fmt(was, digits):<{NUMBER}}"
+            line += f"{fmt(change, digits):<{NUMBER}}" if change is not None else ""
+            yield fit([line + fmt(now, digits)])
     yield "\n"

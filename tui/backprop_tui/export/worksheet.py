@@ -7,7 +7,10 @@ earlier result the step uses — is a blank. A blank for an earlier result names
 that computes it (▢ step 14), so a student works the epoch in order; the outputs after the
 updates, which no step of their own computes, are blanks named by their symbol. The answer
 key at the end lists every value. Nothing a printed walkthrough wrote (the network file's
-[printed] table) is shown: it would give the answers away.
+[printed] table) is shown: it would give the answers away. With several training examples
+the steps are grouped as the logs group them (batch, example, the batch's own phases, the
+data set's error), every example's inputs and targets are given, and the update tables of
+the logs are left out (they hold answers).
 """
 
 from __future__ import annotations
@@ -19,19 +22,29 @@ from functools import cached_property
 from math import isclose
 
 from backprop_tui import keys
-from backprop_tui.export.markdown import escape, header_fields, math, phase_intro
+from backprop_tui.export.log import Groups, Part
+from backprop_tui.export.markdown import (
+    escape,
+    example_title,
+    header_fields,
+    math,
+    part_text,
+    part_title,
+    phase_intro,
+    phase_title,
+)
 from backprop_tui.formula import Renderer
 from backprop_tui.keys import Key
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.step import Step
 
 TITLE = "backprop-tui worksheet"
 ANSWER_KEY = "Answer key"
 BLANK = r"\underline{\qquad\qquad\qquad}"
-FIELDS = ("Network", "Shape", "Learning rate", "Loss", "Biases updated", "Update order")
+FIELDS = ("Network", "Shape", "Learning rate", "Loss", "Biases updated", "Update order",
+          "Training examples")
 INTRO = ("Work every step in order. Each step gives its formula, then the same formula with "
          "the given numbers put in: a box stands for a value you computed earlier (“step 14” "
          "is your answer to step 14; a boxed symbol such as out⁺, a value you work out from "
@@ -63,6 +76,16 @@ class Worksheet:
         start = session.timeline.start(1)
         self.given: dict[str, float] = {**start.given.by_name,
                                         keys.text(keys.ETA): start.learning_rate}
+        if start.examples > 1:  # every example's inputs and targets, tagged with its number
+            names = start.names
+            rows: dict[str, float] = {}
+            for k in range(start.examples):
+                for kind, units, values in (("input", names.units[0], start.inputs[k]),
+                                            ("target", names.units[-1], start.targets[k])):
+                    rows.update((keys.text(keys.unit(kind, u).at(k + 1)), float(value))
+                                for u, value in zip(units, values, strict=True))
+            untagged = {*names.units[0], *names.targets}
+            self.given = rows | {n: v for n, v in self.given.items() if n not in untagged}
         self.digits = session.digits
 
     @cached_property
@@ -110,7 +133,10 @@ def _updated_by(parameter: Key, value: float, steps: EpochSteps, before: EpochSt
     if before is None or before.epoch != steps.epoch - 1 or parameter.kind not in (
             "weight", "bias"):
         return None
-    where = before.keys.get(keys.text(parameter.new))
+    key = parameter.new
+    if before.network.examples > 1:  # the new value of the epoch's last batch
+        key = key.at(*before.plan.shape.batches()[-1])
+    where = before.keys.get(keys.text(key))
     if where is None:
         return None
     new = before.value_at(where)
@@ -129,10 +155,17 @@ def render(session: Session, now: datetime) -> Iterator[str]:
     for steps, shown in sheet.epochs:
         yield f"## Epoch {steps.epoch}\n\n"
         phase = None
+        groups = Groups(steps) if steps.network.examples > 1 else None
         for step in steps[:shown]:
-            if step.phase != phase:
+            if groups is not None:
+                parts = groups.parts(step)
+                yield from (_part(part, digits) for part in parts)
+                phase = None if parts else phase
+            if step.phase != phase and (groups is None or groups.level):
                 phase = step.phase
-                yield f"### {phase_label(phase)}\n\n{escape(phase_intro(phase))}\n\n"
+                level = groups.level if groups else 0
+                yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
+                       f"{escape(phase_intro(phase, level))}\n\n")
             blanks, unnamed = sheet.blanks(step, steps, before)
             if unnamed:
                 extras[(steps.epoch, step.index)] = unnamed
@@ -151,12 +184,23 @@ def render(session: Session, now: datetime) -> Iterator[str]:
         yield "\n"
 
 
+def _part(part: Part, digits: int) -> str:
+    """A batch's heading and what it does, an example's with its given values, or the
+    data set's error's (not its value E: with one batch it is an answer)."""
+    if part.kind == "example":
+        return f"#### {example_title(part, digits, tex=True)}\n\n"
+    if part.kind == "dataset":
+        return (f"### {part_title(part)}\n\n"
+                f"{math('E^{+}')}: the data set's error after the epoch's last update.\n\n")
+    return f"### {part_title(part)}\n\n{escape(part_text(part, digits))}\n\n"
+
+
 def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
     session = sheet.session
     network = session.timeline.start(1)
     fields = dict(header_fields(session, now))
     lines = [f"# {TITLE}", "", escape(INTRO), ""]
-    lines += [f"- **{name}:** {escape(fields[name])}" for name in FIELDS]
+    lines += [f"- **{name}:** {escape(fields[name])}" for name in FIELDS if name in fields]
     if network.rounding:
         lines.append(f"- **Hand rounding:** round every value to {network.rounding} "
                      "significant digits before you use it again")

@@ -8,6 +8,12 @@ with one operand replaced), from the epoch's earlier values and from the network
 so a quiz answer can be matched to the slip that produces it. The slips that belong to an
 activation or a loss (the sigmoid's e^(−net), the ½ of ½(t − out)²) come from its record in
 ``functions``. No Textual, no state.
+
+With several training examples, a step of one example is worked from that example's values
+and the parameters its batch starts from (``Plan.tagged``); the steps of a batch have slips
+of their own: its gradients summed where the mean was asked (or the reverse), one example's
+gradient taken for the batch's, the parameters updated between the batch's examples (the
+batch taken online), and an error taken after the updates instead of before.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from backprop_tui import keys
-from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.engine.trace import loss_of, trace_epoch
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key, symbol
-from backprop_tui.network import UPDATE_ORDERS
+from backprop_tui.network import UPDATE_ORDERS, Network
 from backprop_tui.numbers import fmt
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
@@ -107,6 +113,7 @@ class _Slips:
         self.right = values.get(self.step.key, self.step.value)
         self.out: list[Slip] = []
         self.layer, self.j, self.k = self._place(self.key)
+        self.example = self.step.example  # with several examples, the step's (or 0)
 
     def _place(self, key: Key) -> tuple[int, int, int]:
         """The step's weight layer (0-based), its unit or row, and the other unit or column."""
@@ -121,8 +128,13 @@ class _Slips:
 
     # Values ---------------------------------------------------------------------------
 
+    def mine(self, key: Key) -> Key:
+        """A value named as a single example names it, as this step's example uses it."""
+        return self.steps.plan.tagged(key, self.example) if self.example else key
+
     def earlier(self, key: Key) -> float | None:
         """A value a person has at this step: an earlier step's, or one given."""
+        key = self.mine(key)
         text = keys.text(key)
         if text in self.overrides:
             return self.overrides[text]
@@ -133,7 +145,7 @@ class _Slips:
 
     def later(self, key: Key) -> float | None:
         """Any step's value this epoch (a value computed the wrong way round)."""
-        text = keys.text(key)
+        text = keys.text(self.mine(key))
         if text in self.overrides:
             return self.overrides[text]
         found = self.steps.keys.get(text)
@@ -161,7 +173,11 @@ class _Slips:
 
     def found(self) -> list[Slip]:
         if self.right is not None:
-            getattr(self, f"_{self.key.kind}", lambda: None)()
+            if self.key.last and self.key.kind in ("grad_w", "grad_b"):
+                self._combined()
+            else:
+                getattr(self, f"_{self.key.kind}", lambda: None)()
+            self._online()
         return self.out
 
     def _unit(self, layer: int, j: int) -> str:
@@ -293,7 +309,7 @@ class _Slips:
         return self._given(weight)
 
     def _given(self, key: Key) -> float:
-        found = self.steps.value_of(key)
+        found = self.steps.value_of(self.mine(key))
         assert found is not None
         return found
 
@@ -443,12 +459,92 @@ class _Slips:
                  "pass with the new values")
         self._other_order()
 
+    # Several examples ----------------------------------------------------------------
+
+    def _batch(self) -> tuple[int, int]:
+        """The first and last example of the step's batch."""
+        key = self.key
+        return (key.example, key.last) if key.last else (key.example, key.example)
+
+    def _sum_or_mean(self, total: float, n: int, what: str) -> None:
+        """``what`` (the examples' gradients, errors) summed where the mean was asked, or
+        the reverse; ``total`` is their sum."""
+        if self.network.batch_loss == "mean":
+            self.add("sum-not-mean", total, f"you added the {n} examples' {what}; with "
+                     f"batch_loss = \"mean\" their sum is divided by {n}, the batch's size")
+        else:
+            self.add("mean-not-sum", total / n, f"you took the mean of the {n} examples' "
+                     f"{what}; with batch_loss = \"sum\" they are added, not divided")
+
+    def _combined(self) -> None:
+        """A batch's gradient: the mean or the sum of its examples' gradients (operands)."""
+        first, last = self._batch()
+        name = symbol(keys.parameter(self.key.param))
+        self._sum_or_mean(math.fsum(self.operands), last - first + 1, "gradients")
+        for k, value, which in ((last, self.operands[-1], "last"),
+                                (first, self.operands[0], "first")):
+            self.add(f"{which}-example", value,
+                     f"that is ∂E/∂{name}[{k}], the gradient of example {k} alone; the batch's "
+                     f"gradient combines those of examples {first} to {last}")
+
+    def _batch_error(self) -> None:
+        first, last = self._batch()
+        self._sum_or_mean(math.fsum(self.operands), last - first + 1, "errors")
+        after = _batch_network(self.steps, first, last, after=True)
+        self.add("error-after-update", loss_of(after),
+                 f"that is the error of examples {first} to {last} after the batch's update; "
+                 "E" + f"[{first}–{last}] is taken before it, at the parameters the batch "
+                 "starts from")
+
+    def _dataset_after(self) -> None:
+        n = self.network.examples
+        assert self.right is not None
+        before = self.steps.value_of(keys.DATASET)
+        self.add("before-updates", before,
+                 "that is E, the data set's error at the epoch's start, before the updates; "
+                 "E⁺ takes every example's forward pass after the epoch's last update")
+        if self.network.batch_loss == "mean":
+            self._sum_or_mean(self.right * n, n, "errors")
+        else:
+            self._sum_or_mean(self.right, n, "errors")
+        met = [self.later(keys.TOTAL.at(k)) for k in range(1, n + 1)]
+        if all(value is not None for value in met):
+            self.add("errors-met", _dataset_of(self.steps, [v for v in met if v is not None]),
+                     "that combines the errors E_total[1] … met during the epoch, each at its "
+                     "batch's parameters; E⁺ takes every example at the parameters after the "
+                     "last update")
+
+    def _online(self) -> None:
+        """A later example of a batch, or the batch's new value, worked with the parameters
+        updated between the batch's examples: the batch taken online."""
+        key = self.key
+        if self.network.batch_size == 1 or key.kind in ("batch_error", "dataset_after"):
+            return
+        first, last = self._batch() if key.last else self.steps.plan.batch_of(self.example)
+        if key.last and key.kind not in ("new_w", "new_b"):
+            return
+        if not key.last and (not self.example or self.example == first):
+            return
+        online = _online_steps(self.steps, first, last)
+        shifted = key.last - first + 1 if key.last else self.example - first + 1
+        value = online.value_of(key._replace(example=shifted, last=0))
+        if key.last:
+            self.add("updated-between-examples", value,
+                     f"that is {symbol(key._replace(example=0, last=0))} after taking examples "
+                     f"{first} to {last} one at a time, an update after each (online); the "
+                     "batch takes one step, with its combined gradient")
+        else:
+            self.add("updated-between-examples", value,
+                     f"you used the parameters updated after example {self.example - 1}; every "
+                     f"example of a batch uses those the batch starts from (updating between "
+                     "examples is online training)")
+
     def _other_order(self) -> None:
         """The value the other update order gives: below the output layer, the weights
         above are either the original ones or the already-updated ones."""
         after = self.key.kind == "total_after"
-        if self._output() and not after:
-            return
+        if (self._output() and not after) or self.network.batch_size > 1:
+            return  # during_backward needs batches of one example
         other = _other_order(self.steps)
         found = other.keys.get(self.step.key)
         if found is None:
@@ -485,6 +581,37 @@ def _subscripts(text: str) -> str:
 
 
 _OTHER: weakref.WeakKeyDictionary[EpochSteps, EpochSteps] = weakref.WeakKeyDictionary()
+_ONLINE: weakref.WeakKeyDictionary[EpochSteps, dict[int, EpochSteps]] = \
+    weakref.WeakKeyDictionary()
+
+
+def _batch_network(steps: EpochSteps, first: int, last: int, after: bool = False) -> Network:
+    """The batch of examples ``first`` to ``last`` alone, with the parameters it starts from
+    (or, ``after``, those after its update)."""
+    batches = steps.plan.shape.batches()
+    number = batches.index((first, last))
+    updates = steps.trace.updates
+    if after:
+        network = updates[number].after
+    else:
+        network = steps.network if number == 0 else updates[number - 1].after
+    return dataclasses.replace(network, inputs=network.inputs[first - 1:last],
+                               targets=network.targets[first - 1:last], batch="full")
+
+
+def _online_steps(steps: EpochSteps, first: int, last: int) -> EpochSteps:
+    """The batch of examples ``first`` to ``last`` taken online from the parameters it
+    starts from (traced once, on first use): its examples numbered from 1."""
+    found = _ONLINE.setdefault(steps, {})
+    if first not in found:
+        network = dataclasses.replace(_batch_network(steps, first, last), batch="online")
+        found[first] = EpochSteps(steps.epoch, trace_epoch(network))
+    return found[first]
+
+
+def _dataset_of(steps: EpochSteps, totals: list[float]) -> float:
+    """Every example's E_total combined as the data set's error combines them."""
+    return steps.plan.dataset.compute(totals)
 
 
 def _other_order(steps: EpochSteps) -> EpochSteps:

@@ -30,6 +30,13 @@ class Step:
     compute: Computation = field(compare=False, repr=False)
 
     @property
+    def example(self) -> int:
+        """With several examples, the one (from 1) this step belongs to; 0 for a step of a
+        whole batch (combining, applying an update) or of the data set, or of the only one."""
+        key = self.typed_key
+        return key.example if not key.last and key.kind != "apply" else 0
+
+    @property
     def symbol(self) -> str:
         return keys.symbol(self.typed_key)
 
@@ -49,11 +56,13 @@ class Step:
         return Renderer(self.typed_uses, self.operands, tex, digits).render(self.expr)
 
     def record(self, digits: int = DEFAULT_DIGITS) -> dict[str, object]:
-        """The step as a JSON object (the `step` record of the JSONL export)."""
+        """The step as a JSON object (the `step` record of the JSONL export); ``example``
+        only where it belongs to one of several."""
         return {
             "type": "step",
             "epoch": self.epoch,
             "index": self.index,
+            **({"example": self.example} if self.example else {}),
             "phase": self.phase,
             "key": self.key,
             "kind": self.kind,
