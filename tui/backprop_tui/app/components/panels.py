@@ -224,16 +224,17 @@ class ExplanationPanel(TextPanel[str]):
 
 
 class ValuesPanel(Panel):
-    """Every value computed so far this epoch, grouped by phase, the newest marked ▶ and
-    kept in view.
+    """Every value computed so far this epoch, grouped by phase (with several examples, by
+    example first), the newest marked ▶ and kept in view.
 
     It renders only the rows in sight, so a step costs the same however many values the
     epoch has produced. A row too wide for the panel goes on, indented, on the next line:
     nothing is cut and nothing scrolls sideways.
     """
 
-    COMPONENT_CLASSES = {"values--phase", "values--newest", "values--muted"}
+    COMPONENT_CLASSES = {"values--group", "values--phase", "values--newest", "values--muted"}
     DEFAULT_CSS = """
+    ValuesPanel > .values--group { color: $accent; text-style: bold; }
     ValuesPanel > .values--phase { color: $primary; text-style: bold; }
     ValuesPanel > .values--newest { text-style: bold reverse; }
     ValuesPanel > .values--muted { color: $text-muted; }
@@ -262,8 +263,11 @@ class ValuesPanel(Panel):
         width = max((cell_len(r.symbol) for r in rows), default=0)
         point = max((integer_width(r.value) for r in rows), default=0)
         right = max((len(r.value) - integer_width(r.value) for r in rows), default=0)
-        phase = None
+        phase, group = None, ""
         for row in rows:
+            if row.group != group:  # several examples: a header per example, phases under it
+                group, phase = row.group, None
+                lines.append((f"▌{group}", "values--group"))
             if row.phase != phase:
                 phase = row.phase
                 lines.append((phase, "values--phase"))
@@ -372,7 +376,7 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
         + (f" [$text-success]{score}[/]" if score else "")
         for (label, current), score in zip(model.phases, scores, strict=True)
         if current or others < 2)
-    parts = [*([crumbs] if crumbs else []),
+    parts = [*([crumbs] if crumbs else []), *_examples(model, terse),
              f"step {model.index}/{model.count}" if terse
              else f"step {model.index} of {model.count}",
              f"epoch {model.epoch:,}"]
@@ -387,6 +391,22 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
         parts.append(f"[b]rounding to {model.rounding}[/b]")
     parts.append(f"{model.digits} digits")
     return ("  ·  " if not others else " · ").join(parts)
+
+
+def _examples(model: Status, terse: bool) -> list[str]:
+    """With several examples: 'example 3 of 4', 'examples 1–4' (a batch's combined step)
+    or 'data set of 4', then 'update 1 of 1'; ``terse``: 'ex. 3/4', 'upd. 1/1'."""
+    first, last, count = model.examples
+    if not count:
+        return []
+    update, updates = model.update
+    if not first:
+        which = f"data set of {count}"
+    elif first == last:
+        which = f"ex. {first}/{count}" if terse else f"example {first} of {count}"
+    else:
+        which = f"ex. {first}–{last}" if terse else f"examples {first}–{last}"
+    return [which, f"upd. {update}/{updates}" if terse else f"update {update} of {updates}"]
 
 
 def _short(label: str) -> str:
