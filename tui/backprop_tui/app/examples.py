@@ -67,8 +67,9 @@ def updates(plan: Plan) -> int:
 
 
 def next_start(indexes: list[int], index: int, count: int) -> int | None:
-    """The first of ``indexes`` after ``index`` (among the ``count`` steps there are)."""
-    return next((i for i in indexes if index < i <= count), None)
+    """The first of ``indexes`` after ``index`` (among the ``count`` steps there are); the
+    start of the epoch counts as the first step's (at it, the first example is next)."""
+    return next((i for i in indexes if max(index, 1) < i <= count), None)
 
 
 def prev_start(indexes: list[int], index: int) -> int | None:

@@ -366,14 +366,13 @@ class _Example:
 
 
 def _caption(at: Where, examples: int) -> str:
-    """Whose values the diagram shows: an example's, or at a batch's combined step (or the
-    data set's) the last example's it computed."""
-    shown = f"example {at.example} of {examples}"
+    """Whose values the diagram shows: an example's ('example 2 of 4'), or at a batch's
+    combined step (or the data set's) the last example's it computed, and which batch
+    ('example 4 · batch 1–4')."""
     first, last = at.about
-    if first == last:
-        return shown
-    whose = f"examples {first}–{last} together" if first else "the data set"
-    return f"{whose} · units: {shown}"
+    if first and first == last:
+        return f"example {at.example} of {examples}"
+    return f"example {at.example} · " + (f"batch {first}–{last}" if first else "data set")
 
 
 def _diagram(given: Given, shown: Callable[[Key], float | None],
@@ -427,8 +426,9 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     focus, part, backward = None, "", False
     if step is not None:
         # The error after the updates comes from out⁺, which the diagram does not show:
-        # marking the outputs would point at values the step does not use.
-        if step.kind not in ("total_after", "dataset_after"):
+        # marking the outputs would point at values the step does not use; a batch's error
+        # combines every example's, not the one shown.
+        if step.kind not in ("total_after", "dataset_after", "batch_error"):
             touched = frozenset(step.touches)
         part = _PARTS.get(step.kind, "") if step.touches else ""
         focus = step.touches[0] if part else None

@@ -350,11 +350,12 @@ class StatusLine(ModelStatic[Status]):
     def render_model(self, model: Status) -> Content:
         width = self.size.width or 118
         # (the other phases: 0 full, 1 short, 2 none; current phase's label short;
-        #  "step k/n"; the total error's "(before the updates)")
-        for others, short, terse, when in ((0, False, False, 2), (1, False, False, 2),
-                                           (1, False, True, 2), (2, False, False, 2),
-                                           (2, False, False, 1), (2, True, False, 1),
-                                           (2, True, True, 1), (2, True, True, 0)):
+        #  "step k/n" (and "ex. 3/4 · upd. 1/1", 2: "ex. 3/4"); the total error's "(before
+        #  the updates)")
+        for others, short, terse, when in ((0, False, 0, 2), (1, False, 0, 2),
+                                           (1, False, 1, 2), (2, False, 0, 2),
+                                           (2, False, 0, 1), (2, True, 0, 1),
+                                           (2, True, 1, 1), (2, True, 1, 0), (2, True, 2, 0)):
             text = _status_text(model, others, short, terse, when)
             if Content.from_markup(text).cell_length <= width:
                 break
@@ -364,10 +365,11 @@ class StatusLine(ModelStatic[Status]):
         return content.truncate(width, ellipsis=True)
 
 
-def _status_text(model: Status, others: int, short: bool, terse: bool, when: int) -> str:
+def _status_text(model: Status, others: int, short: bool, terse: int, when: int) -> str:
     """The status line's text: the other phases in full (``others`` 0), short (1) or left
-    out (2); the current one ``short``; ``terse``: step k/n; ``when``: which total error it
-    is, in words (2), in a word (1), or only by its symbol (0)."""
+    out (2); the current one ``short``; ``terse``: step k/n, and the example's place in
+    short (1) or without its update (2); ``when``: which total error it is, in words (2),
+    in a word (1), or only by its symbol (0)."""
     scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
     crumbs = " › ".join(
         f"[b reverse]\\[{escape(_short(label) if short else label)}"
@@ -393,9 +395,10 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
     return ("  ·  " if not others else " · ").join(parts)
 
 
-def _examples(model: Status, terse: bool) -> list[str]:
+def _examples(model: Status, terse: int) -> list[str]:
     """With several examples: 'example 3 of 4', 'examples 1–4' (a batch's combined step)
-    or 'data set of 4', then 'update 1 of 1'; ``terse``: 'ex. 3/4', 'upd. 1/1'."""
+    or 'data set of 4', then 'update 1 of 1'; ``terse``: 'ex. 3/4', 'upd. 1/1' (2: the
+    update left out)."""
     first, last, count = model.examples
     if not count:
         return []
@@ -406,6 +409,8 @@ def _examples(model: Status, terse: bool) -> list[str]:
         which = f"ex. {first}/{count}" if terse else f"example {first} of {count}"
     else:
         which = f"ex. {first}–{last}" if terse else f"examples {first}–{last}"
+    if terse > 1:
+        return [which]
     return [which, f"upd. {update}/{updates}" if terse else f"update {update} of {updates}"]
 
 
