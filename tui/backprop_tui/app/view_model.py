@@ -180,12 +180,13 @@ def equation(session: Session) -> Equation | None:
 
 def run_summary(session: Session, start: int, index: int) -> str:
     """What a fast-forward that landed says: the epochs it ran, from where, and the total
-    error before and after them."""
+    error (the data set's E, with several examples) before and after them."""
     reached = session.epoch
     ran = f"epoch {start:,}" if reached == start + 1 else f"epochs {start:,} to {reached - 1:,}"
     began = (f" (begun at step {index} of epoch {start:,}, which ran whole)" if index else "")
     before, after = (fmt(session.loss_at(e), session.digits) for e in (start, reached))
-    return (f"Fast-forward: {ran} run{began}; E_total {before} → {after}. Now at the start "
+    error = keys.symbol(keys.DATASET if session.network.examples > 1 else keys.TOTAL)
+    return (f"Fast-forward: {ran} run{began}; {error} {before} → {after}. Now at the start "
             f"of epoch {reached:,}.")
 
 
