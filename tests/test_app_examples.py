@@ -295,3 +295,18 @@ def test_the_curve_plots_the_data_sets_error() -> None:
                                                                    strict=True))
     assert math.isclose(expected[0], dataset_error(), rel_tol=1e-12)
     assert curve.symbol == "E" and curve.caption.startswith("▶ epoch 4 · E ")
+
+
+def test_online_the_table_starts_each_example_from_the_last_update() -> None:
+    """xor-online, example 2's hidden layer: the table's w5 is the value example 2 uses (w5
+    after example 1's update), bracketed as the old one, beside w5⁺[2] and ∂E/∂w5[2]."""
+    session = Session(load_preset("xor-online"))
+    session.goto("dE_o1/dout_h1[2]")
+    steps = session.steps
+    w5 = next(p for p in view_model.diagram(session).weights if p.name == "w5")
+    assert session.step is not None and session.step.operands[1] == w5.value
+    assert w5.value == steps.value_of(keys.parameter("w5").new.at(1)) != 0.8
+    assert (w5.new, w5.gradient, w5.used, w5.new_symbol) == (
+        steps.value_of(keys.parameter("w5").new.at(2)),
+        steps.value_of(keys.Key("grad_w", param="w5").at(2)), "old", "w₅⁺[2]")
+    assert view_model.status(session).update == (2, 4)

@@ -297,6 +297,7 @@ class Parameter:
     # Which of its values the current step uses, when both are shown: "old" (a hidden layer
     # under after_backward), "new" (under during_backward), else "".
     used: str = ""
+    new_symbol: str = ""  # its new value's symbol where it is tagged: w₅⁺[2], w₅⁺[1–4]
 
 
 @dataclass(frozen=True)
@@ -409,7 +410,7 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
                 used = "new"
         old = example.steps.number(start) if example else value[name]
         return Parameter(name, source, feeds, old, new, shown(batch(key.gradient)), updates,
-                         used)
+                         used, keys.symbol(new_key) if example else "")
 
     weights = tuple(
         parameter(w, names.units[layer][k], (names.units[layer + 1][j],), True)
