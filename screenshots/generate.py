@@ -55,6 +55,11 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     "quiz": ("mazur", ["goto:dE/db2", "a", "right", *"0.04971", "enter"]),
     # the error curve (c; C: log scale) after fast-forwarding 10,000 epochs, as `t` does
     "error-curve": ("mazur", ["ff:10000", "goto:E_total", "C"]),
+    # several examples: xor full batch in its combining phase, the values grouped by
+    # example; then the error curves of xor and xor-online after 4,000 epochs
+    "examples-values": ("xor", ["goto:w6+[1..4]"]),
+    "xor-curve": ("xor", ["ff:4000", "c"]),
+    "xor-online-curve": ("xor-online", ["ff:4000", "c"]),
     # the smallest terminal the app is made for: a hidden δ, the flow drawn backwards
     "small-hidden-delta": ("mazur", ["goto:delta_h1"]),
     "small-apply": ("mazur", ["goto:apply"]),

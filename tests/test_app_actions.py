@@ -22,6 +22,7 @@ README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 # Textual's key names as the help screen writes them (any other key: as it is).
 KEY_SHOWN = {"right": "→", "left": "←", "home": "Home", "end": "End",
              "right_square_bracket": "]", "left_square_bracket": "[", "colon": ":",
+             "right_curly_bracket": "}", "left_curly_bracket": "{",
              "plus": "+", "minus": "-", "question_mark": "?", "f1": "F1"}
 
 
@@ -79,7 +80,8 @@ def test_the_bindings_palette_and_help_are_the_tables() -> None:
     assert (next_.key, next_.description, next_.priority, next_.tooltip) == (
         "right,l,space", "Next", True, "Compute the next value")
     assert [name for name, binding in bindings.items() if binding.show] == [
-        "help", "leave", "cancel_run", "next", "prev", "next_phase", "next_epoch", "goto",
+        "help", "leave", "cancel_run", "next", "prev", "next_phase", "next_example",
+        "next_epoch", "goto",
         "fast_forward", "undo", "toggle_curve", "more_digits"]  # Help and Quit first
     assert actions.COMMANDS[0] == ("next", "Next step", "Compute the next value")
     assert HELP_ROWS[2] == ("Home g  /  End G", "first / last step of the epoch")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from textual.binding import Binding, BindingType
 
 from backprop_tui import keys
+from backprop_tui.app import examples
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import UPDATE_ORDERS
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
@@ -63,6 +64,9 @@ class Action:
     # In the footer, when this does not apply but action ``instead`` does: that action's
     # key in this one's place (at 15 digits '- Digits', not a greyed '+/- Digits').
     instead: str = ""
+    # Only for a network of several training examples: with one, it is left out of the
+    # footer, the palette and the help screen, as if it did not exist.
+    several: bool = False
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.name, self.label, show=self.show,
@@ -119,6 +123,27 @@ TABLE: tuple[Action, ...] = (
            palette_title="Previous phase",
            palette_help="Back to the start of this or the previous phase",
            available=lambda s: s.index > 1, at_start=False),
+    Action("next_example", "right_curly_bracket", "Example", key_display="}", priority=True,
+           tooltip="The next training example's first step",
+           palette_title="Next example",
+           palette_help="Skip to the first step of the next training example",
+           help_keys="}  /  {",
+           help_text="next / previous training example (several examples: its first step)",
+           available=lambda s: example_move(s, forward=True) is not None,
+           at_start=False, hidden=True, several=True),
+    Action("prev_example", "left_curly_bracket", "Example back", show=False, key_display="{",
+           priority=True,
+           palette_title="Previous example",
+           palette_help="Back to the first step of this or the previous training example",
+           available=lambda s: example_move(s, forward=False) is not None,
+           at_start=False, hidden=True, several=True),
+    Action("next_batch", "b", "Batch", show=False,
+           tooltip="The next batch's first step",
+           palette_title="Next batch", palette_help="Skip to the first step of the next batch",
+           help_keys="b",
+           help_text="next batch (several examples: the first step of its first example)",
+           available=lambda s: batch_move(s) is not None,
+           at_start=False, hidden=True, several=True),
     Action("next_epoch", "n", "Epoch", tooltip="Start the next epoch",
            palette_title="Next epoch", palette_help="Start the next epoch",
            help_keys="n  /  p", help_text="next / previous epoch",
@@ -199,15 +224,33 @@ TABLE: tuple[Action, ...] = (
 
 BY_NAME = {action.name: action for action in TABLE}
 
+
+def example_move(session: Session, forward: bool) -> int | None:
+    """Where } (forward) or { goes: the first step of the next example, or of this or the
+    previous one; None where there is none (or only one example)."""
+    found = examples.starts(session.steps.plan).examples
+    indexes = sorted(found.values())
+    if forward:
+        return examples.next_start(indexes, session.index, len(session.steps))
+    return examples.prev_start(indexes, session.index)
+
+
+def batch_move(session: Session) -> int | None:
+    """Where b goes: the first step of the next batch; None where there is none."""
+    return examples.next_start(examples.starts(session.steps.plan).batches, session.index,
+                               len(session.steps))
+
 # The palette's order (it lists them alphabetically, but ties in a search keep it).
-PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_epoch",
+PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_example",
+           "prev_example", "next_batch", "next_epoch",
            "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
            "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
            "log_scale", "maximize", "help")
 
 # The help screen's rows: an action's name for its row, and the rows that are no action.
 HELP: tuple[str | HelpRow, ...] = (
-    "next", "prev", "first", "next_phase", "next_epoch", "goto", "fast_forward", "undo",
+    "next", "prev", "first", "next_phase", "next_example", "next_batch", "next_epoch", "goto",
+    "fast_forward", "undo",
     "more_digits", "gradient_check", "quiz", "toggle_curve", "export",
     HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
     "edit",
@@ -226,9 +269,11 @@ BINDINGS: list[BindingType] = [action.binding() for action in TABLE]
 # (action, title, help) for the palette.
 COMMANDS = [(name, BY_NAME[name].palette_title, BY_NAME[name].palette_help)
             for name in PALETTE]
-# (keys, what) for the help screen.
-HELP_ROWS = [(row.help_keys, row.help_text)
-             for row in (BY_NAME[item] if isinstance(item, str) else item for item in HELP)]
+_HELP_ITEMS = [BY_NAME[item] if isinstance(item, str) else item for item in HELP]
+# (keys, what) for the help screen: every row, and those of a one-example network.
+HELP_ROWS = [(row.help_keys, row.help_text) for row in _HELP_ITEMS]
+ONE_EXAMPLE_ROWS = [(row.help_keys, row.help_text) for row in _HELP_ITEMS
+                    if not (isinstance(row, Action) and row.several)]
 
 
 def availability(name: str, session: Session | None, running: bool) -> bool | None:
@@ -241,6 +286,8 @@ def availability(name: str, session: Session | None, running: bool) -> bool | No
         return True
     if session is None:
         applies = action.at_start
+    elif action.several and session.network.examples == 1:
+        return False
     elif running and action.during_run is not None:
         applies = action.during_run(session)
     else:

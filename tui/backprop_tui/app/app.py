@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from backprop_tui import keys
-from backprop_tui.app import actions, view_model
+from backprop_tui.app import actions, examples, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening
 from backprop_tui.app.screens.main import MainScreen
@@ -254,6 +254,40 @@ class BackpropApp(App[None]):
     def action_prev_phase(self) -> None:
         self._do(self.session.prev_phase)
 
+    def action_next_example(self) -> None:
+        self._jump(actions.example_move(self.session, forward=True))
+
+    def action_prev_example(self) -> None:
+        self._jump(actions.example_move(self.session, forward=False))
+
+    def action_next_batch(self) -> None:
+        self._jump(actions.batch_move(self.session))
+
+    def _jump(self, index: int | None) -> None:
+        """To step ``index`` of this epoch (None: nowhere to go)."""
+        if index is not None:
+            self._do(lambda: self.session.goto(index))
+
+    def _example(self) -> int:
+        """The example the cursor is at (from 1; 0 with one example): what a plain name
+        at the go-to prompt and an edited input or target mean."""
+        session = self.session
+        if session.network.examples == 1:
+            return 0
+        step = session.step
+        return examples.where(session.steps.plan, step.typed_key if step else None).example
+
+    def _of_example(self, name: str) -> str:
+        """An input's or a target's name as the current example's (``i1`` -> ``i1[3]``)."""
+        example = self._example()
+        try:
+            key = keys.parse(name)
+        except keys.NotAKey:
+            return name
+        if example and key.kind in ("input", "target") and not key.example:
+            return keys.text(key.at(example))
+        return name
+
     def action_next_epoch(self) -> None:
         self._do(self.session.next_epoch)
 
@@ -310,21 +344,19 @@ class BackpropApp(App[None]):
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(several=self.session.network.examples > 1))
 
     def action_goto(self) -> None:
         from backprop_tui.app.screens.goto import GoToScreen
         from backprop_tui.steps.names import completions, resolve
 
         steps = self.session.steps
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self._do(lambda: self.session.goto(index))
+        example = self._example()
 
         self.push_screen(
-            GoToScreen(completions(steps), lambda text: resolve(text, steps), len(steps)),
-            chosen)
+            GoToScreen(completions(steps), lambda text: resolve(text, steps, example),
+                       len(steps)),
+            self._jump)
 
     # Editing ----------------------------------------------------------------------------
 
@@ -334,13 +366,14 @@ class BackpropApp(App[None]):
 
         session = self.session
         if name is None:
-            names = [*session.network.names.parameters(), "eta"]
+            names = [*map(self._of_example, session.network.names.parameters()), "eta"]
 
             def chosen(picked: str | None) -> None:
                 if picked:
                     self.action_edit(picked)
 
-            self.push_screen(NameScreen(names, session.editable), chosen)
+            self.push_screen(NameScreen(names, lambda typed: session.editable(
+                self._of_example(typed))), chosen)
             return
 
         def check(text: str) -> float:
@@ -358,7 +391,7 @@ class BackpropApp(App[None]):
         if self._fast_forwarding:
             self.notify("Edits wait until the fast-forward is done (Escape stops it).",
                         timeout=3)
-        elif (name := self.session.editable(message.element)) is not None:
+        elif (name := self.session.editable(self._of_example(message.element))) is not None:
             self.action_edit(name)
         else:
             self.notify(f"{message.element} is computed, not given: edit what feeds it",
@@ -372,7 +405,7 @@ class BackpropApp(App[None]):
         from backprop_tui.steps.names import UnknownName, resolve
 
         try:
-            index = resolve(message.element, self.session.steps)
+            index = resolve(message.element, self.session.steps, self._example())
         except UnknownName as why:
             self.notify(str(why), timeout=3)
             return

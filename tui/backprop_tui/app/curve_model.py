@@ -1,7 +1,8 @@
 """What the error curve shows, picked out of the session: the view model of one panel.
 
 The errors come from the session's timeline (recorded as its epochs run) and, for the
-current epoch once its E_total step is reached, from that step; ``downsample`` reduces them
+current epoch once its E_total step is reached, from that step (with several examples,
+the data set's error E: ``trace.loss``, known from the epoch's start); ``downsample`` reduces them
 to the panel's width. Imported when the curve first opens (it needs numpy).
 """
 
@@ -35,6 +36,7 @@ class Curve:
     error: float | None  # its E_total, once known this epoch
     log: bool
     left_off: int = 0  # epochs whose error is not finite or beyond LARGEST: not drawn
+    symbol: str = "E_total"  # E with several examples: the data set's error
 
     @property
     def caption(self) -> str:
@@ -42,14 +44,17 @@ class Curve:
         what it leaves off."""
         where = f"▶ epoch {self.epoch:,}"
         if self.error is not None:
-            where += f" · E_total {fmt(self.error, LABEL_DIGITS)}"
+            where += f" · {self.symbol} {fmt(self.error, LABEL_DIGITS)}"
         if self.left_off:
             where += f" · {self.left_off:,} beyond {fmt(LARGEST, 1)} left off"
         return where + (" · log scale" if self.log else "")
 
 
 def _current(session: Session) -> float | None:
-    """The current epoch's E_total once its step is reached (as the status line shows it)."""
+    """The current epoch's E_total once its step is reached (as the status line shows it);
+    with several examples, the data set's error E, known from the epoch's start."""
+    if session.network.examples > 1:
+        return session.steps.value_of(keys.DATASET)
     return session.shown(keys.TOTAL)
 
 
@@ -75,5 +80,6 @@ def error_curve(session: Session, buckets: int, log: bool) -> Curve:
     if left_off:  # a diverging run: the curve ends where its errors stop being numbers
         errors = errors[: int(np.argmin(drawable))] if not drawable.all() else errors
     epochs, values = downsample(errors, buckets)
+    symbol = keys.symbol(keys.DATASET if session.network.examples > 1 else keys.TOTAL)
     return Curve(curve_key(session, buckets, log, known), epochs, values, len(errors),
-                 session.epoch, current, log, left_off)
+                 session.epoch, current, log, left_off, symbol)

@@ -7,11 +7,12 @@ given), so the views and their tests stay functions of the session.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import plan
+from backprop_tui.app.examples import Where, updates, where
+from backprop_tui.engine.plan import Plan, plan
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
@@ -19,6 +20,7 @@ from backprop_tui.steps.phases import phase_label
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
     from backprop_tui.session.session import Session
+    from backprop_tui.steps.build import EpochSteps
     from backprop_tui.steps.step import Step
 
 DIAGRAM_DIGITS = 4
@@ -40,13 +42,20 @@ class Status:
     quiz: tuple[str, ...] | None = None
     total_symbol: str = "E_total"  # E_total⁺ once the error after the updates is computed
     total_when: str = ""  # which error it is, once the updates are applied: before or after
+    # With several examples: what the step is about — one example (k, k), a batch's
+    # examples (first, last) or the data set (0, 0) — and how many there are; and the
+    # update it belongs to, of how many. (0, 0, 0) and (0, 0) with one example.
+    examples: tuple[int, int, int] = (0, 0, 0)
+    update: tuple[int, int] = (0, 0)
 
 
 def status(session: Session) -> Status:
     steps = session.steps
-    current = session.step.phase if session.step else None
-    phases = tuple((phase_label(phase), phase == current) for phase, _, _ in steps.phases)
+    step = session.step
+    current = step.phase if step else None
+    phases = tuple((phase_label(phase), phase == current) for phase in _phases(steps.phases))
     total, symbol, when = _total(session)
+    examples, update = _place(steps.plan, step.typed_key if step else None)
     return Status(
         phases=phases,
         index=session.index,
@@ -59,18 +68,48 @@ def status(session: Session) -> Status:
         quiz=_scores(session),
         total_symbol=symbol,
         total_when=when,
+        examples=examples,
+        update=update,
     )
+
+
+def _phases(phases: list[tuple[str, int, int]]) -> list[str]:
+    """The phases the status line lists: each once (with several examples, every example
+    goes through the same ones)."""
+    return list(dict.fromkeys(phase for phase, _, _ in phases))
+
+
+def _place(order: Plan, key: Key | None) -> tuple[tuple[int, int, int], tuple[int, int]]:
+    """With several examples, what the step at ``key`` is about and its update (see
+    Status); nothing with one."""
+    if order.shape.examples == 1:
+        return (0, 0, 0), (0, 0)
+    at = where(order, key)
+    return (*at.about, order.shape.examples), (at.update, updates(order))
 
 
 def _total(session: Session) -> tuple[float | None, str, str]:
     """The total error the status line shows: E_total once computed, E_total⁺ once the
-    error after the updates is; from the updates on, it says which of the two it is."""
+    error after the updates is; from the updates on, it says which of the two it is. With
+    several examples, the data set's: E (known from the epoch's start), then E⁺."""
+    if session.network.examples > 1:
+        return _dataset_total(session)
     after = session.shown(keys.TOTAL_AFTER)
     if after is not None:
         return after, keys.symbol(keys.TOTAL_AFTER), "after the updates"
     applied = session.steps.keys.get(keys.text(keys.APPLY))
     when = "before the updates" if applied is not None and applied <= session.index else ""
     return session.shown(keys.TOTAL), keys.symbol(keys.TOTAL), when
+
+
+def _dataset_total(session: Session) -> tuple[float | None, str, str]:
+    steps = session.steps
+    after = session.shown(keys.DATASET_AFTER)
+    if after is not None:
+        return after, keys.symbol(keys.DATASET_AFTER), "after the updates"
+    applied = next((first for phase, first, _ in steps.phases if phase == "update"), None)
+    when = "before the updates" if applied is not None and applied <= session.index else ""
+    return steps.value_of(keys.DATASET), keys.symbol(keys.DATASET), when
 
 
 def _scores(session: Session) -> tuple[str, ...] | None:
@@ -81,14 +120,15 @@ def _scores(session: Session) -> tuple[str, ...] | None:
         return None
     scores = quiz.score(session.epoch)
     return tuple(f"{scores[phase][0]}/{scores[phase][1]}" if phase in scores else ""
-                 for phase, _, _ in session.steps.phases)
+                 for phase in _phases(session.steps.phases))
 
 
 def opening_status(given: Given) -> Status:
     """The status at the start of a new session, from the network file alone."""
     order = plan(given)
+    examples, update = _place(order, None)
     return Status(
-        phases=tuple((phase_label(phase), False) for phase, _, _ in order.phases),
+        phases=tuple((phase_label(phase), False) for phase in _phases(order.phases)),
         index=0,
         count=len(order),
         epoch=1,
@@ -96,6 +136,8 @@ def opening_status(given: Given) -> Status:
         diverged=None,
         digits=DEFAULT_DIGITS,
         rounding=given.rounding,
+        examples=examples,
+        update=update,
     )
 
 
@@ -138,12 +180,13 @@ def equation(session: Session) -> Equation | None:
 
 def run_summary(session: Session, start: int, index: int) -> str:
     """What a fast-forward that landed says: the epochs it ran, from where, and the total
-    error before and after them."""
+    error (the data set's E, with several examples) before and after them."""
     reached = session.epoch
     ran = f"epoch {start:,}" if reached == start + 1 else f"epochs {start:,} to {reached - 1:,}"
     began = (f" (begun at step {index} of epoch {start:,}, which ran whole)" if index else "")
     before, after = (fmt(session.loss_at(e), session.digits) for e in (start, reached))
-    return (f"Fast-forward: {ran} run{began}; E_total {before} → {after}. Now at the start "
+    error = keys.symbol(keys.DATASET if session.network.examples > 1 else keys.TOTAL)
+    return (f"Fast-forward: {ran} run{began}; {error} {before} → {after}. Now at the start "
             f"of epoch {reached:,}.")
 
 
@@ -205,6 +248,9 @@ class ValueRow:
     value: str
     newest: bool
     mark: str = ""  # beside a printed value: ✓, or ⚠ and what was printed
+    # With several examples, the group above the phases: 'Example 2', 'Examples 1–4
+    # together' (a batch's combined values), 'The data set'; '' with one example.
+    group: str = ""
 
 
 def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
@@ -214,6 +260,7 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
     steps = session.steps
     first = max(1, session.index - VALUES_SHOWN + 1)
     marks = session.marks
+    several = session.network.examples > 1
     rows = []
     for index in range(first, session.index + 1):
         step = steps[index - 1]
@@ -221,9 +268,19 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
         found = marks.get(index)
         mark = "" if found is None else (
             found.symbol if found.verdict == AGREES else f"{found.symbol} {found.printed.text}")
+        group = _group(step.typed_key) if several else ""
         rows.append(ValueRow(phase_label(step.phase), step.symbol, value,
-                             index == session.index, mark))
+                             index == session.index, mark, group))
     return tuple(rows), first - 1
+
+
+def _group(key: Key) -> str:
+    """The values panel's group of a step's value, with several examples."""
+    if not key.example:
+        return "The data set"
+    if key.last:
+        return f"Examples {key.example}–{key.last} together"
+    return f"Example {key.example}"
 
 
 @dataclass(frozen=True)
@@ -240,6 +297,7 @@ class Parameter:
     # Which of its values the current step uses, when both are shown: "old" (a hidden layer
     # under after_backward), "new" (under during_backward), else "".
     used: str = ""
+    new_symbol: str = ""  # its new value's symbol where it is tagged: w₅⁺[2], w₅⁺[1–4]
 
 
 @dataclass(frozen=True)
@@ -260,6 +318,8 @@ class DiagramModel:
     targets: Mapping[str, float] = field(default_factory=dict)  # output unit -> its target
     eta: float | None = None  # the learning rate
     digits: int = DIAGRAM_DIGITS
+    # With several examples, whose values these are ('example 2 of 4'); '' with one.
+    caption: str = ""
 
 
 # What the step computes, by its kind: which value of the focus the diagram highlights.
@@ -269,40 +329,88 @@ _PARTS = {"net": "value", "out": "value", "dE_dout": "delta", "slope": "delta", 
 
 
 def diagram(session: Session) -> DiagramModel:
-    return _diagram(session.network.given, session.shown, session.step)
+    step = session.step
+    if session.network.examples == 1:
+        return _diagram(session.network.given, session.shown, step)
+    steps = session.steps
+    return _diagram(session.network.given, session.shown, step,
+                    _Example(steps, where(steps.plan, step.typed_key if step else None)))
 
 
 def opening_diagram(given: Given) -> DiagramModel:
-    """The diagram at the start of a new session: the given values, nothing computed."""
-    return _diagram(given, lambda key: None, None)
+    """The diagram at the start of a new session: the given values, nothing computed (with
+    several examples, the first example's, as the session's at its start)."""
+    model = _diagram(given, lambda key: None, None)
+    if given.examples == 1:
+        return model
+    return replace(model, caption=_caption(where(plan(given), None), given.examples))
+
+
+@dataclass(frozen=True)
+class _Example:
+    """With several examples, which one the diagram shows: the keys of its values, of its
+    batch's gradients and new values, and of the parameters as its batch starts."""
+
+    steps: EpochSteps
+    at: Where
+
+    def of(self, key: Key) -> Key:
+        return key.at(self.at.example)
+
+    def batch(self, key: Key) -> Key:
+        return key.at(self.at.first, self.at.last)
+
+    def start(self, parameter: Key) -> Key:
+        """The value the batch's steps use: the new value's formula starts from it."""
+        if parameter.kind == "bias" and not self.steps.network.update_biases:
+            return parameter
+        return self.steps.plan.formula(self.batch(parameter.new)).uses[0]
+
+
+def _caption(at: Where, examples: int) -> str:
+    """Whose values the diagram shows: an example's ('example 2 of 4'), or at a batch's
+    combined step (or the data set's) the last example's it computed, and which batch
+    ('example 4 · batch 1–4')."""
+    first, last = at.about
+    if first and first == last:
+        return f"example {at.example} of {examples}"
+    return f"example {at.example} · " + (f"batch {first}–{last}" if first else "data set")
 
 
 def _diagram(given: Given, shown: Callable[[Key], float | None],
-             step: Step | None) -> DiagramModel:
-    """The diagram of a network as given, with the values ``shown`` has computed so far."""
+             step: Step | None, example: _Example | None = None) -> DiagramModel:
+    """The diagram of a network as given, with the values ``shown`` has computed so far;
+    with several examples, ``example``'s values."""
     names = given.names
     value = given.by_name
-    values: dict[str, float | None] = {unit: value[unit] for unit in names.units[0]}
+    of = example.of if example else _same
+    batch = example.batch if example else _same
+    values: dict[str, float | None] = {
+        unit: example.steps.number(of(keys.unit("input", unit))) if example else value[unit]
+        for unit in names.units[0]}
     deltas: dict[str, float | None] = {}
     for units in names.units[1:]:
         for unit in units:
-            values[unit] = shown(keys.unit("out", unit))
-            deltas[unit] = shown(keys.unit("delta", unit))
-    targets = {unit: value[keys.text(keys.unit("target", unit))] for unit in names.units[-1]}
+            values[unit] = shown(of(keys.unit("out", unit)))
+            deltas[unit] = shown(of(keys.unit("delta", unit)))
+    targets = {unit: example.steps.number(of(keys.unit("target", unit))) if example
+               else value[keys.text(keys.unit("target", unit))] for unit in names.units[-1]}
     uses = frozenset(step.typed_uses) if step else frozenset()
 
     def parameter(name: str, source: str | None, feeds: tuple[str, ...],
                   updates: bool) -> Parameter:
         key = keys.parameter(name)
-        new = shown(key.new) if updates else None
+        start, new_key = (example.start(key), batch(key.new)) if example else (key, key.new)
+        new = shown(new_key) if updates else None
         used = ""
-        if step is not None and new is not None and step.kind not in ("apply", "total_after"):
-            if key in uses and step.typed_key != key.new:
+        if step is not None and new is not None and step.kind not in AFTER:
+            if start in uses and step.typed_key != new_key:
                 used = "old"
-            elif key.new in uses:
+            elif new_key in uses:
                 used = "new"
-        return Parameter(name, source, feeds, value[name], new, shown(key.gradient), updates,
-                         used)
+        old = example.steps.number(start) if example else value[name]
+        return Parameter(name, source, feeds, old, new, shown(batch(key.gradient)), updates,
+                         used, keys.symbol(new_key) if example else "")
 
     weights = tuple(
         parameter(w, names.units[layer][k], (names.units[layer + 1][j],), True)
@@ -320,11 +428,22 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     focus, part, backward = None, "", False
     if step is not None:
         # The error after the updates comes from out⁺, which the diagram does not show:
-        # marking the outputs would point at values the step does not use.
-        if step.kind != "total_after":
+        # marking the outputs would point at values the step does not use; a batch's error
+        # combines every example's, not the one shown.
+        if step.kind not in ("total_after", "dataset_after", "batch_error"):
             touched = frozenset(step.touches)
         part = _PARTS.get(step.kind, "") if step.touches else ""
         focus = step.touches[0] if part else None
         backward = step.phase == "output" or step.phase.startswith("hidden")
+    caption = _caption(example.at, given.examples) if example else ""
     return DiagramModel(tuple(tuple(u) for u in names.units), values, weights, tuple(biases),
-                        touched, focus, part, backward, deltas, targets, given.learning_rate)
+                        touched, focus, part, backward, deltas, targets, given.learning_rate,
+                        caption=caption)
+
+
+def _same(key: Key) -> Key:
+    return key
+
+
+# The steps that list or use the new values themselves: no value of theirs is "used".
+AFTER = ("apply", "total_after", "dataset_after")

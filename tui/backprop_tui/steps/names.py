@@ -5,7 +5,9 @@ A step number works (``12``), and any name ``keys.parse`` reads: every key as it
 (``net_h1``, ``dE/dw5``, ``w5+``), a parameter or unit name (``w5``: the step giving w5 its
 new value; ``b1``: its new value, or its gradient when biases stay fixed; ``h1``, ``o1``:
 the unit's output), the tutorial's spellings and the app's Unicode. Matching ignores case
-and spaces.
+and spaces. With several training examples a name may carry its example (``net_h1[2]``) or
+its batch (``dE/dw5[1..4]``); a plain name means the current example's value, or its
+batch's (``w5``: the batch's new w5).
 """
 
 from __future__ import annotations
@@ -30,15 +32,22 @@ class UnknownName(ValueError):
     pass
 
 
-def resolve(text: str, steps: EpochSteps) -> int:
-    """The 1-based index of the step ``text`` names in this epoch."""
-    return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None)
+def resolve(text: str, steps: EpochSteps, example: int = 0) -> int:
+    """The 1-based index of the step ``text`` names in this epoch; with several examples, a
+    plain name means example ``example``'s value (from 1), or its batch's."""
+    tags: tuple[tuple[int, int], ...] = ()
+    if example and steps.network.examples > 1:
+        tags = ((example, 0), steps.plan.batch_of(example))
+    return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None,
+                     tags)
 
 
 def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
-              diverged: bool = False) -> int:
+              diverged: bool = False, tags: tuple[tuple[int, int], ...] = ()) -> int:
     """The 1-based index of the step ``text`` names, among ``count`` steps whose keys are
-    ``indexes`` (key text -> index) in a network named by ``names``."""
+    ``indexes`` (key text -> index) in a network named by ``names``. A name without an
+    example's tag is tried with each of ``tags`` (an example, a batch's range), then as
+    it is."""
     text = text.strip()
     if not text:
         raise UnknownName(f"type a step number or a name such as {_SUCH_AS}")
@@ -52,9 +61,11 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
     except NotAKey:
         choices = []
     for key in choices:
-        found = indexes.get(keys.text(key))
-        if found is not None:
-            return found
+        tagged = [key.at(*tag) for tag in tags] if not key.example else []
+        for candidate in (*tagged, key):
+            found = indexes.get(keys.text(candidate))
+            if found is not None:
+                return found
     if choices and keys.text(keys.parse(text)) in names.parameters():
         raise UnknownName(f"{text} is given, not computed: no step computes it")
     if diverged:

@@ -7,6 +7,7 @@ PHASE_LABELS = {
     "error": "Error",
     "output": "Output layer",
     "hidden": "Hidden layer",
+    "batch": "Batch",  # several examples: a batch's gradients combined, its new values
     "update": "Updates",
 }
 

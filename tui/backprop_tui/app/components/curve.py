@@ -104,7 +104,7 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
         marker = str(self.get_component_rich_style("curve--marker"))
         self.clear()
         self.set_xlabel("epoch")
-        self.set_ylabel("E_total" + (" (log)" if curve.log else ""))
+        self.set_ylabel(curve.symbol + (" (log)" if curve.log else ""))
         self.set_y_formatter(LogAxisFormatter() if curve.log else LinearAxisFormatter())
         last = max(2, curve.count, curve.epoch)
         self.set_xlimits(1, last + max(1, (last - 1) // 25))  # room for the mark at the end

@@ -912,7 +912,7 @@ def _legend(used: Sequence[Parameter], room: int) -> str:
     where ``room`` allows."""
     names = ", ".join(p.name for p in used)
     if used[0].used == "old":
-        new = ", ".join(keys.symbol(keys.parameter(p.name).new) for p in used)
+        new = ", ".join(p.new_symbol or keys.symbol(keys.parameter(p.name).new) for p in used)
         full = f"[ ] still the old {names} here: {new} takes effect at apply"
         short = f"[ ] used here: the old {names}, not {new}"
     else:

@@ -224,16 +224,17 @@ class ExplanationPanel(TextPanel[str]):
 
 
 class ValuesPanel(Panel):
-    """Every value computed so far this epoch, grouped by phase, the newest marked ▶ and
-    kept in view.
+    """Every value computed so far this epoch, grouped by phase (with several examples, by
+    example first), the newest marked ▶ and kept in view.
 
     It renders only the rows in sight, so a step costs the same however many values the
     epoch has produced. A row too wide for the panel goes on, indented, on the next line:
     nothing is cut and nothing scrolls sideways.
     """
 
-    COMPONENT_CLASSES = {"values--phase", "values--newest", "values--muted"}
+    COMPONENT_CLASSES = {"values--group", "values--phase", "values--newest", "values--muted"}
     DEFAULT_CSS = """
+    ValuesPanel > .values--group { color: $accent; text-style: bold; }
     ValuesPanel > .values--phase { color: $primary; text-style: bold; }
     ValuesPanel > .values--newest { text-style: bold reverse; }
     ValuesPanel > .values--muted { color: $text-muted; }
@@ -262,8 +263,11 @@ class ValuesPanel(Panel):
         width = max((cell_len(r.symbol) for r in rows), default=0)
         point = max((integer_width(r.value) for r in rows), default=0)
         right = max((len(r.value) - integer_width(r.value) for r in rows), default=0)
-        phase = None
+        phase, group = None, ""
         for row in rows:
+            if row.group != group:  # several examples: a header per example, phases under it
+                group, phase = row.group, None
+                lines.append((f"▌{group}", "values--group"))
             if row.phase != phase:
                 phase = row.phase
                 lines.append((phase, "values--phase"))
@@ -346,11 +350,12 @@ class StatusLine(ModelStatic[Status]):
     def render_model(self, model: Status) -> Content:
         width = self.size.width or 118
         # (the other phases: 0 full, 1 short, 2 none; current phase's label short;
-        #  "step k/n"; the total error's "(before the updates)")
-        for others, short, terse, when in ((0, False, False, 2), (1, False, False, 2),
-                                           (1, False, True, 2), (2, False, False, 2),
-                                           (2, False, False, 1), (2, True, False, 1),
-                                           (2, True, True, 1), (2, True, True, 0)):
+        #  "step k/n" (and "ex. 3/4 · upd. 1/1", 2: "ex. 3/4"); the total error's "(before
+        #  the updates)")
+        for others, short, terse, when in ((0, False, 0, 2), (1, False, 0, 2),
+                                           (1, False, 1, 2), (2, False, 0, 2),
+                                           (2, False, 0, 1), (2, True, 0, 1),
+                                           (2, True, 1, 1), (2, True, 1, 0), (2, True, 2, 0)):
             text = _status_text(model, others, short, terse, when)
             if Content.from_markup(text).cell_length <= width:
                 break
@@ -360,10 +365,11 @@ class StatusLine(ModelStatic[Status]):
         return content.truncate(width, ellipsis=True)
 
 
-def _status_text(model: Status, others: int, short: bool, terse: bool, when: int) -> str:
+def _status_text(model: Status, others: int, short: bool, terse: int, when: int) -> str:
     """The status line's text: the other phases in full (``others`` 0), short (1) or left
-    out (2); the current one ``short``; ``terse``: step k/n; ``when``: which total error it
-    is, in words (2), in a word (1), or only by its symbol (0)."""
+    out (2); the current one ``short``; ``terse``: step k/n, and the example's place in
+    short (1) or without its update (2); ``when``: which total error it is, in words (2),
+    in a word (1), or only by its symbol (0)."""
     scores = model.quiz or ("",) * len(model.phases)  # the quiz's, beside each phase
     crumbs = " › ".join(
         f"[b reverse]\\[{escape(_short(label) if short else label)}"
@@ -372,7 +378,7 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
         + (f" [$text-success]{score}[/]" if score else "")
         for (label, current), score in zip(model.phases, scores, strict=True)
         if current or others < 2)
-    parts = [*([crumbs] if crumbs else []),
+    parts = [*([crumbs] if crumbs else []), *_examples(model, terse),
              f"step {model.index}/{model.count}" if terse
              else f"step {model.index} of {model.count}",
              f"epoch {model.epoch:,}"]
@@ -387,6 +393,25 @@ def _status_text(model: Status, others: int, short: bool, terse: bool, when: int
         parts.append(f"[b]rounding to {model.rounding}[/b]")
     parts.append(f"{model.digits} digits")
     return ("  ·  " if not others else " · ").join(parts)
+
+
+def _examples(model: Status, terse: int) -> list[str]:
+    """With several examples: 'example 3 of 4', 'examples 1–4' (a batch's combined step)
+    or 'data set of 4', then 'update 1 of 1'; ``terse``: 'ex. 3/4', 'upd. 1/1' (2: the
+    update left out)."""
+    first, last, count = model.examples
+    if not count:
+        return []
+    update, updates = model.update
+    if not first:
+        which = f"data set of {count}"
+    elif first == last:
+        which = f"ex. {first}/{count}" if terse else f"example {first} of {count}"
+    else:
+        which = f"ex. {first}–{last}" if terse else f"examples {first}–{last}"
+    if terse > 1:
+        return [which]
+    return [which, f"upd. {update}/{updates}" if terse else f"update {update} of {updates}"]
 
 
 def _short(label: str) -> str:

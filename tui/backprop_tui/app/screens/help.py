@@ -12,10 +12,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from backprop_tui.app.actions import HELP_ROWS
+from backprop_tui.app.actions import HELP_ROWS, ONE_EXAMPLE_ROWS
 from backprop_tui.app.components.panels import tell_hidden
 
-KEYS = HELP_ROWS  # (keys, what), from the app's one table of actions
+# (keys, what), from the app's one table of actions: for a network of one training
+# example, and of several (its example keys too).
+KEYS = ONE_EXAMPLE_ROWS
+SEVERAL_KEYS = HELP_ROWS
 
 INTRO = ("Every action is also in the command palette (ctrl+p), by name. ↑ ↓ PgUp PgDn "
          "scroll this help.")
@@ -48,6 +51,22 @@ MARKS = (
     ("↑ 3 above · ↓ 5 more",
      "in a panel's bottom border: lines out of sight; Tab to the panel, then ↑ ↓ scroll it"),
     ("double border", "the panel with the focus (Tab), which ↑ ↓ scroll and m maximises"),
+)
+
+# With several training examples, what differs from one.
+SEVERAL_MARKS = (
+    ("example 3 of 4",
+     "in the status line: the example the step belongs to (examples 1–4: a batch's "
+     "combined values); then its batch's update among the epoch's (update 1 of 1)"),
+    ("E  E⁺",
+     "in the status line: the data set's error at the epoch's start (the curve's), then "
+     "after its last update (the last step)"),
+    ("net_h₁[2]  ∂E/∂w₅[1–4]",
+     "a value of example 2; a batch's, combining examples 1 to 4. A plain name (at :, or "
+     "clicked) means the current example's"),
+    ("Network · example 2",
+     "the diagram shows that example's inputs, target and values, and its batch's "
+     "old → new and gradients"),
 )
 
 PANELS = (
@@ -84,13 +103,21 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close", show=True),
     ]
 
+    def __init__(self, several: bool = False) -> None:
+        """``several``: the network has several training examples (their keys and marks
+        are listed too)."""
+        super().__init__()
+        self._several = several
+
     def compose(self) -> ComposeResult:
+        keys = SEVERAL_KEYS if self._several else KEYS
+        marks = (*MARKS, *SEVERAL_MARKS) if self._several else MARKS
         with HelpScroll(id="help"):
             yield Static("[b]backprop-tui — help[/b]", classes="help-title")
             yield Static(INTRO, classes="help-intro", markup=False)
-            width = max(len(keys) for keys, _ in (*KEYS, *MARKS, *PANELS)) + 2
-            yield from _table("Keys", KEYS, width)
-            yield from _table("Marks and scores", MARKS, width)
+            width = max(len(shown) for shown, _ in (*keys, *marks, *PANELS)) + 2
+            yield from _table("Keys", keys, width)
+            yield from _table("Marks and scores", marks, width)
             yield from _table("Panels", PANELS, width)
             yield Static("Escape closes this help.", classes="help-intro")
         yield Footer()

@@ -88,7 +88,11 @@ class MainScreen(Screen[None]):
              values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
         """Draw the view models; each panel repaints only if its model changed."""
         self.query_one(StatusLine).show(status)
-        self.query_one(NetworkDiagram).show(diagram)
+        network = self.query_one(NetworkDiagram)
+        title = " · ".join(filter(None, (TITLES["#diagram"], diagram.caption)))
+        if network.border_title != title:  # with several examples: whose values it shows
+            network.border_title = title
+        network.show(diagram)
         self.query_one(EquationPanel).show(equation)
         self.query_one(ExplanationPanel).show(explanation)
         self.query_one(ValuesPanel).show(values)
