@@ -161,9 +161,15 @@ def test_check_passes_every_preset(capsys, preset: str) -> None:  # type: ignore
     assert (status, err) == (0, "")
     table = rows(out)
     network = load_preset(preset)
-    expected = sum(w.size + b.size for w, b in zip(network.weights, network.biases,
-                                                    strict=True))
-    assert len(table) == expected
+    parameters = sum(w.size + b.size for w, b in zip(network.weights, network.biases,
+                                                      strict=True))
+    # Each example's gradients, and each batch of more than one example's combined ones.
+    combined = sum(len(batch) > 1 for batch in network.batches())
+    assert len(table) == parameters * (network.examples + combined)
+    if network.examples > 1:  # xor: w5[1] … w5[4], and w5[1..4] under full batch
+        assert {"w5[1]", "b1.2[4]"} <= set(table)
+        assert ("w5[1..4]" in table) == (network.batch == "full")
+    assert all(row[-1] in ("✓", "expected") for row in table.values())
     assert "0 differ (✗)" in out
     if network.update_order == "during_backward":  # deep-relu: hidden layers marked ≈
         assert any(row[-1] == "expected" for row in table.values())
