@@ -23,12 +23,12 @@ from backprop_tui.engine import fastpath
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.formula import evaluate
 from backprop_tui.functions import ACTIVATIONS, LOSSES
-from backprop_tui.netfile import dump_network
+from backprop_tui.netfile import dump_network, parse_network
 from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset
 from backprop_tui.scalar import round_sig
 from backprop_tui.steps.build import EpochSteps
-from networks import mazur, random_examples_network
+from networks import DIVERGING, mazur, random_examples_network
 
 Params = list[tuple[np.ndarray, np.ndarray]]  # per layer: (weights, biases)
 
@@ -430,3 +430,22 @@ def test_a_shared_bias_batch_gradient_sums_its_units_deltas_per_example(
         assert value(steps, f"dE/d{bias}[1..2]") == pytest.approx(expected, rel=1e-15)
     failures, checked = fd_failures(network)  # and each is the batch error's derivative
     assert failures == [] and checked == 10 * 4
+
+
+@pytest.mark.parametrize("limit", [10**9, 0], ids=["python", "numpy"])
+@pytest.mark.parametrize("batch", ["online", "full"])
+def test_both_fast_paths_stop_where_stepping_diverges(monkeypatch: pytest.MonkeyPatch,
+                                                      limit: int, batch: str) -> None:
+    """A linear network with a learning rate far too large, on two examples: run_epochs
+    ends at the start of the first epoch whose steps stop being finite."""
+    network = dataclasses.replace(parse_network(DIVERGING, "diverging.toml"),
+                                  inputs=frozen([[1.0, 2.0], [2.0, -1.0]]),
+                                  targets=frozen([[1.0], [0.5]]), batch=batch)
+    epoch, start = 1, network
+    while EpochSteps(epoch, trace_epoch(start)).diverged is None:
+        start, epoch = trace_epoch(start).after, epoch + 1
+    assert 2 < epoch < 50
+    monkeypatch.setattr(fastpath, "PYTHON_BATCH_MAX_WEIGHTS", limit)
+    run = fastpath.run_epochs(network, 100)
+    assert run.diverged and run.epochs == epoch - 1
+    assert params_of(run.network) == pytest.approx(params_of(start), rel=1e-9)
