@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 
 import numpy as np
-from backprop_tui.engine.trace import forward
+from backprop_tui.engine.trace import forward, trace_epoch
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.netfile import load_network
-from backprop_tui.network import UPDATE_ORDERS, Network, frozen
+from backprop_tui.network import UPDATE_ORDERS, Network, batch_size, frozen
 
 MAZUR_PATH = (
     pathlib.Path(__file__).parents[1] / "tui" / "backprop_tui" / "presets" / "mazur.toml"
@@ -62,6 +63,32 @@ def relu_clear(network: Network) -> bool:
 def random_networks(seed: int, count: int) -> list[Network]:
     rng = np.random.default_rng(seed)
     return [random_network(rng) for _ in range(count)]
+
+
+def random_examples_network(rng: np.random.Generator, examples: int, batch: str | int,
+                            batch_loss: str, update_order: str = "") -> Network:
+    """A random network (as ``random_network``) with ``examples`` training examples, inputs
+    ~ N(0, 1), targets uniform in [-1, 1]. Either update order (or ``update_order``), but
+    ``during_backward`` only with batches of one example (a network file refuses it
+    otherwise). No kinked unit's weighted sum lies within RELU_MARGIN of 0 for any example
+    at the parameters its batch starts from."""
+    while True:
+        base = random_network(rng)
+        order = update_order or base.update_order
+        if batch_size(batch, examples) > 1:
+            order = "after_backward"
+        network = dataclasses.replace(
+            base, inputs=frozen(rng.normal(size=(examples, base.sizes[0]))),
+            targets=frozen(rng.uniform(-1.0, 1.0, size=(examples, base.sizes[-1]))),
+            batch=batch, batch_loss=batch_loss, update_order=order)
+        if examples == 1:
+            if relu_clear(network):
+                return network
+            continue
+        starts = [network, *(update.after for update in trace_epoch(network).updates[:-1])]
+        if all(relu_clear(start.example(k)) for start, batch_range in
+               zip(starts, network.batches(), strict=True) for k in batch_range):
+            return network
 
 
 # A linear 2-2-1 network with a learning rate far too large: it overflows in epoch 5.

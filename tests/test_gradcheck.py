@@ -7,8 +7,9 @@ import dataclasses
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from backprop_tui import cli
+from backprop_tui import cli, keys
 from backprop_tui.engine import gradcheck
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.netfile import dump_network
@@ -17,7 +18,7 @@ from backprop_tui.presets import PRESETS, load_preset
 from backprop_tui.session import session as session_module
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
-from networks import random_networks
+from networks import random_examples_network, random_networks
 from test_tutorial_numbers import FIRST_ROUND, within_printed
 from test_tutorial_numbers import step_key as tutorial_key
 
@@ -161,9 +162,15 @@ def test_check_passes_every_preset(capsys, preset: str) -> None:  # type: ignore
     assert (status, err) == (0, "")
     table = rows(out)
     network = load_preset(preset)
-    expected = sum(w.size + b.size for w, b in zip(network.weights, network.biases,
-                                                    strict=True))
-    assert len(table) == expected
+    parameters = sum(w.size + b.size for w, b in zip(network.weights, network.biases,
+                                                      strict=True))
+    # Each example's gradients, and each batch of more than one example's combined ones.
+    combined = sum(len(batch) > 1 for batch in network.batches())
+    assert len(table) == parameters * (network.examples + combined)
+    if network.examples > 1:  # xor: w5[1] … w5[4], and w5[1..4] under full batch
+        assert {"w5[1]", "b1.2[4]"} <= set(table)
+        assert ("w5[1..4]" in table) == (network.batch == "full")
+    assert all(row[-1] in ("✓", "expected") for row in table.values())
     assert "0 differ (✗)" in out
     if network.update_order == "during_backward":  # deep-relu: hidden layers marked ≈
         assert any(row[-1] == "expected" for row in table.values())
@@ -254,3 +261,135 @@ def test_check_does_not_import_textual() -> None:
     assert result.returncode == 0, result.stderr
     assert "10 agree" in result.stdout
 
+
+
+# Several examples ----------------------------------------------------------------------
+
+
+def sigmoid_error(network: Network, k: int, param: tuple[str, int, int, int],
+                  theta: float) -> float:
+    """Example ``k``'s (0-based) ½Σ(t − o)² with one parameter set to ``theta``: a forward
+    pass of a sigmoid network written here."""
+    kind, layer, row, column = param
+    weights = [w.copy() for w in network.weights]
+    biases = [b.copy() for b in network.biases]
+    if kind == "weight":
+        weights[layer][row, column] = theta
+    else:
+        biases[layer][row] = theta
+    out = network.inputs[k]
+    for w, b in zip(weights, biases, strict=True):
+        out = 1.0 / (1.0 + np.exp(-(w @ out + b)))
+    return 0.5 * float(np.sum((network.targets[k] - out) ** 2))
+
+
+def estimate(network: Network, name: str, examples: list[int], mean: bool = True) -> float:
+    """The central difference of the examples' errors (their mean or sum) at ``network``,
+    with the check's step."""
+    param = network.names.parameters()[name]
+    theta = gradcheck.parameter(network, param)
+    h = 6e-6 * max(1.0, abs(theta))
+
+    def error(at: float) -> float:
+        total = sum(sigmoid_error(network, k, param, at) for k in examples)
+        return total / len(examples) if mean else total
+
+    return (error(theta + h) - error(theta - h)) / ((theta + h) - (theta - h))
+
+
+def test_an_examples_gradient_is_checked_against_its_own_error_at_its_batch_start() -> None:
+    """xor-online: dE/dw5[2] is example 2's gradient at the parameters after the first
+    update (example 1's); the check differentiates example 2's error there."""
+    network = load_preset("xor-online")
+    session = Session(network)
+    session.goto("dE/dw5[2]")
+    step = session.step
+    assert step is not None and step.key == "dE/dw5[2]"
+    found = session.gradient_check(step)
+    assert found is not None and found.name == "w5[2]" and found.verdict == gradcheck.AGREES
+    after_first = trace_epoch(network).updates[0].after
+    assert found.numeric == pytest.approx(estimate(after_first, "w5", [1]), rel=1e-8)
+    # At the epoch's start it would be another number: the batch's start matters.
+    assert abs(found.numeric - estimate(network, "w5", [1])) > 1e-3 * abs(found.numeric)
+
+
+@pytest.mark.parametrize("batch_loss", ["mean", "sum"])
+def test_a_batch_gradient_is_checked_against_the_batch_error(batch_loss: str) -> None:
+    """xor in batches of 2: dE/dw5[3..4] against the FD of examples 3 and 4's errors,
+    combined, at the parameters after the first batch's update."""
+    network = dataclasses.replace(load_preset("xor"), batch=2, batch_loss=batch_loss)
+    steps = EpochSteps(1, trace_epoch(network))
+    key = keys.parse("dE/dw5[3..4]")
+    analytic = steps.number(key)
+    found = gradcheck.check(network, key, analytic)
+    assert found.name == "w5[3..4]" and found.verdict == gradcheck.AGREES, found
+    start = trace_epoch(network).updates[0].after
+    expected = estimate(start, "w5", [2, 3], mean=batch_loss == "mean")
+    assert found.numeric == pytest.approx(expected, rel=1e-8)
+    first = gradcheck.check(network, keys.parse("dE/dw5[1..2]"),
+                            steps.number(keys.parse("dE/dw5[1..2]")))
+    assert first.numeric == pytest.approx(
+        estimate(network, "w5", [0, 1], mean=batch_loss == "mean"), rel=1e-8)
+
+
+def test_the_slips_of_batches_differ() -> None:
+    """The sum where the mean is asked, one example's gradient for the whole batch, the
+    epoch's start for a later batch: each is a wrong gradient (✗)."""
+    network = load_preset("xor")
+    steps = EpochSteps(1, trace_epoch(network))
+    batch = keys.parse("dE/dw5[1..4]")
+    right = steps.number(batch)
+    assert gradcheck.check(network, batch, right).verdict == gradcheck.AGREES
+    assert gradcheck.check(network, batch, 4 * right).verdict == gradcheck.DIFFERS
+    for k in (1, 4):
+        one = steps.number(keys.parse(f"dE/dw5[{k}]"))
+        assert gradcheck.check(network, batch, one).verdict == gradcheck.DIFFERS
+    online = load_preset("xor-online")
+    at_start = EpochSteps(1, trace_epoch(online.example(1))).number(keys.parse("dE/dw5"))
+    found = gradcheck.check(online, keys.parse("dE/dw5[2]"), at_start)
+    assert found.verdict == gradcheck.DIFFERS
+
+
+def test_every_plain_gradient_agrees_on_random_networks_with_examples() -> None:
+    """No false failure with 2-5 examples in every mode: 60 random networks."""
+    rng = np.random.default_rng(777)
+    wrong, checked = [], 0
+    for i in range(60):
+        batch = ("online", "full", 2, 3)[i % 4]
+        network = random_examples_network(rng, 2 + i % 4, batch, ("mean", "sum")[i % 2])
+        steps = EpochSteps(1, trace_epoch(network))
+        for key in steps.order:
+            if key.kind in ("grad_w", "grad_b"):
+                found = gradcheck.check(network, key, steps.number(key))
+                if found.caveat:
+                    continue
+                checked += 1
+                if found.verdict != gradcheck.AGREES:
+                    wrong.append(found)
+    assert wrong == []
+    assert checked > 2000
+
+
+def test_a_relu_kink_of_a_later_example_is_said() -> None:
+    """Example 2's ReLU unit sits at 0 (example 1's does not): the check says why."""
+    network = Network(
+        inputs=frozen([[2.0, 1.0], [1.0, 1.0]]), targets=frozen([[0.5], [0.5]]),
+        weights=(frozen([[1.0, -1.0]]), frozen([[2.0]])), biases=(frozen([0.0]), frozen([0.1])),
+        activations=("relu", "linear"), batch="full")
+    steps = EpochSteps(1, trace_epoch(network))
+    key = keys.parse("dE/dw1[1..2]")
+    found = gradcheck.check(network, key, steps.number(key))
+    assert found.verdict == gradcheck.EXPECTED and "ReLU" in found.caveat
+
+
+def test_hand_rounding_with_examples_is_expected_to_differ(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    network = dataclasses.replace(load_preset("xor"), rounding=3)
+    session = Session(network)
+    checks = [session.gradient_check(s) for s in gradient_steps(session)]
+    assert len(checks) == 45 and all(c is not None and c.verdict != gradcheck.DIFFERS
+                                     for c in checks)
+    assert any(c is not None and "hand rounding to 3" in c.caveat for c in checks)
+    path = tmp_path / "rounded.toml"
+    path.write_text(dump_network(network), "utf-8")
+    status, out, _ = run(capsys, "check", "--config", str(path))
+    assert status == 0 and "45 agree (✓), 0 differ" in out

@@ -511,3 +511,154 @@ def test_seeded_sweep_either_parses_or_gives_one_line() -> None:
             assert_same(parse_network(dump_network(net), "dumped"), net)
             outcomes["parsed"] += 1
     assert outcomes["parsed"] > 50 and outcomes["refused"] > 500, outcomes
+
+
+# --- several examples ----------------------------------------------------------------------
+
+XOR = """\
+learning_rate = 0.5
+update_biases = true
+inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]
+targets = [[0], [1], [1], [0]]
+batch = "full"
+batch_loss = "mean"
+
+[[layer]]
+weights = [[0.5, -0.4], [-0.6, 0.7]]
+bias = [0.1, -0.1]
+
+[[layer]]
+weights = [[0.8, -0.75]]
+bias = [0.05]
+"""
+XOR_INPUTS = "inputs = [[0, 0], [0, 1], [1, 0], [1, 1]]"
+XOR_TARGETS = "targets = [[0], [1], [1], [0]]"
+MANY = "inputs = [" + ", ".join(["[0, 1]"] * 257) + "]\ntargets = [" + ", ".join(
+    ["[1]"] * 257) + "]"
+
+
+def test_rows_of_examples_and_the_batch_options_parse() -> None:
+    net = parse_network(XOR, "xor.toml")
+    assert net.inputs.tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert net.targets.tolist() == [[0], [1], [1], [0]]
+    assert (net.examples, net.batch, net.batch_loss, net.batch_size) == (4, "full", "mean", 4)
+    assert net.listed == (True, True)  # bias = [0.05] stays a list
+    assert_same(parse_network(dump_network(net), "dumped"), net)
+    assert "bias = [0.05]" in dump_network(net)
+    for batch, size in (('"online"', 1), ("1", 1), ("3", 3), ("4", 4)):
+        found = parse_network(edited('batch = "full"', f"batch = {batch}", XOR), "xor.toml")
+        assert found.batch_size == size
+    limit = MANY.replace(", [0, 1]]", "]").replace(", [1]]", "]")  # 256 of each
+    at_limit = parse_network(edited(XOR_INPUTS + "\n" + XOR_TARGETS, limit, XOR), "x.toml")
+    assert at_limit.examples == 256
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (XOR_INPUTS, "inputs = [[0, 0], [0, 1, 2], [1, 0], [1, 1]]",
+     "key 'inputs', row 2: has 3 numbers but row 1 has 2"),
+    (XOR_INPUTS, "inputs = [[0, 0], [0, 1], [1, 0], [1]]",
+     "key 'inputs', row 4: has 1 numbers but row 1 has 2"),
+    (XOR_INPUTS, "inputs = [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]]",
+     "layer 1, key 'weights': expected 3 columns (one per input), got 2"),
+    (XOR_INPUTS, "inputs = [[0, 0], 1, [1, 0], [1, 1]]",
+     "key 'inputs', row 2: expected a non-empty list of numbers, got a number"),
+    (XOR_INPUTS, "inputs = [[0, 0], [0, true], [1, 0], [1, 1]]",
+     "key 'inputs', row 2, item 2: expected a number, got a boolean"),
+    (XOR_TARGETS, "targets = [[0], [1, 2], [1], [0]]",
+     "key 'targets', row 2: has 2 numbers but row 1 has 1"),
+    (XOR_TARGETS, "targets = [[0, 1], [1, 0], [1, 0], [0, 1]]",
+     "key 'targets', row 1: expected 1 numbers (one per unit of the output layer"),
+    (XOR_TARGETS, "targets = [[0], [1], [1]]",
+     "key 'targets': expected 4 rows (one per example, as 'inputs' has), got 3"),
+    (XOR_TARGETS, "targets = [[0], [1], [1], [0], [1]]",
+     "key 'targets': expected 4 rows (one per example, as 'inputs' has), got 5"),
+    (XOR_TARGETS, "targets = [0]",
+     "key 'targets': expected 4 rows (one per example, as 'inputs' has), got 1"),
+    ('batch = "full"', "batch = 0",
+     "key 'batch': expected a whole number of examples from 1 to 4 (the examples given), got 0"),
+    ('batch = "full"', "batch = 5",
+     "key 'batch': expected a whole number of examples from 1 to 4 (the examples given), got 5"),
+    ('batch = "full"', 'batch = "bogus"',
+     "key 'batch': expected \"online\", \"full\" or a whole number of examples from 1 to 4, "
+     "got 'bogus'"),
+    ('batch = "full"', "batch = 2.5",
+     "key 'batch': expected \"online\", \"full\" or a whole number of examples from 1 to 4, "
+     "got a number"),
+    ('batch = "full"', "batch = true",
+     "key 'batch': expected \"online\", \"full\" or a whole number of examples from 1 to 4, "
+     "got a boolean"),
+    ('batch_loss = "mean"', 'batch_loss = "bogus"',
+     "key 'batch_loss': expected one of 'mean', 'sum', got 'bogus'"),
+    ('batch_loss = "mean"', "batch_loss = 1",
+     "key 'batch_loss': expected one of 'mean', 'sum', got a number"),
+    (XOR_INPUTS + "\n" + XOR_TARGETS, MANY,
+     "key 'inputs': at most 256 examples are supported, got 257 rows"),
+    ('batch = "full"', 'batch = "full"\nupdate_order = "during_backward"',
+     "key 'update_order': \"during_backward\" needs batches of one example"),
+    ('batch = "full"', 'batch = 2\nupdate_order = "during_backward"',
+     "key 'update_order': \"during_backward\" needs batches of one example"),
+])
+def test_bad_examples_and_batch_options_are_one_line(old: str, new: str, expected: str) -> None:
+    message = problem(edited(old, new, XOR))
+    assert message == f"net.toml: {expected}" or message.startswith(f"net.toml: {expected}"), \
+        message
+
+
+def test_a_float_is_named_a_number_everywhere() -> None:
+    """(A float is read as a subclass that keeps its text; it is still 'a number'.)"""
+    message = problem(edited("update_biases = false", "update_biases = 2.5"))
+    assert message.endswith("key 'update_biases': expected true or false, got a number")
+
+
+def test_during_backward_online_is_accepted() -> None:
+    net = parse_network(edited('batch = "full"', 'batch = "online"\nupdate_order = '
+                               '"during_backward"', XOR), "xor.toml")
+    assert (net.update_order, net.batch_size) == ("during_backward", 1)
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('batch = "full"', "batch = 2.5"),
+    (XOR_TARGETS, "targets = [[0], [1], [1]]"),
+    ('batch = "full"', 'batch = 2\nupdate_order = "during_backward"'),
+    (XOR_INPUTS + "\n" + XOR_TARGETS, MANY),
+])
+def test_bad_examples_on_the_command_line_exit_2_with_one_line(
+        tmp_path, capsys, old: str, new: str) -> None:  # type: ignore[no-untyped-def]
+    from backprop_tui import cli
+
+    path = tmp_path / "bad.toml"
+    path.write_text(edited(old, new, XOR), "utf-8")
+    for command in (["train", "--epochs", "1"], ["check"], ["export", "--epochs", "1"]):
+        status = cli.main([*command, "--config", str(path)])
+        captured = capsys.readouterr()
+        assert status == 2 and captured.out == "", command
+        assert captured.err.startswith(f"backprop-tui: {path}: ") and \
+            captured.err.count("\n") == 1, captured.err
+
+
+def test_one_example_written_as_rows_is_the_flat_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """inputs = [[…]] and targets = [[…]]: one example, exactly as the flat lists."""
+    from backprop_tui import cli
+    from backprop_tui.engine.plan import plan
+    from backprop_tui.engine.trace import trace_epoch
+    from backprop_tui.steps.build import EpochSteps
+
+    rows = edited("targets = [0.01, 0.99]", "targets = [[0.01, 0.99]]",
+                  edited("inputs = [0.05, 0.10]", "inputs = [[0.05, 0.10]]"))
+    flat, nested = parse_network(TUTORIAL, "flat.toml"), parse_network(rows, "rows.toml")
+    assert_same(nested, flat)
+    assert nested.examples == 1 and nested.options() == flat.options()
+    assert dump_network(nested) == dump_network(flat)
+    assert "inputs = [0.05, 0.1]" in dump_network(nested)
+    assert plan(nested).keys == plan(flat).keys
+    assert all(key.example == 0 for key in plan(nested).keys)
+    steps = [EpochSteps(1, trace_epoch(net)) for net in (flat, nested)]
+    assert [s.record() for s in steps[0]] == [s.record() for s in steps[1]]
+    assert steps[0].record() == steps[1].record() and steps[1].update_records() == []
+    printed = []
+    for text in (TUTORIAL, rows):
+        path = tmp_path / "net.toml"
+        path.write_text(text, "utf-8")
+        assert cli.main(["train", "--epochs", "3", "--config", str(path)]) == 0
+        printed.append(capsys.readouterr().out)
+    assert printed[0] == printed[1]

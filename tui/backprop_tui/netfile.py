@@ -486,5 +486,7 @@ def _choice(value: object, allowed: tuple[str, ...], where: str) -> str:
 
 
 def _kind(value: object) -> str:
-    """A value's TOML type in words; never its repr, which may be huge or deeply nested."""
-    return _KINDS.get(type(value), "a date or time")
+    """A value's TOML type in words; never its repr, which may be huge or deeply nested.
+    (A float is read as a ``_Literal``, so the type is matched by isinstance, bool first.)"""
+    return next((words for kind, words in _KINDS.items() if isinstance(value, kind)),
+                "a date or time")

@@ -297,66 +297,93 @@ def _descend(weights: list[list[float]], gradients: list[list[float]], eta: floa
 
 def _numpy_batches(run: Run, count: int) -> None:
     """Epochs over several examples in numpy: a batch's examples are the rows of one array.
-    The alarm (weighted sums and errors that stop being finite; a parameter that does shows
-    in the next epoch's sums) is settled by ``_confirm``."""
+
+    Each layer's biases ride as the last column of its weights, against a column of ones
+    after the activations below it, so that a layer's weighted sums, and its gradients
+    with its biases', are one product each (a shared bias's column is summed, a fixed
+    bias's zeroed). The alarm (weighted sums and errors that stop being finite; a parameter
+    that does shows in the next epoch's sums) is settled by ``_confirm``.
+    """
     import numpy as np
 
     net = run.network
     depth = net.depth
     mean = net.batch_loss == "mean"
-    batches = [(net.inputs[b.start:b.stop], net.targets[b.start:b.stop],
-                1.0 / len(b) if mean else 1.0) for b in net.batches()]
-    rest = (net.inputs[len(batches[0][0]):], net.targets[len(batches[0][0]):])
     loss = LOSSES[net.loss]
     error, derivative = loss.array_error, loss.array_derivative
     eta = net.learning_rate
     during = net.update_order == "during_backward"
-    update_biases = net.update_biases
     functions = [(f.array_value, f.array_slope) for f in (ACTIVATIONS[a] for a in net.activations)]
-    shared = [net.shared(layer) for layer in range(depth)]
-    below = list(zip(range(depth - 1, -1, -1), shared[::-1], strict=True))
-    weights, biases = list(net.weights), list(net.biases)
+    summed = [net.shared(layer) and net.sizes[layer + 1] > 1 for layer in range(depth)]
+    fixed = not net.update_biases
+    layers = list(zip(range(depth - 1, -1, -1), summed[::-1], strict=True))
+
+    def ones(x: Any) -> list[Any]:
+        """Activations, the inputs' filled in, each layer's below the output ending in 1s."""
+        rows = len(x)
+        found = [np.ones((rows, size + 1)) for size in net.sizes[:-1]]
+        found[0][:, :-1] = x
+        return found
+
+    # Per batch: its activations (below the outputs), targets and η (÷ its size under mean).
+    batches = [(ones(net.inputs[b.start:b.stop]), net.targets[b.start:b.stop],
+                eta / len(b) if mean else eta) for b in net.batches()]
+    first = len(net.batches()[0])
+    rest = (ones(net.inputs[first:]), net.targets[first:]) if first < net.examples else None
+    params = [np.hstack([w, np.broadcast_to(b[:, None], (len(w), 1))])
+              for w, b in zip(net.weights, net.biases, strict=True)]
+    slopes: list[Any] = [None] * depth
     previous = None
     with np.errstate(all="ignore"):
         for i in range(count):
             wanted = run.every_loss or i == count - 1 or run.epochs == 0
-            start = (weights, biases)
+            start = params
             check = 0.0
             total: Any = None if wanted else 0.0  # the data set's error at the start: …
-            for x, t, scale in batches:
-                acts, slopes = [x], []
-                out = x
-                for (value, slope), w, b in zip(functions, weights, biases):
-                    z = out @ w.T + b
+            for acts, t, step in batches:
+                for layer, (value, slope) in enumerate(functions):
+                    z = acts[layer] @ params[layer].T
                     check += z.sum()
                     out = value(z)
-                    acts.append(out)
-                    slopes.append(slope(out, z))
+                    slopes[layer] = slope(out, z)
+                    if layer < depth - 1:
+                        acts[layer + 1][:, :-1] = out
                 if total is None:
                     total = error(t, out).sum()
-                delta = derivative(t, out) * scale
-                weights, old = list(weights), weights
-                for layer, one in below:
+                delta = derivative(t, out)
+                old, params = params, list(params)
+                for layer, shared in layers:
                     delta = delta * slopes[layer]
-                    weights[layer] = old[layer] - eta * (delta.T @ acts[layer])
-                    if update_biases:
-                        biases = list(biases)
-                        biases[layer] = biases[layer] - eta * (
-                            delta.sum(keepdims=True)[0] if one else delta.sum(axis=0))
+                    gradient = delta.T @ acts[layer]
+                    if fixed:
+                        gradient[:, -1] = 0.0
+                    elif shared:
+                        gradient[:, -1] = gradient[:, -1].sum()
+                    params[layer] = old[layer] - step * gradient
                     if layer:
-                        delta = delta @ (weights if during else old)[layer]
-            if rest[0].size and wanted:  # … and every other example's at the epoch's start
-                out = rest[0]
-                for (value, _), w, b in zip(functions, *start):
-                    out = value(out @ w.T + b)
+                        delta = delta @ (params if during else old)[layer][:, :-1]
+            if rest is not None and wanted:  # … and every other example's at the start
+                acts = rest[0]
+                for layer, (value, _) in enumerate(functions):
+                    out = value(acts[layer] @ start[layer].T)
+                    if layer < depth - 1:
+                        acts[layer + 1][:, :-1] = out
                 total = total + error(rest[1], out).sum()
             e = float(total) / net.examples if mean else float(total)
             if not math.isfinite(e + check):
-                weights, biases = start
+                params = start
                 run.diverged = True
                 break
             run.losses.append(e if wanted else math.nan)  # (nan: dropped, never read)
             previous = start
     if previous is not None:
-        run.previous = net.with_params(*previous)
-    run.network = net.with_params(weights, biases)
+        run.previous = _split(net, previous)
+    run.network = _split(net, params)
+
+
+def _split(net: Network, params: list[Any]) -> Network:
+    """The network with the weights and biases of ``params`` ([weights | biases] per
+    layer)."""
+    return net.with_params([p[:, :-1] for p in params],
+                           [p[:1, -1] if net.shared(k) else p[:, -1]
+                            for k, p in enumerate(params)])

@@ -5,6 +5,12 @@ with respect to one parameter, on the network at the start of the epoch:
 
     ∂E/∂θ ≈ (E(θ + h) − E(θ − h)) / (2h),   h = H_SCALE · max(1, |θ|)
 
+With several training examples a gradient step is of one example or of one batch, and so
+is the error differentiated, at the parameters its batch starts from (the steps' own, after
+the batches before it): ``dE/dw5[2]`` is of example 2's own error E_total[2], and
+``dE/dw5[1..4]`` of the batch's error E[1..4], its examples' errors combined by
+``batch_loss``.
+
 The step is about the cube root of the float64 precision, where the central difference's
 truncation error (h²) and its cancellation error (ε/h) are about equal: both near 1e-11,
 well below the 1e-6 the check allows. A shared bias is one parameter: perturbing it moves
@@ -25,11 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from backprop_tui.engine.trace import forward
+from backprop_tui import keys
+from backprop_tui.engine.trace import forward, loss_of, trace_epoch
 from backprop_tui.functions import ACTIVATIONS
+from backprop_tui.keys import Key
 from backprop_tui.network import Network
 
 H_SCALE = 6e-6  # ≈ ε^(1/3) for float64
@@ -48,7 +57,7 @@ class Check:
     """One gradient: the value its step computed, the finite-difference estimate, and
     whether they agree."""
 
-    name: str  # the parameter: w5, b1, b1.2
+    name: str  # the parameter: w5, b1, b1.2 (with several examples w5[2], w5[1..4])
     analytic: float
     numeric: float
     h: float  # the step the central difference took
@@ -62,10 +71,32 @@ class Check:
 
 
 def loss(network: Network) -> float:
-    """The total error E of a forward pass, exactly (hand rounding set aside)."""
+    """The total error E of a forward pass, exactly (hand rounding set aside); with several
+    examples, theirs combined by ``batch_loss``."""
     if network.rounding:
         network = dataclasses.replace(network, rounding=0)
-    return forward(network).loss
+    return loss_of(network)
+
+
+def objective(network: Network, gradient: Key) -> Network:
+    """The network whose error ``gradient`` (a gradient step's key) is the derivative of:
+    the epoch's start with one example; else the example's or the batch's examples alone,
+    at the parameters their batch starts from."""
+    if network.examples == 1:
+        return network
+    first = (gradient.example - 1) // network.batch_size * network.batch_size + 1
+    start = _batch_starts(network)[(first - 1) // network.batch_size]
+    last = gradient.last or gradient.example
+    return dataclasses.replace(start, inputs=start.inputs[gradient.example - 1:last],
+                               targets=start.targets[gradient.example - 1:last])
+
+
+@lru_cache(maxsize=4)
+def _batch_starts(network: Network) -> list[Network]:
+    """The parameters each batch of the epoch starting at ``network`` starts from, as its
+    steps work them (the session asks for one epoch's gradients in a row)."""
+    updates = trace_epoch(network).updates
+    return [network, *(update.after for update in updates[:-1])]
 
 
 def perturbed(network: Network, param: Param, value: float) -> Network:
@@ -112,13 +143,15 @@ def straddled_kink(network: Network, param: Param, h: float) -> str:
         return ""
     exact = dataclasses.replace(network, rounding=0)
     theta = parameter(network, param)
-    with np.errstate(all="ignore"):
-        passes = [forward(perturbed(exact, param, theta + s)).nets for s in (-h, 0.0, h)]
-    for layer, kink in enumerate(kinked):
-        if kink:
-            low, mid, high = (nets[layer] for nets in passes)
-            if (mid == 0).any() or ((low > 0) != (high > 0)).any():
-                return network.activations[layer]
+    for k in range(network.examples):
+        with np.errstate(all="ignore"):
+            passes = [forward(perturbed(exact, param, theta + s).example(k)).nets
+                      for s in (-h, 0.0, h)]
+        for layer, kink in enumerate(kinked):
+            if kink:
+                low, mid, high = (nets[layer] for nets in passes)
+                if (mid == 0).any() or ((low > 0) != (high > 0)).any():
+                    return network.activations[layer]
     return ""
 
 
@@ -153,15 +186,19 @@ def caveat(network: Network, param: Param, h: float = 0.0) -> str:
     return ""
 
 
-def check(network: Network, name: str, analytic: float) -> Check:
+def check(network: Network, gradient: Key | str, analytic: float) -> Check:
     """The check of the gradient ``analytic`` that the epoch starting at ``network``
-    computed for parameter ``name`` (a weight or bias name)."""
-    param = network.names.parameters()[name]
-    numeric, h = central_difference(network, param)
-    why = caveat(network, param, h)
-    if agree(analytic, numeric, loss(network)):
+    computed for the step ``gradient`` (its key, or the parameter's name: ``w5``)."""
+    if isinstance(gradient, str):
+        gradient = keys.parameter(gradient).gradient
+    param = network.names.parameters()[gradient.param]
+    of = objective(network, gradient)
+    numeric, h = central_difference(of, param)
+    why = caveat(of, param, h)
+    if agree(analytic, numeric, loss(of)):
         verdict = AGREES
     else:
         verdict = EXPECTED if why else DIFFERS
+    name = keys.text(gradient.parameter.at(gradient.example, gradient.last))
     return Check(name, analytic, numeric, h, relative_difference(analytic, numeric), verdict,
                  why)

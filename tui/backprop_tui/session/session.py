@@ -215,8 +215,7 @@ class Session:
         if step.index not in found:
             from backprop_tui.engine.gradcheck import check
 
-            parameter = steps.order[step.index - 1].param
-            found[step.index] = check(steps.network, parameter, step.value)
+            found[step.index] = check(steps.network, steps.order[step.index - 1], step.value)
         return found[step.index]
 
     @property
