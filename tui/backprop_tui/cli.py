@@ -20,7 +20,6 @@ from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given
 from backprop_tui.numbers import aligned, fmt
 from backprop_tui.output import OutputError, check_target, clipped, open_output, printable, quoted
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
-from backprop_tui.steps.names import resolve_printed
 
 if TYPE_CHECKING:
     from backprop_tui.app.opening import Opening
@@ -210,8 +209,11 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
         else:
             name = DEFAULT if args.preset is None else args.preset
             given, source = preset_given(name), Source("preset", name, preset_text(name))
-        given = resolve_printed(given, source.name if source.kind == "file" else
-                                f"preset {source.name!r}")
+        if given.printed:  # (its plan is not needed otherwise: `train` starts sooner)
+            from backprop_tui.steps.names import resolve_printed
+
+            given = resolve_printed(given, source.name if source.kind == "file" else
+                                    f"preset {source.name!r}")
     except NetworkFileError as error:
         raise Problem(str(error)) from None
     if args.rounding is not None:  # --rounding overrides the file's, before anything is built

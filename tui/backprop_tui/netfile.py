@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import pathlib
 import re
 import tomllib
 from dataclasses import dataclass
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import (
@@ -32,6 +31,9 @@ from backprop_tui.network import (
     batch_size,
 )
 from backprop_tui.output import TooBig, clipped, quoted, read_bounded
+
+if TYPE_CHECKING:
+    import pathlib
 
 TOP_KEYS = (*OPTIONS, *BATCH_OPTIONS, "inputs", "targets", "layer", "printed")
 MAX_FILE_BYTES = 1024 * 1024
@@ -357,6 +359,8 @@ def _printed(table: object) -> tuple[Printed, ...]:
 
 def _precision(text: str, where: str) -> None:
     """A printed number's digits set the precision it is checked at: keep them sensible."""
+    from decimal import Decimal  # here: only printed values need it
+
     written = Decimal(text)
     digits, exponent = len(written.as_tuple().digits), written.adjusted()
     if digits > MAX_PRINTED_DIGITS or abs(exponent) > MAX_PRINTED_EXPONENT:

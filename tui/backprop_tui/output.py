@@ -14,10 +14,11 @@ import io
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class OutputError(Exception):
@@ -104,6 +105,8 @@ def check_target(path: str, force: bool) -> None:
 
 def _real(path: str) -> Path:
     """The file a path names, through symbolic links, so replacing it keeps the link."""
+    from pathlib import Path  # here: only writing a file needs it (`train` starts sooner)
+
     return Path(os.path.realpath(path))
 
 
@@ -127,6 +130,8 @@ def open_output(path: str) -> Iterator[TextIO]:
         return
     target = _real(path)
     try:
+        import tempfile  # here: writing a file needs it, `train` to standard output not
+
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except (OSError, ValueError) as error:
         raise OutputError(f"{path_shown(path)}: cannot write here: {_reason(error)}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+import os
 
 from backprop_tui.netfile import NetworkFileError, parse_given
 from backprop_tui.network import Given, Network
@@ -24,7 +24,8 @@ def preset_text(name: str) -> str:
     if name not in PRESETS:
         raise NetworkFileError(
             f"no preset named {name!r}; the presets are: {', '.join(sorted(PRESETS))}")
-    return resources.files(__name__).joinpath(f"{name}.toml").read_text("utf-8")
+    with open(os.path.join(os.path.dirname(__file__), f"{name}.toml"), encoding="utf-8") as file:
+        return file.read()
 
 
 def load_preset(name: str) -> Network:
