@@ -15,13 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
-from backprop_tui.engine.plan import Plan
-from backprop_tui.engine.trace import Update
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
 from backprop_tui.session.session import Event, Session, merged_runs
 from backprop_tui.session.timeline import Edit
-from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.build import EpochSteps, Update
 from backprop_tui.steps.marks import Mark
 from backprop_tui.steps.step import Step
 
@@ -162,7 +160,7 @@ class Groups:
 
     def __init__(self, steps: EpochSteps) -> None:
         self.steps = steps
-        self.plan: Plan = steps.plan
+        self.plan = steps.plan
         self.place = (-1, -1)  # (the batch's first example or 0 for E⁺, the example or 0)
         self.level = 0  # of the phases here: 1 a batch's own, 2 an example's, 0 none
         self.applied = 0  # updates applied so far

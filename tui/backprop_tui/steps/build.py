@@ -14,7 +14,8 @@ from typing import overload
 
 from backprop_tui import keys
 from backprop_tui.engine.plan import Formula, Plan, phases, plan
-from backprop_tui.engine.trace import Trace, Update, operand, trace_is_finite, value
+from backprop_tui.engine.trace import Trace, operand, trace_is_finite, value
+from backprop_tui.engine.trace import Update as Update  # the exporters read it from here
 from backprop_tui.functions import ACTIVATIONS, LOSSES, Activation
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
