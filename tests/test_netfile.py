@@ -662,3 +662,31 @@ def test_one_example_written_as_rows_is_the_flat_file(tmp_path, capsys) -> None:
         assert cli.main(["train", "--epochs", "3", "--config", str(path)]) == 0
         printed.append(capsys.readouterr().out)
     assert printed[0] == printed[1]
+
+
+def test_an_epoch_too_long_to_step_is_refused_except_for_train(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """256 examples of a 2-32-1 network: each epoch would have some 140,000 steps. Stepping
+    and exporting refuse it in one line (exit 2); `train`, which builds no steps, runs it."""
+    import subprocess
+    import sys
+
+    from backprop_tui.netfile import MAX_EXAMPLE_STEPS, parse_given
+
+    rows = [[0.01 * i, 0.5] for i in range(256)]
+    text = (f"inputs = {rows}\ntargets = {[[0.5]] * 256}\nbatch = \"full\"\n"
+            f"[[layer]]\nweights = {[[0.1, 0.2]] * 32}\n[[layer]]\nweights = [{[0.1] * 32}]\n")
+    with pytest.raises(NetworkFileError, match=f"at most {MAX_EXAMPLE_STEPS:,} are supported"):
+        parse_given(text, "big.toml")
+    assert parse_given(text, "big.toml", stepped=False).examples == 256
+    path = tmp_path / "big.toml"
+    path.write_text(text)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "backprop_tui", *args, "--config",
+                               str(path)], capture_output=True, text=True, timeout=120)
+
+    refused = run("export", "-o", str(tmp_path / "log.md"))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "140,544 steps" in refused.stderr
+    trained = run("train", "--epochs", "2")
+    assert trained.returncode == 0 and json.loads(trained.stdout)["updates"] == 2

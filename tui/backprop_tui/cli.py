@@ -203,7 +203,7 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
     try:
         if args.config is not None:
             data = read_file(args.config)
-            given = parse_given(data, args.config)
+            given = parse_given(data, args.config, stepped=args.command != "train")
             text = data.decode("utf-8", errors="replace")
             source = Source("file", args.config, text)
         else:

@@ -63,13 +63,15 @@ class Key(NamedTuple):
 
     @property
     def new(self) -> Key:
-        """The new value of this weight or bias (``w5`` -> ``w5+``)."""
-        return Key("new_w" if self.kind == "weight" else "new_b", param=self.param)
+        """The new value of this weight or bias (``w5`` -> ``w5+``, ``w5[2]`` -> ``w5+[2]``)."""
+        return Key("new_w" if self.kind == "weight" else "new_b", param=self.param,
+                   example=self.example, last=self.last)
 
     @property
     def gradient(self) -> Key:
-        """The gradient of this weight or bias (``w5`` -> ``dE/dw5``)."""
-        return Key("grad_w" if self.kind == "weight" else "grad_b", param=self.param)
+        """The gradient of this weight or bias (``w5`` -> ``dE/dw5``, with its tag)."""
+        return Key("grad_w" if self.kind == "weight" else "grad_b", param=self.param,
+                   example=self.example, last=self.last)
 
     @property
     def parameter(self) -> Key:
@@ -212,10 +214,15 @@ def _normalise(written: str) -> str:
 def choices(written: str) -> list[Key]:
     """The keys a typed name may mean, best first: the value it names; for a weight or bias
     its new value, then its gradient (a bias that stays fixed has no new value); for a unit
-    its output. NotAKey if it names none."""
+    its output; for E (several examples) a batch's error, else an example's E_total; E+
+    and E_total+ for each other. NotAKey if it names none."""
     key = parse(written)
     if key.kind in ("weight", "bias"):
         return [key.new, key.gradient]
+    if key.kind == "dataset":  # E: a batch's error; of one example, its E_total
+        return [key, TOTAL.at(key.example, key.last)]
+    if key.kind in ("total_after", "dataset_after"):  # E_total+ and E+, either network
+        return [key, DATASET_AFTER if key.kind == "total_after" else TOTAL_AFTER]
     return [key]
 
 

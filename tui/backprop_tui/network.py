@@ -44,6 +44,11 @@ def batch_size(batch: str | int, examples: int) -> int:
     return examples if batch == "full" else min(int(batch), examples)
 
 
+def batches(examples: int, size: int) -> list[tuple[int, int]]:
+    """Each batch's first and last example, from 1, in file order (the last may be smaller)."""
+    return [(first, min(first + size - 1, examples)) for first in range(1, examples + 1, size)]
+
+
 def frozen(values: ArrayLike) -> np.ndarray:
     """A read-only float64 copy, so a Network can be shared between states safely."""
     import numpy as np  # here, not above: see Given
@@ -180,9 +185,7 @@ class Network:
 
     def batches(self) -> list[range]:
         """The examples (0-based) of each update of an epoch, in file order."""
-        size = self.batch_size
-        return [range(first, min(first + size, self.examples))
-                for first in range(0, self.examples, size)]
+        return [range(first - 1, last) for first, last in batches(self.examples, self.batch_size)]
 
     def example(self, k: int) -> Network:
         """The network with its ``k``-th example (0-based) alone."""

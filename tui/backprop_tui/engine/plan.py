@@ -49,7 +49,7 @@ from backprop_tui.formula import (
 )
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
-from backprop_tui.network import Names, names_of
+from backprop_tui.network import Names, batches, names_of
 
 FORWARD = ("net", "out", "error", "total", "slope", "dE_dout")  # see Plan.forward
 
@@ -110,8 +110,7 @@ class Shape(NamedTuple):
 
     def batches(self) -> list[tuple[int, int]]:
         """Each batch's first and last example, from 1."""
-        return [(first, min(first + self.batch - 1, self.examples))
-                for first in range(1, self.examples + 1, self.batch)]
+        return batches(self.examples, self.batch)
 
     @property
     def depth(self) -> int:

@@ -237,11 +237,6 @@ def epoch_losses(steps: EpochSteps) -> tuple[float, float]:
     return steps.trace.loss, steps.trace.loss_after
 
 
-def error_name(steps: EpochSteps) -> str:
-    """What the error before the updates is called: E_total, or E for a data set."""
-    return "E" if steps.network.examples > 1 else "E_total"
-
-
 def loss_change(before: float, after: float, digits: int) -> str:
     return fmt(after - before, digits)
 

@@ -288,7 +288,8 @@ class Session:
 
     def goto(self, target: str | int) -> bool:
         """Go to a step of this epoch by number or by name (see ``steps.names``)."""
-        index = target if isinstance(target, int) else resolve(str(target), self.steps)
+        example = self.step.typed_key.example if self.step else 0  # plain names: its
+        index = target if isinstance(target, int) else resolve(str(target), self.steps, example)
         if not 0 <= index <= len(self.steps):
             raise ValueError(f"this epoch has steps 1 to {len(self.steps)}")
         return self._move(self.epoch, index)
@@ -397,8 +398,15 @@ class Session:
                 raise EditError(f"an activation is one of {', '.join(ACTIVATIONS)}")
             return name, value
         if name != "learning_rate" and not self._given(name):
-            raise EditError(f"no parameter named {quoted(name)}: try w1, b1, i1, t_o1 or eta"
-                            + (" (i1[2] for example 2's)" if network.examples > 1 else ""))
+            names = network.names
+            such = [names.weights[0][0][0], names.biases[0][0], names.units[0][0],
+                    names.targets[0]]
+            if network.examples > 1:
+                such[2:] = [f"{names.units[0][0]}[2]", f"{names.targets[0]}[2]"]
+                such.append(f"eta (examples 1 to {network.examples})")
+            else:
+                such.append("eta")
+            raise EditError(f"no parameter named {quoted(name)}: try {', '.join(such)}")
         number = _number(value)
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")

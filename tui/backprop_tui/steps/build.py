@@ -197,8 +197,14 @@ def _explain_examples(key: Key, formula: Formula, network: Network, trace: Trace
         return (f"Gradient descent for {whose}: move {key.param} against the gradient, a "
                 "step the size of η times it. It takes effect when the batch's updates are "
                 "applied, and the next batch starts from it.")
-    words = _explain(key._replace(example=0, last=0), formula, network, trace)
     batch = plan(network).batch_of(first)
+    if key.kind == "total":
+        whose = (f"the batch combines its examples' into E[{batch[0]}–{batch[1]}], the error "
+                 "its update reduces" if batch[1] > batch[0] else
+                 "it is the error this example's update reduces")
+        return (f"Example {first}: its own total error, the sum of its output errors; "
+                f"{whose}. The data set's E combines every example's.")
+    words = _explain(key._replace(example=0, last=0), formula, network, trace)
     if key.kind in ("grad_w", "grad_b") and batch[1] > batch[0]:
         words += (f" This is example {first}'s gradient; its batch (examples {batch[0]} to "
                   f"{batch[1]}) combines them before one update.")

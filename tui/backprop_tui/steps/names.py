@@ -23,6 +23,7 @@ from backprop_tui.network import Given, Names
 from backprop_tui.output import quoted
 
 if TYPE_CHECKING:
+    from backprop_tui.engine.plan import Plan
     from backprop_tui.steps.build import EpochSteps
 
 _SUCH_AS = f"{keys.listed(keys.W5, keys.DE_DW1)} or {keys.text(keys.TOTAL)}"
@@ -34,20 +35,18 @@ class UnknownName(ValueError):
 
 def resolve(text: str, steps: EpochSteps, example: int = 0) -> int:
     """The 1-based index of the step ``text`` names in this epoch; with several examples, a
-    plain name means example ``example``'s value (from 1), or its batch's."""
-    tags: tuple[tuple[int, int], ...] = ()
-    if example and steps.network.examples > 1:
-        tags = ((example, 0), steps.plan.batch_of(example))
+    plain name means example ``example``'s value (from 1; 0: the first), or its batch's."""
     return find_step(text, steps.keys, steps.names, len(steps), steps.diverged is not None,
-                     tags)
+                     example, steps.plan)
 
 
 def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
-              diverged: bool = False, tags: tuple[tuple[int, int], ...] = ()) -> int:
+              diverged: bool = False, example: int = 0, steps: Plan | None = None) -> int:
     """The 1-based index of the step ``text`` names, among ``count`` steps whose keys are
-    ``indexes`` (key text -> index) in a network named by ``names``. A name without an
-    example's tag is tried with each of ``tags`` (an example, a batch's range), then as
-    it is."""
+    ``indexes`` (key text -> index) in a network named by ``names``. With several examples
+    (``steps``, the epoch's plan), a name without an example's tag is tried as example
+    ``example``'s (0: the first), then its batch's, then as it is; a name with one, as it
+    is, then its batch's (``w5[3]``: the new w5 of the batch example 3 is in)."""
     text = text.strip()
     if not text:
         raise UnknownName(f"type a step number or a name such as {_SUCH_AS}")
@@ -60,17 +59,31 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
         choices = keys.choices(text)
     except NotAKey:
         choices = []
+    examples = steps.shape.examples if steps is not None else 1
+    current = min(max(example, 1), examples)
     for key in choices:
-        tagged = [key.at(*tag) for tag in tags] if not key.example else []
-        for candidate in (*tagged, key):
+        if examples == 1 and key.example:
+            raise UnknownName(f"this network has one example: its names carry no [k] "
+                              f"({keys.text(key._replace(example=0, last=0))})")
+        if examples == 1 or steps is None:
+            candidates = [key]
+        elif not key.example:
+            candidates = [key.at(current), key.at(*steps.batch_of(current)), key]
+        elif not key.example <= examples or key.last > examples:
+            raise UnknownName(f"this network has examples 1 to {examples}")
+        else:
+            candidates = [key] if key.last else [key, key.at(*steps.batch_of(key.example))]
+        for candidate in candidates:
             found = indexes.get(keys.text(candidate))
             if found is not None:
                 return found
-    if choices and keys.text(keys.parse(text)) in names.parameters():
+    if choices and keys.text(keys.parse(text)).partition("[")[0] in names.parameters():
         raise UnknownName(f"{text} is given, not computed: no step computes it")
     if diverged:
         raise UnknownName(f"no step named {quoted(text)} before the divergence in this epoch")
-    raise UnknownName(f"no step named {quoted(text)}; try {keys.EXAMPLES}")
+    such = keys.EXAMPLES if examples == 1 else keys.listed(
+        keys.W5, keys.DE_DW1.at(current), keys.OUT_H1.at(current), keys.TOTAL.at(current))
+    raise UnknownName(f"no step named {quoted(text)}; try {such}")
 
 
 def completions(steps: EpochSteps) -> list[str]:
@@ -93,7 +106,8 @@ def resolve_printed(given: Given, source: str) -> Given:
     for entry in given.printed:
         where = f"{source}: printed, key {quoted(entry.written, 60)}"
         try:
-            key = steps.keys[find_step(entry.name, indexes, steps.names, len(steps)) - 1]
+            key = steps.keys[find_step(entry.name, indexes, steps.names, len(steps),
+                                       steps=steps) - 1]
         except UnknownName as why:
             raise NetworkFileError(f"{where}: {why}") from None
         if key == keys.APPLY:
