@@ -165,7 +165,6 @@ class Plan:
         self._units: dict[tuple[str, int], list[Key]] = {}
         if shape.examples > 1:
             self.one = _plan(shape._replace(examples=1, batch=1, batch_loss="mean"))
-            self._batch_of: dict[int, tuple[int, int]] = {}
             self._order_examples()
         else:
             self._order()

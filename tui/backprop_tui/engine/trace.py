@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class EpochTrace:
     def loss_after(self) -> float:
         return self.fwd_after.loss
 
-    @property
+    @cached_property
     def updates(self) -> list[Update]:
         return [Update((1,), self.loss, self.grad_w, self.grad_b, self.after)]
 
@@ -113,24 +114,22 @@ class DataTrace:
     def loss_after(self) -> float:
         return self.values[keys.DATASET_AFTER]
 
-    @property
+    @cached_property
     def updates(self) -> list[Update]:
         found = []
         names = self.network.names
         for first, last in plan(self.network).shape.batches():
 
-            def per(kind: str, first: int = first, last: int = last) -> dict[str, float]:
-                return {name: self.values[Key(kind, param=name).at(first, last)]
-                        for name in names.parameters() if kind[-1] == name[0]}
+            def gradient(name: str, first: int = first, last: int = last) -> float:
+                return self.values[keys.parameter(name).gradient.at(first, last)]
 
-            grad_w, grad_b = per("grad_w"), per("grad_b")
-            after = rounding.updated(self.network, self.values, (first, last))
             found.append(Update(
                 tuple(range(first, last + 1)),
                 self.values[Key("batch_error").at(first, last) if last > first
                             else keys.TOTAL.at(first)],
-                [_array([[grad_w[w] for w in row] for row in layer]) for layer in names.weights],
-                [_array([grad_b[b] for b in layer]) for layer in names.biases], after))
+                [_array([[gradient(w) for w in row] for row in layer]) for layer in names.weights],
+                [_array([gradient(b) for b in layer]) for layer in names.biases],
+                rounding.updated(self.network, self.values, (first, last))))
         return found
 
 
