@@ -585,6 +585,7 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    gc.disable()  # plain epochs make no reference cycles: no collector passes over numpy's
     from backprop_tui.engine.fastpath import run_epochs
     from backprop_tui.engine.trace import loss_of
 

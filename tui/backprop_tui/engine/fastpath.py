@@ -325,9 +325,20 @@ def _numpy_batches(run: Run, count: int) -> None:
         found[0][:, :-1] = x
         return found
 
-    # Per batch: its activations (below the outputs), targets and η (÷ its size under mean).
+    def sums(rows: int) -> tuple[Any, list[Any]]:
+        """One buffer for a batch's weighted sums, every layer's a view of it: one sum of it
+        is the epoch's alarm."""
+        flat = np.empty(rows * sum(net.sizes[1:]))
+        views, at = [], 0
+        for size in net.sizes[1:]:
+            views.append(flat[at:at + rows * size].reshape(rows, size))
+            at += rows * size
+        return flat, views
+
+    # Per batch: its activations (below the outputs), targets, η (÷ its size under mean)
+    # and its weighted sums' buffer.
     batches = [(ones(net.inputs[b.start:b.stop]), net.targets[b.start:b.stop],
-                eta / len(b) if mean else eta) for b in net.batches()]
+                eta / len(b) if mean else eta, *sums(len(b))) for b in net.batches()]
     first = len(net.batches()[0])
     rest = (ones(net.inputs[first:]), net.targets[first:]) if first < net.examples else None
     params = [np.hstack([w, np.broadcast_to(b[:, None], (len(w), 1))])
@@ -340,14 +351,14 @@ def _numpy_batches(run: Run, count: int) -> None:
             start = params
             check = 0.0
             total: Any = None if wanted else 0.0  # the data set's error at the start: …
-            for acts, t, step in batches:
+            for acts, t, step, flat, zs in batches:
                 for layer, (value, slope) in enumerate(functions):
-                    z = acts[layer] @ params[layer].T
-                    check += z.sum()
+                    z = np.matmul(acts[layer], params[layer].T, out=zs[layer])
                     out = value(z)
                     slopes[layer] = slope(out, z)
                     if layer < depth - 1:
                         acts[layer + 1][:, :-1] = out
+                check += flat.sum()
                 if total is None:
                     total = error(t, out).sum()
                 delta = derivative(t, out)
