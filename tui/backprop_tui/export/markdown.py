@@ -91,6 +91,10 @@ BATCH_PHASES = {
                "The batch's new values take effect: the next batch, or the next epoch, starts "
                "from them."),
 }
+# With several examples, an example's own error phase (``PhaseStart.level`` 2).
+EXAMPLE_ERROR = ("How far each output is from its target for this example, and the example's "
+                 "total error; the batch combines its examples' errors into the error its "
+                 "update reduces.")
 BATCH_LOSSES = {"mean": "the mean, the sum divided by the batch's size", "sum": "the sum"}
 ACTIONS = {"edit": "Edit", "fast-forward": "Fast-forward", "undo": "Undo", "redo": "Redo"}
 ELSEWHERE = "Actions made elsewhere"
@@ -106,6 +110,8 @@ def phase_title(phase: str, level: int = 0) -> str:
 def phase_intro(phase: str, level: int = 0) -> str:
     if level == 1 and phase in BATCH_PHASES:
         return BATCH_PHASES[phase][1]
+    if level == 2 and phase == "error":
+        return EXAMPLE_ERROR
     return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
 
 
