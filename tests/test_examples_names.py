@@ -4,6 +4,8 @@ a tagged one keeps its tag, and the data set's E names what computes it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from backprop_tui import keys
 from backprop_tui.netfile import NetworkFileError, parse_given
@@ -27,6 +29,8 @@ def named(preset: str, text: str, example: int = 0) -> str:
     ("xor", "E_total+", 0, "E+"),
     ("xor-online", "w5[3]", 1, "w5+[3]"),
     ("xor-online", "E", 2, "E_total[2]"),  # a batch of one: the example's own error
+    ("xor-online", "E[3]", 1, "E_total[3]"),
+    ("xor", "E[3]", 1, "E[1..4]"),
     ("mazur", "E", 0, "E_total"),
     ("mazur", "E+", 0, "E_total+"),
 ])
@@ -38,11 +42,13 @@ def test_a_name_means_the_step_a_learner_means(preset: str, text: str, example: 
 @pytest.mark.parametrize(("preset", "text", "message"), [
     ("xor", "w5[999]", "this network has examples 1 to 4"),
     ("xor", "net_h1[5]", "this network has examples 1 to 4"),
-    ("mazur", "w5[3]", "this network has one example"),
+    ("mazur", "w5[3]", "this network has one example: its names carry no [k] (w5)"),
+    ("xor", "w5[1..3]", "no batch is examples 1 to 3; the batches of several are 1..4"),
+    ("xor-online", "w5[3..4]", "no batch is examples 3 to 4: every batch here is one example"),
     ("xor", "nothing", "try w5, dE/dw1[1], out_h1[1], E_total[1]"),
 ])
 def test_a_name_that_means_no_step_says_why(preset: str, text: str, message: str) -> None:
-    with pytest.raises(UnknownName, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(UnknownName, match=re.escape(message)):
         named(preset, text)
 
 
@@ -61,3 +67,12 @@ def test_a_printed_plain_name_is_the_first_examples() -> None:
     with pytest.raises(NetworkFileError, match="examples 1 to 4"):
         resolve_printed(parse_given(preset_text("xor") + "\n[printed]\n\"h1[7]\" = 0.1\n",
                                     "x.toml"), "x.toml")
+
+
+def test_a_plain_name_at_a_batch_step_means_its_last_example() -> None:
+    """As the app's diagram shows it: at w5+[1..4] the cursor is at example 4."""
+    session = Session(load_preset("xor"))
+    session.goto("w5+[1..4]")
+    assert session.example == 4
+    session.goto("h1")
+    assert session.step is not None and session.step.key == "out_h1[4]"

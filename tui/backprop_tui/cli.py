@@ -203,7 +203,7 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
     try:
         if args.config is not None:
             data = read_file(args.config)
-            given = parse_given(data, args.config, stepped=args.command != "train")
+            given = parse_given(data, args.config)
             text = data.decode("utf-8", errors="replace")
             source = Source("file", args.config, text)
         else:
@@ -586,6 +586,13 @@ def _app(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     gc.disable()  # plain epochs make no reference cycles: no collector passes over numpy's
+    try:
+        return _trained(args)
+    finally:
+        gc.enable()
+
+
+def _trained(args: argparse.Namespace) -> int:
     from backprop_tui.engine.fastpath import run_epochs
     from backprop_tui.engine.trace import loss_of
 

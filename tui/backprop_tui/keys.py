@@ -219,8 +219,8 @@ def choices(written: str) -> list[Key]:
     key = parse(written)
     if key.kind in ("weight", "bias"):
         return [key.new, key.gradient]
-    if key.kind == "dataset":  # E: a batch's error; of one example, its E_total
-        return [key, TOTAL.at(key.example, key.last)]
+    if key.kind in ("dataset", "batch_error"):  # E: a batch's error; of one example, its
+        return [key, TOTAL.at(key.example, key.last)]  # E_total
     if key.kind in ("total_after", "dataset_after"):  # E_total+ and E+, either network
         return [key, DATASET_AFTER if key.kind == "total_after" else TOTAL_AFTER]
     return [key]

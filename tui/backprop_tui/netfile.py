@@ -94,12 +94,10 @@ def read_file(path: str | pathlib.Path) -> bytes:
         raise NetworkFileError(f"{path}: cannot read the file: {reason}") from None
 
 
-def parse_given(text_or_bytes: str | bytes, source: str, *, stepped: bool = True) -> Given:
-    """Parse and check a network file's contents; ``source`` names it in error messages.
-    ``stepped``: its epochs will be worked step by step (the app, export, the checks), which
-    bounds their steps; `train` runs plain epochs, however many steps they would have."""
+def parse_given(text_or_bytes: str | bytes, source: str) -> Given:
+    """Parse and check a network file's contents; ``source`` names it in error messages."""
     try:
-        return _given(_toml(text_or_bytes), stepped)
+        return _given(_toml(text_or_bytes))
     except _Invalid as problem:
         raise NetworkFileError(f"{source}: {problem}") from None
 
@@ -201,7 +199,7 @@ class _Literal(float):
         return number
 
 
-def _given(document: dict[str, object], stepped: bool = True) -> Given:
+def _given(document: dict[str, object]) -> Given:
     for key in document:
         if key not in TOP_KEYS:
             known = ", ".join(TOP_KEYS)
@@ -237,7 +235,7 @@ def _given(document: dict[str, object], stepped: bool = True) -> Given:
                 f"key 'targets'{which}: expected {len(weights[-1])} numbers (one per unit of "
                 f"the output layer, layer {len(layers)}), got {len(row)}"
             )
-    if len(inputs) > 1 and stepped:
+    if len(inputs) > 1:
         _steps(len(inputs), [len(inputs[0]), *map(len, weights)])
     given = Given(
         inputs=tuple(map(tuple, inputs)),

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from backprop_tui import keys
-from backprop_tui.app import actions, examples, view_model
+from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening
 from backprop_tui.app.screens.main import MainScreen
@@ -272,10 +272,7 @@ class BackpropApp(App[None]):
         """The example the cursor is at (from 1; 0 with one example): what a plain name
         at the go-to prompt and an edited input or target mean."""
         session = self.session
-        if session.network.examples == 1:
-            return 0
-        step = session.step
-        return examples.where(session.steps.plan, step.typed_key if step else None).example
+        return session.example or (1 if session.network.examples > 1 else 0)
 
     def _of_example(self, name: str) -> str:
         """An input's or a target's name as the current example's (``i1`` -> ``i1[3]``)."""

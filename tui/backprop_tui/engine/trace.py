@@ -21,6 +21,7 @@ from backprop_tui.engine.plan import plan
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
+from backprop_tui.scalar import fsum
 
 Array = np.ndarray
 
@@ -261,8 +262,9 @@ def loss_of(network: Network) -> float:
     example's forward pass, combined by ``batch_loss``."""
     if network.examples == 1:
         return forward(network).loss
-    totals = [forward(network.example(k)).loss for k in range(network.examples)]
-    return rounding.kept(plan(network).dataset.compute(totals), network.rounding)
+    total = fsum(forward(network.example(k)).loss for k in range(network.examples))
+    mean = network.batch_loss == "mean"  # as plan.dataset combines them, without the plan
+    return rounding.kept(total / network.examples if mean else total, network.rounding)
 
 
 def _worked_trace(network: Network) -> EpochTrace:

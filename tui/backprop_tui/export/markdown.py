@@ -93,8 +93,8 @@ BATCH_PHASES = {
 }
 # With several examples, an example's own error phase (``PhaseStart.level`` 2).
 EXAMPLE_ERROR = ("How far each output is from its target for this example, and the example's "
-                 "total error; the batch combines its examples' errors into the error its "
-                 "update reduces.")
+                 "total error: its batch's update reduces the batch's error, which is this "
+                 "error alone online, else its examples' errors combined.")
 BATCH_LOSSES = {"mean": "the mean, the sum divided by the batch's size", "sum": "the sum"}
 ACTIONS = {"edit": "Edit", "fast-forward": "Fast-forward", "undo": "Undo", "redo": "Redo"}
 ELSEWHERE = "Actions made elsewhere"

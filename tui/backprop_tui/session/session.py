@@ -286,10 +286,20 @@ class Session:
         starts = [first for _, first, _ in self.steps.phases if first < self.index]
         return self._move(self.epoch, starts[-1]) if starts else False
 
+    @property
+    def example(self) -> int:
+        """The example the cursor is at, from 1 (0 before the epoch's first step): a batch's
+        combined step is at its last example, E⁺ at the data set's last. A plain name means
+        its values."""
+        key = self.step.typed_key if self.step else None
+        if key is None or self.network.examples == 1:
+            return 0
+        return key.last or key.example or self.network.examples
+
     def goto(self, target: str | int) -> bool:
         """Go to a step of this epoch by number or by name (see ``steps.names``)."""
-        example = self.step.typed_key.example if self.step else 0  # plain names: its
-        index = target if isinstance(target, int) else resolve(str(target), self.steps, example)
+        index = target if isinstance(target, int) else resolve(str(target), self.steps,
+                                                                 self.example)
         if not 0 <= index <= len(self.steps):
             raise ValueError(f"this epoch has steps 1 to {len(self.steps)}")
         return self._move(self.epoch, index)
@@ -402,11 +412,13 @@ class Session:
             such = [names.weights[0][0][0], names.biases[0][0], names.units[0][0],
                     names.targets[0]]
             if network.examples > 1:
-                such[2:] = [f"{names.units[0][0]}[2]", f"{names.targets[0]}[2]"]
-                such.append(f"eta (examples 1 to {network.examples})")
-            else:
-                such.append("eta")
-            raise EditError(f"no parameter named {quoted(name)}: try {', '.join(such)}")
+                found = network.names.given(name)
+                if found is not None:  # an input or target of an example beyond the last
+                    raise EditError(f"this network has examples 1 to {network.examples}")
+                such[2:] = [f"{names.units[0][0]}[2] (examples 1 to {network.examples})",
+                            f"{names.targets[0]}[2]"]
+            raise EditError(f"no parameter named {quoted(name)}: try {', '.join(such)} "
+                            "or eta")
         number = _number(value)
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")

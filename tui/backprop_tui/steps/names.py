@@ -64,13 +64,18 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
     for key in choices:
         if examples == 1 and key.example:
             raise UnknownName(f"this network has one example: its names carry no [k] "
-                              f"({keys.text(key._replace(example=0, last=0))})")
+                              f"({text.strip().partition('[')[0]})")
         if examples == 1 or steps is None:
             candidates = [key]
         elif not key.example:
             candidates = [key.at(current), key.at(*steps.batch_of(current)), key]
         elif not key.example <= examples or key.last > examples:
             raise UnknownName(f"this network has examples 1 to {examples}")
+        elif key.last and (key.example, key.last) not in steps.shape.batches():
+            batches = ", ".join(f"{a}..{b}" for a, b in steps.shape.batches() if b > a)
+            raise UnknownName(f"no batch is examples {key.example} to {key.last}"
+                              + (f"; the batches of several are {batches}" if batches else
+                                 ": every batch here is one example"))
         else:
             candidates = [key] if key.last else [key, key.at(*steps.batch_of(key.example))]
         for candidate in candidates:
