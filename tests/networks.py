@@ -7,7 +7,7 @@ import pathlib
 
 import numpy as np
 from backprop_tui.engine.trace import forward, trace_epoch
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, LOSSES, outputs_for
 from backprop_tui.netfile import load_network
 from backprop_tui.network import UPDATE_ORDERS, Network, batch_size, frozen
 
@@ -15,6 +15,12 @@ MAZUR_PATH = (
     pathlib.Path(__file__).parents[1] / "tui" / "backprop_tui" / "presets" / "mazur.toml"
 )
 RELU_MARGIN = 1e-4  # a ReLU net this close to 0 would make a finite difference straddle the kink
+# What ``random_network`` draws from: the activations of any layer and the losses of any
+# output (a softmax layer and cross-entropy have rules of their own: ``random_classifier``).
+PER_UNIT = [name for name, a in ACTIVATIONS.items() if not a.coupled]
+ANY_OUTPUT = [name for name in LOSSES if not outputs_for(name)]
+CLASSIFIERS = [("softmax", "cross_entropy"), ("softmax", "half_sse"), ("softmax", "mse"),
+               ("sigmoid", "cross_entropy")]
 
 
 def mazur() -> Network:
@@ -39,9 +45,9 @@ def random_network(rng: np.random.Generator) -> Network:
             targets=frozen(rng.uniform(-1.0, 1.0, size=sizes[-1])),
             weights=tuple(frozen(w) for w in weights),
             biases=tuple(frozen(b) for b in biases),
-            activations=tuple(str(a) for a in rng.choice(list(ACTIVATIONS), size=len(weights))),
+            activations=tuple(str(a) for a in rng.choice(PER_UNIT, size=len(weights))),
             learning_rate=float(rng.uniform(0.05, 0.5)),
-            loss=str(rng.choice(list(LOSSES))),
+            loss=str(rng.choice(ANY_OUTPUT)),
             update_biases=bool(rng.random() < 0.5),
             update_order=str(rng.choice(UPDATE_ORDERS)),
         )
@@ -58,6 +64,35 @@ def relu_clear(network: Network) -> bool:
         for net, activation in zip(nets, network.activations, strict=True)
         if ACTIVATIONS[activation].kinked
     )
+
+
+def random_classifier(rng: np.random.Generator, output: str, loss: str,
+                      examples: int = 1, batch: str | int = "online",
+                      batch_loss: str = "mean") -> Network:
+    """A random network (as ``random_network``) whose output layer is ``output`` (2-4
+    units) under ``loss``, with targets it takes: under softmax each example's add up to 1
+    (drawn from a flat Dirichlet), else each in [0, 1]; inputs ~ N(0, 1)."""
+    while True:
+        base = random_network(rng)
+        n = int(rng.integers(2, 5))
+        hidden = rng.normal(size=(n, base.sizes[-2]))
+        if output == "softmax":
+            targets = rng.dirichlet(np.ones(n), size=examples)
+            targets[:, -1] = 1.0 - targets[:, :-1].sum(axis=1)  # Σt = 1 to the last bit
+        else:
+            targets = rng.uniform(0.0, 1.0, size=(examples, n))
+        network = dataclasses.replace(
+            base, inputs=frozen(rng.normal(size=(examples, base.sizes[0]))),
+            targets=frozen(targets),
+            weights=(*base.weights[:-1], frozen(hidden)),
+            biases=(*base.biases[:-1], frozen(rng.normal(size=1 if rng.random() < 0.5 else n))),
+            activations=(*base.activations[:-1], output), loss=loss, batch=batch,
+            batch_loss=batch_loss,
+            update_order="after_backward" if batch_size(batch, examples) > 1
+            else base.update_order)
+        if (np.abs(network.targets.sum(axis=1) - 1.0).max() <= 1e-12 or output != "softmax") \
+                and all(relu_clear(network.example(k)) for k in range(examples)):
+            return network
 
 
 def random_networks(seed: int, count: int) -> list[Network]:

@@ -22,13 +22,12 @@ from backprop_tui import cli, keys
 from backprop_tui.engine import fastpath
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.formula import evaluate
-from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.netfile import dump_network, parse_network
 from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset
 from backprop_tui.scalar import round_sig
 from backprop_tui.steps.build import EpochSteps
-from networks import DIVERGING, mazur, random_examples_network
+from networks import ANY_OUTPUT, DIVERGING, PER_UNIT, mazur, random_examples_network
 
 Params = list[tuple[np.ndarray, np.ndarray]]  # per layer: (weights, biases)
 
@@ -54,7 +53,7 @@ TRAIN_RELATIVE = 1e-12
 
 
 def test_the_independent_functions_cover_the_registries() -> None:
-    assert set(ACTIVATION) == set(ACTIVATIONS) and set(LOSS) == set(LOSSES)
+    assert set(ACTIVATION) == set(PER_UNIT) and set(LOSS) == set(ANY_OUTPUT)
 
 
 def example_error(params: Params, network: Network, k: int) -> float:

@@ -16,11 +16,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 from backprop_tui.engine.trace import EpochTrace, forward, trace_epoch
-from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.network import Network
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
-from networks import mazur, random_networks
+from networks import ANY_OUTPUT, PER_UNIT, mazur, random_networks
 
 SEED = 20150317
 COUNT = 200
@@ -78,8 +77,8 @@ def with_layer_above_updated(trace: EpochTrace, layer: int) -> Network:
 
 
 def test_sweep_covers_every_option() -> None:
-    assert {a for n in NETWORKS for a in n.activations} == set(ACTIVATIONS)
-    assert {n.loss for n in NETWORKS} == set(LOSSES)
+    assert {a for n in NETWORKS for a in n.activations} == set(PER_UNIT)
+    assert {n.loss for n in NETWORKS} == set(ANY_OUTPUT)
     assert {n.update_order for n in NETWORKS} == {"after_backward", "during_backward"}
     assert {n.update_biases for n in NETWORKS} == {True, False}
     assert {n.shared(k) for n in NETWORKS for k in range(n.depth)} == {True, False}

@@ -319,10 +319,11 @@ def test_empty_lists_and_rows(old: str, new: str, where: str) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "key", "allowed"),
     [
-        ('activation = "sigmoid"', 'activation = "softmax"', "layer 1, key 'activation'",
+        ('activation = "sigmoid"', 'activation = "softmax2"', "layer 1, key 'activation'",
          "'sigmoid', 'tanh', 'relu', 'linear'"),
         ('activation = "sigmoid"', "activation = 1", "layer 1, key 'activation'", "'sigmoid'"),
-        ('loss = "half_sse"', 'loss = "cross_entropy"', "key 'loss'", "'half_sse', 'mse'"),
+        ('loss = "half_sse"', 'loss = "crossentropy"', "key 'loss'",
+         "'half_sse', 'mse', 'cross_entropy'"),
         ('"after_backward"', '"before"', "key 'update_order'",
          "'after_backward', 'during_backward'"),
     ],

@@ -20,7 +20,6 @@ from backprop_tui.engine.fastpath import run_epochs
 from backprop_tui.engine.trace import EpochTrace, forward, trace_epoch, trace_is_finite
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.formula import evaluate
-from backprop_tui.functions import ACTIVATIONS
 from backprop_tui.netfile import Source, parse_given
 from backprop_tui.network import Network
 from backprop_tui.presets import PRESETS, load_preset, preset_text
@@ -28,7 +27,7 @@ from backprop_tui.scalar import round_sig
 from backprop_tui.session.persist import SessionFileError, load_session
 from backprop_tui.session.session import EditError, Session, State
 from backprop_tui.steps.build import EpochSteps
-from networks import DIVERGING, mazur, random_networks
+from networks import DIVERGING, PER_UNIT, mazur, random_networks
 from test_tutorial_numbers import FIRST_ROUND, step_key
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -139,7 +138,7 @@ def test_every_step_of_random_networks_is_its_formula_on_rounded_operands(
 def test_the_random_sweep_covers_every_option() -> None:
     options = {(n.loss, n.update_order, n.update_biases) for n in RANDOM}
     assert len(options) == 8
-    assert {a for n in RANDOM for a in n.activations} == set(ACTIVATIONS)
+    assert {a for n in RANDOM for a in n.activations} == set(PER_UNIT)
     assert {n.shared(k) for n in RANDOM for k in range(n.depth)} == {True, False}
 
 

@@ -20,7 +20,7 @@ module: network files are checked, and the app's first frame drawn, without it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -90,12 +90,28 @@ class Activation(NamedTuple):
     slope_words: str  # why its slope is what it is
     kinked: bool = False  # the slope jumps at net = 0: a finite difference may straddle it
     slips: tuple[OperandSlip, ...] = ()
+    coupled: Coupled | None = None  # an output rule of the whole layer (softmax)
 
     @property
     def shape(self) -> str:
         """The slope's formula in words a person writes: ``out·(1 − out)``."""
         return _Named(("out" if self.reads == "out" else "net",), None, False, 9).render(
             self.slope_formula)
+
+
+class Coupled(NamedTuple):
+    """An activation whose every output depends on every weighted sum of its layer
+    (softmax): out_k = f_k(net_1, …, net_n), and ∂out_k/∂net_j is a Jacobian, so its layer
+    is worked whole. Such a layer is an output layer (``output_only``); the per-unit
+    ``slope`` of its record is the Jacobian's diagonal."""
+
+    values: Callable[[Sequence[float]], list[float]]  # a layer's outs from its nets
+    formula: Callable[[int, int], Expr]  # out_k of Ref(j) = net_j: unit k of n
+    jacobian: Callable[[bool], Expr]  # ∂out_k/∂net_j of Ref(0) = out_k, Ref(1) = out_j (k = j?)
+    back: Callable[[Sequence[float], Sequence[float]], list[float]]  # δ_j = Σ_k g_k ∂out_k/∂net_j
+    array_back: Callable[[Array, Array], Array]  # likewise, a row per example, from (g, outs)
+    array_jacobian: Callable[[Array], Array]  # [k, j] = ∂out_k/∂net_j, from one example's outs
+    jacobian_words: str  # why ∂out_k/∂net_j is what it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +241,96 @@ LEAKY_RELU = Activation(
     kinked=True,
 )
 
+
+def _softmax(nets: Sequence[float]) -> list[float]:
+    """exp(net_k)/Σ_j exp(net_j), the largest net subtracted first (no overflow)."""
+    top = max(nets)
+    terms = [math.exp(z - top) for z in nets]
+    total = math.fsum(terms)
+    return [term / total for term in terms]
+
+
+def _softmax_of(own: float, *nets: float) -> float:
+    """out_k of its net and the layer's, as the step computes it."""
+    top = max(nets)
+    return math.exp(own - top) / math.fsum([math.exp(z - top) for z in nets])
+
+
+def _array_softmax(net: Array) -> Array:
+    np = _np()
+    terms = np.exp(net - net.max(axis=-1, keepdims=True))
+    return terms / terms.sum(axis=-1, keepdims=True)
+
+
+def _logsumexp(nets: Sequence[float]) -> float:
+    top = max(nets)
+    return top + math.log(math.fsum([math.exp(z - top) for z in nets]))
+
+
+def _array_logsumexp(net: Array) -> Array:
+    np = _np()
+    top = net.max(axis=-1, keepdims=True)
+    return top + np.log(np.exp(net - top).sum(axis=-1, keepdims=True))
+
+
+def _softmax_formula(k: int, n: int) -> Expr:
+    shown = Div(Exp(Ref(k)), Add(tuple(Exp(Ref(j)) for j in range(n))))
+    return Exact(shown, (Ref(k), *(Ref(j) for j in range(n))), _softmax_of)
+
+
+def _softmax_jacobian(same: bool) -> Expr:
+    """out_k(1 − out_k) on the diagonal, −out_k·out_j off it."""
+    return Mul((Ref(0), Sub(ONE, Ref(0)))) if same else Neg(Mul((Ref(0), Ref(1))))
+
+
+def _softmax_back(g: Sequence[float], out: Sequence[float]) -> list[float]:
+    """δ_j = Σ_k g_k out_k(1[k = j] − out_j) = out_j(g_j − Σ_k g_k out_k)."""
+    mean = math.fsum([gk * ok for gk, ok in zip(g, out, strict=True)])
+    return [oj * (gj - mean) for gj, oj in zip(g, out, strict=True)]
+
+
+def _array_softmax_back(g: Array, out: Array) -> Array:
+    return out * (g - (g * out).sum(axis=-1, keepdims=True))
+
+
+def _array_softmax_jacobian(out: Array) -> Array:
+    np = _np()
+    return np.diag(out) - np.outer(out, out)
+
+
+def _whole_layer(_net: float) -> float:
+    raise TypeError("softmax is worked a layer at a time (Activation.coupled)")
+
+
+SOFTMAX = Activation(
+    name="softmax",
+    symbol="softmax",
+    value=_whole_layer,
+    slope=lambda out, _net: out * (1.0 - out),
+    array_value=_array_softmax,
+    array_slope=lambda out, _net: out * (1.0 - out),
+    formula=Exp(Ref(0)),  # (a unit alone: its share's numerator; ``coupled.formula`` is whole)
+    slope_formula=_softmax_jacobian(True),
+    reads="out",
+    words="Softmax turns the layer's weighted sums into shares that are positive and add up "
+          "to 1: e to each sum, divided by the total of e to every sum of the layer",
+    slope_words="a softmax output's share of the total moves with its own weighted sum by "
+                "out·(1 − out), as a sigmoid's does",
+    coupled=Coupled(
+        values=_softmax,
+        formula=_softmax_formula,
+        jacobian=_softmax_jacobian,
+        back=_softmax_back,
+        array_back=_array_softmax_back,
+        array_jacobian=_array_softmax_jacobian,
+        jacobian_words="raising one weighted sum raises its own share and takes the same "
+                       "amount from the others, in proportion to their shares: "
+                       "∂out_k/∂net_j = −out_k·out_j for k ≠ j, out_j(1 − out_j) for k = j",
+    ),
+)
+
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
-    SIGMOID, TANH, RELU, LINEAR, SOFTPLUS, LEAKY_RELU)}
+    SIGMOID, TANH, RELU, LINEAR, SOFTPLUS, LEAKY_RELU, SOFTMAX)}
 
 
 # Losses --------------------------------------------------------------------------------
@@ -245,27 +349,57 @@ class LossSlip(NamedTuple):
 
 
 class Loss(NamedTuple):
-    """A loss that sums one error per output: E_total = Σ_k E_k."""
+    """A loss that sums one error per output: E_total = Σ_k E_k.
+
+    A loss whose error is worked from the weighted sums (cross-entropy: ln out_k is
+    net_k − logsumexp(net) under softmax, so no finite net gives an infinite error) says so
+    in ``nets``; its formulas then take the output layer's nets too. With ``shortcut`` the
+    output layer's δ is out − t, worked directly; the chain rule's ∂E/∂out, slopes and
+    their product are shown for teaching and may not be representable (−t/out where out
+    underflowed to 0). A loss meant for certain output activations lists them in
+    ``outputs`` and may have ``variants`` for others (cross-entropy under sigmoid)."""
 
     name: str
-    error: Callable[[float, float, int], float]  # E_k from (target, out, n outputs)
-    derivative: Callable[[float, float, int], float]  # ∂E/∂out_k, likewise
-    array_error: Callable[[Array, Array], Array]  # every E_k from (targets, outs): a row each
-    array_derivative: Callable[[Array, Array], Array]
-    error_formula: Callable[[Expr, Expr, Expr], Expr]  # E_k of (target, out, n)
-    derivative_formula: Callable[[Expr, Expr, Expr], Expr]
+    error: Callable[[Sequence[float], Sequence[float], Sequence[float]], float]  # E_total
+    # of one example from (targets, outs, nets)
+    derivative: Callable[[float, float, int], float]  # ∂E/∂out_k from (target, out, n outputs)
+    array_error: Callable[[Array, Array, Array], Array]  # every E_k from (targets, outs, nets)
+    array_derivative: Callable[[Array, Array], Array]  # a row each, from (targets, outs)
+    error_formula: Callable[[Expr, Expr, Expr, Expr, tuple[Expr, ...]], Expr]  # E_k of
+    # (target, out, n, its net, every output's net)
+    derivative_formula: Callable[[Expr, Expr, Expr], Expr]  # ∂E/∂out_k of (target, out, n)
     words: str  # what E_k is, of output {u}
     rule: str  # how its derivative comes about
     total: str  # E_total in Unicode
     total_tex: str
     guide: str  # a few words for the network file's guide
     slips: tuple[LossSlip, ...] = ()
+    nets: bool = False  # the error is worked from the weighted sums
+    shortcut: bool = False  # the output layer's δ is out − t
+    shortcut_words: str = ""  # why the chain rule's δ comes to out − t
+    outputs: tuple[str, ...] = ()  # the output activations it takes (none listed: any)
+    variants: tuple[Loss, ...] = ()  # the same loss for other output activations
 
     @property
     def derivative_shape(self) -> str:
         """∂E/∂out in words a person writes: ``−(t − out)``."""
         named = _Named(("t", "out", "n"), None, False, 9)
         return named.render(self.derivative_formula(Ref(0), Ref(1), Ref(2)))
+
+
+def loss_for(name: str, output: str) -> Loss:
+    """The loss ``name`` as it applies to output units of activation ``output``."""
+    record = LOSSES[name]
+    for found in (record, *record.variants):
+        if not found.outputs or output in found.outputs:
+            return found
+    raise ValueError(f"{name} does not apply to {output} outputs")
+
+
+def outputs_for(name: str) -> tuple[str, ...]:
+    """The output activations loss ``name`` takes (none: any)."""
+    record = LOSSES[name]
+    return tuple(o for found in (record, *record.variants) for o in found.outputs)
 
 
 def _not_squared(right: float, target: float, out: float, _n: int) -> float | None:
@@ -277,11 +411,12 @@ _NOT_SQUARED = LossSlip("not-squared", "error", _not_squared,
 
 HALF_SSE = Loss(
     name="half_sse",
-    error=lambda t, out, _n: 0.5 * power(t - out, 2),
+    error=lambda targets, outs, _nets: sum([0.5 * power(t - out, 2)
+                                            for t, out in zip(targets, outs, strict=True)]),
     derivative=lambda t, out, _n: -(t - out),
-    array_error=lambda t, out: 0.5 * ((t - out) * (t - out)),
+    array_error=lambda t, out, _net: 0.5 * ((t - out) * (t - out)),
     array_derivative=lambda t, out: out - t,  # −(t − out) exactly, in one operation
-    error_formula=lambda t, out, _n: Mul((HALF, Power(Sub(t, out)))),
+    error_formula=lambda t, out, _n, _net, _nets: Mul((HALF, Power(Sub(t, out)))),
     derivative_formula=lambda t, out, _n: Neg(Sub(t, out)),
     words="The error at {u}: half the squared gap between its target and its output. The ½ "
           "is there to cancel the 2 that differentiating brings down.",
@@ -297,11 +432,12 @@ HALF_SSE = Loss(
 )
 MSE = Loss(
     name="mse",
-    error=lambda t, out, n: power(t - out, 2) / float(n),
+    error=lambda targets, outs, _nets: sum([power(t - out, 2) / float(len(outs))
+                                            for t, out in zip(targets, outs, strict=True)]),
     derivative=lambda t, out, n: (-2.0 * (t - out)) / float(n),
-    array_error=lambda t, out: ((t - out) * (t - out)) / float(out.shape[-1]),
+    array_error=lambda t, out, _net: ((t - out) * (t - out)) / float(out.shape[-1]),
     array_derivative=lambda t, out: (-2.0 * (t - out)) / float(out.shape[-1]),
-    error_formula=lambda t, out, n: Div(Power(Sub(t, out)), n),
+    error_formula=lambda t, out, n, _net, _nets: Div(Power(Sub(t, out)), n),
     derivative_formula=lambda t, out, n: Div(Mul((Lit("−2", "-2", -2.0), Sub(t, out))), n),
     words="{u}'s share of the mean squared error: the squared gap between its target and its "
           "output, divided by the number of outputs n.",
@@ -318,7 +454,94 @@ MSE = Loss(
                     "you did not divide by n = {n}")),
 )
 
-LOSSES: dict[str, Loss] = {loss.name: loss for loss in (HALF_SSE, MSE)}
+def _ratio(top: float, bottom: float) -> float:
+    """top/bottom; NaN for a zero bottom (not representable, as a formula gives)."""
+    return top / bottom if bottom else math.nan
+
+
+def _ln(x: float) -> float:
+    return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+
+
+def _ln_of(arg: Expr) -> Expr:
+    return Call("ln", r"\ln", (arg,), _ln)
+
+
+def _softmax_error(t: float, own: float, *nets: float) -> float:
+    """−t ln out_k as t(logsumexp(net) − net_k): finite for every finite net, and +0.0
+    (not −0.0) at a perfect fit."""
+    return t * (_logsumexp(nets) - own) if t else 0.0
+
+
+def _sigmoid_error(t: float, net: float) -> float:
+    """−[t ln σ(net) + (1 − t) ln(1 − σ(net))] as softplus(net) − t·net."""
+    return _softplus(net) - t * net
+
+
+def _array_sigmoid_error(t: Array, _out: Array, net: Array) -> Array:
+    np = _np()
+    return np.maximum(net, 0.0) + np.log1p(np.exp(-np.abs(net))) - t * net
+
+
+def _softmax_total(targets: Sequence[float], _outs: Sequence[float],
+                   nets: Sequence[float]) -> float:
+    lse = _logsumexp(nets)
+    return sum([t * (lse - z) for t, z in zip(targets, nets, strict=True)])
+
+
+BINARY_CROSS_ENTROPY = Loss(
+    name="cross_entropy",
+    error=lambda targets, _outs, nets: sum([_sigmoid_error(t, z)
+                                            for t, z in zip(targets, nets, strict=True)]),
+    derivative=lambda t, out, _n: _ratio(-t, out) + _ratio(1.0 - t, 1.0 - out),
+    array_error=_array_sigmoid_error,
+    array_derivative=lambda t, out: -t / out + (1.0 - t) / (1.0 - out),
+    error_formula=lambda t, out, _n, net, _nets: Exact(
+        Neg(Add((Mul((t, _ln_of(out))), Mul((Sub(ONE, t), _ln_of(Sub(ONE, out))))))),
+        (t, net), _sigmoid_error),
+    derivative_formula=lambda t, out, _n: Add((Neg(Div(t, out)),
+                                               Div(Sub(ONE, t), Sub(ONE, out)))),
+    words="The error at {u}: the binary cross-entropy of its output against its target, "
+          "−[t ln out + (1 − t) ln(1 − out)]: 0 for a perfect output, and without bound as "
+          "the output nears the wrong end. It is worked from net_{u} "
+          "(softplus(net) − t·net), so that it stays finite where out rounds to 0 or 1.",
+    rule="differentiating −[t ln out + (1 − t) ln(1 − out)] gives −t/out + (1 − t)/(1 − out)",
+    total="E_total = −Σ [t_o ln out_o + (1 − t_o) ln(1 − out_o)]",
+    total_tex=r"E_{\mathrm{total}} = -\sum_{o} \left[t_{o} \ln \mathrm{out}_{o} + "
+              r"\left(1 - t_{o}\right) \ln\left(1 - \mathrm{out}_{o}\right)\right]",
+    guide="-sum of t ln out + (1 - t) ln(1 - out), with sigmoid outputs",
+    nets=True,
+    shortcut=True,
+    shortcut_words="the chain rule's δ is (−t/out + (1 − t)/(1 − out))·out(1 − out) = "
+                   "−t(1 − out) + (1 − t)·out = out − t: the sigmoid's slope cancels the "
+                   "cross-entropy's denominators",
+    outputs=("sigmoid",),
+)
+CROSS_ENTROPY = Loss(
+    name="cross_entropy",
+    error=_softmax_total,
+    derivative=lambda t, out, _n: _ratio(-t, out),
+    array_error=lambda t, _out, net: t * (_array_logsumexp(net) - net),
+    array_derivative=lambda t, out: -t / out,
+    error_formula=lambda t, out, _n, net, nets: Exact(
+        Neg(Mul((t, _ln_of(out)))), (t, net, *nets), _softmax_error),
+    derivative_formula=lambda t, out, _n: Neg(Div(t, out)),
+    words="The error at {u}: −t ln out, the cross-entropy's term of this output; only an "
+          "output whose target is not 0 adds to it. It is worked as t(logsumexp(net) − "
+          "net_{u}), so that it stays finite where out_{u} underflows to 0.",
+    rule="differentiating −t ln out gives −t/out",
+    total="E_total = −Σ t_o ln out_o",
+    total_tex=r"E_{\mathrm{total}} = -\sum_{o} t_{o} \ln \mathrm{out}_{o}",
+    guide="-sum of t ln out, with softmax (or sigmoid) outputs",
+    nets=True,
+    shortcut=True,
+    shortcut_words="the chain rule's δ_j is Σ_k (−t_k/out_k)·out_k(1[k = j] − out_j) = "
+                   "−t_j + out_j·Σ_k t_k, and the targets sum to 1, so it is out_j − t_j",
+    outputs=("softmax",),
+    variants=(BINARY_CROSS_ENTROPY,),
+)
+
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (HALF_SSE, MSE, CROSS_ENTROPY)}
 
 
 def choices(registry: dict[str, Activation] | dict[str, Loss]) -> str:

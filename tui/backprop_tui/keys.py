@@ -11,8 +11,12 @@ person types at the go-to prompt:
   the learning rate ``eta``;
 - the forward pass: ``net_h1``, ``out_h1``; the error: ``E_o1``, ``E_total``;
 - the backward pass: ``dE/dout_o1``, ``dout_o1/dnet_o1``, ``delta_o1``, ``dnet_o1/dw5``,
-  ``dE/dw5``, ``dE/db2``, the share through a unit above ``dE_o1/dout_h1``;
-- new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``E_total+``;
+  ``dE/dw5``, ``dE/db2``, the share through a unit above ``dE_o1/dout_h1``; a softmax
+  layer's Jacobian entries ``dout_o2/dnet_o1`` (its diagonal is ``dout_o1/dnet_o1``), and,
+  where δ is worked by the shortcut out − t (cross-entropy), the chain rule's δ
+  ``delta_o1(chain)``;
+- new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``net_o1+``,
+  ``E_total+``;
 - with several training examples, a value of one example carries its number from 1
   (``net_h1[2]``, ``dE/dw5[2]``, ``t_o1[3]``); a batch's combined gradient, new values,
   update and error carry the range of its examples (``dE/dw5[1..4]``, ``w5+[1..2]``,
@@ -32,13 +36,14 @@ from functools import cache
 from typing import NamedTuple
 
 # The kinds of value. Given: known before the epoch; computed: by a step of its own;
-# "out_after": an output after the updates, which the last step computes inside its formula.
+# "out_after", "net_after": an output and its weighted sum after the updates, which the last
+# step computes inside its formula.
 GIVEN = ("input", "target", "weight", "bias", "eta")
-COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "delta",
-            "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply", "total_after",
-            "batch_error", "dataset_after")
+COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "jacobian",
+            "chain", "delta", "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply",
+            "total_after", "batch_error", "dataset_after")
 # "dataset": the data set's error at the epoch's start (no step of its own computes it).
-KINDS = (*GIVEN, *COMPUTED, "out_after", "dataset")
+KINDS = (*GIVEN, *COMPUTED, "out_after", "net_after", "dataset")
 
 
 class Key(NamedTuple):
@@ -48,7 +53,8 @@ class Key(NamedTuple):
     kind: str
     unit: str = ""  # the unit: h1, o1 (the input itself for "input", the output for "target")
     param: str = ""  # the weight or bias: w5, b1, b1.2
-    above: str = ""  # "contrib": the unit above that the share flows back through
+    above: str = ""  # "contrib": the unit above that the share flows back through;
+    # "jacobian": the unit whose weighted sum the output ``unit`` is differentiated by
     example: int = 0  # with several examples: the example (from 1), or a batch's first
     last: int = 0  # a batch of more than one example: its last
 
@@ -111,9 +117,11 @@ _TEXT = {
     "input": "{unit}", "target": "t_{unit}", "weight": "{param}", "bias": "{param}",
     "eta": "eta", "net": "net_{unit}", "out": "out_{unit}", "error": "E_{unit}",
     "total": "E_total", "contrib": "dE_{above}/dout_{unit}", "dE_dout": "dE/dout_{unit}",
-    "slope": "dout_{unit}/dnet_{unit}", "delta": "delta_{unit}", "dnet_dw": "dnet_{unit}/d{param}",
+    "slope": "dout_{unit}/dnet_{unit}", "jacobian": "dout_{unit}/dnet_{above}",
+    "chain": "delta_{unit}(chain)", "delta": "delta_{unit}", "dnet_dw": "dnet_{unit}/d{param}",
     "grad_w": "dE/d{param}", "grad_b": "dE/d{param}", "new_w": "{param}+", "new_b": "{param}+",
     "apply": "apply", "total_after": "E_total+", "out_after": "out_{unit}+",
+    "net_after": "net_{unit}+",
     "batch_error": "E", "dataset": "E", "dataset_after": "E+",
 }
 
@@ -146,6 +154,8 @@ _WRITTEN = [
     (r"de_(?P<above>{u})/dout_(?P<unit>{u})", "contrib"),
     (r"de/dout_(?P<unit>{u})", "dE_dout"),
     (r"dout_(?P<unit>{u})/dnet_(?P=unit)", "slope"),
+    (r"dout_(?P<unit>{u})/dnet_(?P<above>{u})", "jacobian"),
+    (r"delta_(?P<unit>{u})\(chain(?:rule)?\)", "chain"),
     (r"delta_(?P<unit>{u})", "delta"),
     (r"dnet_(?P<unit>{u})/d(?P<param>w\d+)", "dnet_dw"),
     (r"de/d(?P<param>w\d+)", "grad_w"),
@@ -155,6 +165,7 @@ _WRITTEN = [
     (r"apply", "apply"),
     (r"e_total\+", "total_after"),
     (r"out_(?P<unit>{u})\+", "out_after"),
+    (r"net_(?P<unit>{u})\+", "net_after"),
     (r"e", "dataset"),
     (r"e\+", "dataset_after"),
 ]
@@ -297,6 +308,11 @@ def _symbol(key: Key, tex: bool) -> str:
             return _partial("E", _simple("out", u, tex), tex)
         case "slope":
             return _partial(_simple("out", u, tex), _simple("net", u, tex), tex)
+        case "jacobian":
+            return _partial(_simple("out", u, tex), _simple("net", key.above, tex), tex)
+        case "chain":
+            delta = _simple("delta", u, tex)
+            return rf"{delta}\,(\text{{chain rule}})" if tex else f"{delta} (chain rule)"
         case "dnet_dw":
             return _partial(_simple("net", u, tex), _name(p, tex), tex)
         case "grad_w" | "grad_b":
@@ -309,6 +325,8 @@ def _symbol(key: Key, tex: bool) -> str:
             return _plus(total, tex)
         case "out_after":
             return _plus(_simple("out", u, tex), tex)
+        case "net_after":
+            return _plus(_simple("net", u, tex), tex)
         case "batch_error" | "dataset":
             return "E"
         case "dataset_after":

@@ -10,10 +10,11 @@ import dataclasses
 import math
 import re
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, LOSSES, outputs_for
 from backprop_tui.network import (
     BATCH_LOSSES,
     BATCH_OPTIONS,
@@ -255,6 +256,9 @@ def _given(document: dict[str, object]) -> Given:
         batch_loss=_choice(document.get("batch_loss", "mean"), BATCH_LOSSES,
                            "key 'batch_loss'"),
     )
+    problem = classifier_problem(given.activations, given.loss, given.targets)
+    if problem:
+        raise _Invalid(problem)
     if given.update_order == "during_backward" and batch_size(given.batch, given.examples) > 1:
         raise _Invalid("key 'update_order': \"during_backward\" needs batches of one example "
                        "(batch = \"online\"): every example of a batch uses the parameters "
@@ -262,6 +266,46 @@ def _given(document: dict[str, object]) -> Given:
     if "printed" in document:
         given = dataclasses.replace(given, printed=_printed(document["printed"]))
     return given
+
+
+TARGETS_SUM_TOLERANCE = 1e-12  # softmax with cross-entropy: |Σt − 1| (δ = out − t is off by
+# out·(Σt − 1) otherwise)
+
+
+def classifier_problem(activations: Sequence[str], loss: str,
+                       targets: Iterable[Iterable[float]]) -> str | None:
+    """What is wrong, in one line, with this combination of output rule, loss and targets
+    (network files and edits both ask), or None: softmax on the output layer only and with
+    two outputs or more; cross-entropy with the output activations it takes only, its
+    targets in [0, 1] and, under softmax, each example's adding up to 1."""
+    for number, activation in enumerate(activations[:-1], start=1):
+        if ACTIVATIONS[activation].coupled:
+            return (f"layer {number}, key 'activation': \"{activation}\" is for the output "
+                    f"layer only (layer {len(activations)}): its outputs are shares of one "
+                    "total, which a hidden layer has no use for")
+    output = activations[-1]
+    rows = [list(row) for row in targets]
+    if ACTIVATIONS[output].coupled and len(rows[0]) < 2:
+        return (f"layer {len(activations)}, key 'activation': \"{output}\" needs two outputs "
+                "or more (the one output of a layer of one is always 1)")
+    allowed = outputs_for(loss)
+    if not allowed:
+        return None
+    if output not in allowed:
+        names = " or ".join(f'"{name}"' for name in allowed)
+        return (f"key 'loss': \"{loss}\" needs {names} outputs; the output layer "
+                f"(layer {len(activations)}) is \"{output}\"")
+    for i, row in enumerate(rows, start=1):
+        which = f", row {i}" if len(rows) > 1 else ""
+        if any(not 0.0 <= t <= 1.0 for t in row):
+            return (f"key 'targets'{which}: with \"{loss}\" every target is a probability "
+                    f"from 0 to 1, got {', '.join(f'{t:g}' for t in row)}")
+        total = math.fsum(row)
+        if ACTIVATIONS[output].coupled and abs(total - 1.0) > TARGETS_SUM_TOLERANCE:
+            return (f"key 'targets'{which}: with \"{output}\" outputs and \"{loss}\" an "
+                    f"example's targets add up to 1 (one-hot, such as [0, 1, 0], or shares); "
+                    f"these add up to {total:.15g}")
+    return None
 
 
 def _examples(value: object, key: str) -> list[list[float]]:

@@ -18,12 +18,12 @@ E from a forward pass of every example at the epoch's start.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_tui.engine.trace import trace_epoch, trace_is_finite
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, loss_for
 from backprop_tui.network import Network
 
 # Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
@@ -136,9 +136,8 @@ def _python_epochs(run: Run, count: int) -> None:
     depth = net.depth
     x = net.inputs[0].tolist()
     targets = net.targets[0].tolist()
-    n_out = len(targets)
-    loss_of_output = LOSSES[net.loss].error
-    derivative = LOSSES[net.loss].derivative
+    error = loss_for(net.loss, net.activations[-1]).error
+    output_delta = _output_delta(net)
     eta = net.learning_rate
     during = net.update_order == "during_backward"
     update_biases = net.update_biases
@@ -151,10 +150,8 @@ def _python_epochs(run: Run, count: int) -> None:
     for _ in range(count):
         # Forward. `check` sums every value a step would show that could stop being finite
         # without making the loss or a new parameter non-finite too.
-        outs, slopes, check = _forward(x, weights, biases, layers)
-        out = outs[-1]
-        g = [derivative(t, o, n_out) for o, t in zip(out, targets)]
-        loss = sum([loss_of_output(t, o, n_out) for o, t in zip(out, targets)])
+        outs, slopes, check, nets = _forward(x, weights, biases, layers)
+        loss = error(targets, outs[-1], nets)
         # Backward, from the output layer down.
         new_weights = list(weights)
         new_biases = list(biases)
@@ -162,7 +159,9 @@ def _python_epochs(run: Run, count: int) -> None:
         for layer in range(depth - 1, -1, -1):
             if layer < depth - 1:
                 g = _back(delta, (new_weights if during else weights)[layer + 1])
-            delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+                delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+            else:
+                delta = output_delta(targets, outs[-1], slopes[-1], 1.0)
             a = outs[layer]
             rows = []
             for dj, row in zip(delta, weights[layer]):
@@ -192,8 +191,8 @@ def _python_batches(run: Run, count: int) -> None:
     examples = list(zip(net.inputs.tolist(), net.targets.tolist(), strict=True))
     batches = [examples[b.start:b.stop] for b in net.batches()]
     rest = examples[len(batches[0]):]
-    n_out = net.sizes[-1]
-    error, derivative = LOSSES[net.loss].error, LOSSES[net.loss].derivative
+    error = loss_for(net.loss, net.activations[-1]).error
+    output_delta = _output_delta(net)
     mean = net.batch_loss == "mean"
     eta = net.learning_rate
     update_biases = net.update_biases
@@ -215,16 +214,17 @@ def _python_batches(run: Run, count: int) -> None:
             grad_b = [[0.0] * len(b) for b in biases]
             new_weights = list(weights)
             for x, targets in batch:
-                outs, slopes, seen = _forward(x, weights, biases, layers)
+                outs, slopes, seen, nets = _forward(x, weights, biases, layers)
                 check += seen
                 if number == 0 and wanted:
-                    total += sum([error(t, o, n_out) for o, t in zip(outs[-1], targets)])
-                g = [derivative(t, o, n_out) * scale for o, t in zip(outs[-1], targets)]
+                    total += error(targets, outs[-1], nets)
                 delta: list[float] = []
                 for layer in range(depth - 1, -1, -1):
                     if layer < depth - 1:
                         g = _back(delta, (new_weights if during else weights)[layer + 1])
-                    delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+                        delta = [gj * sj for gj, sj in zip(g, slopes[layer])]
+                    else:
+                        delta = output_delta(targets, outs[-1], slopes[-1], scale)
                     a = outs[layer]
                     for dj, grad_row in zip(delta, grad_w[layer]):
                         grad_row[:] = [gw + dj * ai for gw, ai in zip(grad_row, a)]
@@ -239,8 +239,8 @@ def _python_batches(run: Run, count: int) -> None:
                 biases = [[b - eta * g for b, g in zip(bl, gl)] for bl, gl in zip(biases, grad_b)]
             weights = new_weights
         for x, targets in rest if wanted else ():  # … and every other example's at the start
-            total += sum([error(t, o, n_out)
-                          for o, t in zip(_forward(x, *start, layers)[0][-1], targets)])
+            outs, _, _, nets = _forward(x, *start, layers)
+            total += error(targets, outs[-1], nets)
         loss = total / len(examples) if mean else total
         if not math.isfinite(check + loss):
             weights, biases = start
@@ -254,32 +254,65 @@ def _python_batches(run: Run, count: int) -> None:
 
 
 Params = list[list[list[float]]]
-Layer = tuple[Callable[[float], float], Callable[[float, float], float], bool]
+Floats = Sequence[float]
+Layer = tuple[Callable[[float], float], Callable[[float, float], float], bool,
+              Callable[[Floats], list[float]] | None]
+OutputDelta = Callable[[Floats, Floats, Floats, float], list[float]]
 
 
 def _layers(net: Network) -> list[Layer]:
-    """Per layer: its activation and slope on Python floats, and whether its bias is shared."""
-    return [(ACTIVATIONS[a].value, ACTIVATIONS[a].slope, net.shared(layer))
-            for layer, a in enumerate(net.activations)]
+    """Per layer: its activation and slope on Python floats, whether its bias is shared,
+    and a softmax layer's outputs from all its weighted sums."""
+    found = []
+    for layer, name in enumerate(net.activations):
+        a = ACTIVATIONS[name]
+        found.append((a.value, a.slope, net.shared(layer), a.coupled and a.coupled.values))
+    return found
+
+
+def _output_delta(net: Network) -> OutputDelta:
+    """The output layer's δ from (targets, outs, slopes, scale): out − t under
+    cross-entropy, Jacobian-transposed ∂E/∂out under softmax, else ∂E/∂out times the
+    slope; each scaled (1/batch under mean)."""
+    loss = loss_for(net.loss, net.activations[-1])
+    coupled = ACTIVATIONS[net.activations[-1]].coupled
+    n = net.sizes[-1]
+    derivative = loss.derivative
+    if loss.shortcut:
+        return lambda targets, out, _slopes, scale: [(o - t) * scale
+                                                     for o, t in zip(out, targets)]
+    if coupled is not None:
+        back = coupled.back
+        return lambda targets, out, _slopes, scale: back(
+            [derivative(t, o, n) * scale for o, t in zip(out, targets)], out)
+    return lambda targets, out, slopes, scale: [derivative(t, o, n) * scale * s
+                                                for o, t, s in zip(out, targets, slopes)]
 
 
 def _forward(x: list[float], weights: Params, biases: list[list[float]], layers: list[Layer]
-             ) -> tuple[list[list[float]], list[list[float]], float]:
+             ) -> tuple[list[list[float]], list[list[float]], float, list[float]]:
     """One example's forward pass on Python floats: every layer's outputs (the inputs
-    first) and slopes, and the sum of the weighted sums (the alarm for a non-finite one)."""
+    first) and slopes, the sum of the weighted sums (the alarm for a non-finite one), and
+    the output layer's weighted sums."""
     outs, slopes, check = [x], [], 0.0
-    for (f, slope, shared), rows, b in zip(layers, weights, biases):
+    zs: list[float] = []
+    for (f, slope, shared, coupled), rows, b in zip(layers, weights, biases):
         a = outs[-1]
-        out_l, slope_l = [], []
+        out_l, slope_l, zs = [], [], []
         for j, row in enumerate(rows):
             z = sum([w * ai for w, ai in zip(row, a)]) + b[0 if shared else j]
             check += z
-            o = f(z)
-            out_l.append(o)
-            slope_l.append(slope(o, z))
+            zs.append(z)
+            if coupled is None:
+                o = f(z)
+                out_l.append(o)
+                slope_l.append(slope(o, z))
+        if coupled is not None:
+            out_l = coupled(zs)
+            slope_l = [slope(o, 0.0) for o in out_l]
         outs.append(out_l)
         slopes.append(slope_l)
-    return outs, slopes, check
+    return outs, slopes, check, zs
 
 
 def _back(delta: list[float], above: list[list[float]]) -> list[float]:
@@ -309,8 +342,9 @@ def _numpy_batches(run: Run, count: int) -> None:
     net = run.network
     depth = net.depth
     mean = net.batch_loss == "mean"
-    loss = LOSSES[net.loss]
+    loss = loss_for(net.loss, net.activations[-1])
     error, derivative = loss.array_error, loss.array_derivative
+    coupled = ACTIVATIONS[net.activations[-1]].coupled
     eta = net.learning_rate
     during = net.update_order == "during_backward"
     functions = [(f.array_value, f.array_slope) for f in (ACTIVATIONS[a] for a in net.activations)]
@@ -360,11 +394,17 @@ def _numpy_batches(run: Run, count: int) -> None:
                         acts[layer + 1][:, :-1] = out
                 check += flat.sum()
                 if total is None:
-                    total = error(t, out).sum()
-                delta = derivative(t, out)
+                    total = error(t, out, z).sum()
+                if loss.shortcut:
+                    delta = out - t
+                elif coupled is not None:
+                    delta = coupled.array_back(derivative(t, out), out)
+                else:
+                    delta = derivative(t, out) * slopes[-1]
                 old, params = params, list(params)
                 for layer, shared in layers:
-                    delta = delta * slopes[layer]
+                    if layer < depth - 1:
+                        delta = delta * slopes[layer]
                     gradient = delta.T @ acts[layer]
                     if fixed:
                         gradient[:, -1] = 0.0
@@ -376,10 +416,11 @@ def _numpy_batches(run: Run, count: int) -> None:
             if rest is not None and wanted:  # … and every other example's at the start
                 acts = rest[0]
                 for layer, (value, _) in enumerate(functions):
-                    out = value(acts[layer] @ start[layer].T)
+                    z = acts[layer] @ start[layer].T
+                    out = value(z)
                     if layer < depth - 1:
                         acts[layer + 1][:, :-1] = out
-                total = total + error(rest[1], out).sum()
+                total = total + error(rest[1], out, z).sum()
             e = float(total) / net.examples if mean else float(total)
             if not math.isfinite(e + check):
                 params = start

@@ -11,7 +11,13 @@ The order is the one a person works by hand:
 2. Error: each output's error, then the total.
 3. Output layer, unit by unit: ∂E/∂out, ∂out/∂net, δ; then for each weight into the unit
    ∂net/∂w, ∂E/∂w and the new value; per-unit biases after the unit's weights, a shared
-   bias after the whole layer (its gradient sums the units' δ).
+   bias after the whole layer (its gradient sums the units' δ). A softmax layer computes
+   every net before any output (each output needs them all); its backward pass starts with
+   every output's ∂E/∂out, then per unit j the Jacobian's column ∂out_k/∂net_j (one step
+   an entry, its diagonal as the slope step, up to four outputs; inside δ beyond) and
+   δ_j = Σ_k ∂E/∂out_k·∂out_k/∂net_j. Under cross-entropy δ is out − t, worked directly:
+   the chain rule's δ comes just before it (``chain``) to show that they agree, and the
+   chain's values (∂E/∂out, slopes, Jacobian) are for teaching only (``Plan.teaching``).
 4. Each hidden layer from the top down: per unit, one step per share of the error that
    flows back through each unit above (δ_k · w_k), their sum ∂E/∂out, then as above.
 5. The updates applied, then the total error recomputed with the new values.
@@ -42,16 +48,19 @@ from backprop_tui.formula import (
     Expr,
     Lit,
     Mul,
+    Neg,
     Ref,
     Sub,
     compiled,
     count,
 )
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, Activation, Loss, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Names, batches, names_of
 
-FORWARD = ("net", "out", "error", "total", "slope", "dE_dout")  # see Plan.forward
+FORWARD = ("net", "out", "error", "total", "slope", "jacobian", "dE_dout")  # see Plan.forward
+JACOBIAN_STEPS_MAX = 4  # outputs of a softmax layer up to which each Jacobian entry is a step
+TEACHING = ("dE_dout", "slope", "jacobian", "chain")  # see Plan.teaching
 
 
 class Shaped(Protocol):
@@ -163,6 +172,8 @@ class Plan:
         self.phase_of: list[str] = []  # by position, as keys
         self._formulas: dict[Key, Formula] = {}
         self._units: dict[tuple[str, int], list[Key]] = {}
+        self.loss: Loss = loss_for(shape.loss, shape.activations[-1])
+        self.output: Activation = ACTIVATIONS[shape.activations[-1]]
         if shape.examples > 1:
             self.one = _plan(shape._replace(examples=1, batch=1, batch_loss="mean"))
             self._order_examples()
@@ -219,6 +230,17 @@ class Plan:
                                                 for u in self.names.units[layer]]
         return found
 
+    def teaching(self, key: Key) -> bool:
+        """Whether ``key``'s value is shown for teaching only: a value of the chain rule
+        at the outputs where δ is worked by the shortcut out − t. It may not be
+        representable (−t/out where out underflowed to 0), which is not a divergence."""
+        return (self.loss.shortcut and key.kind in TEACHING
+                and key.unit in self.names.units[-1])
+
+    def jacobian_steps(self) -> bool:
+        """Whether a softmax output layer's Jacobian entries are steps of their own."""
+        return self.shape.sizes[-1] <= JACOBIAN_STEPS_MAX
+
     def formula(self, key: Key) -> Formula:
         """A step's formula: kept for a one-example plan; made anew for a step of several
         examples' (from the single example's, which are kept: hundreds of thousands of
@@ -240,7 +262,12 @@ class Plan:
         shape, names = self.shape, self.names
         depth = shape.depth
         for layer in range(depth):
-            for u in names.units[layer + 1]:
+            units = names.units[layer + 1]
+            if layer == depth - 1 and self.output.coupled:  # every net before any output
+                self._add("forward", [*(keys.unit("net", u) for u in units),
+                                      *(keys.unit("out", u) for u in units)])
+                continue
+            for u in units:
                 self._add("forward", [keys.unit("net", u), keys.unit("out", u)])
         self._add("error", [*(keys.unit("error", u) for u in names.units[-1]), keys.TOTAL])
         for layer in reversed(range(depth)):
@@ -249,10 +276,19 @@ class Plan:
             else:
                 phase = "hidden" if depth == 2 else f"hidden{layer + 1}"
             found: list[Key] = []
+            coupled = layer == depth - 1 and self.output.coupled is not None
+            if coupled:
+                found += self.units("dE_dout", depth)
             for j, u in enumerate(names.units[layer + 1]):
                 if layer < depth - 1:
                     found += [Key("contrib", unit=u, above=a) for a in names.units[layer + 2]]
-                found += [keys.unit(kind, u) for kind in ("dE_dout", "slope", "delta")]
+                if coupled:
+                    found += self._column(u)
+                else:
+                    found += [keys.unit("dE_dout", u), keys.unit("slope", u)]
+                if layer == depth - 1 and self.loss.shortcut:
+                    found.append(keys.unit("chain", u))
+                found.append(keys.unit("delta", u))
                 for w in names.weights[layer][j]:
                     found += [Key("dnet_dw", unit=u, param=w), Key("grad_w", param=w),
                               Key("new_w", param=w)]
@@ -284,6 +320,14 @@ class Plan:
             self._add("update", [keys.APPLY.at(first, last)])
         self._add("update", [keys.DATASET_AFTER])
 
+    def _column(self, unit: str) -> list[Key]:
+        """The Jacobian entries that δ of ``unit`` sums over: ∂out_k/∂net_unit for each
+        output k (the diagonal is the slope step), when they are steps of their own."""
+        if not self.jacobian_steps():
+            return []
+        return [keys.unit("slope", u) if u == unit else Key("jacobian", unit=u, above=unit)
+                for u in self.names.units[-1]]
+
     def _bias(self, name: str) -> list[Key]:
         bias = keys.parameter(name)
         return [bias.gradient, *([bias.new] if self.shape.update_biases else [])]
@@ -314,17 +358,37 @@ class Plan:
 
     def _out(self, key: Key) -> Formula:
         activation = ACTIVATIONS[self._activation(key.unit)]
+        if activation.coupled:
+            outputs = self.names.units[-1]
+            k = outputs.index(key.unit)
+            return Formula(activation.coupled.formula(k, len(outputs)),
+                           tuple(keys.unit("net", u) for u in outputs),
+                           (key.unit, *(u for u in outputs if u != key.unit)))
         return Formula(activation.formula, (keys.unit("net", key.unit),), (key.unit,))
 
-    def _loss_expr(self, target: int, out: int) -> Expr:
-        loss = LOSSES[self.shape.loss]
-        return loss.error_formula(Ref(target), Ref(out), count(self.shape.sizes[-1]))
+    def _loss_uses(self, unit: str, after: bool = False, example: int = 0) -> list[Key]:
+        """What an output's error is worked from: its target and output, and the output
+        layer's weighted sums where the loss needs them (after the updates: ``after``)."""
+        kinds = ("out_after", "net_after") if after else ("out", "net")
+        found = [keys.unit("target", unit), keys.unit(kinds[0], unit)]
+        if self.loss.nets:
+            found += [keys.unit(kinds[1], u) for u in self.names.units[-1]]
+        return [use.at(example) for use in found] if example else found
 
-    def _target_and_out(self, unit: str, kind: str = "out") -> tuple[Key, Key]:
-        return keys.unit("target", unit), keys.unit(kind, unit)
+    def _loss_expr(self, unit: str, first: int) -> Expr:
+        """An output's error, its operands from ``first`` on as ``_loss_uses`` lists them."""
+        outputs = self.names.units[-1]
+        nets = tuple(Ref(first + 2 + j) for j in range(len(outputs))) if self.loss.nets else ()
+        own = nets[outputs.index(unit)] if nets else Ref(first + 1)
+        return self.loss.error_formula(Ref(first), Ref(first + 1), count(len(outputs)), own,
+                                       nets)
+
+    def _target_and_out(self, unit: str) -> tuple[Key, Key]:
+        return keys.unit("target", unit), keys.unit("out", unit)
 
     def _error(self, key: Key) -> Formula:
-        return Formula(self._loss_expr(0, 1), self._target_and_out(key.unit), (key.unit,))
+        return Formula(self._loss_expr(key.unit, 0), tuple(self._loss_uses(key.unit)),
+                       (key.unit,))
 
     def _total(self, key: Key) -> Formula:
         outputs = self.names.units[-1]
@@ -346,8 +410,7 @@ class Plan:
     def _dE_dout(self, key: Key) -> Formula:
         layer, _ = self._where(key.unit)
         if layer == self.shape.depth - 1:
-            loss = LOSSES[self.shape.loss]
-            expr = loss.derivative_formula(Ref(0), Ref(1), count(self.shape.sizes[-1]))
+            expr = self.loss.derivative_formula(Ref(0), Ref(1), count(self.shape.sizes[-1]))
             return Formula(expr, self._target_and_out(key.unit), (key.unit,))
         above = self.names.units[layer + 2]
         weights = [self._weight_into(a, key.unit) for a in above]
@@ -360,10 +423,46 @@ class Plan:
         uses = (keys.unit(activation.reads, key.unit),) if activation.reads else ()
         return Formula(activation.slope_formula, uses, (key.unit,))
 
+    def _jacobian(self, key: Key) -> Formula:
+        coupled = self.output.coupled
+        assert coupled is not None
+        return Formula(coupled.jacobian(False),
+                       (keys.unit("out", key.unit), keys.unit("out", key.above)),
+                       (key.unit, key.above))
+
+    def _chain(self, key: Key) -> Formula:
+        """δ by the chain rule: ∂E/∂out·∂out/∂net; of a softmax output, summed over every
+        output, each term with its Jacobian entry (written out beyond four outputs)."""
+        coupled = self.output.coupled
+        layer, _ = self._where(key.unit)
+        if coupled is None or layer < self.shape.depth - 1:
+            return Formula(Mul((Ref(0), Ref(1))),
+                           (keys.unit("dE_dout", key.unit), keys.unit("slope", key.unit)),
+                           (key.unit,))
+        outputs = self.names.units[-1]
+        uses: list[Key] = []
+        terms: list[Expr] = []
+        if self.jacobian_steps():  # Σ_k ∂E/∂out_k·∂out_k/∂net_j, each entry a step's value
+            for u, entry in zip(outputs, self._column(key.unit), strict=True):
+                terms.append(Mul((Ref(len(uses)), Ref(len(uses) + 1))))
+                uses += [keys.unit("dE_dout", u), entry]
+            return Formula(Add(tuple(terms)), tuple(uses), tuple(outputs))
+        for u in outputs:  # each entry written out: out_k(1 − out_k), −out_k·out_j
+            same = u == key.unit
+            at = len(uses) + 1
+            places: dict[int, Expr] = {0: Ref(at), 1: Ref(at if same else at + 1)}
+            terms.append(Mul((Ref(len(uses)), _substituted(coupled.jacobian(same), places))))
+            uses += [keys.unit("dE_dout", u), keys.unit("out", u),
+                     *(() if same else (keys.unit("out", key.unit),))]
+        return Formula(Add(tuple(terms)), tuple(uses), tuple(outputs))
+
     def _delta(self, key: Key) -> Formula:
-        return Formula(Mul((Ref(0), Ref(1))),
-                       (keys.unit("dE_dout", key.unit), keys.unit("slope", key.unit)),
-                       (key.unit,))
+        layer, _ = self._where(key.unit)
+        if layer == self.shape.depth - 1 and self.loss.shortcut:
+            return Formula(Sub(Ref(0), Ref(1)),
+                           (keys.unit("out", key.unit), keys.unit("target", key.unit)),
+                           (key.unit,))
+        return self._chain(key)
 
     def _source(self, key: Key) -> str:
         """The unit (or input) whose value the weight of ``key`` multiplies."""
@@ -412,8 +511,8 @@ class Plan:
         uses: list[Key] = []
         terms: list[Expr] = []
         for u in outputs:
-            terms.append(self._loss_expr(len(uses), len(uses) + 1))
-            uses += self._target_and_out(u, "out_after")
+            terms.append(self._loss_expr(u, len(uses)))
+            uses += self._loss_uses(u, after=True)
         return Formula(Add(tuple(terms)), tuple(uses), tuple(outputs))
 
 
@@ -489,8 +588,8 @@ class Plan:
         for k in range(1, self.shape.examples + 1):
             terms: list[Expr] = []
             for u in outputs:
-                terms.append(self._loss_expr(len(uses), len(uses) + 1))
-                uses += [keys.unit("target", u).at(k), keys.unit("out_after", u).at(k)]
+                terms.append(self._loss_expr(u, len(uses)))
+                uses += self._loss_uses(u, after=True, example=k)
             examples.append(Add(tuple(terms)) if len(terms) > 1 else terms[0])
         total: Expr = Add(tuple(examples))
         if self.shape.batch_loss == "mean":
@@ -499,6 +598,20 @@ class Plan:
 
 
 NEW = ("new_w", "new_b")
+
+
+def _substituted(expr: Expr, places: dict[int, Expr]) -> Expr:
+    """``expr`` with each operand Ref(i) replaced by ``places[i]``."""
+    match expr:
+        case Ref(index):
+            return places[index]
+        case Mul(factors):
+            return Mul(tuple(_substituted(f, places) for f in factors))
+        case Sub(left, right):
+            return Sub(_substituted(left, places), _substituted(right, places))
+        case Neg(arg):
+            return Neg(_substituted(arg, places))
+    return expr
 
 
 def _number(n: int) -> Lit:

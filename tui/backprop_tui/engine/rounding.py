@@ -42,8 +42,8 @@ def given(network: Network) -> dict[Key, float]:
 def worked(network: Network) -> tuple[dict[Key, float], Network, dict[Key, float]]:
     """Every value of the epoch that starts at ``network``, worked by hand (the given ones
     as it used them, and every step's); the network after its updates; and that network's
-    forward pass (the last step's formula uses its outputs, under their ``out_after`` keys
-    in the first)."""
+    forward pass (the last step's formula uses its outputs and their weighted sums, under
+    their ``out_after`` and ``net_after`` keys in the first)."""
     steps = plan(network)
     values = given(network)
     after, forward, digits = network, values, network.rounding
@@ -51,9 +51,10 @@ def worked(network: Network) -> tuple[dict[Key, float], Network, dict[Key, float
         if key.kind == "apply":
             after = updated(network, values)
             forward = worked_forward(after)
-            values.update(zip(steps.units("out_after", network.depth),
-                              (forward[key] for key in steps.units("out", network.depth)),
-                              strict=True))
+            for kind in ("out", "net"):
+                values.update(zip(steps.units(f"{kind}_after", network.depth),
+                                  (forward[key] for key in steps.units(kind, network.depth)),
+                                  strict=True))
         else:
             values[key] = kept(formula.compute([values[use] for use in formula.uses]), digits)
     return values, after, forward
@@ -94,12 +95,14 @@ def worked_examples(network: Network) -> tuple[dict[Key, float], Network, float]
 
 
 def outputs_after(after: Network, outputs: list[str]) -> dict[Key, float]:
-    """Every example's outputs at ``after`` (``out_o1+[k]``), worked as the steps are."""
+    """Every example's outputs at ``after`` and their weighted sums (``out_o1+[k]``,
+    ``net_o1+[k]``), worked as the steps are."""
     found = {}
     for k in range(after.examples):
         forward = worked_forward(after.example(k))
         for u in outputs:
-            found[keys.unit("out_after", u).at(k + 1)] = forward[keys.unit("out", u)]
+            for kind in ("out", "net"):
+                found[keys.unit(f"{kind}_after", u).at(k + 1)] = forward[keys.unit(kind, u)]
     return found
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from backprop_tui import keys
 from backprop_tui.engine import rounding
 from backprop_tui.engine.plan import plan
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
 from backprop_tui.scalar import fsum
@@ -36,6 +36,7 @@ class Forward:
     errors: Array  # E_k per output unit
     loss: float  # E_total
     dE_dout: Array  # ∂E/∂out at the outputs
+    jacobian: Array | None = None  # a softmax output layer's: [k, j] = ∂out_k/∂net_j
 
 
 def forward(network: Network) -> Forward:
@@ -44,7 +45,8 @@ def forward(network: Network) -> Forward:
     if network.rounding:
         return _forward_of(network, rounding.worked_forward(network))
     acts, nets, slopes = [network.inputs[0]], [], []
-    loss = LOSSES[network.loss]
+    loss = loss_for(network.loss, network.activations[-1])
+    jacobian = None
     with np.errstate(all="ignore"):
         for weights, bias, name in zip(network.weights, network.biases, network.activations,
                                        strict=True):
@@ -54,10 +56,12 @@ def forward(network: Network) -> Forward:
             nets.append(net)
             acts.append(out)
             slopes.append(activation.array_slope(out, net))
-        errors = loss.array_error(network.targets[0], acts[-1])
+            if activation.coupled:
+                jacobian = activation.coupled.array_jacobian(out)
+        errors = loss.array_error(network.targets[0], acts[-1], nets[-1])
         dE_dout = loss.array_derivative(network.targets[0], acts[-1])
         total = float(errors.sum())
-    return Forward(acts, nets, slopes, errors, total, dE_dout)
+    return Forward(acts, nets, slopes, errors, total, dE_dout, jacobian)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class EpochTrace:
     fwd: Forward
     dE_dout: list[Array]  # ∂E/∂out per layer (the output layer's from the loss)
     contribs: list[Array | None]  # hidden layer l: [k, j] = δ_k (layer l+1) · w_kj
-    deltas: list[Array]
+    deltas: list[Array]  # the δ the updates and the layers below use
+    chain: Array | None  # the output layer's δ by the chain rule, where δ is out − t
     grad_w: list[Array]
     grad_b: list[Array]  # shape (1,) for a shared bias: the sum of its units' δ
     after: Network  # the network with every update applied
@@ -158,6 +163,8 @@ def trace_one(network: Network) -> EpochTrace:
     depth = network.depth
     eta = network.learning_rate
     during = network.update_order == "during_backward"
+    loss = loss_for(network.loss, network.activations[-1])
+    chain = None
     dE_dout: list[Array] = [fwd.dE_dout] * depth
     contribs: list[Array | None] = [None] * depth
     deltas: list[Array] = [fwd.dE_dout] * depth
@@ -171,7 +178,12 @@ def trace_one(network: Network) -> EpochTrace:
                 above = new_w[layer + 1] if during else network.weights[layer + 1]
                 contribs[layer] = shares = above * deltas[layer + 1][:, None]
                 dE_dout[layer] = shares.sum(axis=0)
-            delta = dE_dout[layer] * fwd.slopes[layer]
+            if layer == depth - 1 and fwd.jacobian is not None:
+                delta = fwd.jacobian.T @ dE_dout[layer]
+            else:
+                delta = dE_dout[layer] * fwd.slopes[layer]
+            if layer == depth - 1 and loss.shortcut:
+                chain, delta = delta, fwd.acts[-1] - network.targets[0]
             deltas[layer] = delta
             grad_w[layer] = np.outer(delta, fwd.acts[layer])
             grad_b[layer] = delta.sum(keepdims=True) if network.shared(layer) else delta
@@ -180,7 +192,7 @@ def trace_one(network: Network) -> EpochTrace:
                 new_b[layer] = network.biases[layer] - eta * grad_b[layer]
     after = network.with_params(new_w, new_b)
     return EpochTrace(
-        network, fwd, dE_dout, contribs, deltas, grad_w, grad_b, after, forward(after)
+        network, fwd, dE_dout, contribs, deltas, chain, grad_w, grad_b, after, forward(after)
     )
 
 
@@ -226,6 +238,12 @@ def value(trace: Trace, key: Key) -> float | None:
             return float(trace.dE_dout[layer][row])
         case "slope":
             return float(fwd.slopes[layer][row])
+        case "jacobian":
+            assert fwd.jacobian is not None
+            return float(fwd.jacobian[row, names.position[key.above][1]])
+        case "chain":
+            assert trace.chain is not None
+            return float(trace.chain[row])
         case "delta":
             return float(trace.deltas[layer][row])
         case "dnet_dw":
@@ -244,6 +262,8 @@ def value(trace: Trace, key: Key) -> float | None:
             return trace.fwd_after.loss
         case "out_after":
             return float(trace.fwd_after.acts[-1][row])
+        case "net_after":
+            return float(trace.fwd_after.nets[-1][row])
         case "dataset":
             return fwd.loss
     raise ValueError(f"not a key: {key!r}")
@@ -285,10 +305,11 @@ def _worked_trace(network: Network) -> EpochTrace:
         contribs[layer] = _array([[values[Key("contrib", unit=u, above=a)]
                                    for u in names.units[layer + 1]]
                                   for a in names.units[layer + 2]])
+    chain = per_unit("chain", depth) if steps.loss.shortcut else None
     return EpochTrace(
         network, _forward_of(network, values),
         [per_unit("dE_dout", k + 1) for k in range(depth)], contribs,
-        [per_unit("delta", k + 1) for k in range(depth)],
+        [per_unit("delta", k + 1) for k in range(depth)], chain,
         [per_weight("grad_w", k) for k in range(depth)],
         [_array([values[keys.parameter(b).gradient] for b in layer]) for layer in names.biases],
         after, _forward_of(after, worked_after, loss=values[keys.TOTAL_AFTER]))
@@ -303,13 +324,25 @@ def _forward_of(network: Network, values: dict[Key, float],
     def per_unit(kind: str, layer: int) -> Array:
         return _array([values[key] for key in steps.units(kind, layer)])
 
+    outs = [per_unit("input", 0), *(per_unit("out", layer) for layer in layers)]
+    coupled = steps.output.coupled
+    jacobian = None
+    if coupled is not None:  # the worked entries; beyond four outputs none is a step
+        jacobian = coupled.array_jacobian(outs[-1])
+        if steps.jacobian_steps():
+            outputs = steps.names.units[-1]
+            jacobian = _array([[values[keys.unit("slope", k) if k == j else
+                                       Key("jacobian", unit=k, above=j)] for j in outputs]
+                               for k in outputs])
     return Forward(
-        [per_unit("input", 0), *(per_unit("out", layer) for layer in layers)],
+        outs,
         [per_unit("net", layer) for layer in layers],
-        [per_unit("slope", layer) for layer in layers],
+        [np.diagonal(jacobian).copy() if jacobian is not None and layer == network.depth
+         else per_unit("slope", layer) for layer in layers],
         per_unit("error", network.depth),
         values[keys.TOTAL] if loss is None else loss,
         per_unit("dE_dout", network.depth),
+        jacobian,
     )
 
 
@@ -319,12 +352,19 @@ def _array(values: Sequence[object]) -> Array:
 
 def trace_is_finite(trace: Trace) -> bool:
     """Whether every value the epoch's steps would show is finite."""
+    steps = plan(trace.network)
     if isinstance(trace, DataTrace):
-        return math.isfinite(sum(trace.values.values()))
+        if math.isfinite(sum(trace.values.values())):
+            return True
+        return all(math.isfinite(v) for key, v in trace.values.items()
+                   if not steps.teaching(key))
+    depth = trace.network.depth
+    teaching = steps.loss.shortcut  # the chain rule's values at the outputs: see Plan.teaching
     arrays = [
-        *trace.fwd.nets, *trace.fwd.acts, trace.fwd.errors, *trace.dE_dout, *trace.fwd.slopes,
-        *trace.deltas, *trace.grad_w, *trace.grad_b, *trace.after.weights, *trace.after.biases,
-        *trace.fwd_after.acts, *(c for c in trace.contribs if c is not None),
+        *trace.fwd.nets, *trace.fwd.acts, trace.fwd.errors, *trace.dE_dout[:depth - teaching],
+        *trace.fwd.slopes[:depth - teaching], *trace.deltas, *trace.grad_w, *trace.grad_b,
+        *trace.after.weights, *trace.after.biases, *trace.fwd_after.acts,
+        *(c for c in trace.contribs if c is not None),
     ]
     return math.isfinite(trace.fwd_after.loss) and all(np.isfinite(a).all() for a in arrays)
 

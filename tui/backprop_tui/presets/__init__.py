@@ -17,6 +17,10 @@ PRESETS = {
                  "backward pass, biases that learn",
     "xor": "2-2-1 sigmoid, the four examples of XOR, full-batch: one update an epoch",
     "xor-online": "the xor preset trained online: an update after every example",
+    "softmax-ce": "2-3-3: sigmoid hidden units, softmax outputs, cross-entropy, a one-hot "
+                  "target",
+    "iris-mini": "4-5-3 on six Iris flowers (two of each species): softmax outputs, "
+                 "cross-entropy, full batch",
 }
 
 

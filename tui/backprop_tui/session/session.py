@@ -18,7 +18,7 @@ from backprop_tui import keys
 from backprop_tui.engine.trace import loss_of, trace_epoch
 from backprop_tui.functions import ACTIVATIONS, LOSSES
 from backprop_tui.keys import Key
-from backprop_tui.netfile import NetworkFileError, Source, parse_given
+from backprop_tui.netfile import NetworkFileError, Source, classifier_problem, parse_given
 from backprop_tui.network import (
     MAX_ROUNDING,
     MIN_ROUNDING,
@@ -30,7 +30,7 @@ from backprop_tui.network import (
 from backprop_tui.numbers import DEFAULT_DIGITS, MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.output import clipped, quoted
 from backprop_tui.session.quiz import Answer, Quiz, answered, change, revealed
-from backprop_tui.session.timeline import Edit, Ticker, Timeline, Value
+from backprop_tui.session.timeline import Edit, Ticker, Timeline, Value, apply_edit
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.marks import Mark, marks
 from backprop_tui.steps.names import resolve, resolve_printed
@@ -385,7 +385,17 @@ class Session:
         return found is not None and found[4] < self.network.examples
 
     def check_edit(self, name: str, value: object) -> tuple[str, Value]:
-        """The edit in canonical form, or EditError saying in one line what is wrong."""
+        """The edit in canonical form, or EditError saying in one line what is wrong (with
+        the value alone, or with the network it would make: softmax on a hidden layer,
+        cross-entropy's targets that do not add up to 1, …)."""
+        found = self._check_value(name, value)
+        edited = apply_edit(self.network, Edit(self.epoch, *found))
+        problem = classifier_problem(edited.activations, edited.loss, edited.targets.tolist())
+        if problem:
+            raise EditError(problem)
+        return found
+
+    def _check_value(self, name: str, value: object) -> tuple[str, Value]:
         network = self.network
         name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
         choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS}

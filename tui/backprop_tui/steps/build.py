@@ -16,7 +16,7 @@ from backprop_tui import keys
 from backprop_tui.engine.plan import Formula, Plan, phases, plan
 from backprop_tui.engine.trace import Trace, operand, trace_is_finite, value
 from backprop_tui.engine.trace import Update as Update  # the exporters read it from here
-from backprop_tui.functions import ACTIVATIONS, LOSSES, Activation
+from backprop_tui.functions import ACTIVATIONS, Activation, Loss, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
 from backprop_tui.steps.step import Step
@@ -40,7 +40,8 @@ class EpochSteps(Sequence[Step]):
         if not trace_is_finite(trace):
             for i, key in enumerate(order):
                 found = value(trace, key)
-                if found is not None and not math.isfinite(found):
+                if (found is not None and not math.isfinite(found)
+                        and not self.plan.teaching(key)):
                     self.diverged = (i + 1, keys.text(key), found)
                     order = order[:i]
                     break
@@ -227,7 +228,7 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
                 return f"{words}: this is {u}'s output, the network's answer."
             return f"{words}: this is {u}'s output, which the next layer uses."
         case "error":
-            return LOSSES[network.loss].words.format(u=u)
+            return _loss(network).words.format(u=u)
         case "total":
             return ("The total error is the sum of the output errors: the one number "
                     "backpropagation sets out to reduce.")
@@ -239,15 +240,53 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             if during:
                 text += f" It uses the already-updated {w} (update_order = during_backward)."
             return text
+        case "dE_dout" if u in names.units[-1] and _loss(network).shortcut:
+            return (f"How the total error changes as out_{u} changes: {_loss(network).rule}. "
+                    "The chain rule's first factor, shown to follow it through: δ itself is "
+                    "worked by the shortcut out − t a few steps on (where out_"
+                    f"{u} has underflowed to 0 or rounded to 1 this is not representable, "
+                    "and the shortcut still is).")
         case "dE_dout" if u in names.units[-1]:
             return (f"How the total error changes as out_{u} changes: "
-                    f"{LOSSES[network.loss].rule}. It is positive when the output is above "
+                    f"{_loss(network).rule}. It is positive when the output is above "
                     "its target.")
         case "dE_dout":
             return (f"out_{u} feeds every unit of the layer above, so its effect on the total "
                     "error is the sum of the shares that flow back through each of them.")
+        case "slope" if _activation(network, u).coupled:
+            return (f"How out_{u} changes as its own net_{u} changes, the Jacobian's diagonal "
+                    f"entry: {_activation(network, u).slope_words}.")
         case "slope":
             return f"How out_{u} changes as net_{u} changes: {_activation(network, u).slope_words}."
+        case "jacobian":
+            coupled = _activation(network, u).coupled
+            assert coupled is not None
+            words = coupled.jacobian_words
+            return (f"How out_{u} changes as net_{key.above} changes: every output of a "
+                    f"softmax layer depends on every weighted sum of it, because {words}. "
+                    "Leaving these entries out (the diagonal only) is the best-known slip "
+                    "with softmax.")
+        case "chain" | "delta" if (u in names.units[-1] and _activation(network, u).coupled
+                                   and (key.kind == "chain" or not _loss(network).shortcut)):
+            why = (f"δ_{u}, the error signal at {u}: how the total error changes with net_{u}. "
+                   f"net_{u} moves every output of the softmax layer, so by the chain rule δ_{u} "
+                   f"sums over all of them, ∂E/∂out_k · ∂out_k/∂net_{u} for each output k — the "
+                   "Jacobian's whole column, not just its diagonal.")
+            if key.kind == "chain":
+                return why + " The next step works it by the shortcut, which the weights use."
+            return why + f" Every weight into {u} reuses it."
+        case "chain":
+            return (f"δ_{u}, the error signal at {u}, by the chain rule: ∂E/∂out_{u} times "
+                    f"∂out_{u}/∂net_{u}. The next step works it by the shortcut, which the "
+                    "weights use.")
+        case "delta" if u in names.units[-1] and _loss(network).shortcut:
+            rounded = (" (with hand rounding they may differ in the last digits: each was "
+                       "rounded on its own)" if network.rounding else "")
+            return (f"δ_{u}, the error signal at {u}, by the shortcut out_{u} − t_{u}: "
+                    f"{_loss(network).shortcut_words}. So it agrees with the chain rule's "
+                    f"value of the step before{rounded}, and it stays representable where "
+                    f"out_{u} has underflowed to 0 or rounded to 1. Every weight into {u} "
+                    "uses it.")
         case "delta":
             return (f"δ_{u}, the error signal at {u}: how the total error changes with net_{u}. "
                     f"By the chain rule it is ∂E/∂out_{u} times ∂out_{u}/∂net_{u}; every weight "
@@ -274,6 +313,10 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             if network.shared(names.parameters()[b][1]):
                 text = (f"{b} is shared by the layer's units and ∂net/∂{b} = 1 for each of "
                         "them, so its gradient is the sum of their δ.")
+                if fed[0] in names.units[-1] and _loss(network).shortcut and _activation(
+                        network, fed[0]).coupled:
+                    text += (" Under softmax with cross-entropy that sum is Σ out − Σ t = "
+                             "1 − 1 = 0 (up to rounding): a shared output bias never changes.")
             else:
                 text = f"∂net_{fed[0]}/∂{b} = 1, so the gradient of {b} is δ_{fed[0]}."
             if not network.update_biases:
@@ -292,6 +335,10 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             return ("The total error again, from a forward pass with the new values (out⁺). "
                     f"It is {verdict}.")
     raise ValueError(f"no step computes {key!r}")
+
+
+def _loss(network: Network) -> Loss:
+    return loss_for(network.loss, network.activations[-1])
 
 
 def _activation(network: Network, unit: str) -> Activation:
