@@ -21,8 +21,9 @@ def test_every_preset_loads_and_runs_an_epoch_of_finite_steps(name: str) -> None
 
 def test_the_presets_show_what_else_the_engine_does() -> None:
     networks = [load_preset(name) for name in PRESETS]
-    assert {a for n in networks for a in n.activations} == {"sigmoid", "tanh", "relu", "linear"}
-    assert {n.loss for n in networks} == {"half_sse", "mse"}
+    assert {a for n in networks for a in n.activations} == {"sigmoid", "tanh", "relu", "linear",
+                                                             "softmax"}
+    assert {n.loss for n in networks} == {"half_sse", "mse", "cross_entropy"}
     assert any(n.update_biases for n in networks)
     assert any(not n.shared(k) for n in networks for k in range(n.depth))
     assert any(n.depth > 2 for n in networks)
