@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from backprop_tui.formula import (
     HALF,
@@ -138,6 +138,14 @@ def _array_logistic(net: Array) -> Array:
 
 
 _LOGISTIC = Div(ONE, Add((ONE, Exp(Neg(Ref(0))))))  # 1/(1 + e^(−x))
+_SHARE_SLOPE = Mul((Ref(0), Sub(ONE, Ref(0))))  # out·(1 − out): a sigmoid's, softmax's diagonal
+
+
+def _share_slope(out: Any, _net: Any) -> Any:
+    """out·(1 − out), of floats or arrays."""
+    return out * (1.0 - out)
+
+
 _SLOPE_AT_DERIVATIVE = OperandSlip("slope-at-derivative", "slope", "dE_dout",
                                    "you evaluated {shape} at ∂E/∂out_{u}; it takes out_{u}")
 _SLOPE_AT_NET = OperandSlip("slope-at-net", "slope", "net",
@@ -147,11 +155,11 @@ SIGMOID = Activation(
     name="sigmoid",
     symbol="σ",
     value=_logistic,
-    slope=lambda out, _net: out * (1.0 - out),
+    slope=_share_slope,
     array_value=_array_logistic,
-    array_slope=lambda out, _net: out * (1.0 - out),
+    array_slope=_share_slope,
     formula=_LOGISTIC,
-    slope_formula=Mul((Ref(0), Sub(ONE, Ref(0)))),
+    slope_formula=_SHARE_SLOPE,
     reads="out",
     words="The logistic function σ squashes the weighted sum into the range 0 to 1",
     slope_words="the logistic function's derivative is out·(1 − out), so it needs only the "
@@ -280,7 +288,7 @@ def _softmax_formula(k: int, n: int) -> Expr:
 
 def _softmax_jacobian(same: bool) -> Expr:
     """out_k(1 − out_k) on the diagonal, −out_k·out_j off it."""
-    return Mul((Ref(0), Sub(ONE, Ref(0)))) if same else Neg(Mul((Ref(0), Ref(1))))
+    return _SHARE_SLOPE if same else Neg(Mul((Ref(0), Ref(1))))
 
 
 def _softmax_back(g: Sequence[float], out: Sequence[float]) -> list[float]:
@@ -306,11 +314,11 @@ SOFTMAX = Activation(
     name="softmax",
     symbol="softmax",
     value=_whole_layer,
-    slope=lambda out, _net: out * (1.0 - out),
+    slope=_share_slope,
     array_value=_array_softmax,
-    array_slope=lambda out, _net: out * (1.0 - out),
+    array_slope=_share_slope,
     formula=Exp(Ref(0)),  # (a unit alone: its share's numerator; ``coupled.formula`` is whole)
-    slope_formula=_softmax_jacobian(True),
+    slope_formula=_SHARE_SLOPE,
     reads="out",
     words="Softmax turns the layer's weighted sums into shares that are positive and add up "
           "to 1: e to each sum, divided by the total of e to every sum of the layer",
