@@ -237,7 +237,8 @@ def _given(document: dict[str, object]) -> Given:
                 f"the output layer, layer {len(layers)}), got {len(row)}"
             )
     if len(inputs) > 1:
-        _steps(len(inputs), [len(inputs[0]), *map(len, weights)])
+        _steps(len(inputs), [len(inputs[0]), *map(len, weights)],
+               ACTIVATIONS[activations[-1]].coupled is not None)
     given = Given(
         inputs=tuple(map(tuple, inputs)),
         targets=tuple(map(tuple, targets)),
@@ -325,11 +326,13 @@ def _examples(value: object, key: str) -> list[list[float]]:
     return rows
 
 
-def _steps(examples: int, sizes: list[int]) -> None:
-    """Refuse an epoch of several examples with too many steps to work one at a time."""
+def _steps(examples: int, sizes: list[int], coupled: bool) -> None:
+    """Refuse an epoch of several examples with too many steps to work one at a time
+    (``coupled``: a softmax output layer, whose Jacobian adds up to n² + n steps)."""
     units = sum(sizes[1:])
     weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-    steps = examples * (5 * units + 4 * weights)  # a bound: every step of every example
+    jacobian = sizes[-1] * (sizes[-1] + 1) if coupled else 0
+    steps = examples * (5 * units + 4 * weights + jacobian)  # a bound: every example's steps
     if steps > MAX_EXAMPLE_STEPS:
         raise _Invalid(f"key 'inputs': {examples} examples of a network of {weights:,} weights "
                        f"make an epoch of up to {steps:,} steps; with several examples at most "
