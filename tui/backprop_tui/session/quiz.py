@@ -115,8 +115,9 @@ class Quiz:
         following = index + 1
         if not self.on or following > len(steps):
             return None
-        if steps[following - 1].value is None or self.settled(epoch, following):
-            return None
+        value = steps[following - 1].value
+        if value is None or not math.isfinite(value) or self.settled(epoch, following):
+            return None  # nothing to answer: the apply step, or "not representable"
         return following
 
     def tries(self, epoch: int, index: int) -> int:

@@ -7,7 +7,15 @@ explanation. Each is computed for this step from its own formula and operands (`
 with one operand replaced), from the epoch's earlier values and from the network's options,
 so a quiz answer can be matched to the slip that produces it. The slips that belong to an
 activation or a loss (the sigmoid's e^(−net), the ½ of ½(t − out)²) come from its record in
-``functions``. No Textual, no state.
+``functions``.
+
+A classifier's output layer has slips of its own: under softmax, δ_j with the Jacobian's
+diagonal only (∂E/∂out_j·out_j(1 − out_j)), a Jacobian entry with its sign lost, taken as 0
+or worked with the diagonal's formula; under cross-entropy, the squared error's derivative
+kept (out − t, times the slope at δ), the sign lost (t − out), ln taken of another output;
+under softmax with a squared error, the shortcut out − t used where it does not hold. A step
+whose value is not representable (−t/out where out underflowed) has no slips: nothing
+answers it. No Textual, no state.
 
 With several training examples, a step of one example is worked from that example's values
 and the parameters its batch starts from (``Plan.tagged``); the steps of a batch have slips
@@ -27,7 +35,8 @@ from dataclasses import dataclass
 
 from backprop_tui import keys
 from backprop_tui.engine.trace import loss_of, trace_epoch
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.formula import evaluate
+from backprop_tui.functions import ACTIVATIONS, HALF_SSE
 from backprop_tui.keys import Key, symbol
 from backprop_tui.network import UPDATE_ORDERS, Network
 from backprop_tui.numbers import fmt
@@ -64,7 +73,7 @@ def judge(steps: EpochSteps, index: int, answer: float, tolerance: float,
     hint naming the values to combine (with their ``numbers``, or only where they come from:
     for a product, the numbers are the answer)."""
     step = steps[index - 1]
-    if step.value is None:
+    if step.value is None or not math.isfinite(step.value):
         raise ValueError(f"step {index} has no value to answer")
     if close(answer, step.value, tolerance):
         return Verdict(RIGHT, None, f"Right: {step.symbol} = {fmt(step.value)}")
@@ -114,6 +123,8 @@ class _Slips:
         self.out: list[Slip] = []
         self.layer, self.j, self.k = self._place(self.key)
         self.example = self.step.example  # with several examples, the step's (or 0)
+        self.loss = steps.plan.loss  # the loss as it applies to the output activation
+        self.output = steps.plan.output  # the output layer's activation
 
     def _place(self, key: Key) -> tuple[int, int, int]:
         """The step's weight layer (0-based), its unit or row, and the other unit or column."""
@@ -172,7 +183,7 @@ class _Slips:
     # The catalogue ----------------------------------------------------------------------
 
     def found(self) -> list[Slip]:
-        if self.right is not None:
+        if self.right is not None and math.isfinite(self.right):  # not "not representable"
             if self.key.last and self.key.kind in ("grad_w", "grad_b"):
                 self._combined()
             else:
@@ -190,10 +201,45 @@ class _Slips:
     @property
     def _derivative(self) -> str:
         """The loss's ∂E/∂out as one writes it: −(t − out)."""
-        return LOSSES[self.network.loss].derivative_shape
+        return self.loss.derivative_shape
 
     def _output(self) -> bool:
         return self.layer == self.network.depth - 1
+
+    def _coupled(self, layer: int | None = None) -> bool:
+        """Whether the units of weight layer ``layer`` (this step's) are outputs of a layer
+        worked whole (softmax): δ is then a sum over the Jacobian's column, not a product."""
+        return ((self.layer if layer is None else layer) == self.network.depth - 1
+                and self.output.coupled is not None)
+
+    def _shortcut(self) -> bool:
+        """Whether this step's unit is an output whose δ is worked as out − t."""
+        return self._output() and self.loss.shortcut
+
+    def _outputs(self, kind: str) -> list[float] | None:
+        """Every output's value of ``kind`` (out, net, target, dE_dout) as this step has
+        them, or None if one is not known yet."""
+        found = [self.earlier(keys.unit(kind, u)) for u in self.names.units[-1]]
+        return None if any(v is None for v in found) else [v for v in found if v is not None]
+
+    def _slope_of(self, u: str) -> float | None:
+        """∂out_u/∂net_u of output u (a softmax's Jacobian diagonal): its step's value, or
+        worked from out_u and net_u where it has none."""
+        found = self.earlier(keys.unit("slope", u))
+        if found is not None:
+            return found
+        out, net = self.earlier(keys.unit("out", u)), self.earlier(keys.unit("net", u))
+        return None if out is None or net is None else self.output.slope(out, net)
+
+    def _column(self, u: str) -> list[float] | None:
+        """The Jacobian's column ∂out_k/∂net_u for every output k, from the outputs."""
+        coupled = self.output.coupled
+        outs = self._outputs("out")
+        if coupled is None or outs is None:
+            return None
+        mine = outs[self.names.units[-1].index(u)]
+        return [evaluate(coupled.jacobian(other == u), [out, mine])
+                for other, out in zip(self.names.units[-1], outs, strict=True)]
 
     def _net(self) -> None:
         u = self.key.unit
@@ -250,7 +296,7 @@ class _Slips:
         """The slips of the network's loss at this step (error, dE_dout or total)."""
         n = self.network.sizes[-1]
         target, out = (self.operands[0], self.operands[1]) if step != "total" else (0.0, 0.0)
-        for slip in LOSSES[self.network.loss].slips:
+        for slip in self.loss.slips:
             if slip.step == step:
                 assert self.right is not None
                 self.add(slip.name, slip.value(self.right, target, out, n),
@@ -261,6 +307,27 @@ class _Slips:
         self._targets(lambda other, mine: f"you used {symbol(other)}, the other output's "
                       f"target; E_{u} takes {symbol(mine)}")
         self._loss_slips("error")
+        if self.loss.name == "cross_entropy":
+            self._wrong_output()
+
+    def _wrong_output(self) -> None:
+        """Cross-entropy's ln taken of another output: −t_u ln out_m (under sigmoid, the
+        whole binary cross-entropy of out_m against t_u), worked from the nets as the loss
+        works it."""
+        u, t = self.key.unit, self.operands[0]
+        outs, nets = self._outputs("out"), self._outputs("net")
+        if outs is None or nets is None:
+            return
+        for m, other in enumerate(self.names.units[-1]):
+            if m == self.j:
+                continue
+            if self._coupled():
+                targets = [t if i == m else 0.0 for i in range(len(outs))]
+                value = self.loss.error(targets, outs, nets)
+            else:
+                value = self.loss.error([t], [outs[m]], [nets[m]])
+            self.add("ln-wrong-output", value, f"you took ln out_{other}, another output's; "
+                     f"E_{u} takes the ln of its own, out_{u}")
 
     def _total(self) -> None:
         for key, value in zip(self.step.uses, self.operands, strict=True):
@@ -273,12 +340,19 @@ class _Slips:
         u = self.key.unit
         assert self.right is not None
         if self._output():
+            sign = ("never positive: a larger output lowers −t·ln out"
+                    if self._coupled() and self.loss.shortcut
+                    else "positive when the output is above its target")
             self.add("minus-sign-dropped", -self.right,
-                     f"you dropped the minus sign: ∂E/∂out = {self._derivative}, positive "
-                     "when the output is above its target")
+                     f"you dropped the minus sign: ∂E/∂out = {self._derivative}, {sign}")
             self._targets(lambda other, mine: f"you used {symbol(other)}, the other output's "
                           f"target; ∂E/∂out_{u} takes {symbol(mine)}")
             self._loss_slips("dE_dout")
+            if self.loss.shortcut:
+                target, out = self.operands[0], self.operands[1]
+                self.add("squared-error-kept", out - target,
+                         f"you kept the squared error's ∂E/∂out = {HALF_SSE.derivative_shape}; "
+                         f"cross-entropy's is {self._derivative}")
             return
         above = self.names.units[self.layer + 2]
         if len(above) > 1:
@@ -288,11 +362,13 @@ class _Slips:
         slopes = [self.earlier(keys.unit("dE_dout", a)) for a in above]
         weights = [self._weight_used(self.layer + 1, k, self.j) for k in range(len(above))]
         if all(s is not None for s in slopes):
+            left_out = ("the Jacobian ∂out/∂net is left out" if self._coupled(self.layer + 1)
+                        else "the slope ∂out/∂net is left out")
             self.add("slope-left-out", math.fsum(s * w for s, w in zip(slopes, weights,
                                                                        strict=True)
                                                  if s is not None),
                      f"you multiplied the weights by ∂E/∂out of {', '.join(above)} in place of "
-                     "their δ: the slope ∂out/∂net is left out")
+                     f"their δ: {left_out}")
         self._other_order()
 
     def _weight(self, layer: int, k: int, j: int) -> Key:
@@ -332,9 +408,11 @@ class _Slips:
                          f"you used {symbol(keys.parameter(other))}, which carries "
                          f"out_{self._unit(layer, m)}; out_{u} reaches {above} through "
                          f"{symbol(keys.parameter(w))}")
+        left_out = (f"the Jacobian's ∂out_k/∂net_{above} are left out"
+                    if self._coupled(layer + 1)
+                    else f"the factor ∂out_{above}/∂net_{above} is left out")
         self.add("slope-left-out", self.sub({0: self.earlier(keys.unit("dE_dout", above))}),
-                 f"you used ∂E/∂out_{above} in place of δ_{above}: the factor "
-                 f"∂out_{above}/∂net_{above} is left out")
+                 f"you used ∂E/∂out_{above} in place of δ_{above}: {left_out}")
 
     def _slope(self) -> None:
         u = self.key.unit
@@ -348,8 +426,47 @@ class _Slips:
                          f"you used out_{other}; this is {u}'s slope, from out_{u}")
         self.add("activation-itself", self.operands[0],
                  f"that is out_{u} itself; its slope is {activation.shape}")
+        coupled = activation.coupled
+        if coupled is not None:
+            out = self.operands[0]
+            self.add("off-diagonal-formula", evaluate(coupled.jacobian(False), [out, out]),
+                     f"you used −out_k·out_j, the formula off the diagonal; on it "
+                     f"∂out_{u}/∂net_{u} = {activation.shape}")
+
+    def _jacobian(self) -> None:
+        """An entry ∂out_k/∂net_j off a softmax Jacobian's diagonal: −out_k·out_j."""
+        k, j = self.key.unit, self.key.above
+        out_k, out_j = self.operands[0], self.operands[1]
+        assert self.right is not None
+        self.add("minus-sign-dropped", -self.right,
+                 f"you dropped the minus sign: off the diagonal ∂out_{k}/∂net_{j} = "
+                 f"−out_{k}·out_{j}, as a larger net_{j} takes share from out_{k}")
+        self.add("diagonal-formula", out_k * (1.0 - out_j),
+                 f"you used the diagonal's formula off it, out_{k}·(1 − out_{j}); for k ≠ j "
+                 f"∂out_{k}/∂net_{j} = −out_{k}·out_{j}")
+        self.add("diagonal-only", 0.0,
+                 f"you took the Jacobian as diagonal; net_{j} moves every output's share, so "
+                 f"∂out_{k}/∂net_{j} = −out_{k}·out_{j}, not 0")
 
     def _delta(self) -> None:
+        if self._shortcut():
+            self._shortcut_slips()
+        elif self._coupled():
+            self._summed()
+        else:
+            self._factors()
+            self._other_order()
+
+    def _chain(self) -> None:
+        """The chain rule's δ of an output whose δ is worked as out − t (cross-entropy)."""
+        if self._coupled():
+            self._summed()
+        else:
+            self._factors()
+        self._squared_error_kept()
+
+    def _factors(self) -> None:
+        """δ as the product ∂E/∂out·∂out/∂net (operands 0 and 1)."""
         u = self.key.unit
         assert self.right is not None
         self.add("slope-left-out", self.sub({1: 1.0}),
@@ -359,7 +476,68 @@ class _Slips:
         if self._output():
             self.add("minus-sign-dropped", -self.right,
                      f"you dropped the minus sign of ∂E/∂out_{u} = {self._derivative}")
-        self._other_order()
+
+    def _summed(self) -> None:
+        """δ_u of a softmax output by the chain rule, Σ_k ∂E/∂out_k·∂out_k/∂net_u: the
+        Jacobian's diagonal only, the shortcut where the loss is not cross-entropy, the
+        Jacobian left out, the sign dropped."""
+        u = self.key.unit
+        assert self.right is not None
+        self._diagonal_only()
+        if not self.loss.shortcut:
+            out, target = (self.earlier(keys.unit(kind, u)) for kind in ("out", "target"))
+            if out is not None and target is not None:
+                self.add("shortcut-not-cross-entropy", out - target,
+                         f"you used the shortcut δ = out − t, which holds for cross-entropy; "
+                         f"with loss = \"{self.network.loss}\" δ_{u} sums "
+                         f"∂E/∂out_k·∂out_k/∂net_{u} over every output k")
+        self.add("jacobian-left-out", self.earlier(keys.unit("dE_dout", u)),
+                 f"that is ∂E/∂out_{u} alone: δ_{u} multiplies each ∂E/∂out_k by "
+                 f"∂out_k/∂net_{u} and sums over every output k")
+        self.add("minus-sign-dropped", -self.right,
+                 f"you dropped the minus sign of ∂E/∂out = {self._derivative}")
+
+    def _diagonal_only(self) -> None:
+        """A softmax output's δ_u with the Jacobian's diagonal only: ∂E/∂out_u·out_u(1 − out_u)."""
+        if not self._coupled():
+            return
+        u = self.key.unit
+        derivative, slope = self.earlier(keys.unit("dE_dout", u)), self._slope_of(u)
+        if derivative is not None and slope is not None:
+            self.add("diagonal-only", derivative * slope,
+                     f"you took only the Jacobian's diagonal, ∂E/∂out_{u}·∂out_{u}/∂net_{u}; "
+                     f"δ_{u} sums ∂E/∂out_k·∂out_k/∂net_{u} over every output k")
+
+    def _shortcut_slips(self) -> None:
+        """δ_u = out_u − t_u of an output under cross-entropy (operands out_u, t_u)."""
+        u = self.key.unit
+        assert self.right is not None
+        self.add("sign-lost", -self.right,
+                 f"you took t_{u} − out_{u}; δ_{u} = ∂E/∂net_{u} = out_{u} − t_{u}, positive "
+                 "when the output is above its target")
+        self._squared_error_kept()
+        self._diagonal_only()
+
+    def _squared_error_kept(self) -> None:
+        """An output's δ under cross-entropy worked with the squared error's ∂E/∂out =
+        out − t: (out_u − t_u)·∂out_u/∂net_u, and under softmax also with the whole Jacobian,
+        Σ_k (out_k − t_k)·∂out_k/∂net_u."""
+        u = self.key.unit
+        outs, targets = self._outputs("out"), self._outputs("target")
+        if outs is None or targets is None:
+            return
+        gaps = [out - target for out, target in zip(outs, targets, strict=True)]
+        column = self._column(u)
+        if column is not None:
+            self.add("squared-error-kept", math.fsum(g * c for g, c in zip(gaps, column,
+                                                                             strict=True)),
+                     f"you kept the squared error's ∂E/∂out = {HALF_SSE.derivative_shape}; "
+                     f"with cross-entropy it is {self._derivative}, and δ_{u} = out_{u} − t_{u}")
+        slope = self._slope_of(u)
+        if slope is not None:
+            self.add("squared-error-kept", gaps[self.names.units[-1].index(u)] * slope,
+                     f"you kept the squared error's δ, (out_{u} − t_{u})·∂out_{u}/∂net_{u}; "
+                     f"with cross-entropy the slope cancels: δ_{u} = out_{u} − t_{u}")
 
     def _dnet_dw(self) -> None:
         layer, k = self.layer, self.k
@@ -385,10 +563,15 @@ class _Slips:
         weight = keys.parameter(self.key.param)
         source = self._source(layer, k)
         assert self.right is not None
-        self.add("slope-left-out", self.sub({0: self.earlier(keys.unit("dE_dout", u))}),
-                 f"you multiplied ∂E/∂out_{u} by {symbol(source)}: the factor "
-                 f"∂out_{u}/∂net_{u} is left out")
-        if self._output():
+        text = (f"you multiplied ∂E/∂out_{u} by {symbol(source)} in place of δ_{u}: the "
+                f"Jacobian's ∂out_k/∂net_{u} are left out" if self._coupled()
+                else f"you multiplied ∂E/∂out_{u} by {symbol(source)}: the factor "
+                f"∂out_{u}/∂net_{u} is left out")
+        self.add("slope-left-out", self.sub({0: self.earlier(keys.unit("dE_dout", u))}), text)
+        if self._shortcut():
+            self.add("sign-lost", -self.right,
+                     f"you took δ_{u} as t_{u} − out_{u}; δ_{u} = out_{u} − t_{u}")
+        elif self._output():
             self.add("minus-sign-dropped", -self.right,
                      f"you dropped the minus sign of ∂E/∂out_{u} = {self._derivative}")
         self.add("dnet-left-out", self.operands[0],
@@ -449,8 +632,9 @@ class _Slips:
                          "sum their δ")
         slopes = [self.earlier(keys.unit("dE_dout", u)) for u in (units if shared else [units[j]])]
         if all(s is not None for s in slopes):
+            left_out = "the Jacobian" if self._coupled() else "the slope ∂out/∂net"
             self.add("slope-left-out", math.fsum(s for s in slopes if s is not None),
-                     "you summed ∂E/∂out in place of δ: the slope ∂out/∂net is left out")
+                     f"you summed ∂E/∂out in place of δ: {left_out} is left out")
         self._other_order()
 
     def _total_after(self) -> None:
