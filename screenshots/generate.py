@@ -1,4 +1,5 @@
-"""Regenerate the README's screenshots from the real app: `python screenshots/generate.py`.
+"""Regenerate the README's screenshots from the real app: `python screenshots/generate.py`
+(or only those named: `python screenshots/generate.py softmax-jacobian`).
 
 Each shot drives the app (moves through the session, then key presses) in a 120×36 headless
 terminal (80×24 for those named small-…) and saves the screen as SVG beside this script.
@@ -7,6 +8,7 @@ terminal (80×24 for those named small-…) and saves the screen as SVG beside t
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from backprop_tui.app.app import BackpropApp
@@ -63,6 +65,10 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     # the smallest terminal the app is made for: a hidden δ, the flow drawn backwards
     "small-hidden-delta": ("mazur", ["goto:delta_h1"]),
     "small-apply": ("mazur", ["goto:apply"]),
+    # softmax with cross-entropy: a Jacobian entry off the diagonal (the outputs' bracket
+    # heavy, both units marked), then the shortcut δ = out − t beside the chain rule's δ
+    "softmax-jacobian": ("softmax-ce", ["goto:dout_o2/dnet_o1"]),
+    "softmax-shortcut": ("softmax-ce", ["goto:delta_o1"]),
 }
 
 
@@ -88,11 +94,16 @@ async def shoot(name: str, network: str, actions: list[str]) -> None:
         app.save_screenshot(f"{name}.svg", str(HERE))
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    unknown = set(names) - set(SHOTS)
+    if unknown:
+        raise SystemExit(f"no such screenshot: {', '.join(sorted(unknown))}")
     for name, (network, actions) in SHOTS.items():
+        if names and name not in names:
+            continue
         await shoot(name, network, actions)
         print(f"screenshots/{name}.svg")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

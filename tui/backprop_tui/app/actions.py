@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from backprop_tui import keys
 from backprop_tui.app import examples
 from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.netfile import classifier_problem
 from backprop_tui.network import UPDATE_ORDERS
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 
@@ -311,13 +312,23 @@ class Switch(NamedTuple):
 
 
 def switches(network: Network) -> Iterator[Switch]:
-    """Every option value other than the one in force, in the palette's order."""
+    """Every option value other than the one in force, in the palette's order; a loss or
+    an activation only where it combines with the rest (as an edit would check: softmax on
+    the output layer only, cross-entropy with softmax or sigmoid outputs and targets that
+    suit it), so that every switch offered can be made."""
     yield Switch("update_biases", not network.update_biases,
                  "Biases: " + ("keep fixed" if network.update_biases else "update them too"))
     yield from _others("update_order", network.update_order, UPDATE_ORDERS, "Update order")
-    yield from _others("loss", network.loss, LOSSES, "Loss")
-    for layer, current in enumerate(network.activations, start=1):
-        yield from _others(f"activation{layer}", current, ACTIVATIONS, f"Layer {layer}")
+    activations = list(network.activations)
+    targets = network.targets.tolist()
+    losses = (loss for loss in LOSSES
+              if classifier_problem(activations, loss, targets) is None)
+    yield from _others("loss", network.loss, losses, "Loss")
+    for layer, current in enumerate(activations, start=1):
+        allowed = (name for name in ACTIVATIONS if classifier_problem(
+            [*activations[:layer - 1], name, *activations[layer:]], network.loss,
+            targets) is None)
+        yield from _others(f"activation{layer}", current, allowed, f"Layer {layer}")
     for digits in ROUNDING_CHOICES:
         if digits != network.rounding:
             yield Switch("rounding", digits, f"Hand rounding: {digits} significant digits"

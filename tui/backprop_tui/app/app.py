@@ -395,8 +395,17 @@ class BackpropApp(App[None]):
                         timeout=3)
 
     def _switch(self, name: str, value: object) -> Callable[[], None]:
-        """A palette command that switches an option, as an undoable edit."""
-        return lambda: self._do(lambda: self.session.edit(name, value))
+        """A palette command that switches an option, as an undoable edit; one that does
+        not combine with the rest (the palette offers none such) is said, not made."""
+        from backprop_tui.session.session import EditError
+
+        def switch() -> None:
+            try:
+                self._do(lambda: self.session.edit(name, value))
+            except EditError as why:
+                self.notify(str(why), title="Not switched", severity="error", timeout=6)
+
+        return switch
 
     def on_network_diagram_clicked(self, message: NetworkDiagram.Clicked) -> None:
         from backprop_tui.steps.names import UnknownName, resolve

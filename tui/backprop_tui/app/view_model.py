@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from backprop_tui import keys
 from backprop_tui.app.examples import Where, updates, where
 from backprop_tui.engine.plan import Plan, plan
+from backprop_tui.functions import ACTIVATIONS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt
@@ -320,12 +321,33 @@ class DiagramModel:
     digits: int = DIAGRAM_DIGITS
     # With several examples, whose values these are ('example 2 of 4'); '' with one.
     caption: str = ""
+    # A softmax output layer: its units, which the diagram joins with a bracket (every
+    # output depends on every net of the layer); () for outputs worked one at a time.
+    coupled: tuple[str, ...] = ()
+    # While a step that the coupling is about is current (a softmax output, a Jacobian
+    # entry, the chain rule's δ, the shortcut): what it means, in words and in fewer words
+    # for a narrow panel; "" otherwise (the bracket is then drawn light).
+    coupling: str = ""
+    coupling_short: str = ""
 
 
 # What the step computes, by its kind: which value of the focus the diagram highlights.
+# A Jacobian entry ∂out_k/∂net_j and the chain rule's δ_j go into δ_j: unit j's δ.
 _PARTS = {"net": "value", "out": "value", "dE_dout": "delta", "slope": "delta", "delta": "delta",
-          "contrib": "delta", "dnet_dw": "gradient", "grad_w": "gradient",
-          "grad_b": "gradient", "new_w": "new", "new_b": "new"}
+          "jacobian": "delta", "chain": "delta", "contrib": "delta", "dnet_dw": "gradient",
+          "grad_w": "gradient", "grad_b": "gradient", "new_w": "new", "new_b": "new"}
+
+# What the coupling of a softmax output layer means at a step of it, by the step's kind:
+# (words, fewer words). "delta" is the chain rule's sum where the loss has no shortcut.
+_COUPLING = {
+    "out": ("softmax: each output uses every net", "softmax: uses every net"),
+    "slope": ("softmax: every output depends on every net", "softmax: outputs coupled"),
+    "jacobian": ("softmax: every output depends on every net", "softmax: outputs coupled"),
+    "chain": ("chain rule: δ sums over every output", "δ sums over every output"),
+    "delta": ("chain rule: δ sums over every output", "δ sums over every output"),
+}
+# The shortcut δ = out − t of cross-entropy (softmax or sigmoid outputs).
+_SHORTCUT = ("shortcut: δ = out − t, the chain rule worked out", "shortcut: δ = out − t")
 
 
 def diagram(session: Session) -> DiagramModel:
@@ -434,11 +456,35 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
             touched = frozenset(step.touches)
         part = _PARTS.get(step.kind, "") if step.touches else ""
         focus = step.touches[0] if part else None
+        if step.kind == "jacobian":  # ∂out_k/∂net_j: a term of δ_j
+            focus = step.typed_key.above
+        elif step.kind == "chain":  # touches every output: the δ is its own unit's
+            focus = step.typed_key.unit
         backward = step.phase == "output" or step.phase.startswith("hidden")
     caption = _caption(example.at, given.examples) if example else ""
+    coupled = _coupled(given)
+    coupling = _coupling(given, step, coupled)
     return DiagramModel(tuple(tuple(u) for u in names.units), values, weights, tuple(biases),
                         touched, focus, part, backward, deltas, targets, given.learning_rate,
-                        caption=caption)
+                        caption=caption, coupled=coupled, coupling=coupling[0],
+                        coupling_short=coupling[1])
+
+
+def _coupled(given: Given) -> tuple[str, ...]:
+    """The output units when the output layer is worked whole (softmax), else ()."""
+    if ACTIVATIONS[given.activations[-1]].coupled is None:
+        return ()
+    return tuple(given.names.units[-1])
+
+
+def _coupling(given: Given, step: Step | None, coupled: tuple[str, ...]) -> tuple[str, str]:
+    """What the output layer's coupling means at ``step`` (see DiagramModel.coupling)."""
+    if step is None or step.typed_key.unit not in given.names.units[-1]:
+        return "", ""
+    kind = step.kind
+    if kind in ("chain", "delta") and loss_for(given.loss, given.activations[-1]).shortcut:
+        return _SHORTCUT if kind == "delta" else _COUPLING["chain"] if coupled else ("", "")
+    return _COUPLING.get(kind, ("", "")) if coupled else ("", "")
 
 
 def _same(key: Key) -> Key:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -47,6 +48,7 @@ from backprop_tui.app.view_model import DiagramModel, Parameter
 from backprop_tui.numbers import fmt
 
 FORWARD, BACKWARD = "▶", "◀"  # the mark of a touched element, by the flow's direction
+TITLE_MARGIN = 4  # the border's cells around its title: a corner and a space each side
 EDGE = "┤"  # where a unit's connections arrive
 PLACEHOLDER = "·"  # a value not computed yet this epoch
 DELTA, TARGET, ETA = "δ", "t", "η"
@@ -58,6 +60,7 @@ MAX_FAN = 4  # more connections into or out of one unit meet on a bus
 MIN_GAP = 3  # a bus: a run in, the bus, a run out
 MAX_PITCH = 8  # rows from one unit's name to the next at most, leaving room for the table
 MIN_TABLE_ROWS = 3  # fewer, and the compact rendering does better
+BRACKET_ROOM = 2  # after a softmax layer's blocks: a space and the bracket joining them
 COMPACT_SPLIT = 5  # lower than this, everything is one list
 
 # Line cells are stored as the directions they reach (N, E, S, W) and diagonals (\, /),
@@ -188,6 +191,7 @@ class _Shape:
     eta: str
     digits: int
     legend: bool  # whether a step may mark which value of a parameter it uses
+    coupled: tuple[str, ...] = ()  # the output units a bracket joins (a softmax layer)
 
 
 def _shape(model: DiagramModel) -> _Shape:
@@ -201,8 +205,9 @@ def _shape(model: DiagramModel) -> _Shape:
     weights = tuple((w.name, w.source or "", w.feeds[0]) for w in model.weights
                     if w.source in known and w.feeds and w.feeds[0] in known)
     params = tuple((p.name, _joins(p), p.updates) for p in (*model.weights, *model.biases))
+    coupled = tuple(unit for unit in model.coupled if unit in outputs)
     return _Shape(layers, weights, params, inputs, targets, eta, model.digits,
-                  len(layers) > 2)
+                  len(layers) > 2, coupled if len(coupled) > 1 else ())
 
 
 def _joins(parameter: Parameter) -> str:
@@ -387,6 +392,8 @@ def _drawn(shape: _Shape, widths: _Widths, width: int, height: int,
     block_widths += [max(1 + name + 1 + widths.value, 3 + widths.delta)
                      for name in name_widths[1:]]
     block_widths[-1] = max(block_widths[-1], 3 + max(map(len, shape.targets), default=0))
+    if shape.coupled:  # a space, then the bracket that joins a softmax layer's outputs
+        block_widths[-1] += BRACKET_ROOM
     kinds = [("value",)] + [("value", "delta")] * (count - 2) + [("value", "delta", "target")]
     spare = width - sum(block_widths)
     if spare < MIN_GAP * (count - 1):
@@ -460,10 +467,12 @@ def _draw(shape: _Shape, widths: _Widths, layers: Sequence[Sequence[str]],
     shift = (room - depth) // 2 - min(rows[0] for rows in offsets)
     blocks = {}
     for index, (units, rows, kind) in enumerate(zip(layers, offsets, kinds)):
+        end = lefts[index] + block_widths[index]
+        if shape.coupled and index == len(layers) - 1:
+            end -= BRACKET_ROOM  # the bracket's: see _bracket
         for unit, row in zip(units, rows):
-            blocks[unit] = _Block(lefts[index], row + shift, name_widths[index],
-                                  lefts[index] + block_widths[index], tuple(kind),
-                                  index < len(layers) - 1, index > 0)
+            blocks[unit] = _Block(lefts[index], row + shift, name_widths[index], end,
+                                  tuple(kind), index < len(layers) - 1, index > 0)
     arms: dict[Cell, set[str]] = {}
     owners: dict[Cell, set[str]] = {}
     paths: dict[str, tuple[Cell, ...]] = {}
@@ -812,6 +821,7 @@ def _fill_drawing(plan: _Plan, model: DiagramModel, canvas: _Canvas,
         names = owners.get(cell, frozenset())
         if len(names) == 1:
             hit[cell] = next(iter(names))
+    lines.update(_bracket(plan, model))
     if model.backward:  # the flow reaches each source from its connections' side
         for weight in hot:
             lines[arrowheads.get(weight.source or "", plan.ports[weight.name])] = (BACKWARD, True)
@@ -821,6 +831,25 @@ def _fill_drawing(plan: _Plan, model: DiagramModel, canvas: _Canvas,
             canvas.put(Span(x, y, mark + name, name, "touched"))
         else:
             canvas.put(Span(x + 1, y, name, name))
+
+
+def _bracket(plan: _Plan, model: DiagramModel) -> dict[Cell, tuple[str, bool]]:
+    """The bracket right of a softmax layer's outputs, joining them: ``┐ │ ┤ │ ┘``, one
+    tee at each output's name. Every output of the layer depends on every net of it; while
+    a step is about that (``model.coupling``), the bracket is heavy (``┓ ┃ ┫ ┛``) and
+    highlighted, not only coloured."""
+    blocks = [plan.blocks[unit] for unit in model.coupled if unit in plan.blocks]
+    if len(blocks) < 2:
+        return {}
+    x = blocks[0].end + BRACKET_ROOM - 1
+    rows = {block.y for block in blocks}
+    top, bottom = min(rows), max(rows)
+    hot = bool(model.coupling)
+    cells = {}
+    for y in range(top, bottom + 1):
+        arms = ("N" if y > top else "") + ("S" if y < bottom else "") + ("W" if y in rows else "")
+        cells[(x, y)] = (_glyph(arms, hot), hot)
+    return cells
 
 
 def _unit_row(model: DiagramModel, unit: str, kind: str, x: int, y: int, cells: int) -> Span:
@@ -1105,12 +1134,14 @@ class NetworkDiagram(Widget):
         self,
         model: DiagramModel | None = None,
         *,
+        heading: str = "",
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._model = model
+        self.heading = heading  # its border title's first words, the model's caption after
         self._layout = Layout(0, 0, "empty")
         self._painted: tuple[tuple[int, int, DiagramModel | None], list[Strip]] | None = None
         self._first_click: str | None = None
@@ -1124,7 +1155,27 @@ class NetworkDiagram(Widget):
         """Show ``model``; the app calls this on every key, so an unchanged model is free."""
         if model != self._model:
             self._model = model
+            self._title()
             self.refresh()
+
+    def on_resize(self) -> None:
+        self._title()
+
+    def _title(self) -> None:
+        """The border title: the heading, then whose values it shows (several examples)
+        and what a softmax layer's coupling means at this step, in fewer words where the
+        panel is narrow."""
+        model = self._model
+        if model is None or not self.heading:
+            return
+        width = self.outer_size.width
+        title = self.heading
+        for coupling in (model.coupling, model.coupling_short):
+            title = " · ".join(filter(None, (self.heading, model.caption, coupling)))
+            if not width or cell_len(title) + TITLE_MARGIN <= width:
+                break
+        if self.border_title != title:
+            self.border_title = title
 
     def render_line(self, y: int) -> Strip:
         """Line API: the rows are painted once per model and size, then only handed out."""

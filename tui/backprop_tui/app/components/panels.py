@@ -33,17 +33,18 @@ from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
+TIMES = "·"  # a line may break after it where no space does
 Lines = Sequence[tuple[Content, int]]  # (a line of text, the indent of its continuations)
 
 
 def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
     """Where ``text`` is cut to fit ``width`` cells: each piece's (start, end), broken at a
-    space where one fits (the spaces at a break dropped; a word longer than a line is cut).
-    Every piece after the first is to be indented by ``hang`` cells, unless that leaves
-    less than half the width."""
+    space where one fits (the spaces at a break dropped), else (or where the space would
+    leave a bare "=") after a product's "·", which no number holds: ``= −(0.325459513·``
+    then ``0.248798087)``; a word longer than a line is cut. Every piece after the first
+    is indented by ``hanging(text, width, hang)`` cells."""
     width = max(1, width)
-    if hang * 2 > width:
-        hang = 0
+    hang = hanging(text, width, hang)
     lead = len(text) - len(text.lstrip(" "))  # a line's own indent is no place to break
     pieces: list[tuple[int, int]] = []
     start, room, count = 0, width, len(text)
@@ -56,6 +57,9 @@ def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
             pieces.append((start, count))
             return pieces
         space = text.rfind(" ", max(start, lead) + 1, end + 1)
+        if space <= start or text[start:space].strip(" ") in ("", "="):  # nothing before
+            times = text.rfind(TIMES, max(start, lead) + 1, end)
+            space = times + 1 if times > space else space
         cut = space if space > start else max(end, start + 1)
         pieces.append((start, start + len(text[start:cut].rstrip(" "))))
         start = cut
@@ -66,12 +70,23 @@ def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
         room = width - hang
 
 
+def hanging(text: str, width: int, hang: int) -> int:
+    """The indent of ``text``'s continuations: ``hang``, unless that leaves less than half
+    the width (then none), or too little for its longest word and an operator after it
+    where at least half of ``hang`` leaves enough (then that: a term is kept whole where a
+    little less indent does it; else it breaks after a "·")."""
+    if hang * 2 > width:
+        return 0
+    room = width - max(map(cell_len, text.split()), default=0) - 2
+    return room if hang // 2 <= room < hang else hang
+
+
 def wrapped(line: Content, width: int, hang: int = 0) -> list[Content]:
     """``line`` in lines of at most ``width`` cells (see ``breaks``), styles kept."""
     if cell_len(line.plain) <= width:
         return [line]
     pieces = breaks(line.plain, width, hang)
-    indent = Content(" " * (hang if hang * 2 <= width else 0))
+    indent = Content(" " * hanging(line.plain, max(1, width), hang))
     return [line[start:end] if n == 0 else indent + line[start:end]
             for n, (start, end) in enumerate(pieces)]
 
@@ -314,7 +329,7 @@ class ValuesPanel(Panel):
 def _pieces(text: str, width: int, hang: int) -> list[str]:
     """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``."""
     pieces = breaks(text, width, hang)
-    indent = " " * (hang if hang * 2 <= width else 0)
+    indent = " " * hanging(text, max(1, width), hang)
     return [text[start:end] if n == 0 else indent + text[start:end]
             for n, (start, end) in enumerate(pieces)]
 

@@ -57,7 +57,7 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         with Horizontal(id="main"):
-            diagram = NetworkDiagram(id="diagram")
+            diagram = NetworkDiagram(id="diagram", heading=TITLES["#diagram"])
             diagram.can_focus = True  # to be maximised; it draws to its size, so no scrolling
             yield diagram
             with Vertical(id="side"):
@@ -88,11 +88,7 @@ class MainScreen(Screen[None]):
              values: tuple[tuple[view_model.ValueRow, ...], int]) -> None:
         """Draw the view models; each panel repaints only if its model changed."""
         self.query_one(StatusLine).show(status)
-        network = self.query_one(NetworkDiagram)
-        title = " · ".join(filter(None, (TITLES["#diagram"], diagram.caption)))
-        if network.border_title != title:  # with several examples: whose values it shows
-            network.border_title = title
-        network.show(diagram)
+        self.query_one(NetworkDiagram).show(diagram)  # its title too (see its show)
         self.query_one(EquationPanel).show(equation)
         self.query_one(ExplanationPanel).show(explanation)
         self.query_one(ValuesPanel).show(values)
