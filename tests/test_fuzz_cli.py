@@ -34,6 +34,8 @@ from random import Random
 
 import pytest
 from backprop_tui.cli import main
+from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.netfile import classifier_problem
 from backprop_tui.network import MAX_LAYERS, MAX_UNITS, OPTIONS
 from backprop_tui.presets import PRESETS, preset_text
 
@@ -182,9 +184,10 @@ ODD_NUMBERS: list[float | int] = [math.nan, math.inf, -math.inf, 10**400, -(10**
 TOP_NAMES = ["learning-rate", "Inputs", "layers", "weights", "", "a\nb", "épsilon", "\u2028"]
 LAYER_NAMES = ["weight", "Bias", "units", "inputs", "learning_rate", "loss", "layer", "x y"]
 CHOICES = {  # options with named values: some valid, some near misses
-    "loss": (["half_sse", "mse"], ["MSE", "half-sse", ""]),
+    "loss": (["half_sse", "mse", "cross_entropy"], ["MSE", "half-sse", "", "crossentropy"]),
     "update_order": (["after_backward", "during_backward"], ["after", "during_backward "]),
-    "activation": (["sigmoid", "tanh", "relu", "linear"], ["Sigmoid", "softmax", "relu\n"]),
+    "activation": (["sigmoid", "tanh", "relu", "linear", "softmax"],
+                   ["Sigmoid", "soft_max", "relu\n"]),
     "update_biases": ([True, False], ["true", 1]),
 }
 REQUIRED = ("inputs", "targets", "layer", "weights")
@@ -288,7 +291,31 @@ def set_choice(document: Document, rng: Random) -> Change | None:
     value = rng.choice(valid if good else wrong)
     put(document, (*path, key), value)
     described = f"{spell((*path, key))} = {toml_value(value)}"
-    return Change(described, accept=good) if good else Change(described, refuse=where((*path, key)))
+    if not good:
+        return Change(described, refuse=where((*path, key)))
+    rules = classifier_rules(document)
+    if rules is None:  # an earlier mutation left no network to judge
+        return Change(described)
+    return Change(described, refuse=rules) if rules else Change(described, accept=True)
+
+
+def classifier_rules(document: Document) -> str | None:
+    """What a valid choice of activation or loss breaks of the classifiers' rules (softmax
+    on the output layer only, cross-entropy with the outputs and targets it takes), as the
+    refusal says it: '' if nothing; None if the document holds no layers and targets to
+    judge (a mutation before this one took them apart)."""
+    layers, targets = document.get("layer"), document.get("targets")
+    loss = document.get("loss", "half_sse")
+    if not (isinstance(layers, list) and layers and isinstance(targets, list) and targets
+            and isinstance(loss, str) and all(isinstance(t, dict) for t in layers)):
+        return None
+    activations = [t.get("activation", "sigmoid") for t in layers]
+    rows = targets if isinstance(targets[0], list) else [targets]
+    if not (all(a in ACTIVATIONS for a in activations) and loss in LOSSES
+            and all(isinstance(r, list) and r and all(kind(t) == "number" for t in r)
+                    for r in rows)):
+        return None
+    return classifier_problem(activations, loss, rows) or ""
 
 
 def resize_hidden(document: Document, rng: Random) -> Change | None:

@@ -176,8 +176,9 @@ def test_check_passes_every_preset(capsys, preset: str) -> None:  # type: ignore
     combined = sum(len(batch) > 1 for batch in network.batches())
     assert len(table) == parameters * (network.examples + combined)
     if network.examples > 1:  # xor: w5[1] … w5[4], and w5[1..4] under full batch
-        assert {"w5[1]", "b1.2[4]"} <= set(table)
-        assert ("w5[1..4]" in table) == (network.batch == "full")
+        n = network.examples  # (iris-mini: six, and per-unit biases b1.1 … b1.5)
+        assert {"w5[1]", f"{network.names.biases[0][-1]}[{n}]"} <= set(table)
+        assert (f"w5[1..{n}]" in table) == (network.batch == "full")
     assert all(row[-1] in ("✓", "expected") for row in table.values())
     assert "0 differ (✗)" in out
     if network.update_order == "during_backward":  # deep-relu: hidden layers marked ≈

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__, keys
-from backprop_tui.functions import ACTIVATIONS, LOSSES, choices
+from backprop_tui.functions import ACTIVATIONS, LOSSES, choices, outputs_for
 from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
@@ -313,9 +313,38 @@ def _main(argv: list[str]) -> int:
     return _export(args)
 
 
+def _loss_lines() -> str:
+    """The losses, one a line with its formula; one that takes certain outputs only (cross-
+    entropy) says which, how it reads under each, and what its targets must be."""
+    width = max(len(name) for name in LOSSES) + 4
+    lines = []
+    for name, loss in LOSSES.items():
+        lines.append(f'"{name}"'.ljust(width) + loss.guide)
+        outputs = outputs_for(name)
+        if not outputs:
+            continue
+        for variant in loss.variants:
+            for output in variant.outputs:
+                formula = variant.guide.removesuffix(f", with {output} outputs")
+                lines.append(" " * width + f'under "{output}": {formula}')
+        named = " or ".join(f'"{output}"' for output in outputs)
+        lines.append(" " * width + f"outputs {named} only; targets from 0 to 1")
+        lines += [" " * width + f'under "{output}" each example\'s targets add up to 1'
+                  for output in outputs if ACTIVATIONS[output].coupled]
+    return "\n#                  ".join(lines)
+
+
+def _activation_rules() -> str:
+    """What an activation worked a layer at a time (softmax) asks of its layer."""
+    return "".join(
+        f'\n#               "{name}": the output layer only, of two units or more (its '
+        "outputs: shares\n#               of 1, out_k = e^net_k / sum of e^net_j)"
+        for name, activation in ACTIVATIONS.items() if activation.coupled)
+
+
 def _guide() -> str:
     """The comment block ``new-config`` puts above a preset: every key explained."""
-    losses = " or ".join(f'"{name}" ({loss.guide})' for name, loss in LOSSES.items())
+    losses = _loss_lines()
     printed = (f'h1 = 0.5933, "{keys.text(Key("grad_w", param="w5"))}" = 0.0821')
     return f"""\
 # A backprop-tui network file: change the numbers, then run
@@ -334,7 +363,7 @@ def _guide() -> str:
 # Then one [[layer]] per layer after the inputs, the output layer last:
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
-#   activation  {choices(ACTIVATIONS)}
+#   activation  {choices(ACTIVATIONS)}{_activation_rules()}
 # Values to check against the computed ones (your own working, or a document's) go in a
 # [printed] table at the end, by step name: {printed}, written to the
 # digits you worked to; the app marks each, and `backprop-tui check-printed FILE` lists them.

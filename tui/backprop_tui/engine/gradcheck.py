@@ -14,7 +14,11 @@ the batches before it): ``dE/dw5[2]`` is of example 2's own error E_total[2], an
 The step is about the cube root of the float64 precision, where the central difference's
 truncation error (h²) and its cancellation error (ε/h) are about equal: both near 1e-11,
 well below the 1e-6 the check allows. A shared bias is one parameter: perturbing it moves
-every unit's weighted sum, so its estimate is the sum of the units' δ.
+every unit's weighted sum, so its estimate is the sum of the units' δ. On a softmax layer
+that sum is Σ out − Σ t = 0 (moving every weighted sum alike leaves the shares as they
+are): the step shows a few 1e-17 of rounding, the estimate 0, and they agree near zero.
+Softmax has no kink, and cross-entropy's error is worked from the weighted sums, so the
+estimate is finite wherever the error is.
 
 The analytic value is not always the plain gradient, and the check says so instead of
 reporting a false failure (``Check.caveat``):
