@@ -608,13 +608,6 @@ def test_fast_path_and_stepping_agree_for_1000_epochs(name: str) -> None:
     assert losses[-1] < losses[0]  # it learns
 
 
-# iris-mini's own η = 0.5 trains through a spike near epoch 80 (E 0.18 → 0.68 → 0.30), where a
-# difference of one unit in the last place doubles every epoch or two: by epoch 100 any two
-# orders of the same sums (numpy's and Python's) are 0.1 apart, both right. With η up to 0.4
-# its error falls every epoch and the paths agree to a few ulps after 1,000 epochs.
-IRIS_STEADY_ETA = 0.3
-
-
 def batch_mean_epochs(network: Network, epochs: int) -> Network:
     """Full-batch epochs from each example's own trace: the mean of their gradients."""
     n, eta = network.examples, network.learning_rate
@@ -641,7 +634,7 @@ def test_iris_mini_fast_paths_and_stepping_agree_for_1000_epochs() -> None:
     time (about 9 ms an epoch: 9 s for 1,000), so here 1,000 epochs of the fast path's
     numpy and Python variants, of run_epochs and of the trace's batch gradients (each
     example's trace, their mean, the update) agree, and stepping agrees with them for 99."""
-    network = dataclasses.replace(load_preset("iris-mini"), learning_rate=IRIS_STEADY_ETA)
+    network = load_preset("iris-mini")
     assert network.batch == "full" and network.batch_loss == "mean"
     runs = {}
     for path in ("_numpy_batches", "_python_batches"):
@@ -658,14 +651,3 @@ def test_iris_mini_fast_paths_and_stepping_agree_for_1000_epochs() -> None:
     assert_agree(stepped_epochs(network, 99), chosen.checkpoints[100], "99 stepped epochs")
     assert all(b < a for a, b in zip(fast.losses, fast.losses[1:]))  # falls every epoch
     assert fast.losses[-1] < 0.01 < 0.9 < fast.losses[0]  # and learns the six flowers
-
-
-def test_iris_mini_as_given_agrees_up_to_its_spike() -> None:
-    network = load_preset("iris-mini")
-    assert network.learning_rate == 0.5
-    expected = stepped_epochs(network, 40)
-    for path in ("_numpy_batches", "_python_batches"):
-        run = fastpath.Run(network)
-        getattr(fastpath, path)(run, 40)
-        assert_agree(run.network, expected, path)
-    assert_agree(batch_mean_epochs(network, 40), expected, "the traces' means")
