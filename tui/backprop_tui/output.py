@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import stat
 import sys
 from collections.abc import Iterator
@@ -129,13 +130,16 @@ def open_output(path: str) -> Iterator[TextIO]:
             raise OutputError(f"standard output could not be written: {_reason(error)}") from None
         return
     target = _real(path)
-    try:
-        import tempfile  # here: writing a file needs it, `train` to standard output not
+    import tempfile  # here: writing a file needs it, `train` to standard output not
 
+    held = _hold_signals()  # a TERM just after the file exists must still remove it
+    try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except (OSError, ValueError) as error:
+        _release_signals(held)
         raise OutputError(f"{path_shown(path)}: cannot write here: {_reason(error)}") from None
     try:
+        _release_signals(held)  # a signal held back arrives here, where the file is removed
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
             stream.flush()
@@ -145,8 +149,23 @@ def open_output(path: str) -> Iterator[TextIO]:
     except OSError as error:
         raise OutputError(f"{path_shown(path)}: could not be written: {_reason(error)}") from None
     finally:
+        held = _hold_signals()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        _release_signals(held)
+
+
+_HELD = (signal.SIGTERM, signal.SIGHUP)  # what the command line turns into a clean exit
+
+
+def _hold_signals() -> set[int | signal.Signals]:
+    """Hold TERM and HUP back (until ``_release_signals``), so that a temporary file is
+    never created, or left, between a signal and the code that removes it; the mask before."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+
+
+def _release_signals(previous: set[int | signal.Signals]) -> None:
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _keep_mode_and_owner(temporary: str, target: Path) -> None:
