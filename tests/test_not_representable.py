@@ -14,8 +14,10 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from apptools import run, screen_text, show
 from backprop_tui import cli
 from backprop_tui.app import view_model
+from backprop_tui.app.app import BackpropApp
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.export.markdown import (
     COUPLED_INTRO,
@@ -36,6 +38,7 @@ from backprop_tui.numbers import (
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
 from backprop_tui.steps.marks import UNCOMPARED
+from textual.pilot import Pilot
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 # A net of ±800: out_o2 underflows to 0, so ∂E/∂out_o2 = −1/0 and the chain rule's δs are
@@ -220,3 +223,19 @@ def test_the_header_names_the_loss_for_the_output_layer(output: str, total: str)
     assert fields["Shape"] == f"2 inputs → 3 hidden units (sigmoid) → 3 outputs ({output})"
     markdown = "".join(FORMATS["md"](session, NOW))
     assert ("-\\sum_{o} \\left[t_{o}" in markdown) == (output == "sigmoid")
+
+
+def test_the_app_shows_the_words_on_screen() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await show(app, pilot, app.session.steps.keys["delta_o1(chain)"])
+        screen = screen_text(app)
+        assert "= 0·0 + (not representable)·0" in screen
+        assert re.search(r"=  not representable  ", screen)  # the result, reversed
+        assert re.search(r"∂E/∂out_o₂ += not representable  step 9", screen)  # a factor
+        assert re.search(r"▶ δ_o₁ \(chain rule\) +not representable", screen)  # values
+        assert re.search(r"∂E/∂out_o₁ +0 ", screen)
+        assert not NUMBERS_AS_TEXT.search(screen)
+
+    session = pm800(epochs=1)
+    session.goto(0)
+    run(script, size=(200, 40), app=BackpropApp(session))
