@@ -177,6 +177,8 @@ def test_a_printed_value_of_a_step_not_representable_is_not_compared(
         "printed -1e300: not compared, the computed value is not representable (an output "
         "underflowed to 0 or rounded to 1)")
     assert found["delta_o2"].symbol == "✓"
+    records = [json.loads(line) for line in FORMATS["jsonl"](session, NOW)]
+    assert [r["printed"]["mark"] for r in records if "printed" in r] == ["uncompared", "agrees"]
     session.goto(session.steps.keys["dE/dout_o2"])
     shown = view_model.equation(session)
     assert shown is not None and shown.mark is not None and shown.mark[0] == "○"

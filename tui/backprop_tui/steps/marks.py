@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 AGREES, SLIP, FOLLOWS, EDITED = "agrees", "slip", "follows", "edited"
 # A printed value for a step whose computed value is not representable (a teaching-only
 # step's −t/out where out underflowed to 0): there is no number to compare it with.
-UNCOMPARED = "not compared"
+UNCOMPARED = "uncompared"
 SYMBOLS = {AGREES: "✓", SLIP: "⚠", FOLLOWS: "⚠", EDITED: "✎", UNCOMPARED: "○"}
 
 
