@@ -20,7 +20,7 @@ from backprop_tui.export import markdown, text, worksheet
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.netfile import Source
 from backprop_tui.network import Network
-from backprop_tui.numbers import fmt
+from backprop_tui.numbers import fmt, tex_value
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
 from test_logs import math_problems
@@ -162,7 +162,7 @@ def test_the_four_formats_agree(logged) -> None:  # type: ignore[no-untyped-def]
     assert document["epochs"] == [r for r in found if r["type"] == "epoch"]
     md = "".join(markdown.render(session, NOW))
     txt = "".join(text.render(session, NOW))
-    shown = {id(md): lambda v: f"&= {markdown.tex_number(v, session.digits)}\n",
+    shown = {id(md): lambda v: f"&= {tex_value(v, session.digits)}\n",
              id(txt): lambda v: f"= {fmt(v, session.digits)}\n"}
     for log, start in ((md, r"^\*\*Step (\d+)\*\* ·"), (txt, r"^Step (\d+) ·")):
         epochs = re.split(r"^(?:## )?Epoch \d+\n", log, flags=re.MULTILINE)[1:]

@@ -17,7 +17,7 @@ from backprop_tui.functions import ACTIVATIONS, LOSSES, choices, outputs_for
 from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
-from backprop_tui.numbers import aligned, fmt
+from backprop_tui.numbers import aligned, fmt, value_text
 from backprop_tui.output import OutputError, check_target, clipped, open_output, printable, quoted
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 
@@ -396,7 +396,7 @@ def _check_printed(args: argparse.Namespace) -> int:
     """The marks of every [printed] value as a table, in step order; 1 if any is ⚠, 3 if
     the training diverges before a printed value is computed, else 0."""
     from backprop_tui.session.session import Session
-    from backprop_tui.steps.marks import AGREES, SLIP, exact
+    from backprop_tui.steps.marks import AGREES, SLIP, UNCOMPARED, exact
 
     if args.file is not None:
         if args.config is not None or args.preset is not None:
@@ -407,7 +407,7 @@ def _check_printed(args: argparse.Namespace) -> int:
         raise Problem(f"{source.name}: no [printed] table to check")
     session = Session(given.network(), source=source)
     rows: list[list[str]] = []
-    differ = 0
+    differ = uncompared = 0
     diverged: str | None = None
     for epoch in sorted({entry.epoch for entry in given.printed}):
         diverged = diverged or _diverged_before(session, epoch)
@@ -424,21 +424,24 @@ def _check_printed(args: argparse.Namespace) -> int:
                 rows.append([str(epoch), "", entry.name, entry.text, "",
                              "⚠ not computed: the training diverged before it"])
                 continue
-            differ += mark.verdict != AGREES
-            verdict = {AGREES: "✓ agrees", SLIP: "⚠ a slip here"}.get(mark.verdict) or (
+            differ += mark.verdict not in (AGREES, UNCOMPARED)
+            uncompared += mark.verdict == UNCOMPARED
+            verdict = {AGREES: "✓ agrees", SLIP: "⚠ a slip here",
+                       UNCOMPARED: "○ not compared: the computed value is not representable"
+                       }.get(mark.verdict) or (
                 "⚠ follows from " + (", ".join(mark.roots) if mark.roots else "rounding"))
             if mark.verdict == AGREES and not exact(mark.computed, entry.text):
                 verdict += " but for its last digit"
             note = f" — {entry.note}" if entry.note else ""
             rows.append([str(epoch), str(mark.index), entry.name, entry.text,
-                         fmt(mark.computed, session.digits), verdict + note])
+                         value_text(mark.computed, session.digits), verdict + note])
         if steps is not None and steps.diverged:
             diverged = _divergence_text(session, epoch)
     _print_table(["epoch", "step", "name", "printed", "computed", "mark"], rows,
                  right=(0, 1), numbers=(3, 4))
-    _say(f"\n{printable(source.name)}: {len(rows)} printed values, {len(rows) - differ} agree "
-         "(✓), "
-          f"{differ} do not (⚠)")
+    _say(f"\n{printable(source.name)}: {len(rows)} printed values, "
+         f"{len(rows) - differ - uncompared} agree (✓), {differ} do not (⚠)"
+         + (f", {uncompared} not compared (○)" if uncompared else ""))
     if diverged:
         raise Problem(diverged, DIVERGED)
     return 1 if differ else 0

@@ -18,7 +18,7 @@ from typing import NamedTuple, get_args
 
 from backprop_tui import keys
 from backprop_tui.keys import Key
-from backprop_tui.numbers import fmt
+from backprop_tui.numbers import fmt, representable, tex_value, value_text
 from backprop_tui.scalar import exp, fsum, power
 
 
@@ -146,14 +146,12 @@ class Renderer:
             key = self.keys[index]
             return (keys.tex(key) if self.tex else keys.symbol(key)), 9
         value = self.values[index]
-        text = fmt(value, self.digits)
-        if self.tex and "e" in text:
-            mantissa, _, exponent = text.partition("e")
-            text = rf"{mantissa} \times 10^{{{int(exponent)}}}"
-        elif not self.tex and text.startswith("-"):
+        text = tex_value(value, self.digits) if self.tex else value_text(value, self.digits)
+        if not self.tex and text.startswith("-"):
             text = "−" + text[1:]  # the minus sign the formula's own operators use
-        # A negative number reads like a sum: parenthesise it inside anything tighter.
-        return text, (1 if value < 0 else 9)
+        # A negative number reads like a sum, and so do words (an operand that is not
+        # representable): parenthesise them inside anything tighter.
+        return text, (1 if value < 0 or not representable(value) else 9)
 
     def render(self, expr: Expr) -> str:
         return self._render(expr)[0]

@@ -16,7 +16,7 @@ from backprop_tui.engine.plan import Plan, plan
 from backprop_tui.functions import ACTIVATIONS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
-from backprop_tui.numbers import DEFAULT_DIGITS, fmt
+from backprop_tui.numbers import DEFAULT_DIGITS, fmt, value_text
 from backprop_tui.steps.phases import phase_label
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
@@ -168,12 +168,12 @@ def equation(session: Session) -> Equation | None:
     factors = tuple(
         Factor(
             symbol=keys.symbol(key),
-            value=fmt(value, digits),
+            value=value_text(value, digits),
             source=_source(key, session),
         )
         for key, value in zip(step.typed_uses, step.operands, strict=True)
     )
-    result = "" if step.value is None else fmt(step.value, digits)
+    result = step.value_text(digits)
     found = session.marks.get(step.index)
     mark = None if found is None else (found.symbol, found.reason(digits))
     return Equation(step.symbol, step.formula, step.substituted(digits), result, factors, mark)
@@ -265,7 +265,7 @@ def values(session: Session) -> tuple[tuple[ValueRow, ...], int]:
     rows = []
     for index in range(first, session.index + 1):
         step = steps[index - 1]
-        value = "" if step.value is None else fmt(step.value, session.digits)
+        value = step.value_text(session.digits)
         found = marks.get(index)
         mark = "" if found is None else (
             found.symbol if found.verdict == AGREES else f"{found.symbol} {found.printed.text}")

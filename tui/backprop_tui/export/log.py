@@ -34,7 +34,8 @@ class EpochStart:
 class PhaseStart:
     epoch: int
     phase: str
-    level: int = 0  # several examples: 1 a batch's own phase, 2 a phase of one example
+    level: int  # several examples: 1 a batch's own phase, 2 a phase of one example; else 0
+    network: Network  # the epoch's (at its start): what the phase's introduction describes
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def _epoch(session: Session, epoch: int, events: dict[tuple[int, int], list[Even
                 phase = None
         if step.phase != phase and (groups is None or groups.level):
             phase = step.phase
-            yield PhaseStart(epoch, phase, groups.level if groups else 0)
+            yield PhaseStart(epoch, phase, groups.level if groups else 0, steps.network)
         yield StepItem(step, marks.get(index))
         if groups is not None and step.kind == "apply":
             yield groups.update()

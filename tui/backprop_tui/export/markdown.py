@@ -38,11 +38,11 @@ from backprop_tui.export.log import (
     UpdateItem,
     log_items,
 )
-from backprop_tui.functions import LOSSES
+from backprop_tui.functions import ACTIVATIONS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.netfile import dump_network
 from backprop_tui.network import Names, Network
-from backprop_tui.numbers import fmt
+from backprop_tui.numbers import fmt, tex_value
 from backprop_tui.output import printable
 from backprop_tui.session.persist import header
 from backprop_tui.session.session import Event, Session
@@ -74,6 +74,22 @@ PHASE_INTROS = {
               "gradients and new values of the weights into it.",
     "update": "The new values take effect, and a forward pass with them gives the error after "
               "this epoch.",
+}
+# The output phase's further sentences: a softmax layer's, then the shortcut's (by whether
+# the layer is softmax).
+COUPLED_INTRO = ("A softmax layer's outputs are coupled, each depending on every weighted sum "
+                 "of the layer: each output's ∂E/∂out comes first, then for each unit j the "
+                 "Jacobian's column ∂out_k/∂net_j and δ_j = Σ_k ∂E/∂out_k · ∂out_k/∂net_j, "
+                 "the whole column and not just its diagonal.")
+SHORTCUT_INTROS = {
+    True: "With cross-entropy that δ_j comes to out_j − t_j: a step of its own works this "
+          "shortcut, which the weights use, after the chain rule's values, which are shown for "
+          "teaching (where an output has underflowed to 0 they are not representable; the "
+          "shortcut still is).",
+    False: "With cross-entropy δ comes to out − t: a step of its own works this shortcut, "
+           "which the weights use, after ∂E/∂out, ∂out/∂net and their product, which are "
+           "shown for teaching (where an output has rounded to 0 or 1 they may not be "
+           "representable; the shortcut still is).",
 }
 UPDATE_ORDERS = {
     "after_backward": "every gradient from the epoch's starting weights; all new values "
@@ -107,12 +123,20 @@ def phase_title(phase: str, level: int = 0) -> str:
     return BATCH_PHASES[phase][0] if level == 1 and phase in BATCH_PHASES else phase_label(phase)
 
 
-def phase_intro(phase: str, level: int = 0) -> str:
+def phase_intro(phase: str, level: int, network: Network) -> str:
+    """A phase's introduction; the output phase's says how a softmax layer's δ is worked
+    and, under cross-entropy, the shortcut (``network``: the epoch's)."""
     if level == 1 and phase in BATCH_PHASES:
         return BATCH_PHASES[phase][1]
     if level == 2 and phase == "error":
         return EXAMPLE_ERROR
-    return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
+    if phase != "output":
+        return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
+    output = network.activations[-1]
+    loss = loss_for(network.loss, output)
+    coupled = ACTIVATIONS[output].coupled is not None
+    return " ".join([PHASE_INTROS["output"], *([COUPLED_INTRO] if coupled else []),
+                     *([SHORTCUT_INTROS[coupled]] if loss.shortcut else [])])
 
 
 def examples_text(first: int, last: int) -> str:
@@ -148,7 +172,7 @@ def example_title(part: Part, digits: int, tex: bool = False) -> str:
     values = []
     for key, value in part.given:
         plain = key._replace(example=0)
-        values.append(math(f"{keys.tex(plain)} = {tex_number(value, digits)}") if tex
+        values.append(math(f"{keys.tex(plain)} = {tex_value(value, digits)}") if tex
                       else f"{keys.symbol(plain)} = {fmt(value, digits)}")
     return f"Example {part.first} · {', '.join(values)}"
 
@@ -342,14 +366,6 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def tex_number(value: float, digits: int) -> str:
-    text = fmt(value, digits)
-    if "e" in text:
-        mantissa, _, exponent = text.partition("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
-
-
 def math(tex: str) -> str:
     return f"${tex}$"
 
@@ -371,9 +387,9 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 if edits:
                     listed = ", ".join(escape(edit_text(e, digits)) for e in edits)
                     yield f"*Edits in effect from the start of this epoch:* {listed}.\n\n"
-            case PhaseStart(_, phase, level):
+            case PhaseStart(_, phase, level, network):
                 yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
-                       f"{escape(phase_intro(phase, level))}\n\n")
+                       f"{escape(phase_intro(phase, level, network))}\n\n")
             case Part(kind="example"):
                 yield f"#### {example_title(item, digits, tex=True)}\n\n"
             case Part():
@@ -431,7 +447,7 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
         ("Network", source_text(session)[0]),
         ("Shape", shape_text(network)),
         ("Learning rate", f"η = {fmt(network.learning_rate, digits)}"),
-        ("Loss", f"{network.loss}, {LOSSES[network.loss].total}"),
+        ("Loss", f"{network.loss}, {loss_for(network.loss, network.activations[-1]).total}"),
         ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
                            f"(update_biases = {update_biases})"),
         ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
@@ -452,8 +468,9 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     network = session.base
     text = source_text(session)[1]
     maths = {  # these read better as math than as the plain text
-        "Learning rate": math(r"\eta = " + tex_number(network.learning_rate, session.digits)),
-        "Loss": f"{escape(network.loss)}, {math(LOSSES[network.loss].total_tex)}",
+        "Learning rate": math(r"\eta = " + tex_value(network.learning_rate, session.digits)),
+        "Loss": f"{escape(network.loss)}, "
+                f"{math(loss_for(network.loss, network.activations[-1]).total_tex)}",
     }
     lines = [f"# {TITLE}", "", escape(INTRO), ""]
     lines += [f"- **{name}:** {maths.get(name) or escape(value)}"
@@ -468,14 +485,14 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         title = "apply the new values"
         rows = [rf"{keys.tex(use.parameter)} &\leftarrow {keys.tex(use)} = "
-                f"{tex_number(value, digits)}"
+                f"{tex_value(value, digits)}"
                 for use, value in zip(step.typed_uses, step.operands, strict=True)]
     else:
         symbol, last = step.symbol_tex, step.formula_tex
         title = math(symbol)
         rows = [f"{symbol} &= {last}"]
         for right in (step.substituted(digits, tex=True),
-                      tex_number(step.value, digits) if step.value is not None else None):
+                      tex_value(step.value, digits) if step.value is not None else None):
             if right is not None and right != last:
                 rows.append(f"&= {right}")
                 last = right
@@ -497,7 +514,7 @@ def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
     yield f"**Values of epoch {epoch}**\n\n| Step | Symbol | Value |\n|---:|:---|---:|\n"
     for step in steps:
         if step.value is not None:
-            yield f"| {step.index} | {math(step.symbol_tex)} | {fmt(step.value, digits)} |\n"
+            yield f"| {step.index} | {math(step.symbol_tex)} | {step.value_text(digits)} |\n"
     yield from _parameters(steps, digits)
 
 

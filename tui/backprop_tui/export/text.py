@@ -104,9 +104,9 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 if edits:
                     listed = ", ".join(edit_text(e, digits) for e in edits)
                     yield wrap(f"Edits in effect from the start of this epoch: {listed}.") + "\n"
-            case PhaseStart(_, phase, level):
+            case PhaseStart(_, phase, level, network):
                 yield (heading(phase_title(phase, level), RULES[level])
-                       + wrap(phase_intro(phase, level)) + "\n")
+                       + wrap(phase_intro(phase, level, network)) + "\n")
             case Part(kind="example"):
                 yield heading(example_title(item, digits), RULES[1])
             case Part():
@@ -155,7 +155,7 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
         lines = [f"Step {step.index} · {symbol}\n",
                  wrap(last, f"{INDENT}{symbol} = ", pad + "   ")]
         for right in (step.substituted(digits),
-                      fmt(step.value, digits) if step.value is not None else None):
+                      step.value_text(digits) if step.value is not None else None):
             if right is not None and right != last:
                 lines.append(wrap(right, f"{pad} = ", pad + "   "))
                 last = right
@@ -175,7 +175,7 @@ def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
     yield f"Values of epoch {epoch}\n\n{INDENT}{'Step':>7}  {'Symbol':<24}Value\n"
     for step in steps:
         if step.value is not None:
-            yield fit([f"{INDENT}{step.index:>7}  {step.symbol:<24}{fmt(step.value, digits)}"])
+            yield fit([f"{INDENT}{step.index:>7}  {step.symbol:<24}{step.value_text(digits)}"])
     network = steps.network
     kept = "" if network.update_biases else " (not updated: update_biases = false)"
     yield f"\nNew weights (after epoch {epoch})\n\n"

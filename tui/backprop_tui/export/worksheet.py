@@ -35,7 +35,7 @@ from backprop_tui.export.markdown import (
 )
 from backprop_tui.formula import Renderer
 from backprop_tui.keys import Key
-from backprop_tui.numbers import fmt
+from backprop_tui.numbers import fmt, value_text
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
@@ -165,7 +165,7 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 phase = step.phase
                 level = groups.level if groups else 0
                 yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
-                       f"{escape(phase_intro(phase, level))}\n\n")
+                       f"{escape(phase_intro(phase, level, steps.network))}\n\n")
             blanks, unnamed = sheet.blanks(step, steps, before)
             if unnamed:
                 extras[(steps.epoch, step.index)] = unnamed
@@ -177,10 +177,11 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                "|---:|:---|---:|\n")
         for step in steps[:shown]:
             for key, value in extras.get((steps.epoch, step.index), []):
-                yield f"| {step.index} | {math(keys.tex(key))} | {fmt(value, digits)} |\n"
+                yield (f"| {step.index} | {math(keys.tex(key))} | "
+                       f"{value_text(value, digits)} |\n")
             if step.value is not None:
                 yield (f"| {step.index} | {math(step.symbol_tex)} | "
-                       f"{fmt(step.value, digits)} |\n")
+                       f"{step.value_text(digits)} |\n")
         yield "\n"
 
 

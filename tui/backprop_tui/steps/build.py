@@ -284,9 +284,9 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
                        "rounded on its own)" if network.rounding else "")
             return (f"δ_{u}, the error signal at {u}, by the shortcut out_{u} − t_{u}: "
                     f"{_loss(network).shortcut_words}. So it agrees with the chain rule's "
-                    f"value of the step before{rounded}, and it stays representable where "
-                    f"out_{u} has underflowed to 0 or rounded to 1. Every weight into {u} "
-                    "uses it.")
+                    f"value of the step before wherever that is representable{rounded}, and "
+                    f"it stays representable where out_{u} has underflowed to 0 or rounded "
+                    f"to 1. Every weight into {u} uses it.")
         case "delta":
             return (f"δ_{u}, the error signal at {u}: how the total error changes with net_{u}. "
                     f"By the chain rule it is ∂E/∂out_{u} times ∂out_{u}/∂net_{u}; every weight "
@@ -295,6 +295,11 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             w, source = key.param, keys.text(formula.uses[0])
             return (f"How net_{u} changes with {w}: {w} multiplies {source} in the weighted "
                     f"sum, so the derivative is {source} itself.")
+        case "grad_w" if _activation(network, formula.uses[0].unit).coupled:
+            w, u = key.param, formula.uses[0].unit
+            return (f"How the total error changes with {w}. By the chain rule, ∂E/∂{w} = "
+                    f"∂E/∂net_{u} · ∂net_{u}/∂{w}, and ∂E/∂net_{u} is δ_{u} (through every "
+                    f"output of the softmax layer, not through out_{u} alone).")
         case "grad_w":
             w, u = key.param, formula.uses[0].unit
             return (f"How the total error changes with {w}. By the chain rule, ∂E/∂{w} = "

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
-from backprop_tui.numbers import fmt
+from backprop_tui.numbers import representable, value_text
 from backprop_tui.scalar import round_sig
 
 if TYPE_CHECKING:
@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from backprop_tui.steps.build import EpochSteps
 
 AGREES, SLIP, FOLLOWS, EDITED = "agrees", "slip", "follows", "edited"
-SYMBOLS = {AGREES: "✓", SLIP: "⚠", FOLLOWS: "⚠", EDITED: "✎"}
+# A printed value for a step whose computed value is not representable (a teaching-only
+# step's −t/out where out underflowed to 0): there is no number to compare it with.
+UNCOMPARED = "uncompared"
+SYMBOLS = {AGREES: "✓", SLIP: "⚠", FOLLOWS: "⚠", EDITED: "✎", UNCOMPARED: "○"}
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class Mark:
     key: str  # the step's key
     printed: Printed
     computed: float
-    verdict: str  # AGREES, SLIP, FOLLOWS, or EDITED: printed for the network before an edit
+    # AGREES, SLIP, FOLLOWS, EDITED (printed for the network before an edit) or UNCOMPARED
+    # (the computed value is not representable)
+    verdict: str
     reworked: float  # the step worked from the document's own values
     roots: tuple[str, ...] = ()  # FOLLOWS: the keys of the slips it follows from
     edits: tuple[str, ...] = ()  # EDITED: the edits that reach the step
@@ -52,8 +57,11 @@ class Mark:
 
     def reason(self, digits: int) -> str:
         """One line: what was printed, and why it is marked so."""
-        printed, computed = self.printed.text, fmt(self.computed, digits)
-        if self.verdict == EDITED:
+        printed, computed = self.printed.text, value_text(self.computed, digits)
+        if self.verdict == UNCOMPARED:
+            text = (f"printed {printed}: not compared, the computed value is not "
+                    "representable (an output underflowed to 0 or rounded to 1)")
+        elif self.verdict == EDITED:
             text = (f"printed {printed} for the network before your edit of "
                     f"{', '.join(self.edits)}: not compared (computed {computed})")
         elif self.verdict == AGREES and exact(self.computed, printed):
@@ -70,8 +78,9 @@ class Mark:
                     "printed values it was worked from")
         else:
             text = f"printed {printed}, computed {computed}: a slip here"
-            if math.isfinite(self.reworked) and self.reworked != self.computed:
-                text += f" (from the values printed before it: {fmt(self.reworked, digits)})"
+            if representable(self.reworked) and self.reworked != self.computed:
+                text += (" (from the values printed before it: "
+                         f"{value_text(self.reworked, digits)})")
         return f"{text} — {self.printed.note}" if self.printed.note else text
 
 
@@ -140,7 +149,9 @@ def marks(steps: EpochSteps, printed: Sequence[Printed],
             found[index] = Mark(index, step.key, entry, step.value, EDITED, reworked,
                                 edits=tuple(edits))
             continue
-        if agrees(step.value, entry.text, rounding):
+        if not step.representable:  # nothing to compare; the document's value goes on
+            verdict = UNCOMPARED
+        elif agrees(step.value, entry.text, rounding):
             verdict = AGREES
         elif agrees(reworked, entry.text, rounding):
             verdict = FOLLOWS

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from backprop_tui import keys
 from backprop_tui.formula import Computation, Expr, Renderer
 from backprop_tui.keys import Key
-from backprop_tui.numbers import DEFAULT_DIGITS, fmt
+from backprop_tui.numbers import DEFAULT_DIGITS, representable, value_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,9 @@ class Step:
     expr: Expr  # the formula; its leaves are the operands below, by position
     uses: tuple[str, ...]  # keys of the values the formula combines
     operands: tuple[float, ...]  # their values, in the same order
-    value: float | None  # float64; None only for the 'apply' step, which lists values
+    # float64; None only for the 'apply' step, which lists values. A teaching-only step
+    # (``Plan.teaching``) may have NaN or ±inf: see ``representable``.
+    value: float | None
     explanation: str
     touches: tuple[str, ...]  # diagram elements: units (i1, h1, o1), weights (w5), biases (b1)
     # The same keys as values (``key`` and ``uses`` are their texts), and the formula as a
@@ -35,6 +37,18 @@ class Step:
         whole batch (combining, applying an update) or of the data set, or of the only one."""
         key = self.typed_key
         return key.example if not key.last and key.kind != "apply" else 0
+
+    @property
+    def representable(self) -> bool:
+        """Whether the value is a number a view can write: False only for a teaching-only
+        step whose value is NaN or ±inf (−t/out where out underflowed to 0), which every
+        view and log writes as "not representable" (``value_text``)."""
+        return self.value is None or representable(self.value)
+
+    def value_text(self, digits: int = DEFAULT_DIGITS) -> str:
+        """The value as every view and log writes it: '' for the 'apply' step, the words
+        "not representable" where it is not a finite number."""
+        return "" if self.value is None else value_text(self.value, digits)
 
     @property
     def symbol(self) -> str:
@@ -57,7 +71,9 @@ class Step:
 
     def record(self, digits: int = DEFAULT_DIGITS) -> dict[str, object]:
         """The step as a JSON object (the `step` record of the JSONL export); ``example``
-        only where it belongs to one of several."""
+        only where it belongs to one of several. A value that is not representable is
+        ``null`` with ``value_text`` "not representable" (JSON has no NaN or Infinity), and
+        so is such an operand."""
         return {
             "type": "step",
             "epoch": self.epoch,
@@ -72,10 +88,10 @@ class Step:
             "formula_tex": self.formula_tex,
             "substituted": self.substituted(digits),
             "substituted_tex": self.substituted(digits, tex=True),
-            "value": self.value,
-            "value_text": "" if self.value is None else fmt(self.value, digits),
+            "value": self.value if self.representable else None,
+            "value_text": self.value_text(digits),
             "explanation": self.explanation,
             "uses": list(self.uses),
-            "operands": list(self.operands),
+            "operands": [value if representable(value) else None for value in self.operands],
             "touches": list(self.touches),
         }

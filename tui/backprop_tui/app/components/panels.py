@@ -203,7 +203,8 @@ class EquationPanel(TextPanel[Equation | None]):
             lines.append((f"{pad} = [b reverse] {escape(model.result)} [/]", hang))
         if model.mark:
             symbol, reason = model.mark
-            look = {"✓": "$text-success", "✎": "$text-muted"}.get(symbol, "b $text-warning")
+            look = {"✓": "$text-success", "✎": "$text-muted", "○": "$text-muted"}.get(
+                symbol, "b $text-warning")
             lines.append((f"[{look}]{symbol} {escape(reason)}[/]", 2))
         if model.gradient is not None:
             lines += [(line, 2) for line in _gradient_lines(model.gradient, pad)]

@@ -1,0 +1,112 @@
+"""The Markdown log renders: every math span of the logs of `softmax-ce`, `iris-mini` and
+`mazur` (and of a net whose teaching values are not representable, and a worksheet)
+compiles in KaTeX from npm, strict mode ("error", throwOnError).
+
+KaTeX is pinned in tests/katex/package-lock.json and installed beside its checker by
+    npm ci --prefix tests/katex
+which `.ci/run` does wherever node is. Without node or that install the test skips, saying
+why, except under CI=true, where it fails: a green CI must not hide an unchecked log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+from backprop_tui import cli
+
+KATEX = pathlib.Path(__file__).parent / "katex"
+CHECK = KATEX / "check.js"
+INSTALL = "npm ci --prefix tests/katex"
+# (preset, epochs) whose Markdown logs are checked.
+LOGS = (("softmax-ce", 2), ("iris-mini", 2), ("mazur", 1))
+PM800 = """\
+learning_rate = 1000
+loss = "cross_entropy"
+inputs = [1.0]
+targets = [0, 1]
+[[layer]]
+weights = [[800], [-800]]
+bias = 0
+activation = "softmax"
+"""
+# Spans the checker must refuse: an unknown command, and Unicode text in math (strict).
+BAD = "fine $x_{1}$, unknown $\\nosuchcommand$, Unicode $é$\n\n$$\n\\frac{1}{2}\n$$\n"
+
+
+def pinned() -> str:
+    lock = json.loads((KATEX / "package-lock.json").read_text())
+    return str(lock["packages"]["node_modules/katex"]["version"])
+
+
+def katex_node() -> str:
+    """node, with the pinned KaTeX installed beside the checker; else a skip saying why (a
+    failure under CI=true)."""
+    node = shutil.which("node")
+    installed = KATEX / "node_modules" / "katex" / "package.json"
+    if node is None:
+        missing = "node is not installed: the KaTeX check needs node and " + INSTALL
+    elif not installed.is_file():
+        missing = f"KaTeX is not installed: run {INSTALL}"
+    elif (version := json.loads(installed.read_text())["version"]) != pinned():
+        missing = f"KaTeX {version} is installed, the lock pins {pinned()}: run {INSTALL}"
+    else:
+        return node
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{missing} (under CI=true the KaTeX check must run)")
+    pytest.skip(missing)
+
+
+def check(node: str, files: list[pathlib.Path]) -> dict[str, object]:
+    done = subprocess.run([node, str(CHECK), *map(str, files)], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    report: dict[str, object] = json.loads(done.stdout)
+    assert report["katex"] == pinned()
+    return report
+
+
+def export(tmp_path: pathlib.Path, name: str, *argv: str) -> pathlib.Path:
+    out = tmp_path / f"{name}.md"
+    assert cli.main(["export", "--format", "md", *argv, "-o", str(out)]) == 0
+    return out
+
+
+def test_every_math_span_of_the_markdown_logs_compiles_in_katex(
+        tmp_path: pathlib.Path) -> None:
+    node = katex_node()
+    files = [export(tmp_path, preset, "--preset", preset, "--epochs", str(epochs))
+             for preset, epochs in LOGS]
+    config = tmp_path / "pm800.toml"
+    config.write_text(PM800)
+    files.append(export(tmp_path, "pm800", "--config", str(config)))
+    files.append(export(tmp_path, "worksheet", "--preset", "softmax-ce", "--quiz"))
+    report = check(node, files)
+    found = report["files"]
+    assert isinstance(found, list) and len(found) == len(files)
+    failures = [f"{pathlib.Path(f['file']).name}:{x['line']}: {x['error']}\n  {x['tex']}"
+                for f in found for x in f["failures"]]
+    assert not failures, "\n".join(failures)
+    spans = {pathlib.Path(f["file"]).stem: (f["display"], f["inline"]) for f in found}
+    # Every step is a display block; symbols in tables and headers are inline.
+    assert all(display > 20 and inline > 20 for display, inline in spans.values()), spans
+    assert "\\text{not representable}" in files[3].read_text()
+
+
+def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path) -> None:
+    node = katex_node()
+    bad = tmp_path / "bad.md"
+    bad.write_text("```\n$\\nosuchcommand$ in code\n```\n" + BAD)
+    done = subprocess.run([node, str(CHECK), str(bad)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["files"][0]
+    assert (found["spans"], found["display"]) == (4, 1)
+    assert [(x["line"], x["tex"]) for x in found["failures"]] == [
+        (4, "\\nosuchcommand"), (4, "é")]
+    assert "strict" in found["failures"][1]["error"].lower() or \
+        "unicode" in found["failures"][1]["error"].lower()
