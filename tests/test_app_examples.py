@@ -56,9 +56,11 @@ def xor_app() -> BackpropApp:
 
 
 def equation_result(app: BackpropApp) -> str | None:
-    """The result the equation panel shows (its third line, after '='), None if none."""
+    """The result the equation panel shows (its third line, after '='; its fourth where a
+    long symbol stands on a line of its own), None if none."""
     lines = app.main.query_one(EquationPanel).text.split("\n")
-    third = lines[2] if len(lines) > 2 else ""
+    at = 2 if " = " in lines[0] else 3
+    third = lines[at] if len(lines) > at else ""
     return third.split("=", 1)[1].strip() if third.strip().startswith("=") else None
 
 

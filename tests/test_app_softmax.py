@@ -48,8 +48,10 @@ def equation_lines(app: BackpropApp) -> list[str]:
 
 
 def result(app: BackpropApp) -> float:
-    """The equation panel's result (its third line, after '=')."""
-    return float(equation_lines(app)[2].split("=", 1)[1])
+    """The equation panel's result (its third line, after '='; its fourth where a long
+    symbol stands on a line of its own)."""
+    lines = equation_lines(app)
+    return float(lines[2 if " = " in lines[0] else 3].split("=", 1)[1])
 
 
 def bracket(app: BackpropApp) -> str:
@@ -99,8 +101,9 @@ def test_the_output_layer_walked_by_keys_shows_the_jacobian_and_the_shortcut() -
         model = view_model.diagram(session)
         assert (model.focus, model.part) == ("o1", "delta")  # a term of δ_o₁
         await pilot.press("right", "right")  # the chain rule's δ_o₁: every output
-        lines = equation_lines(app)
-        assert lines[0].startswith("δ_o₁ (chain rule) = ∂E/∂out_o₁·∂out_o₁/∂net_o₁ + ")
+        lines = equation_lines(app)  # a long symbol: on its own line, the '='s under it
+        assert lines[0] == "δ_o₁ (chain rule)"
+        assert lines[1].startswith(" = ∂E/∂out_o₁·∂out_o₁/∂net_o₁ + ")
         chain = result(app)
         assert chain == pytest.approx(out[0] - TARGETS[0], rel=1e-8)
         assert marked(app) == {"o1", "o2", "o3"}

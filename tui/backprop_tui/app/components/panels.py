@@ -185,8 +185,12 @@ class TextPanel(Panel, Generic[Model]):
         self._strips = None  # a new theme, or focus: styled again when next drawn
 
 
+STACKED = 16  # cells: a longer symbol (δ_o₁ (chain rule)) leaves too little room beside it
+
+
 class EquationPanel(TextPanel[Equation | None]):
-    """Formula, numbers substituted and result on their own lines, '=' aligned; then the
+    """Formula, numbers substituted and result on their own lines, '=' aligned (under a
+    symbol longer than STACKED cells, which stands on a line of its own); then the
     factors with their values and the steps they came from. A line too long for the panel
     goes on under where it started (after its '=')."""
 
@@ -195,10 +199,15 @@ class EquationPanel(TextPanel[Equation | None]):
             return ((Content.from_markup(
                 "[$text-muted]Nothing computed yet this epoch. Press → to take the first "
                 "step."), 0),)
-        pad = " " * cell_len(model.symbol)
+        symbol = f"[b]{escape(model.symbol)}[/b]"
+        if cell_len(model.symbol) > STACKED:  # its own line, the '='s under its start
+            pad = ""
+            lines = [(symbol, 0), (f" = {escape(model.formula)}", 3)]
+        else:
+            pad = " " * cell_len(model.symbol)
+            lines = [(f"{symbol} = {escape(model.formula)}", len(pad) + 3)]
         hang = len(pad) + 3
-        lines = [(f"[b]{escape(model.symbol)}[/b] = {escape(model.formula)}", hang),
-                 (f"{pad} = {escape(model.substituted)}", hang)]
+        lines.append((f"{pad} = {escape(model.substituted)}", hang))
         if model.result:
             lines.append((f"{pad} = [b reverse] {escape(model.result)} [/]", hang))
         if model.mark:
