@@ -83,17 +83,17 @@ def test_the_output_layer_walked_by_keys_shows_the_jacobian_and_the_shortcut() -
             await pilot.press("right_square_bracket")
         session = app.session
         assert session.step is not None and session.step.kind == "dE_dout"
-        assert equation_lines(app)[0] == "∂E/∂out_o₁ = −(t_o₁/out_o₁)"
+        assert equation_lines(app)[0] == "∂E/∂out_o₁ = −t_o₁/out_o₁"
         assert bracket(app) == LIGHT[0] + LIGHT[1] * 4 + LIGHT[2] + LIGHT[1] * 4 + LIGHT[3]
         await pilot.press("right")
-        assert equation_lines(app)[0] == "∂E/∂out_o₂ = −(t_o₂/out_o₂)"
+        assert equation_lines(app)[0] == "∂E/∂out_o₂ = −t_o₂/out_o₂"
         assert result(app) == pytest.approx(-1 / out[1], rel=1e-8)
         await pilot.press("right", "right")  # the diagonal: a Jacobian entry k = j
         assert equation_lines(app)[0] == "∂out_o₁/∂net_o₁ = out_o₁·(1 − out_o₁)"
         assert result(app) == pytest.approx(out[0] * (1 - out[0]), rel=1e-8)
         assert set(bracket(app)) == set(HEAVY)
         await pilot.press("right")  # off the diagonal: both units, the layer coupled
-        assert equation_lines(app)[0] == "∂out_o₂/∂net_o₁ = −(out_o₂·out_o₁)"
+        assert equation_lines(app)[0] == "∂out_o₂/∂net_o₁ = −out_o₂·out_o₁"
         assert result(app) == pytest.approx(-out[1] * out[0], rel=1e-8)
         assert marked(app) == {"o1", "o2"}
         assert set(bracket(app)) == set(HEAVY)
@@ -133,8 +133,8 @@ def test_at_80x24_the_caption_is_short_and_the_jacobian_keeps_its_numbers_whole(
         assert set(bracket(app)) == set(HEAVY)
         panel = app.main.query_one(EquationPanel)
         shown = [strip.text.strip() for strip in (panel.render_line(y) for y in range(4))]
-        assert shown[1] == f"= −({out[1]:.9f}·"
-        assert shown[2] == f"{out[0]:.9f})"
+        assert shown[1] == f"= −{out[1]:.9f}·"
+        assert shown[2] == f"{out[0]:.9f}"
 
     run(script, size=(80, 24), app=BackpropApp(Session(load_preset("softmax-ce"))))
 

@@ -76,7 +76,7 @@ def test_the_squared_error_derivative_kept() -> None:
     named(session, "delta_o2", (out - t) * out * (1 - out), "squared-error-kept",
           "you kept the squared error's δ, (out_o₂ − t_o₂)·∂out_o₂/∂net_o₂")
     named(session, "dE/dout_o2", out - t, "squared-error-kept",
-          "you kept the squared error's ∂E/∂out = −(t − out); cross-entropy's is −(t/out)")
+          "you kept the squared error's ∂E/∂out = −(t − out); cross-entropy's is −t/out")
     # With the whole Jacobian: Σ_k (out_k − t_k)·∂out_k/∂net_o3, softmax + ½(t − out)²'s δ.
     outs = [v(session, f"out_o{k}") for k in (1, 2, 3)]
     gaps = [outs[0], outs[1] - 1, outs[2]]
@@ -94,7 +94,7 @@ def test_the_sign_lost() -> None:
     named(session, "dE/dw10", (1.0 - v(session, "out_o2")) * v(session, "out_h1"), "sign-lost",
           "you took δ_o₂ as t_o₂ − out_o₂")
     named(session, "dE/dout_o2", 1.0 / v(session, "out_o2"), "minus-sign-dropped",
-          "∂E/∂out = −(t/out), never positive")
+          "∂E/∂out = −t/out, never positive")
     # A Jacobian entry: −out_k·out_j with its sign lost, or worked as on the diagonal.
     out1, out2 = v(session, "out_o1"), v(session, "out_o2")
     named(session, "dout_o2/dnet_o1", out2 * out1, "minus-sign-dropped",
@@ -139,11 +139,11 @@ def test_sigmoid_cross_entropy_slips() -> None:
     named(session, "delta_o1(chain)", (out - t) * out * (1 - out), "squared-error-kept",
           "you kept the squared error's δ")
     named(session, "dE/dout_o1", out - t, "squared-error-kept",
-          "cross-entropy's is −(t/out) + (1 − t)/(1 − out)")
+          "cross-entropy's is −t/out + (1 − t)/(1 − out)")
     named(session, "delta_o1", t - out, "sign-lost", "you took t_o₁ − out_o₁")
     out2 = v(session, "out_o2")
     named(session, "E_o1", -(t * math.log(out2) + (1 - t) * math.log(1 - out2)),
-          "ln-wrong-output", "you took ln out_o₂, another output's")
+          "ln-wrong-output", "you took ln out_o₂ (and ln(1 − out_o₂)), another output's")
     assert "diagonal-only" not in names(session, "delta_o1")  # no Jacobian under sigmoid
 
 

@@ -19,13 +19,8 @@ from backprop_tui import cli
 from backprop_tui.app import view_model
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.export.formats import FORMATS
-from backprop_tui.export.markdown import (
-    COUPLED_INTRO,
-    PHASE_INTROS,
-    SHORTCUT_INTROS,
-    header_fields,
-    phase_intro,
-)
+from backprop_tui.export.markdown import PHASE_INTROS, header_fields, phase_intro
+from backprop_tui.functions import BINARY_CROSS_ENTROPY, CROSS_ENTROPY, SOFTMAX
 from backprop_tui.netfile import Source, parse_given
 from backprop_tui.numbers import (
     NOT_REPRESENTABLE,
@@ -107,7 +102,7 @@ def test_every_log_writes_the_words(kind: str) -> None:
         assert "| $\\frac{\\partial E}{\\partial \\mathrm{out}_{o_{2}}}$ | not representable |" \
             in written
     elif kind == "txt":
-        assert re.search(r"^ +∂E/∂out_o₂ = −\(t_o₂/out_o₂\)\n +=[ ]−\(1/0\)\n"
+        assert re.search(r"^ +∂E/∂out_o₂ = −t_o₂/out_o₂\n +=[ ]−1/0\n"
                          r" += not representable\n", written, re.MULTILINE)
         assert "= 0·0 + (not representable)·0\n" in written
         assert re.search(r"^ +9  ∂E/∂out_o₂ +not representable$", written, re.MULTILINE)
@@ -152,7 +147,7 @@ def test_the_app_panels_show_the_words() -> None:
     session.goto(session.steps.keys["dE/dout_o2"])
     shown = view_model.equation(session)
     assert shown is not None
-    assert (shown.substituted, shown.result) == ("−(1/0)", "not representable")
+    assert (shown.substituted, shown.result) == ("−1/0", "not representable")
     session.goto(session.steps.keys["delta_o1(chain)"])
     shown = view_model.equation(session)
     assert shown is not None
@@ -203,12 +198,14 @@ def test_the_output_phase_intro_follows_the_output_layer_and_the_loss() -> None:
     softmax = load_preset("softmax-ce")
     base = PHASE_INTROS["output"]
     assert phase_intro("output", 0, mazur) == base
-    assert phase_intro("output", 0, softmax) == f"{base} {COUPLED_INTRO} {SHORTCUT_INTROS[True]}"
+    assert SOFTMAX.coupled is not None
+    coupled, shortcut = SOFTMAX.coupled.intro, CROSS_ENTROPY.shortcut_intro
+    assert phase_intro("output", 0, softmax) == f"{base} {coupled} {shortcut}"
     squared = dataclasses.replace(softmax, loss="half_sse")
-    assert phase_intro("output", 0, squared) == f"{base} {COUPLED_INTRO}"
+    assert phase_intro("output", 0, squared) == f"{base} {coupled}"
     binary = dataclasses.replace(mazur, loss="cross_entropy")
-    assert phase_intro("output", 2, binary) == f"{base} {SHORTCUT_INTROS[False]}"
-    assert "out_j − t_j" in SHORTCUT_INTROS[True] and "out − t" in SHORTCUT_INTROS[False]
+    assert phase_intro("output", 2, binary) == f"{base} {BINARY_CROSS_ENTROPY.shortcut_intro}"
+    assert "out_j − t_j" in shortcut and "out − t" in BINARY_CROSS_ENTROPY.shortcut_intro
     assert phase_intro("hidden", 0, softmax) == PHASE_INTROS["hidden"]
 
 

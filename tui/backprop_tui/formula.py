@@ -172,9 +172,16 @@ class Renderer:
                     return fmt(number, self.digits), 9
                 return (tex_text if tex else uni), 9
             case Add(terms):
-                parts = [self._wrap(t, 1, first=(i == 0)) if not isinstance(t, Add) else
-                         self._render(t)[0] for i, t in enumerate(terms)]
-                return " + ".join(parts), 1
+                minus = " - " if tex else " − "
+                text = ""
+                for i, t in enumerate(terms):
+                    if i and isinstance(t, Neg):  # a − b, not a + −b
+                        text += minus + self._wrap(t.arg, 2)  # (as Neg wraps it)
+                        continue
+                    text += (" + " if i else "") + (
+                        self._render(t)[0] if isinstance(t, Add) else
+                        self._wrap(t, 1, first=(i == 0)))
+                return text, 1
             case Sub(left, right):
                 minus = " - " if tex else " − "
                 return self._wrap(left, 1, first=True) + minus + self._wrap(right, 2), 1
@@ -182,7 +189,8 @@ class Renderer:
                 dot = r" \cdot " if tex else "·"
                 text = self._wrap(factors[0], 2)
                 for before, factor in zip(factors, factors[1:], strict=False):
-                    part = self._wrap(factor, 2)
+                    # A negated factor after the first in parentheses: a·(−b), not a·−b.
+                    part = self._wrap(factor, 4 if isinstance(factor, Neg) else 2)
                     # A literal coefficient reads without a dot: ½(t − out)², −2(t − out).
                     text += ("" if isinstance(before, Lit) and part[0] in "(\\" else dot) + part
                 return text, 2
@@ -190,8 +198,8 @@ class Renderer:
                 if tex:
                     return rf"\frac{{{self.render(top)}}}{{{self.render(bottom)}}}", 9
                 return self._wrap(top, 2, first=True) + "/" + self._wrap(bottom, 3), 2
-            case Neg(arg):
-                return ("-" if tex else "−") + self._wrap(arg, 3), 3
+            case Neg(arg):  # −a·b reads as −(a·b), which it equals; −(a − b) keeps them
+                return ("-" if tex else "−") + self._wrap(arg, 2), 3
             case Power(arg, exponent):
                 inner = self._wrap(arg, 9)
                 if tex:

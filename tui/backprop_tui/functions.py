@@ -112,6 +112,7 @@ class Coupled(NamedTuple):
     array_back: Callable[[Array, Array], Array]  # likewise, a row per example, from (g, outs)
     array_jacobian: Callable[[Array], Array]  # [k, j] = ∂out_k/∂net_j, from one example's outs
     jacobian_words: str  # why ∂out_k/∂net_j is what it is
+    intro: str  # the logs' sentence on such a layer, in the output phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +335,10 @@ SOFTMAX = Activation(
         jacobian_words="raising one weighted sum raises its own share and takes the same "
                        "amount from the others, in proportion to their shares: "
                        "∂out_k/∂net_j = −out_k·out_j for k ≠ j, out_j(1 − out_j) for k = j",
+        intro="A softmax layer's outputs are coupled, each depending on every weighted sum "
+              "of the layer: each output's ∂E/∂out comes first, then for each unit j the "
+              "Jacobian's column ∂out_k/∂net_j and δ_j = Σ_k ∂E/∂out_k · ∂out_k/∂net_j, the "
+              "whole column and not just its diagonal.",
     ),
 )
 
@@ -385,6 +390,11 @@ class Loss(NamedTuple):
     nets: bool = False  # the error is worked from the weighted sums
     shortcut: bool = False  # the output layer's δ is out − t
     shortcut_words: str = ""  # why the chain rule's δ comes to out − t
+    unrepresentable: str = ""  # where its ∂E/∂out is not representable: "out_{u} has …"
+    shortcut_intro: str = ""  # the logs' sentence on the shortcut, in the output phase
+    derivative_sign: str = "positive when the output is above its target"
+    other_output: str = ""  # the slip of an error worked from another output's value, {u}
+    # this output, {other} the other (none: not a slip of this loss)
     outputs: tuple[str, ...] = ()  # the output activations it takes (none listed: any)
     variants: tuple[Loss, ...] = ()  # the same loss for other output activations
 
@@ -478,7 +488,13 @@ def _ln_of(arg: Expr) -> Expr:
 def _softmax_error(t: float, own: float, *nets: float) -> float:
     """−t ln out_k as t(logsumexp(net) − net_k): finite for every finite net, and +0.0
     (not −0.0) at a perfect fit."""
-    return t * (_logsumexp(nets) - own) if t else 0.0
+    return _cross_entropy_term(t, _logsumexp(nets), own)
+
+
+def _cross_entropy_term(t: float, lse: float, net: float) -> float:
+    """t(lse − net): 0 where t is 0, even for a net so far below the others that the
+    difference overflows."""
+    return t * (lse - net) if t else 0.0
 
 
 def _sigmoid_error(t: float, net: float) -> float:
@@ -494,7 +510,7 @@ def _array_sigmoid_error(t: Array, _out: Array, net: Array) -> Array:
 def _softmax_total(targets: Sequence[float], _outs: Sequence[float],
                    nets: Sequence[float]) -> float:
     lse = _logsumexp(nets)
-    return sum([t * (lse - z) for t, z in zip(targets, nets, strict=True)])
+    return sum([_cross_entropy_term(t, lse, z) for t, z in zip(targets, nets, strict=True)])
 
 
 BINARY_CROSS_ENTROPY = Loss(
@@ -523,13 +539,22 @@ BINARY_CROSS_ENTROPY = Loss(
     shortcut_words="the chain rule's δ is (−t/out + (1 − t)/(1 − out))·out(1 − out) = "
                    "−t(1 − out) + (1 − t)·out = out − t: the sigmoid's slope cancels the "
                    "cross-entropy's denominators",
+    unrepresentable="out_{u} has underflowed to 0 or rounded to 1",
+    shortcut_intro="With cross-entropy δ comes to out − t: a step of its own works this "
+                   "shortcut, which the weights use, after ∂E/∂out, ∂out/∂net and their "
+                   "product, which are shown for teaching (where an output has underflowed "
+                   "to 0 or rounded to 1 they may not be representable; the shortcut still "
+                   "is).",
+    other_output="you took ln out_{other} (and ln(1 − out_{other})), another output's; E_{u} "
+                 "takes the ln of its own, out_{u}",
     outputs=("sigmoid",),
 )
 CROSS_ENTROPY = Loss(
     name="cross_entropy",
     error=_softmax_total,
     derivative=lambda t, out, _n: _ratio(-t, out),
-    array_error=lambda t, _out, net: t * (_array_logsumexp(net) - net),
+    array_error=lambda t, _out, net: _np().where(t != 0.0, t * (_array_logsumexp(net) - net),
+                                                 0.0),
     array_derivative=lambda t, out: -t / out,
     error_formula=lambda t, out, _n, net, nets: Exact(
         Neg(Mul((t, _ln_of(out)))), (t, net, *nets), _softmax_error),
@@ -545,6 +570,14 @@ CROSS_ENTROPY = Loss(
     shortcut=True,
     shortcut_words="the chain rule's δ_j is Σ_k (−t_k/out_k)·out_k(1[k = j] − out_j) = "
                    "−t_j + out_j·Σ_k t_k, and the targets sum to 1, so it is out_j − t_j",
+    unrepresentable="out_{u} has underflowed to 0",
+    shortcut_intro="With cross-entropy that δ_j comes to out_j − t_j: a step of its own "
+                   "works this shortcut, which the weights use, after the chain rule's "
+                   "values, which are shown for teaching (where an output has underflowed to "
+                   "0 they are not representable; the shortcut still is).",
+    derivative_sign="never positive: a larger output lowers −t·ln out",
+    other_output="you took ln out_{other}, another output's; E_{u} takes the ln of its own, "
+                 "out_{u}",
     outputs=("softmax",),
     variants=(BINARY_CROSS_ENTROPY,),
 )

@@ -338,11 +338,12 @@ _PARTS = {"net": "value", "out": "value", "dE_dout": "delta", "slope": "delta", 
           "grad_w": "gradient", "grad_b": "gradient", "new_w": "new", "new_b": "new"}
 
 # What the coupling of a softmax output layer means at a step of it, by the step's kind:
-# (words, fewer words). "delta" is the chain rule's sum where the loss has no shortcut.
+# (words, fewer words), {name} the activation's symbol. "delta" is the chain rule's sum
+# where the loss has no shortcut.
 _COUPLING = {
-    "out": ("softmax: each output uses every net", "softmax: uses every net"),
-    "slope": ("softmax: every output depends on every net", "softmax: outputs coupled"),
-    "jacobian": ("softmax: every output depends on every net", "softmax: outputs coupled"),
+    "out": ("{name}: each output uses every net", "{name}: uses every net"),
+    "slope": ("{name}: every output depends on every net", "{name}: outputs coupled"),
+    "jacobian": ("{name}: every output depends on every net", "{name}: outputs coupled"),
     "chain": ("chain rule: δ sums over every output", "δ sums over every output"),
     "delta": ("chain rule: δ sums over every output", "δ sums over every output"),
 }
@@ -484,7 +485,9 @@ def _coupling(given: Given, step: Step | None, coupled: tuple[str, ...]) -> tupl
     kind = step.kind
     if kind in ("chain", "delta") and loss_for(given.loss, given.activations[-1]).shortcut:
         return _SHORTCUT if kind == "delta" else _COUPLING["chain"] if coupled else ("", "")
-    return _COUPLING.get(kind, ("", "")) if coupled else ("", "")
+    name = ACTIVATIONS[given.activations[-1]].symbol
+    titles = _COUPLING.get(kind, ("", "")) if coupled else ("", "")
+    return titles[0].format(name=name), titles[1].format(name=name)
 
 
 def _same(key: Key) -> Key:

@@ -75,22 +75,6 @@ PHASE_INTROS = {
     "update": "The new values take effect, and a forward pass with them gives the error after "
               "this epoch.",
 }
-# The output phase's further sentences: a softmax layer's, then the shortcut's (by whether
-# the layer is softmax).
-COUPLED_INTRO = ("A softmax layer's outputs are coupled, each depending on every weighted sum "
-                 "of the layer: each output's ∂E/∂out comes first, then for each unit j the "
-                 "Jacobian's column ∂out_k/∂net_j and δ_j = Σ_k ∂E/∂out_k · ∂out_k/∂net_j, "
-                 "the whole column and not just its diagonal.")
-SHORTCUT_INTROS = {
-    True: "With cross-entropy that δ_j comes to out_j − t_j: a step of its own works this "
-          "shortcut, which the weights use, after the chain rule's values, which are shown for "
-          "teaching (where an output has underflowed to 0 they are not representable; the "
-          "shortcut still is).",
-    False: "With cross-entropy δ comes to out − t: a step of its own works this shortcut, "
-           "which the weights use, after ∂E/∂out, ∂out/∂net and their product, which are "
-           "shown for teaching (where an output has rounded to 0 or 1 they may not be "
-           "representable; the shortcut still is).",
-}
 UPDATE_ORDERS = {
     "after_backward": "every gradient from the epoch's starting weights; all new values "
                       "applied together at the end",
@@ -133,10 +117,9 @@ def phase_intro(phase: str, level: int, network: Network) -> str:
     if phase != "output":
         return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
     output = network.activations[-1]
-    loss = loss_for(network.loss, output)
-    coupled = ACTIVATIONS[output].coupled is not None
-    return " ".join([PHASE_INTROS["output"], *([COUPLED_INTRO] if coupled else []),
-                     *([SHORTCUT_INTROS[coupled]] if loss.shortcut else [])])
+    coupled, loss = ACTIVATIONS[output].coupled, loss_for(network.loss, output)
+    return " ".join([PHASE_INTROS["output"], *([coupled.intro] if coupled else []),
+                     *([loss.shortcut_intro] if loss.shortcut else [])])
 
 
 def examples_text(first: int, last: int) -> str:

@@ -239,17 +239,22 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
                     f"that carries out_{u} into it.")
             if during:
                 text += f" It uses the already-updated {w} (update_order = during_backward)."
+            if key.above in names.units[-1] and _activation(network, key.above).coupled:
+                text += (f" Here E_{key.above} names that share, not {key.above}'s own error: "
+                         f"under {_activation(network, key.above).symbol} every output's "
+                         f"error moves with net_{key.above}, and δ_{key.above} gathers them "
+                         "all.")
             return text
         case "dE_dout" if u in names.units[-1] and _loss(network).shortcut:
-            return (f"How the total error changes as out_{u} changes: {_loss(network).rule}. "
-                    "The chain rule's first factor, shown to follow it through: δ itself is "
-                    "worked by the shortcut out − t a few steps on (where out_"
-                    f"{u} has underflowed to 0 or rounded to 1 this is not representable, "
-                    "and the shortcut still is).")
+            loss = _loss(network)
+            return (f"How the total error changes as out_{u} changes: {loss.rule}. The chain "
+                    "rule's first factor, shown to follow it through: δ itself is worked by "
+                    f"the shortcut out − t a few steps on (where "
+                    f"{loss.unrepresentable.format(u=u)} this is not representable, and the "
+                    "shortcut still is).")
         case "dE_dout" if u in names.units[-1]:
             return (f"How the total error changes as out_{u} changes: "
-                    f"{_loss(network).rule}. It is positive when the output is above "
-                    "its target.")
+                    f"{_loss(network).rule}. It is {_loss(network).derivative_sign}.")
         case "dE_dout":
             return (f"out_{u} feeds every unit of the layer above, so its effect on the total "
                     "error is the sum of the shares that flow back through each of them.")
@@ -261,15 +266,16 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
         case "jacobian":
             coupled = _activation(network, u).coupled
             assert coupled is not None
-            words = coupled.jacobian_words
+            words, name = coupled.jacobian_words, _activation(network, u).symbol
             return (f"How out_{u} changes as net_{key.above} changes: every output of a "
-                    f"softmax layer depends on every weighted sum of it, because {words}. "
+                    f"{name} layer depends on every weighted sum of it, because {words}. "
                     "Leaving these entries out (the diagonal only) is the best-known slip "
-                    "with softmax.")
+                    f"with {name}.")
         case "chain" | "delta" if (u in names.units[-1] and _activation(network, u).coupled
                                    and (key.kind == "chain" or not _loss(network).shortcut)):
             why = (f"δ_{u}, the error signal at {u}: how the total error changes with net_{u}. "
-                   f"net_{u} moves every output of the softmax layer, so by the chain rule δ_{u} "
+                   f"net_{u} moves every output of the {_activation(network, u).symbol} layer, "
+                   f"so by the chain rule δ_{u} "
                    f"sums over all of them, ∂E/∂out_k · ∂out_k/∂net_{u} for each output k — the "
                    "Jacobian's whole column, not just its diagonal.")
             if key.kind == "chain":
@@ -285,8 +291,9 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             return (f"δ_{u}, the error signal at {u}, by the shortcut out_{u} − t_{u}: "
                     f"{_loss(network).shortcut_words}. So it agrees with the chain rule's "
                     f"value of the step before wherever that is representable{rounded}, and "
-                    f"it stays representable where out_{u} has underflowed to 0 or rounded "
-                    f"to 1. Every weight into {u} uses it.")
+                    f"it stays representable where "
+                    f"{_loss(network).unrepresentable.format(u=u)}. Every weight into {u} "
+                    "uses it.")
         case "delta":
             return (f"δ_{u}, the error signal at {u}: how the total error changes with net_{u}. "
                     f"By the chain rule it is ∂E/∂out_{u} times ∂out_{u}/∂net_{u}; every weight "
@@ -299,7 +306,8 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             w, u = key.param, formula.uses[0].unit
             return (f"How the total error changes with {w}. By the chain rule, ∂E/∂{w} = "
                     f"∂E/∂net_{u} · ∂net_{u}/∂{w}, and ∂E/∂net_{u} is δ_{u} (through every "
-                    f"output of the softmax layer, not through out_{u} alone).")
+                    f"output of the {_activation(network, u).symbol} layer, not through out_{u} "
+                    "alone).")
         case "grad_w":
             w, u = key.param, formula.uses[0].unit
             return (f"How the total error changes with {w}. By the chain rule, ∂E/∂{w} = "
@@ -318,10 +326,11 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             if network.shared(names.parameters()[b][1]):
                 text = (f"{b} is shared by the layer's units and ∂net/∂{b} = 1 for each of "
                         "them, so its gradient is the sum of their δ.")
-                if fed[0] in names.units[-1] and _loss(network).shortcut and _activation(
-                        network, fed[0]).coupled:
-                    text += (" Under softmax with cross-entropy that sum is Σ out − Σ t = "
-                             "1 − 1 = 0 (up to rounding): a shared output bias never changes.")
+                if fed[0] in names.units[-1] and _activation(network, fed[0]).coupled:
+                    text += (f" A {_activation(network, fed[0]).symbol} layer's outputs do not "
+                             "change when every weighted sum moves by the same amount, so "
+                             "that sum is 0 (up to rounding; under cross-entropy it is "
+                             "Σ out − Σ t = 1 − 1): a shared bias here never changes.")
             else:
                 text = f"∂net_{fed[0]}/∂{b} = 1, so the gradient of {b} is δ_{fed[0]}."
             if not network.update_biases:

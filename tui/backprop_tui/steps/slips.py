@@ -307,7 +307,7 @@ class _Slips:
         self._targets(lambda other, mine: f"you used {symbol(other)}, the other output's "
                       f"target; E_{u} takes {symbol(mine)}")
         self._loss_slips("error")
-        if self.loss.name == "cross_entropy":
+        if self.loss.other_output:
             self._wrong_output()
 
     def _wrong_output(self) -> None:
@@ -326,8 +326,7 @@ class _Slips:
                 value = self.loss.error(targets, outs, nets)
             else:
                 value = self.loss.error([t], [outs[m]], [nets[m]])
-            self.add("ln-wrong-output", value, f"you took ln out_{other}, another output's; "
-                     f"E_{u} takes the ln of its own, out_{u}")
+            self.add("ln-wrong-output", value, self.loss.other_output.format(u=u, other=other))
 
     def _total(self) -> None:
         for key, value in zip(self.step.uses, self.operands, strict=True):
@@ -340,9 +339,7 @@ class _Slips:
         u = self.key.unit
         assert self.right is not None
         if self._output():
-            sign = ("never positive: a larger output lowers −t·ln out"
-                    if self._coupled() and self.loss.shortcut
-                    else "positive when the output is above its target")
+            sign = self.loss.derivative_sign
             self.add("minus-sign-dropped", -self.right,
                      f"you dropped the minus sign: ∂E/∂out = {self._derivative}, {sign}")
             self._targets(lambda other, mine: f"you used {symbol(other)}, the other output's "
