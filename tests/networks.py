@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from collections.abc import Callable
 
 import numpy as np
 from backprop_tui.engine.trace import forward, trace_epoch
@@ -11,6 +12,7 @@ from backprop_tui.functions import ACTIVATIONS, LOSSES, outputs_for
 from backprop_tui.netfile import load_network
 from backprop_tui.network import UPDATE_ORDERS, Network, batch_size, frozen
 
+Params = list[tuple[np.ndarray, np.ndarray]]  # per layer: (weights, biases)
 MAZUR_PATH = (
     pathlib.Path(__file__).parents[1] / "tui" / "backprop_tui" / "presets" / "mazur.toml"
 )
@@ -141,3 +143,51 @@ activation = "linear"
 weights = [[0.7, -0.4]]
 activation = "linear"
 """
+
+
+# Gradients against finite differences of E.
+FD_RELATIVE = 1e-6  # central difference with h = 1e-6·max(1, |θ|): truncation ~h², far below
+FD_ABSOLUTE = 2e-9  # near zero: the difference cannot resolve much below ε·E/h ≈ 2e-10·E
+
+
+def central_difference(params: Params, where: tuple[int, int, tuple[int, ...]],
+                       error: Callable[[Params], float]) -> float:
+    """(E(θ + h) − E(θ − h)) / 2h for the parameter at ``where`` = (layer, 0 for weights or
+    1 for biases, index), h = 1e-6·max(1, |θ|)."""
+    layer, which, index = where
+    theta = float(params[layer][which][index])
+    h = 1e-6 * max(1.0, abs(theta))
+    estimates = []
+    for shifted in (theta + h, theta - h):
+        moved = [(w.copy(), b.copy()) for w, b in params]
+        moved[layer][which][index] = shifted
+        estimates.append(error(moved))
+    return (estimates[0] - estimates[1]) / ((theta + h) - (theta - h))
+
+
+def agree(analytic: float, numeric: float, scale: float) -> bool:
+    """Whether a gradient and its central difference agree: relatively, or near zero
+    absolutely, against ``scale`` (the error the difference was taken of)."""
+    difference = abs(analytic - numeric)
+    return (difference <= FD_RELATIVE * max(abs(analytic), abs(numeric))
+            or difference <= FD_ABSOLUTE * max(1.0, scale))
+
+
+def pm800_text(output: str = "softmax") -> str:
+    """The net of ±800: one ``output`` layer (softmax or sigmoid), x = 1, w = (800, −800),
+    b = 0, t = (0, 1), η = 1000, cross-entropy. out_o2 underflows to 0, so ∂E/∂out_o2 =
+    −1/0 and the chain rule's δs are not representable; the shortcut δ = out − t is, and
+    one update takes E from 1600 to 0 (or nearly)."""
+    return f"""\
+learning_rate = 1000
+loss = "cross_entropy"
+inputs = [1.0]
+targets = [0, 1]
+[[layer]]
+weights = [[800], [-800]]
+bias = 0
+activation = "{output}"
+"""
+
+
+PM800 = pm800_text()

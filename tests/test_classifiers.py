@@ -36,9 +36,17 @@ from backprop_tui.netfile import dump_network, parse_network
 from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.steps.build import EpochSteps
-from networks import CLASSIFIERS, PER_UNIT, random_classifier
+from networks import (
+    CLASSIFIERS,
+    PER_UNIT,
+    PM800,
+    Params,
+    agree,
+    central_difference,
+    pm800_text,
+    random_classifier,
+)
 
-Params = list[tuple[np.ndarray, np.ndarray]]  # per layer: (weights, biases)
 CLASSIFIER_IDS = [f"{output}+{loss}" for output, loss in CLASSIFIERS]
 
 # An independent error E(θ): each activation and loss as the textbooks write it. -------
@@ -115,32 +123,10 @@ def test_the_independent_functions_cover_the_registries() -> None:
 
 # (a) Gradients are finite differences of E --------------------------------------------
 
-FD_RELATIVE = 1e-6  # central difference with h = 1e-6·max(1, |θ|): truncation ~h², far below
-FD_ABSOLUTE = 2e-9  # near zero: the difference cannot resolve much below ε·E/h ≈ 2e-10·E
-
 # (examples, batch, batch_loss): one example, and several online, full batch and in pairs.
 MODES: list[tuple[int, str | int, str]] = [
     (1, "online", "mean"), (3, "online", "mean"), (3, "online", "sum"), (4, "full", "mean"),
     (4, "full", "sum"), (5, 2, "mean"), (5, 2, "sum")]
-
-
-def central_difference(params: Params, where: tuple[int, int, tuple[int, ...]],
-                       error: Callable[[Params], float]) -> float:
-    layer, which, index = where
-    theta = float(params[layer][which][index])
-    h = 1e-6 * max(1.0, abs(theta))
-    estimates = []
-    for shifted in (theta + h, theta - h):
-        moved = [(w.copy(), b.copy()) for w, b in params]
-        moved[layer][which][index] = shifted
-        estimates.append(error(moved))
-    return (estimates[0] - estimates[1]) / ((theta + h) - (theta - h))
-
-
-def agree(analytic: float, numeric: float, scale: float) -> bool:
-    difference = abs(analytic - numeric)
-    return (difference <= FD_RELATIVE * max(abs(analytic), abs(numeric))
-            or difference <= FD_ABSOLUTE * max(1.0, scale))
 
 
 def fd_failures(network: Network) -> tuple[list[str], int]:
@@ -472,18 +458,6 @@ def test_with_soft_labels_the_error_falls_to_the_targets_entropy_and_no_lower() 
 
 # (e) Nets of ±800 -----------------------------------------------------------------------
 
-HUGE = """\
-learning_rate = 1000
-loss = "cross_entropy"
-inputs = [1]
-targets = [0, 1]
-
-[[layer]]
-weights = [[800], [-800]]
-bias = 0
-activation = "{output}"
-"""
-
 
 @pytest.mark.parametrize("output", ["softmax", "sigmoid"])
 def test_nets_of_800_give_finite_errors_and_gradients_and_train(
@@ -493,7 +467,7 @@ def test_nets_of_800_give_finite_errors_and_gradients_and_train(
     gives w = (−200, 200) and an error of 0, or nearly: under softmax ln(1 + e^−400) is
     lost beside 200; under sigmoid o1's softplus(−200) = ln(1 + e^−200) ≈ 1.4e-87 stays,
     o2's softplus(200) − 200 is lost beside 200."""
-    text = HUGE.format(output=output)
+    text = pm800_text(output)
     network = parse_network(text, "huge.toml")
     trace = trace_one(network)
     assert trace_is_finite(trace)
@@ -522,6 +496,23 @@ def test_nets_of_800_give_finite_errors_and_gradients_and_train(
     assert not run.diverged and run.epochs == 5 and run.losses[0] == 1600.0
     assert all(math.isfinite(x) for x in run.losses)
 
+
+
+def test_a_step_not_representable_for_teaching_is_no_divergence_but_a_later_one_is() -> None:
+    """The net of ±800 with x = 1e10 and η = 1e300: out_o2 underflows to 0, so the teaching
+    steps ∂E/∂out_o2 = −1/0 and δ_o1 (chain rule) = 0·(−inf) are not representable, yet the
+    steps go on past them; η·∂E/∂w1 = 1e300·1e10 overflows, and the steps end before w1+,
+    the step that diverged."""
+    network = dataclasses.replace(parse_network(PM800, "pm800.toml"),
+                                  learning_rate=1e300, inputs=frozen([[1e10]]))
+    steps = EpochSteps(1, trace_epoch(network))
+    assert steps.diverged == (16, "w1+", -math.inf)
+    assert [step.key for step in steps][7:] == [
+        "dE/dout_o1", "dE/dout_o2", "dout_o1/dnet_o1", "dout_o2/dnet_o1", "delta_o1(chain)",
+        "delta_o1", "dnet_o1/dw1", "dE/dw1"]
+    assert steps[8].value == -math.inf and steps.plan.teaching(steps[8].typed_key)
+    assert math.isnan(steps[11].value or 0.0) and steps.plan.teaching(steps[11].typed_key)
+    assert steps[12].value == 1.0 and steps[14].value == 1e10  # δ = out − t, ∂E/∂w1 = δ·x
 
 # (f) The gradient check and `check` ------------------------------------------------------
 

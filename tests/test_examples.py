@@ -27,9 +27,16 @@ from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset
 from backprop_tui.scalar import round_sig
 from backprop_tui.steps.build import EpochSteps
-from networks import ANY_OUTPUT, DIVERGING, PER_UNIT, mazur, random_examples_network
-
-Params = list[tuple[np.ndarray, np.ndarray]]  # per layer: (weights, biases)
+from networks import (
+    ANY_OUTPUT,
+    DIVERGING,
+    PER_UNIT,
+    Params,
+    agree,
+    central_difference,
+    mazur,
+    random_examples_network,
+)
 
 # An independent forward pass: each activation and loss as the textbooks write it.
 ACTIVATION: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -46,9 +53,6 @@ LOSS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 }
 
 MODES: list[str | int] = ["online", "full", 2, 3]
-FD_RELATIVE = 1e-6  # central difference with h = 1e-6·max(1, |θ|): truncation ~h², far below
-# Near zero, the central difference cannot resolve less than about ε·E/h ≈ 2e-10·E.
-FD_ABSOLUTE = 2e-9
 TRAIN_RELATIVE = 1e-12
 
 
@@ -110,25 +114,6 @@ def starting_params(steps: EpochSteps, batch_list: list[range], number: int) -> 
             assert new == float(array[index]) - network.learning_rate * gradient, name
             array[index] = new
     return params
-
-
-def central_difference(params: Params, where: tuple[int, int, tuple[int, ...]],
-                       error: Callable[[Params], float]) -> float:
-    layer, which, index = where
-    theta = float(params[layer][which][index])
-    h = 1e-6 * max(1.0, abs(theta))
-    estimates = []
-    for shifted in (theta + h, theta - h):
-        moved = [(w.copy(), b.copy()) for w, b in params]
-        moved[layer][which][index] = shifted
-        estimates.append(error(moved))
-    return (estimates[0] - estimates[1]) / ((theta + h) - (theta - h))
-
-
-def agree(analytic: float, numeric: float, scale: float) -> bool:
-    difference = abs(analytic - numeric)
-    return (difference <= FD_RELATIVE * max(abs(analytic), abs(numeric))
-            or difference <= FD_ABSOLUTE * max(1.0, scale))
 
 
 def fd_failures(network: Network) -> tuple[list[str], int]:

@@ -18,22 +18,13 @@ import subprocess
 
 import pytest
 from backprop_tui import cli
+from networks import PM800
 
 KATEX = pathlib.Path(__file__).parent / "katex"
 CHECK = KATEX / "check.js"
 INSTALL = "npm ci --prefix tests/katex"
 # (preset, epochs) whose Markdown logs are checked.
 LOGS = (("softmax-ce", 2), ("iris-mini", 2), ("mazur", 1))
-PM800 = """\
-learning_rate = 1000
-loss = "cross_entropy"
-inputs = [1.0]
-targets = [0, 1]
-[[layer]]
-weights = [[800], [-800]]
-bias = 0
-activation = "softmax"
-"""
 # Spans the checker must refuse: an unknown command, and Unicode text in math (strict).
 BAD = "fine $x_{1}$, unknown $\\nosuchcommand$, Unicode $é$\n\n$$\n\\frac{1}{2}\n$$\n"
 

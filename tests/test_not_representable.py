@@ -33,21 +33,11 @@ from backprop_tui.numbers import (
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
 from backprop_tui.steps.marks import UNCOMPARED
+from networks import PM800
 from textual.pilot import Pilot
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-# A net of ±800: out_o2 underflows to 0, so ∂E/∂out_o2 = −1/0 and the chain rule's δs are
-# not representable; the shortcut δ = out − t is, and one update takes E from 1600 to 0.
-PM800 = """\
-learning_rate = 1000
-loss = "cross_entropy"
-inputs = [1.0]
-targets = [0, 1]
-[[layer]]
-weights = [[800], [-800]]
-bias = 0
-activation = "softmax"
-"""
+# The net of ±800 (networks.PM800): the values of epoch 1 that are not representable.
 UNREPRESENTABLE = ("dE/dout_o2", "delta_o1(chain)", "delta_o2(chain)")  # epoch 1's
 NUMBERS_AS_TEXT = re.compile(r"(?i)\b(?:nan|-?inf(?:inity)?)\b")
 
