@@ -667,7 +667,7 @@ def test_a_read_only_folder_is_explained_and_keeps_its_file(tmp_path, monkeypatc
     def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr("tempfile.mkstemp", read_only)
+    monkeypatch.setattr("backprop_tui.output._create", read_only)
 
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         screen = await open_export(app, pilot, "md", "log.md")

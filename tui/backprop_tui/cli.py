@@ -18,7 +18,15 @@ from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt, value_text
-from backprop_tui.output import OutputError, check_target, clipped, open_output, printable, quoted
+from backprop_tui.output import (
+    OutputError,
+    check_target,
+    clipped,
+    open_output,
+    printable,
+    quoted,
+    remove_temporaries,
+)
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 
 if TYPE_CHECKING:
@@ -244,8 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {_one_line(str(problem))}", file=sys.stderr)
         return problem.status
     except KeyboardInterrupt:
+        remove_temporaries()
         return 130
     except _Signalled as signalled:
+        remove_temporaries()
         return 128 + signalled.signum
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import signal
 import stat
 import sys
 from collections.abc import Iterator
@@ -130,16 +129,11 @@ def open_output(path: str) -> Iterator[TextIO]:
             raise OutputError(f"standard output could not be written: {_reason(error)}") from None
         return
     target = _real(path)
-    import tempfile  # here: writing a file needs it, `train` to standard output not
-
-    held = _hold_signals()  # a TERM just after the file exists must still remove it
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        handle, temporary = _create(str(target.parent), f".{target.name}.")
     except (OSError, ValueError) as error:
-        _release_signals(held)
         raise OutputError(f"{path_shown(path)}: cannot write here: {_reason(error)}") from None
     try:
-        _release_signals(held)  # a signal held back arrives here, where the file is removed
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
             stream.flush()
@@ -149,23 +143,35 @@ def open_output(path: str) -> Iterator[TextIO]:
     except OSError as error:
         raise OutputError(f"{path_shown(path)}: could not be written: {_reason(error)}") from None
     finally:
-        held = _hold_signals()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        _release_signals(held)
+        _WRITING.discard(temporary)
 
 
-_HELD = (signal.SIGTERM, signal.SIGHUP)  # what the command line turns into a clean exit
+_WRITING: set[str] = set()  # the temporary files being written, by name
 
 
-def _hold_signals() -> set[int | signal.Signals]:
-    """Hold TERM and HUP back (until ``_release_signals``), so that a temporary file is
-    never created, or left, between a signal and the code that removes it; the mask before."""
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+def _create(folder: str, prefix: str) -> tuple[int, str]:
+    """A new file beside the target (``.log.md.3f9c…``), open for writing, and its name,
+    which ``_WRITING`` holds from before the file exists until it is gone: a TERM that lands
+    between the two cannot leave it behind (see ``remove_temporaries``)."""
+    name = os.path.join(folder, prefix + os.urandom(8).hex())  # 64 random bits: no clash
+    _WRITING.add(name)
+    try:
+        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+    except OSError:  # not made (a signal's exception leaves the name for the clean-up)
+        _WRITING.discard(name)
+        raise
 
 
-def _release_signals(previous: set[int | signal.Signals]) -> None:
-    signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def remove_temporaries() -> None:
+    """Remove every temporary file still being written: the command line calls this on its
+    way out after TERM, HUP or ctrl+c, which may land between a file's creation and the
+    code that removes it."""
+    for name in list(_WRITING):
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    _WRITING.clear()
 
 
 def _keep_mode_and_owner(temporary: str, target: Path) -> None:
