@@ -192,8 +192,8 @@ def test_edits_of_the_new_presets() -> None:
     session.edit("t_o1", 1.0)  # two classes at once: fine under sigmoid
     refused(session, "activation2", "softmax", "these add up to 2")
     iris = Session(load_preset("iris-mini"))
-    refused(iris, "t_o2[4]", 0.0, "key 'targets', row 4:")
-    refused(iris, "t_o3[6]", 2.0, "row 6: with \"cross_entropy\" every target is a "
+    refused(iris, "t_o2[4]", 0.0, "example 4: with \"softmax\" outputs")
+    refused(iris, "t_o3[6]", 2.0, "example 6: with \"cross_entropy\" every target is a "
                                    "probability from 0 to 1, got 0, 0, 2")
 
 
@@ -218,8 +218,8 @@ def test_new_config_states_the_rules_and_loads(capsys: pytest.CaptureFixture[str
     assert [line[19:] for line in guide[loss:loss + 6]] == [
         '"half_sse"       E = sum of 1/2 (t - out)^2',
         '"mse"            mean of (t - out)^2',
-        '"cross_entropy"  -sum of t ln out, with softmax (or sigmoid) outputs',
-        '                 under "sigmoid": -sum of t ln out + (1 - t) ln(1 - out)',
+        '"cross_entropy"  under "softmax": -sum of t ln out',
+        '                 under "sigmoid": -sum of [t ln out + (1 - t) ln(1 - out)]',
         '                 outputs "softmax" or "sigmoid" only; targets from 0 to 1',
         '                 under "softmax" each example\'s targets add up to 1']
     assert ('#               "softmax": the output layer only, of two units or more (its '

@@ -329,14 +329,14 @@ def _loss_lines() -> str:
     width = max(len(name) for name in LOSSES) + 4
     lines = []
     for name, loss in LOSSES.items():
-        lines.append(f'"{name}"'.ljust(width) + loss.guide)
         outputs = outputs_for(name)
         if not outputs:
+            lines.append(f'"{name}"'.ljust(width) + loss.guide)
             continue
-        for variant in loss.variants:
-            for output in variant.outputs:
-                formula = variant.guide.removesuffix(f", with {output} outputs")
-                lines.append(" " * width + f'under "{output}": {formula}')
+        for n, variant in enumerate((loss, *loss.variants)):
+            start = f'"{name}"'.ljust(width) if n == 0 else " " * width
+            lines += [start + f'under "{output}": {variant.guide}'
+                      for output in variant.outputs]
         named = " or ".join(f'"{output}"' for output in outputs)
         lines.append(" " * width + f"outputs {named} only; targets from 0 to 1")
         lines += [" " * width + f'under "{output}" each example\'s targets add up to 1'

@@ -79,11 +79,11 @@ class OperandSlip(NamedTuple):
 class Activation(NamedTuple):
     name: str
     symbol: str  # how a sentence names it: σ, tanh, ReLU
-    value: Callable[[float], float]  # out from net
+    value: Callable[[float], float]  # out from net (a coupled one's: from the whole layer)
     slope: Callable[[float, float], float]  # ∂out/∂net from (out, net)
     array_value: Callable[[Array], Array]  # a layer's outs from its nets
     array_slope: Callable[[Array, Array], Array]  # a layer's slopes from (outs, nets)
-    formula: Expr  # out, of Ref(0) = net
+    formula: Expr | None  # out, of Ref(0) = net (None: coupled, see ``coupled.formula``)
     slope_formula: Expr  # ∂out/∂net, of Ref(0) = the quantity ``reads``
     reads: str  # what the slope is worked from: "out", "net", or "" (a constant)
     words: str  # what the unit's output is
@@ -318,7 +318,7 @@ SOFTMAX = Activation(
     slope=_share_slope,
     array_value=_array_softmax,
     array_slope=_share_slope,
-    formula=Exp(Ref(0)),  # (a unit alone: its share's numerator; ``coupled.formula`` is whole)
+    formula=None,  # (an output's formula takes the whole layer: ``coupled.formula``)
     slope_formula=_SHARE_SLOPE,
     reads="out",
     words="Softmax turns the layer's weighted sums into shares that are positive and add up "
@@ -533,7 +533,7 @@ BINARY_CROSS_ENTROPY = Loss(
     total="E_total = −Σ [t_o ln out_o + (1 − t_o) ln(1 − out_o)]",
     total_tex=r"E_{\mathrm{total}} = -\sum_{o} \left[t_{o} \ln \mathrm{out}_{o} + "
               r"\left(1 - t_{o}\right) \ln\left(1 - \mathrm{out}_{o}\right)\right]",
-    guide="-sum of t ln out + (1 - t) ln(1 - out), with sigmoid outputs",
+    guide="-sum of [t ln out + (1 - t) ln(1 - out)]",
     nets=True,
     shortcut=True,
     shortcut_words="the chain rule's δ is (−t/out + (1 − t)/(1 − out))·out(1 − out) = "
@@ -565,7 +565,7 @@ CROSS_ENTROPY = Loss(
     rule="differentiating −t ln out gives −t/out",
     total="E_total = −Σ t_o ln out_o",
     total_tex=r"E_{\mathrm{total}} = -\sum_{o} t_{o} \ln \mathrm{out}_{o}",
-    guide="-sum of t ln out, with softmax (or sigmoid) outputs",
+    guide="-sum of t ln out",
     nets=True,
     shortcut=True,
     shortcut_words="the chain rule's δ_j is Σ_k (−t_k/out_k)·out_k(1[k = j] − out_j) = "

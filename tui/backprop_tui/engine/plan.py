@@ -364,6 +364,7 @@ class Plan:
             return Formula(activation.coupled.formula(k, len(outputs)),
                            tuple(keys.unit("net", u) for u in outputs),
                            (key.unit, *(u for u in outputs if u != key.unit)))
+        assert activation.formula is not None  # (every activation but a coupled one's)
         return Formula(activation.formula, (keys.unit("net", key.unit),), (key.unit,))
 
     def _loss_uses(self, unit: str, after: bool = False, example: int = 0) -> list[Key]:

@@ -392,7 +392,7 @@ class Session:
         edited = apply_edit(self.network, Edit(self.epoch, *found))
         problem = classifier_problem(edited.activations, edited.loss, edited.targets.tolist())
         if problem:
-            raise EditError(problem)
+            raise EditError(_as_edit(problem, found[0]))
         return found
 
     def _check_value(self, name: str, value: object) -> tuple[str, Value]:
@@ -498,6 +498,18 @@ class Session:
         self._record("redo", self.state, self.future[-1])
         self.state = self.future.pop()
         return True
+
+
+def _as_edit(problem: str, name: str) -> str:
+    """A network file's problem said of an edit: without the file's key ("key 'targets',
+    row 4: …" -> "example 4: …"), and how a one-hot target moves."""
+    where = re.match(r"(?:layer \d+, )?key '\w+'(?:, row (\d+))?: ", problem)
+    if where:
+        problem = (f"example {where[1]}: " if where[1] else "") + problem[where.end():]
+    if name.startswith("t_") and "add up to" in problem:
+        problem += (" — to move a one-hot target to another class, switch the loss to "
+                    "half_sse, edit both targets, and switch back")
+    return problem
 
 
 def _rounding(value: object) -> int:

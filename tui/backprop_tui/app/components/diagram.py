@@ -834,7 +834,7 @@ def _fill_drawing(plan: _Plan, model: DiagramModel, canvas: _Canvas,
 
 
 def _bracket(plan: _Plan, model: DiagramModel) -> dict[Cell, tuple[str, bool]]:
-    """The bracket right of a softmax layer's outputs, joining them: ``┐ │ ┤ │ ┘``, one
+    """The bracket right of a softmax layer's outputs, joining them: ``╮ │ ┤ │ ╯``, one
     tee at each output's name. Every output of the layer depends on every net of it; while
     a step is about that (``model.coupling``), the bracket is heavy (``┓ ┃ ┫ ┛``) and
     highlighted, not only coloured."""
