@@ -8,16 +8,21 @@ adding up to 1 (within 1e-12)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from backprop_tui import cli
 from backprop_tui.functions import ACTIVATIONS, outputs_for
 from backprop_tui.netfile import NetworkFileError, classifier_problem, parse_network
+from backprop_tui.network import frozen
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import EditError, Session, State
+from backprop_tui.steps.names import UnknownName, resolve
+from networks import random_classifier
 
 TUTORIAL = """\
 learning_rate = 0.5
@@ -226,3 +231,21 @@ def test_new_config_states_the_rules_and_loads(capsys: pytest.CaptureFixture[str
             'outputs: shares') in guide
     assert max(len(line) for line in guide) <= 96
     assert parse_network(text, "new-config").to_document() == load_preset(preset).to_document()
+
+
+def test_a_value_that_is_no_step_here_says_why() -> None:
+    """Beyond four softmax outputs the Jacobian's entries are inside δ; without a shortcut
+    the chain rule's δ is δ itself: the go-to prompt and --to say so."""
+    session = Session(dataclasses.replace(load_preset("softmax-ce"), loss="half_sse"))
+    with pytest.raises(UnknownName, match=r"only with a shortcut \(cross-entropy\)"):
+        resolve("delta_o1(chain)", session.steps)
+    wide = random_classifier(np.random.default_rng(6), "softmax", "cross_entropy")
+    wide = dataclasses.replace(
+        wide, weights=(*wide.weights[:-1], frozen(np.full((6, wide.sizes[-2]), 0.1))),
+        biases=(*wide.biases[:-1], frozen(np.zeros(1))),
+        targets=frozen(np.array([[0.0, 1.0, 0.0, 0.0, 0.0, 0.0]])))
+    steps = Session(wide).steps
+    with pytest.raises(UnknownName, match="written inside δ's formula.*try delta_o1$"):
+        resolve("dout_o2/dnet_o1", steps)
+    with pytest.raises(UnknownName, match="try delta_o3$"):
+        resolve("dout_o3/dnet_o3", steps)

@@ -16,8 +16,8 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from backprop_tui import keys
-from backprop_tui.engine.plan import plan
-from backprop_tui.keys import NotAKey
+from backprop_tui.engine.plan import JACOBIAN_STEPS_MAX, plan
+from backprop_tui.keys import Key, NotAKey
 from backprop_tui.netfile import NetworkFileError
 from backprop_tui.network import Given, Names
 from backprop_tui.output import quoted
@@ -84,11 +84,29 @@ def find_step(text: str, indexes: dict[str, int], names: Names, count: int,
                 return found
     if choices and keys.text(keys.parse(text)).partition("[")[0] in names.parameters():
         raise UnknownName(f"{text} is given, not computed: no step computes it")
+    if choices and steps is not None:
+        _not_a_step_here(choices[0], steps)
     if diverged:
         raise UnknownName(f"no step named {quoted(text)} before the divergence in this epoch")
     such = keys.EXAMPLES if examples == 1 else keys.listed(
         keys.W5, keys.DE_DW1.at(current), keys.OUT_H1.at(current), keys.TOTAL.at(current))
     raise UnknownName(f"no step named {quoted(text)}; try {such}")
+
+
+def _not_a_step_here(key: Key, steps: Plan) -> None:
+    """UnknownName saying why a value of the output layer that some networks give a step
+    has none in this one."""
+    if key.unit not in steps.names.units[-1]:
+        return
+    delta = keys.text(keys.unit("delta", key.above or key.unit))  # (the δ an entry is in)
+    if (key.kind in ("jacobian", "slope") and steps.output.coupled
+            and not steps.jacobian_steps()):
+        raise UnknownName(f"beyond {JACOBIAN_STEPS_MAX} outputs a {steps.output.symbol} "
+                          "layer's Jacobian entries are written inside δ's formula, not steps "
+                          f"of their own: try {delta}")
+    if key.kind == "chain" and not steps.loss.shortcut:
+        raise UnknownName(f"δ is the chain rule's own here ({delta}): only with a shortcut "
+                          "(cross-entropy) is it worked twice")
 
 
 def completions(steps: EpochSteps) -> list[str]:
