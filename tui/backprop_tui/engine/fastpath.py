@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_tui.engine.trace import trace_epoch, trace_is_finite
-from backprop_tui.functions import ACTIVATIONS, loss_for
+from backprop_tui.functions import ACTIVATIONS, array_chain, loss_for
 from backprop_tui.network import Network
 
 # Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
@@ -343,8 +343,8 @@ def _numpy_batches(run: Run, count: int) -> None:
     depth = net.depth
     mean = net.batch_loss == "mean"
     loss = loss_for(net.loss, net.activations[-1])
-    error, derivative = loss.array_error, loss.array_derivative
-    coupled = ACTIVATIONS[net.activations[-1]].coupled
+    error = loss.array_error
+    output = ACTIVATIONS[net.activations[-1]]
     eta = net.learning_rate
     during = net.update_order == "during_backward"
     functions = [(f.array_value, f.array_slope) for f in (ACTIVATIONS[a] for a in net.activations)]
@@ -395,12 +395,8 @@ def _numpy_batches(run: Run, count: int) -> None:
                 check += flat.sum()
                 if total is None:
                     total = error(t, out, z).sum()
-                if loss.shortcut:
-                    delta = out - t
-                elif coupled is not None:
-                    delta = coupled.array_back(derivative(t, out), out)
-                else:
-                    delta = derivative(t, out) * slopes[-1]
+                delta = (out - t if loss.shortcut else
+                         array_chain(loss, output, t, out, slopes[-1]))
                 old, params = params, list(params)
                 for layer, shared in layers:
                     if layer < depth - 1:

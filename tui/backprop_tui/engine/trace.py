@@ -18,7 +18,7 @@ import numpy as np
 from backprop_tui import keys
 from backprop_tui.engine import rounding
 from backprop_tui.engine.plan import plan
-from backprop_tui.functions import ACTIVATIONS, loss_for
+from backprop_tui.functions import ACTIVATIONS, array_chain, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
 from backprop_tui.scalar import fsum
@@ -164,6 +164,7 @@ def trace_one(network: Network) -> EpochTrace:
     eta = network.learning_rate
     during = network.update_order == "during_backward"
     loss = loss_for(network.loss, network.activations[-1])
+    output = ACTIVATIONS[network.activations[-1]]
     chain = None
     dE_dout: list[Array] = [fwd.dE_dout] * depth
     contribs: list[Array | None] = [None] * depth
@@ -178,12 +179,13 @@ def trace_one(network: Network) -> EpochTrace:
                 above = new_w[layer + 1] if during else network.weights[layer + 1]
                 contribs[layer] = shares = above * deltas[layer + 1][:, None]
                 dE_dout[layer] = shares.sum(axis=0)
-            if layer == depth - 1 and fwd.jacobian is not None:
-                delta = fwd.jacobian.T @ dE_dout[layer]
-            else:
+            if layer < depth - 1:
                 delta = dE_dout[layer] * fwd.slopes[layer]
-            if layer == depth - 1 and loss.shortcut:
-                chain, delta = delta, fwd.acts[-1] - network.targets[0]
+            else:
+                t, out = network.targets[0], fwd.acts[-1]
+                delta = array_chain(loss, output, t, out, fwd.slopes[layer])
+                if loss.shortcut:
+                    chain, delta = delta, out - t
             deltas[layer] = delta
             grad_w[layer] = np.outer(delta, fwd.acts[layer])
             grad_b[layer] = delta.sum(keepdims=True) if network.shared(layer) else delta
