@@ -366,8 +366,8 @@ class Loss(NamedTuple):
 
     A loss whose error is worked from the weighted sums (cross-entropy: ln out_k is
     net_k − logsumexp(net) under softmax, so an output that underflowed to 0 gives a finite
-    error, not an infinite one) says so
-    in ``nets``; its formulas then take the output layer's nets too. With ``shortcut`` the
+    error, not an infinite one) says so in ``nets``; its formulas then take the output
+    layer's nets too. With ``shortcut`` the
     output layer's δ is out − t, worked directly; the chain rule's ∂E/∂out, slopes and
     their product are shown for teaching and may not be representable (−t/out where out
     underflowed to 0). A loss meant for certain output activations lists them in
