@@ -34,6 +34,9 @@ MARKS = (
     ("✎  beside a value",
      "the printed value describes the network before your edit (or an earlier epoch's "
      "update), so it is shown, not judged"),
+    ("○  beside a value",
+     "a printed value of a step whose computed value is not representable: shown, not "
+     "compared"),
     ("d: ✓  ✗  ≈",
      "gradient check: the finite-difference estimate agrees with ∂E/∂w (✓), differs: a "
      "wrong gradient (✗), or differs as expected, the reason given beside it (≈)"),
@@ -45,6 +48,9 @@ MARKS = (
      "what the current step involves (the diagram); the newest value (the values panel)"),
     ("reversed", "the value the current step computes"),
     ("·", "not computed yet this epoch"),
+    ("not representable",
+     "a chain-rule value that floats cannot hold (−t/out where a softmax or sigmoid output "
+     "underflowed to 0): shown for teaching; δ = out − t, which the weights use, still is"),
     ("old → new", "a weight or bias and the value its update gives it"),
     ("E_total  E_total⁺",
      "in the status line: the total error before the updates, then after them (step 55)"),
