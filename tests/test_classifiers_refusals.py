@@ -9,6 +9,7 @@ adding up to 1 (within 1e-12)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from backprop_tui.functions import ACTIVATIONS, outputs_for
 from backprop_tui.netfile import NetworkFileError, classifier_problem, parse_network
 from backprop_tui.network import frozen
 from backprop_tui.presets import load_preset
+from backprop_tui.session.persist import SessionFileError, dump_session, load_session
 from backprop_tui.session.session import EditError, Session, State
 from backprop_tui.steps.names import UnknownName, resolve
 from networks import random_classifier
@@ -249,3 +251,23 @@ def test_a_value_that_is_no_step_here_says_why() -> None:
         resolve("dout_o2/dnet_o1", steps)
     with pytest.raises(UnknownName, match="try delta_o3$"):
         resolve("dout_o3/dnet_o3", steps)
+
+
+def test_a_session_that_moved_a_one_hot_target_resumes() -> None:
+    """The edits of an epoch are checked together, as the timeline applies them: a class
+    moved under a squared error in between resumes; a file whose edits break the rules
+    says which epoch's, in one line."""
+    session = Session(load_preset("softmax-ce"))
+    for name, value in (("loss", "half_sse"), ("t_o1", 1.0), ("t_o2", 0.0),
+                        ("loss", "cross_entropy")):
+        assert session.edit(name, value)
+    session.next_epoch()
+    text = "".join(dump_session(session, [], []))
+    resumed = load_session(text, "s.json")
+    assert resumed.network.targets.tolist() == [[1.0, 0.0, 0.0]]
+    assert resumed.network.loss == "cross_entropy" and resumed.epoch == 2
+    document = json.loads(text)
+    document["edits"] = [e for e in document["edits"] if e["name"] != "t_o2"]
+    with pytest.raises(SessionFileError, match=r"^s\.json: the edits of epoch 1 make a "
+                                               r"network that cannot be used: .*add up to 2$"):
+        load_session(json.dumps(document), "s.json")

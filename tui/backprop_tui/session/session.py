@@ -388,14 +388,16 @@ class Session:
         """The edit in canonical form, or EditError saying in one line what is wrong (with
         the value alone, or with the network it would make: softmax on a hidden layer,
         cross-entropy's targets that do not add up to 1, …)."""
-        found = self._check_value(name, value)
+        found = self.check_value(name, value)
         edited = apply_edit(self.network, Edit(self.epoch, *found))
         problem = classifier_problem(edited.activations, edited.loss, edited.targets.tolist())
         if problem:
             raise EditError(_as_edit(problem, found[0]))
         return found
 
-    def _check_value(self, name: str, value: object) -> tuple[str, Value]:
+    def check_value(self, name: str, value: object) -> tuple[str, Value]:
+        """The edit in canonical form, or EditError: the value alone (``check_edit`` also
+        asks whether the network it makes combines)."""
         network = self.network
         name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
         choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS}
