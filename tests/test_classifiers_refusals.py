@@ -271,3 +271,17 @@ def test_a_session_that_moved_a_one_hot_target_resumes() -> None:
     with pytest.raises(SessionFileError, match=r"^s\.json: the edits of epoch 1 make a "
                                                r"network that cannot be used: .*add up to 2$"):
         load_session(json.dumps(document), "s.json")
+
+
+def test_an_edit_is_checked_at_every_epoch_its_later_edits_reach() -> None:
+    """Edits of later epochs stay when an earlier one changes: switching the loss back to
+    cross-entropy at epoch 1 is refused when epoch 3's edited targets would not add up."""
+    session = Session(load_preset("softmax-ce"))
+    session.edit("loss", "half_sse")
+    session.next_epoch()
+    session.next_epoch()
+    assert session.epoch == 3 and session.edit("t_o1", 1.0)
+    while session.epoch > 1:
+        session.prev_epoch()
+    refused(session, "loss", "cross_entropy",
+            "these add up to 2 (from epoch 3 on, with the edits made there)")

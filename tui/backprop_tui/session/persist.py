@@ -15,12 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_tui import __version__
-from backprop_tui.netfile import (
-    NetworkFileError,
-    Source,
-    classifier_problem,
-    network_from_document,
-)
+from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 from backprop_tui.output import TooBig, quoted, read_bounded
@@ -31,8 +26,15 @@ from backprop_tui.session.quiz import (
     Quiz,
     check_tolerance,
 )
-from backprop_tui.session.session import EditError, Event, Session, State, merged_runs
-from backprop_tui.session.timeline import Edit, apply_edit
+from backprop_tui.session.session import (
+    EditError,
+    Event,
+    Session,
+    State,
+    combination_problem,
+    merged_runs,
+)
+from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"
 VERSION = 1
@@ -159,7 +161,10 @@ def _session(document: Any) -> Session:
     checker = Session(network)
     edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
                          key=lambda e: e.epoch))
-    _combined(network, edits)
+    wrong = combination_problem(network, edits)
+    if wrong:
+        raise _Bad(f"the edits of epoch {wrong[0]} make a network that cannot be used: "
+                   f"{wrong[1]}")
     stepped = epoch - sum(b - a for a, b in merged_runs(runs) if b <= epoch)
     if stepped > MAX_STEPPED:
         raise _Bad(f"cursor.epoch {epoch:,} leaves {stepped:,} epochs stepped through; at most "
@@ -273,20 +278,6 @@ def _edit(checker: Session, raw: Any) -> Edit:
         raise _Bad(f"edit of {quoted(name)} in epoch {epoch}: {error}") from None
     return Edit(epoch, name, value)
 
-
-def _combined(network: Network, edits: tuple[Edit, ...]) -> None:
-    """The network that each epoch's edits make (all of that epoch's together, as the
-    timeline applies them: a one-hot target moved under a squared error in between leaves
-    one edit per value) has an output rule, loss and targets that combine."""
-    for at, edit in enumerate(edits):
-        network = apply_edit(network, edit)
-        if at + 1 < len(edits) and edits[at + 1].epoch == edit.epoch:
-            continue
-        problem = classifier_problem(network.activations, network.loss,
-                                     network.targets.tolist())
-        if problem:
-            raise _Bad(f"the edits of epoch {edit.epoch} make a network that cannot be used: "
-                       f"{problem}")
 
 
 def _field(document: dict[str, Any], key: str, kind: type, within: str = "") -> Any:

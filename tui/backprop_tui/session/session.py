@@ -338,9 +338,7 @@ class Session:
         recomputed and the cursor stays on the same step."""
         name, value = self.check_edit(name, value)
         old = self.current_value(name)
-        edit = Edit(self.epoch, name, value)
-        kept = tuple(e for e in self.state.edits if (e.epoch, e.name) != (edit.epoch, name))
-        edits = tuple(sorted((*kept, edit), key=lambda e: e.epoch))
+        edits = self._with(Edit(self.epoch, name, value))
         self._timeline_for(edits, fork=self.epoch)
         key = self.step.key if self.step else None
         steps = self.steps_of(self.epoch, edits)
@@ -389,11 +387,18 @@ class Session:
         the value alone, or with the network it would make: softmax on a hidden layer,
         cross-entropy's targets that do not add up to 1, …)."""
         found = self.check_value(name, value)
-        edited = apply_edit(self.network, Edit(self.epoch, *found))
-        problem = classifier_problem(edited.activations, edited.loss, edited.targets.tolist())
-        if problem:
-            raise EditError(_as_edit(problem, found[0]))
+        wrong = combination_problem(self.base, self._with(Edit(self.epoch, *found)))
+        if wrong:
+            epoch, problem = wrong
+            later = (f" (from epoch {epoch} on, with the edits made there)"
+                     if epoch > self.epoch else "")
+            raise EditError(_as_edit(problem, found[0]) + later)
         return found
+
+    def _with(self, edit: Edit) -> tuple[Edit, ...]:
+        """The session's edits with ``edit`` in place of any of the same value and epoch."""
+        kept = tuple(e for e in self.state.edits if (e.epoch, e.name) != (edit.epoch, edit.name))
+        return tuple(sorted((*kept, edit), key=lambda e: e.epoch))
 
     def check_value(self, name: str, value: object) -> tuple[str, Value]:
         """The edit in canonical form, or EditError: the value alone (``check_edit`` also
@@ -500,6 +505,22 @@ class Session:
         self._record("redo", self.state, self.future[-1])
         self.state = self.future.pop()
         return True
+
+
+def combination_problem(base: Network, edits: tuple[Edit, ...]) -> tuple[int, str] | None:
+    """The first epoch whose network, as ``edits`` make it (each epoch's together, in epoch
+    order, as the timeline applies them), has an output rule, loss and targets that do not
+    combine, and what is wrong (``netfile.classifier_problem``); None if every one does."""
+    network = base
+    for at, edit in enumerate(edits):
+        network = apply_edit(network, edit)
+        if at + 1 < len(edits) and edits[at + 1].epoch == edit.epoch:
+            continue
+        problem = classifier_problem(network.activations, network.loss,
+                                     network.targets.tolist())
+        if problem:
+            return edit.epoch, problem
+    return None
 
 
 def _as_edit(problem: str, name: str) -> str:
