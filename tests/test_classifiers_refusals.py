@@ -268,8 +268,13 @@ def test_a_session_that_moved_a_one_hot_target_resumes() -> None:
     assert resumed.network.loss == "cross_entropy" and resumed.epoch == 2
     document = json.loads(text)
     document["edits"] = [e for e in document["edits"] if e["name"] != "t_o2"]
-    with pytest.raises(SessionFileError, match=r"^s\.json: the edits of epoch 1 make a "
-                                               r"network that cannot be used: .*add up to 2$"):
+    with pytest.raises(SessionFileError, match=r"^s\.json: its edits cannot be used: .*add up "
+                                               r"to 2 \(from epoch 1 on, with the edits made "
+                                               r"there\)$"):
+        load_session(json.dumps(document), "s.json")
+    document = json.loads(text)
+    document["edits"].append(dict(document["edits"][0], value=0.5))
+    with pytest.raises(SessionFileError, match="changes a value twice in one epoch"):
         load_session(json.dumps(document), "s.json")
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from backprop_tui import keys
 from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.formula import Add, Div, Exact, Expr, Mul, Neg, Ref, Renderer, Sub
 from backprop_tui.network import Network
 from backprop_tui.numbers import fmt
 from backprop_tui.steps.build import EpochSteps
@@ -147,3 +149,28 @@ def test_a_negative_number_substituted_reads_with_the_formulas_minus() -> None:
     assert step.formula == "δ_o₂·w₇"
     assert step.substituted() == "(−0.0380982365)·0.5" and "-" not in step.substituted()
     assert step.substituted(tex=True).startswith(r"\left(-0.0380982365")
+
+
+# A negation beside other operators: unambiguous, equal in meaning, in Unicode and TeX.
+R0, R1, R2 = Ref(0), Ref(1), Ref(2)
+NEGATIONS = [
+    (Div(R0, Neg(Mul((R1, R2)))), "w₁/(−w₂·w₃)", r"\frac{w_{1}}{-w_{2} \cdot w_{3}}"),
+    (Neg(Mul((Neg(R0), R1))), "−(−w₁·w₂)", r"-\left(-w_{1} \cdot w_{2}\right)"),
+    (Add((R0, Neg(Neg(R1)))), "w₁ − (−w₂)", r"w_{1} - \left(-w_{2}\right)"),
+    (Add((R0, Add((Neg(R1), R2)))), "w₁ − w₂ + w₃", r"w_{1} - w_{2} + w_{3}"),
+    (Sub(R0, Neg(R1)), "w₁ − (−w₂)", r"w_{1} - \left(-w_{2}\right)"),
+    (Mul((R0, Mul((Neg(R1), R2)))), "w₁·(−w₂·w₃)",
+     r"w_{1} \cdot \left(-w_{2} \cdot w_{3}\right)"),
+    (Neg(Sub(R0, R1)), "−(w₁ − w₂)", r"-\left(w_{1} - w_{2}\right)"),
+    (Neg(Mul((R0, R1))), "−w₁·w₂", r"-w_{1} \cdot w_{2}"),
+    (Add((Neg(R0), Exact(Neg(R1), (R1,), abs))), "−w₁ − w₂", r"-w_{1} - w_{2}"),
+]
+
+
+@pytest.mark.parametrize(("expr", "uni", "tex"), NEGATIONS)
+def test_a_negation_reads_one_way(expr: Expr, uni: str, tex: str) -> None:
+    uses = [keys.parse(name) for name in ("w1", "w2", "w3")]
+    assert Renderer(uses, None, False, 9).render(expr) == uni
+    assert Renderer(uses, None, True, 9).render(expr) == tex
+    shown = Renderer(uses, [-0.5, 0.25, 2.0], False, 9).render(expr)
+    assert "−−" not in shown and "+ −" not in shown and "·−" not in shown and "/−" not in shown

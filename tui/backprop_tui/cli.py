@@ -252,11 +252,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {_one_line(str(problem))}", file=sys.stderr)
         return problem.status
     except KeyboardInterrupt:
-        remove_temporaries()
+        _leaving()
         return 130
     except _Signalled as signalled:
-        remove_temporaries()
+        _leaving()
         return 128 + signalled.signum
+
+
+def _leaving() -> None:
+    """On the way out after ctrl+c, TERM or HUP: another of them no longer interrupts (no
+    traceback), and no temporary file is left."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
+    remove_temporaries()
 
 
 _STDOUT_FAILED = "standard output could not be written"

@@ -162,6 +162,15 @@ class Renderer:
             return r"\left(" + text + r"\right)" if self.tex else f"({text})"
         return text
 
+    def _later(self, expr: Expr, above: int) -> str:
+        """An operand after an operator: wrapped as ``_wrap`` does, and one that starts
+        with a minus sign in parentheses too (a·(−b), a/(−b), a − (−b), never a·−b)."""
+        text, precedence = self._render(expr)
+        return self._parenthesised(text) if precedence < above or _signed(text) else text
+
+    def _parenthesised(self, text: str) -> str:
+        return r"\left(" + text + r"\right)" if self.tex else f"({text})"
+
     def _render(self, e: Expr) -> tuple[str, int]:
         tex = self.tex
         match e:
@@ -174,32 +183,33 @@ class Renderer:
             case Add(terms):
                 minus = " - " if tex else " − "
                 text = ""
-                for i, t in enumerate(terms):
-                    if i and isinstance(t, Neg):  # a − b, not a + −b
-                        text += minus + self._wrap(t.arg, 2)  # (as Neg wraps it)
-                        continue
-                    text += (" + " if i else "") + (
-                        self._render(t)[0] if isinstance(t, Add) else
-                        self._wrap(t, 1, first=(i == 0)))
+                for i, t in enumerate(_terms(terms)):
+                    negated = _negated(t)
+                    if i and negated is not None:  # a − b, not a + −b
+                        text += minus + self._later(negated, 2)
+                    else:
+                        text += (" + " if i else "") + self._wrap(t, 1, first=(i == 0))
                 return text, 1
             case Sub(left, right):
                 minus = " - " if tex else " − "
-                return self._wrap(left, 1, first=True) + minus + self._wrap(right, 2), 1
+                return self._wrap(left, 1, first=True) + minus + self._later(right, 2), 1
             case Mul(factors):
                 dot = r" \cdot " if tex else "·"
                 text = self._wrap(factors[0], 2)
                 for before, factor in zip(factors, factors[1:], strict=False):
-                    # A negated factor after the first in parentheses: a·(−b), not a·−b.
-                    part = self._wrap(factor, 4 if isinstance(factor, Neg) else 2)
+                    part = self._later(factor, 2)
                     # A literal coefficient reads without a dot: ½(t − out)², −2(t − out).
                     text += ("" if isinstance(before, Lit) and part[0] in "(\\" else dot) + part
                 return text, 2
             case Div(top, bottom):
                 if tex:
                     return rf"\frac{{{self.render(top)}}}{{{self.render(bottom)}}}", 9
-                return self._wrap(top, 2, first=True) + "/" + self._wrap(bottom, 3), 2
+                return self._wrap(top, 2, first=True) + "/" + self._later(bottom, 3), 2
             case Neg(arg):  # −a·b reads as −(a·b), which it equals; −(a − b) keeps them
-                return ("-" if tex else "−") + self._wrap(arg, 2), 3
+                text, precedence = self._render(arg)
+                if precedence < 2 or _signed(text):
+                    text, precedence = self._parenthesised(text), 9
+                return ("-" if tex else "−") + text, min(3, precedence)
             case Power(arg, exponent):
                 inner = self._wrap(arg, 9)
                 if tex:
@@ -228,6 +238,22 @@ class Renderer:
                 return sep.join(show(n) + arrow + self.render(v)
                                 for n, v in zip(names, values, strict=True)), 0
         raise TypeError(f"not an expression: {e!r}")
+
+
+def _negated(e: Expr) -> Expr | None:
+    """What a negation negates (of an Exact, its written form's), else None."""
+    shown = e.shown if isinstance(e, Exact) else e
+    return shown.arg if isinstance(shown, Neg) else None
+
+
+def _signed(text: str) -> bool:
+    """Whether rendered text starts with a minus sign (−x, −2·y, -\\frac…)."""
+    return text.startswith(("−", "-"))
+
+
+def _terms(terms: tuple[Expr, ...]) -> list[Expr]:
+    """A sum's terms, a sum inside it written out in place: a + (b + c) is a + b + c."""
+    return [part for t in terms for part in (_terms(t.terms) if isinstance(t, Add) else [t])]
 
 
 Computation = Callable[[Sequence[float]], float]  # an expression's value from its operands

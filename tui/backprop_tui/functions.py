@@ -415,11 +415,10 @@ def loss_for(name: str, output: str) -> Loss:
     raise ValueError(f"{name} does not apply to {output} outputs")
 
 
-def array_chain(loss: Loss, output: Activation, t: Array, out: Array, slope: Array) -> Array:
-    """The output layer's δ by the chain rule, on arrays (one example's, or a batch's rows):
-    ∂E/∂out times the slope, or for a layer worked whole its Jacobian's transpose times
-    ∂E/∂out."""
-    g = loss.array_derivative(t, out)
+def array_chain(output: Activation, g: Array, out: Array, slope: Array) -> Array:
+    """The output layer's δ by the chain rule from ∂E/∂out (``g``), on arrays (one
+    example's, or a batch's rows): times the slope, or for a layer worked whole its
+    Jacobian's transpose times it."""
     return output.coupled.array_back(g, out) if output.coupled else g * slope
 
 

@@ -343,7 +343,7 @@ def _numpy_batches(run: Run, count: int) -> None:
     depth = net.depth
     mean = net.batch_loss == "mean"
     loss = loss_for(net.loss, net.activations[-1])
-    error = loss.array_error
+    error, derivative = loss.array_error, loss.array_derivative
     output = ACTIVATIONS[net.activations[-1]]
     eta = net.learning_rate
     during = net.update_order == "during_backward"
@@ -396,7 +396,7 @@ def _numpy_batches(run: Run, count: int) -> None:
                 if total is None:
                     total = error(t, out, z).sum()
                 delta = (out - t if loss.shortcut else
-                         array_chain(loss, output, t, out, slopes[-1]))
+                         array_chain(output, derivative(t, out), out, slopes[-1]))
                 old, params = params, list(params)
                 for layer, shared in layers:
                     if layer < depth - 1:

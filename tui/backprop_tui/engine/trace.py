@@ -183,7 +183,7 @@ def trace_one(network: Network) -> EpochTrace:
                 delta = dE_dout[layer] * fwd.slopes[layer]
             else:
                 t, out = network.targets[0], fwd.acts[-1]
-                delta = array_chain(loss, output, t, out, fwd.slopes[layer])
+                delta = array_chain(output, dE_dout[layer], out, fwd.slopes[layer])
                 if loss.shortcut:
                     chain, delta = delta, out - t
             deltas[layer] = delta

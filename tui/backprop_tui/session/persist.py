@@ -31,6 +31,7 @@ from backprop_tui.session.session import (
     Event,
     Session,
     State,
+    as_edit,
     combination_problem,
     merged_runs,
 )
@@ -161,10 +162,12 @@ def _session(document: Any) -> Session:
     checker = Session(network)
     edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
                          key=lambda e: e.epoch))
+    same = {(e.epoch, e.name) for e in edits}
+    if len(same) < len(edits):
+        raise _Bad("\"edits\" changes a value twice in one epoch")
     wrong = combination_problem(network, edits)
     if wrong:
-        raise _Bad(f"the edits of epoch {wrong[0]} make a network that cannot be used: "
-                   f"{wrong[1]}")
+        raise _Bad(f"its edits cannot be used: {as_edit(*wrong)}")
     stepped = epoch - sum(b - a for a, b in merged_runs(runs) if b <= epoch)
     if stepped > MAX_STEPPED:
         raise _Bad(f"cursor.epoch {epoch:,} leaves {stepped:,} epochs stepped through; at most "

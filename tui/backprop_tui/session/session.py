@@ -389,10 +389,7 @@ class Session:
         found = self.check_value(name, value)
         wrong = combination_problem(self.base, self._with(Edit(self.epoch, *found)))
         if wrong:
-            epoch, problem = wrong
-            later = (f" (from epoch {epoch} on, with the edits made there)"
-                     if epoch > self.epoch else "")
-            raise EditError(_as_edit(problem, found[0]) + later)
+            raise EditError(as_edit(*wrong, found[0], self.epoch))
         return found
 
     def _with(self, edit: Edit) -> tuple[Edit, ...]:
@@ -523,13 +520,16 @@ def combination_problem(base: Network, edits: tuple[Edit, ...]) -> tuple[int, st
     return None
 
 
-def _as_edit(problem: str, name: str) -> str:
+def as_edit(epoch: int, problem: str, name: str = "", current: int = 0) -> str:
     """A network file's problem said of an edit: without the file's key ("key 'targets',
-    row 4: …" -> "example 4: …"), and how a one-hot target moves."""
+    row 4: …" -> "example 4: …"); at a later epoch than the edit's (``current``), which;
+    for a target at the edit's own epoch, how a one-hot target moves."""
     where = re.match(r"(?:layer \d+, )?key '\w+'(?:, row (\d+))?: ", problem)
     if where:
         problem = (f"example {where[1]}: " if where[1] else "") + problem[where.end():]
-    if name.startswith("t_") and "add up to" in problem:
+    if epoch > current:
+        problem += f" (from epoch {epoch} on, with the edits made there)"
+    elif name.startswith("t_") and "add up to" in problem:
         problem += (" — to move a one-hot target to another class, switch the loss to "
                     "half_sse, edit both targets, and switch back")
     return problem

@@ -49,8 +49,9 @@ MARKS = (
     ("reversed", "the value the current step computes"),
     ("·", "not computed yet this epoch"),
     ("not representable",
-     "a chain-rule value that floats cannot hold (−t/out where a softmax or sigmoid output "
-     "underflowed to 0): shown for teaching; δ = out − t, which the weights use, still is"),
+     "a chain-rule value that floats cannot hold (cross-entropy's −t/out where an output "
+     "underflowed to 0, or a sigmoid output rounded to 1): shown for teaching; δ = out − t, "
+     "which the weights use, still is"),
     ("old → new", "a weight or bias and the value its update gives it"),
     ("E_total  E_total⁺",
      "in the status line: the total error before the updates, then after them (step 55)"),
