@@ -134,7 +134,6 @@ def test_substituted_shows_every_operand(steps: EpochSteps) -> None:
 
 
 def test_relu_reads_max_of_zero_and_the_sum() -> None:
-    from backprop_tui.formula import Renderer
     from backprop_tui.functions import ACTIVATIONS
 
     relu = ACTIVATIONS["relu"].formula
