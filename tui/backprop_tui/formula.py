@@ -71,6 +71,19 @@ class Exp(NamedTuple):
     arg: Expr
 
 
+class Root(NamedTuple):
+    """The square root √x: Adam's √ŝ."""
+
+    arg: Expr
+
+
+class Raised(NamedTuple):
+    """``base`` to a power that is itself a value (an update's number t): β₁ᵗ."""
+
+    base: Expr
+    exponent: Expr
+
+
 class Call(NamedTuple):
     """A named function of its arguments: ``tanh(x)``, ``max(0, x)``; ``fn`` computes it."""
 
@@ -105,7 +118,8 @@ class Assign(NamedTuple):
     values: tuple[Expr, ...]
 
 
-Expr = Ref | Lit | Add | Sub | Mul | Div | Neg | Power | Exp | Call | Exact | Positive | Assign
+Expr = (Ref | Lit | Add | Sub | Mul | Div | Neg | Power | Exp | Root | Raised | Call | Exact
+        | Positive | Assign)
 """A formula: a tree of these nodes, tuples that are equal only to nodes of their own kind."""
 
 
@@ -129,6 +143,8 @@ def count(n: int) -> Lit:
 
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_RAISED_PLAIN = "0123456789t"  # what a raised power writes as superscripts: β₁ᵗ, 0.9³
+_RAISED = str.maketrans(_RAISED_PLAIN, "⁰¹²³⁴⁵⁶⁷⁸⁹ᵗ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +235,16 @@ class Renderer:
                 if tex:
                     return f"e^{{{self.render(arg)}}}", 4
                 return f"e^({self.render(arg)})", 4
+            case Root(arg):
+                if tex:
+                    return rf"\sqrt{{{self.render(arg)}}}", 9
+                return "√" + self._wrap(arg, 9), 4
+            case Raised(base, exponent):
+                inner, power = self._wrap(base, 9), self.render(exponent)
+                if tex:
+                    return f"{inner}^{{{power}}}", 4
+                small = set(power) <= set(_RAISED_PLAIN)  # t, 3: as superscripts
+                return inner + (power.translate(_RAISED) if small else f"^({power})"), 4
             case Call(uni, tex_name, args):
                 inner = ", ".join(self.render(arg) for arg in args)
                 return f"{tex_name if tex else uni}({inner})", 9
@@ -238,6 +264,41 @@ class Renderer:
                 return sep.join(show(n) + arrow + self.render(v)
                                 for n, v in zip(names, values, strict=True)), 0
         raise TypeError(f"not an expression: {e!r}")
+
+
+def renumbered(e: Expr, place: Callable[[int], Expr]) -> Expr:
+    """``e`` with each operand Ref(i) replaced by ``place(i)`` (another operand, or a
+    formula of others)."""
+
+    def inner(node: Expr) -> Expr:
+        return renumbered(node, place)
+
+    match e:
+        case Ref(index):
+            return place(index)
+        case Lit() | Assign():
+            return e
+        case Add(terms):
+            return Add(tuple(map(inner, terms)))
+        case Mul(factors):
+            return Mul(tuple(map(inner, factors)))
+        case Sub(left, right):
+            return Sub(inner(left), inner(right))
+        case Div(top, bottom):
+            return Div(inner(top), inner(bottom))
+        case Neg(arg) | Exp(arg) | Root(arg):
+            return type(e)(inner(arg))
+        case Power(arg, exponent):
+            return Power(inner(arg), exponent)
+        case Raised(base, exponent):
+            return Raised(inner(base), inner(exponent))
+        case Positive(arg, below):
+            return Positive(inner(arg), below)
+        case Call(uni, tex, args, fn):
+            return Call(uni, tex, tuple(map(inner, args)), fn)
+        case Exact(shown, args, fn):
+            return Exact(inner(shown), tuple(map(inner, args)), fn)
+    raise TypeError(f"not an expression: {e!r}")
 
 
 def _negated(e: Expr) -> Expr | None:
@@ -275,10 +336,14 @@ def compiled(e: Expr) -> Computation:
     would cost several times the arithmetic. Every example's steps share their formulas'
     functions (the same expressions)."""
     names: dict[str, object] = {"fsum": fsum, "power": power, "exp": exp, "nan": math.nan,
-                                "divide": _divide}
+                                "divide": _divide, "root": _root}
     source = _source(e, names)
     function: Computation = eval(f"lambda v: {source}", names)  # our own tree, no outside text
     return function
+
+
+def _root(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else math.nan
 
 
 def _divide(top: float, bottom: float) -> float:
@@ -316,6 +381,10 @@ def _source(e: Expr, names: dict[str, object]) -> str:
             return f"power({inner(arg)}, {exponent})"
         case Exp(arg):
             return f"exp({inner(arg)})"
+        case Root(arg):
+            return f"root({inner(arg)})"
+        case Raised(base, exponent):
+            return f"power({inner(base)}, {inner(exponent)})"
         case Call(args=args, fn=fn) | Exact(args=args, fn=fn):
             return f"{bound(fn)}(" + ", ".join(map(inner, args)) + ")"
         case Positive(arg, below):

@@ -41,9 +41,12 @@ from backprop_tui.formula import (
     Neg,
     Positive,
     Power,
+    Raised,
     Ref,
     Renderer,
+    Root,
     Sub,
+    renumbered,
 )
 from backprop_tui.scalar import power
 
@@ -591,6 +594,157 @@ CROSS_ENTROPY = Loss(
 )
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (HALF_SSE, MSE, CROSS_ENTROPY)}
+
+
+# Optimisers -----------------------------------------------------------------------------
+
+
+class UpdateLine(NamedTuple):
+    """One line of an optimiser's update, worked per parameter (or once per update: Adam's
+    bias corrections): what it computes (``kind``: "new_v", "new_m", "new_s", "mhat",
+    "shat", "bc1", "bc2", or "new", the parameter's new value), its formula of the values
+    its ``uses`` name by role (w, g, eta, mu, beta1, beta2, epsilon, t, the state's v, m,
+    s at the update's start, and the lines before it by kind), and why."""
+
+    kind: str
+    formula: Expr
+    uses: tuple[str, ...]
+    words: str
+
+
+Numbers = Any  # a float, or an array of them: an optimiser's step works on either
+
+
+class Optimizer(NamedTuple):
+    """How a gradient becomes an update, PyTorch's definitions (so that PyTorch and
+    backprop-trace agree): the options a network file gives it, the state each parameter
+    keeps between updates (v; m and s, with the update count t), the lines of an update as
+    formulas (the steps, hand rounding, the quiz), and the same as one function of floats
+    or arrays (the fast path, the trace)."""
+
+    name: str
+    options: tuple[str, ...]  # its network-file keys (besides learning_rate)
+    slots: tuple[str, ...]  # the state a parameter keeps
+    per_update: tuple[UpdateLine, ...]  # worked once an update, before the parameters'
+    lines: tuple[UpdateLine, ...]  # worked for each parameter, in order; the last is "new"
+    step: Callable[[Numbers, Numbers, dict[str, Numbers], Hyper, int],
+                   tuple[Numbers, dict[str, Numbers]]]  # (w, g, the state at the update's
+    # start, the options, t) -> (the new w, the new state)
+    words: str
+
+
+class Hyper(NamedTuple):
+    """An optimiser's numbers besides the state (PyTorch's defaults)."""
+
+    eta: float
+    mu: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+
+
+ROLES = ("w", "g", "eta", "mu", "beta1", "beta2", "epsilon", "t", "v", "m", "s", "new_v",
+         "new_m", "new_s", "mhat", "shat", "bc1", "bc2")  # what an update line uses
+
+
+class _Roles:
+    """Each role's operand by name (``R.w``), to write an update line's formula."""
+
+    def __getattr__(self, name: str) -> Ref:
+        return Ref(ROLES.index(name))
+
+
+R = _Roles()
+
+
+def _line(kind: str, formula: Expr, words: str) -> UpdateLine:
+    """A line written with roles (``R.w``): its uses, in the order its formula first meets
+    them, and the formula numbered by them."""
+    order: list[int] = []
+
+    def place(index: int) -> Expr:
+        if index not in order:
+            order.append(index)
+        return Ref(order.index(index))
+
+    shown = renumbered(formula, place)
+    return UpdateLine(kind, shown, tuple(ROLES[i] for i in order), words)
+
+
+Step = tuple[Numbers, dict[str, Numbers]]
+
+
+def _sgd_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper, _t: int) -> Step:
+    return w - h.eta * g, state
+
+
+def _momentum_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper,
+                   _t: int) -> Step:
+    v = h.mu * state["v"] + g
+    return w - h.eta * v, {"v": v}
+
+
+def _nesterov_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper,
+                   _t: int) -> Step:
+    v = h.mu * state["v"] + g
+    return w - h.eta * (g + h.mu * v), {"v": v}
+
+
+def _adam_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper, t: int) -> Step:
+    m = h.beta1 * state["m"] + (1.0 - h.beta1) * g
+    s = h.beta2 * state["s"] + (1.0 - h.beta2) * (g * g)
+    mhat = m / (1.0 - h.beta1**t)
+    shat = s / (1.0 - h.beta2**t)
+    return w - h.eta * (mhat / (shat**0.5 + h.epsilon)), {"m": m, "s": s}
+
+
+_DESCENT = _line("new", Sub(R.w, Mul((R.eta, R.g))),
+                 "gradient descent: a step against the gradient, η times it")
+_VELOCITY = _line("new_v", Add((Mul((R.mu, R.v)), R.g)),
+                  "the velocity: μ times the last one, plus this gradient (v starts at 0, so "
+                  "the first is the gradient itself)")
+SGD = Optimizer(
+    name="sgd", options=(), slots=(), per_update=(), lines=(_DESCENT,),
+    step=_sgd_step,
+    words="plain gradient descent: each update a step against the gradient")
+MOMENTUM = Optimizer(
+    name="momentum", options=("momentum",), slots=("v",), per_update=(),
+    lines=(_VELOCITY, _line("new", Sub(R.w, Mul((R.eta, R.new_v))),
+                            "a step against the velocity, η times it")),
+    step=_momentum_step,
+    words="momentum: a velocity that keeps a share μ of its last value, so steps gather "
+          "speed along a steady slope")
+NESTEROV = Optimizer(
+    name="nesterov", options=("momentum",), slots=("v",), per_update=(),
+    lines=(_VELOCITY, _line("new", Sub(R.w, Mul((R.eta, Add((R.g, Mul((R.mu, R.new_v))))))),
+                            "a step against the gradient plus μ times the new velocity: the "
+                            "look-ahead of Nesterov's momentum")),
+    step=_nesterov_step,
+    words="Nesterov's momentum: as momentum, but the step looks ahead along the velocity")
+ADAM = Optimizer(
+    name="adam", options=("beta1", "beta2", "epsilon"), slots=("m", "s"),
+    per_update=(
+        _line("bc1", Sub(ONE, Raised(R.beta1, R.t)),
+              "the first moment's bias correction: m starts at 0, so early m are too small "
+              "by the factor 1 − β₁ᵗ"),
+        _line("bc2", Sub(ONE, Raised(R.beta2, R.t)),
+              "the second moment's bias correction, 1 − β₂ᵗ")),
+    lines=(
+        _line("new_m", Add((Mul((R.beta1, R.m)), Mul((Sub(ONE, R.beta1), R.g)))),
+              "the first moment: a running mean of the gradients, β₁ of the last and 1 − β₁ "
+              "of this one"),
+        _line("new_s", Add((Mul((R.beta2, R.s)), Mul((Sub(ONE, R.beta2), Power(R.g))))),
+              "the second moment: a running mean of the squared gradients"),
+        _line("mhat", Div(R.new_m, R.bc1), "the first moment with its bias corrected"),
+        _line("shat", Div(R.new_s, R.bc2), "the second moment with its bias corrected"),
+        _line("new", Sub(R.w, Mul((R.eta, Div(R.mhat, Add((Root(R.shat), R.epsilon)))))),
+              "a step of about η against the gradient's sign, scaled by how steady the "
+              "gradient has been: m̂/(√ŝ + ε), ε outside the root")),
+    step=_adam_step,
+    words="Adam: running means of the gradient and of its square, bias-corrected, give "
+          "each parameter a step of about η")
+
+OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
 
 
 def choices(registry: dict[str, Activation] | dict[str, Loss]) -> str:

@@ -48,11 +48,11 @@ from backprop_tui.formula import (
     Expr,
     Lit,
     Mul,
-    Neg,
     Ref,
     Sub,
     compiled,
     count,
+    renumbered,
 )
 from backprop_tui.functions import ACTIVATIONS, Activation, Loss, loss_for
 from backprop_tui.keys import Key
@@ -451,8 +451,9 @@ class Plan:
         for u in outputs:  # each entry written out: out_k(1 − out_k), −out_k·out_j
             same = u == key.unit
             at = len(uses) + 1
-            places: dict[int, Expr] = {0: Ref(at), 1: Ref(at if same else at + 1)}
-            terms.append(Mul((Ref(len(uses)), _substituted(coupled.jacobian(same), places))))
+            places = [Ref(at), Ref(at if same else at + 1)]  # out_k, out_j
+            written = renumbered(coupled.jacobian(same), places.__getitem__)
+            terms.append(Mul((Ref(len(uses)), written)))
             uses += [keys.unit("dE_dout", u), keys.unit("out", u),
                      *(() if same else (keys.unit("out", key.unit),))]
         return Formula(Add(tuple(terms)), tuple(uses), tuple(outputs))
@@ -599,20 +600,6 @@ class Plan:
 
 
 NEW = ("new_w", "new_b")
-
-
-def _substituted(expr: Expr, places: dict[int, Expr]) -> Expr:
-    """``expr`` with each operand Ref(i) replaced by ``places[i]``."""
-    match expr:
-        case Ref(index):
-            return places[index]
-        case Mul(factors):
-            return Mul(tuple(_substituted(f, places) for f in factors))
-        case Sub(left, right):
-            return Sub(_substituted(left, places), _substituted(right, places))
-        case Neg(arg):
-            return Neg(_substituted(arg, places))
-    return expr
 
 
 def _number(n: int) -> Lit:

@@ -1,0 +1,99 @@
+"""Optimisers as records (issue 15, in progress): each one's update lines, as formulas, give
+its step on floats and on arrays, and both agree with a few lines written here from the
+issue's definitions (PyTorch's); the tutorial's pinned numbers follow from the trace's
+gradients and the records' steps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from backprop_tui.engine.trace import trace_epoch
+from backprop_tui.formula import evaluate
+from backprop_tui.functions import OPTIMIZERS, Hyper, Optimizer
+from networks import mazur
+
+AGREE = 1e-12  # relative, as the issue asks
+
+
+def independent(name: str, gradients: list[float], h: Hyper, w: float) -> list[float]:
+    """w after each update, written from the issue's formulas alone."""
+    v = m = s = 0.0
+    found = []
+    for t, g in enumerate(gradients, start=1):
+        if name == "sgd":
+            w -= h.eta * g
+        elif name in ("momentum", "nesterov"):
+            v = h.mu * v + g
+            w -= h.eta * (v if name == "momentum" else g + h.mu * v)
+        else:
+            m = h.beta1 * m + (1 - h.beta1) * g
+            s = h.beta2 * s + (1 - h.beta2) * g * g
+            w -= h.eta * (m / (1 - h.beta1**t)) / (math.sqrt(s / (1 - h.beta2**t)) + h.epsilon)
+        found.append(w)
+    return found
+
+
+def by_lines(optimizer: Optimizer, gradients: list[float], h: Hyper, w: float) -> list[float]:
+    """w after each update, each line's formula evaluated on the values it names."""
+    state = dict.fromkeys(optimizer.slots, 0.0)
+    found = []
+    for t, g in enumerate(gradients, start=1):
+        values = {"w": w, "g": g, "eta": h.eta, "mu": h.mu, "beta1": h.beta1,
+                  "beta2": h.beta2, "epsilon": h.epsilon, "t": float(t), **state}
+        for line in (*optimizer.per_update, *optimizer.lines):
+            values[line.kind] = evaluate(line.formula, [values[use] for use in line.uses])
+        w = values["new"]
+        state = {slot: values[f"new_{slot}"] for slot in optimizer.slots}
+        found.append(w)
+    return found
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("seed", range(4))
+def test_lines_step_and_arrays_agree_with_the_definitions(name: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    optimizer = OPTIMIZERS[name]
+    h = Hyper(eta=float(rng.uniform(0.01, 0.5)), mu=float(rng.uniform(0.0, 0.99)),
+              beta1=float(rng.uniform(0.5, 0.99)), beta2=float(rng.uniform(0.9, 0.9999)))
+    gradients = [float(g) for g in rng.normal(size=50)]
+    w0 = float(rng.normal())
+    expected = independent(name, gradients, h, w0)
+    assert by_lines(optimizer, gradients, h, w0) == pytest.approx(expected, rel=AGREE)
+    w, state = w0, dict.fromkeys(optimizer.slots, 0.0)
+    weights = np.array([w0, -w0])
+    states = {slot: np.zeros(2) for slot in optimizer.slots}
+    for t, (g, want) in enumerate(zip(gradients, expected, strict=True), start=1):
+        w, state = optimizer.step(w, g, state, h, t)
+        weights, states = optimizer.step(weights, np.array([g, -g]), states, h, t)
+        assert w == pytest.approx(want, rel=AGREE)
+        assert weights.tolist() == pytest.approx([want, -want], rel=AGREE)
+
+
+PINNED = {  # w5 after epochs 1-3 (issue 15; PyTorch among its two computations)
+    "momentum": (Hyper(eta=0.5, mu=0.9),
+                 [0.35891647971788465, 0.28037869374533453, 0.16736577834731522]),
+    "nesterov": (Hyper(eta=0.5, mu=0.9),
+                 [0.32194131146398075, 0.20896110742492624, 0.06363562413041951]),
+    "adam": (Hyper(eta=0.05), [0.3500000060851643, 0.29998625918649235, 0.24995313912430814]),
+}
+
+
+@pytest.mark.parametrize("name", list(PINNED))
+def test_the_tutorials_pinned_w5_from_the_traces_gradients(name: str) -> None:
+    """Every weight stepped by the record from the trace's gradients (biases fixed):
+    w5 after epochs 1-3 as pinned, |a − b| ≤ 1e-12·max(1, |b|)."""
+    h, pinned = PINNED[name]
+    optimizer = OPTIMIZERS[name]
+    network = mazur()
+    states = [{slot: np.zeros_like(w) for slot in optimizer.slots} for w in network.weights]
+    for t, want in enumerate(pinned, start=1):
+        trace = trace_epoch(network)
+        weights = []
+        for layer, (w, g) in enumerate(zip(network.weights, trace.grad_w, strict=True)):
+            new, states[layer] = optimizer.step(w, g, states[layer], h, t)
+            weights.append(new)
+        network = network.with_params(weights, list(network.biases))
+        w5 = float(network.weights[1][0, 0])
+        assert abs(w5 - want) <= 1e-12 * max(1.0, abs(want)), (t, w5, want)
