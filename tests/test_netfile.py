@@ -352,7 +352,8 @@ def test_unknown_top_level_key_lists_the_known_ones(key: str) -> None:
     message = problem(f"{key} = true\n" + TUTORIAL)
     assert f"key '{key}'" in message and "unknown" in message
     assert ("learning_rate, loss, update_biases, update_order, rounding, batch, batch_loss, "
-            "inputs, targets, layer, printed") in message
+            "optimizer, momentum, beta1, beta2, epsilon, inputs, targets, layer, "
+            "printed") in message
 
 
 @pytest.mark.parametrize("key", ["learning_rate", "loss", "update_biases", "update_order",

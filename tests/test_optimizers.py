@@ -12,6 +12,13 @@ import pytest
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.formula import evaluate
 from backprop_tui.functions import OPTIMIZERS, Hyper, Optimizer
+from backprop_tui.netfile import (
+    NetworkFileError,
+    network_from_document,
+    parse_given,
+    parse_network,
+)
+from backprop_tui.network import OPTIMIZER_OPTIONS
 from networks import mazur
 
 AGREE = 1e-12  # relative, as the issue asks
@@ -97,3 +104,53 @@ def test_the_tutorials_pinned_w5_from_the_traces_gradients(name: str) -> None:
         network = network.with_params(weights, list(network.biases))
         w5 = float(network.weights[1][0, 0])
         assert abs(w5 - want) <= 1e-12 * max(1.0, abs(want)), (t, w5, want)
+
+
+# Network files ------------------------------------------------------------------------
+
+TUTORIAL = """learning_rate = 0.5
+inputs = [0.05, 0.10]
+targets = [0.01, 0.99]
+[[layer]]
+weights = [[0.15, 0.20], [0.25, 0.30]]
+bias = 0.35
+activation = "sigmoid"
+[[layer]]
+weights = [[0.40, 0.45], [0.50, 0.55]]
+bias = 0.60
+activation = "sigmoid"
+"""
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ('beta1 = 0.5', "key 'beta1': an option of optimizer = \"adam\"; this network's optimizer "
+                    "is \"sgd\" (the default)"),
+    ('optimizer = "momentum"\nbeta2 = 0.5', "key 'beta2': an option of optimizer = \"adam\"; "
+                                            "this network's optimizer is \"momentum\""),
+    ('optimizer = "adam"\nmomentum = 0.5', "key 'momentum': an option of optimizer = "
+                                           "\"momentum\" or \"nesterov\""),
+    ('optimizer = "nesterov"\nmomentum = 0', "key 'momentum': expected a number from 0 to 1"),
+    ('optimizer = "momentum"\nmomentum = 1', "1 not included, got 1"),
+    ('optimizer = "adam"\nbeta2 = -0.1', "key 'beta2': expected a number from 0 to 1"),
+    ('optimizer = "adam"\nepsilon = 0', "key 'epsilon': expected a number above 0, got 0"),
+    ('optimizer = "Adam"', "key 'optimizer': expected one of 'sgd', 'momentum', 'nesterov', "
+                           "'adam', got 'Adam'"),
+    ('optimizer = "adam"\nupdate_order = "during_backward"',
+     "\"during_backward\" goes with optimizer = \"sgd\" only"),
+])
+def test_optimiser_options_are_refused_in_one_line(options: str, says: str) -> None:
+    with pytest.raises(NetworkFileError) as found:
+        parse_given(options + "\n" + TUTORIAL, "net.toml")
+    assert says in str(found.value) and "\n" not in str(found.value)
+
+
+@pytest.mark.parametrize("options", ['optimizer = "adam"\nbeta1 = 0.8\nepsilon = 1e-6',
+                                     'optimizer = "nesterov"\nmomentum = 0.5', ""])
+def test_an_optimiser_and_its_own_options_are_written_back(options: str) -> None:
+    network = parse_network(options + "\n" + TUTORIAL, "net.toml")
+    document = network.to_document()
+    written = {key for key in document if key in OPTIMIZER_OPTIONS}
+    assert written == set(OPTIMIZERS[network.optimizer].options) | (
+        {"optimizer"} if network.optimizer != "sgd" else set())
+    again = network_from_document(document, "again")
+    assert again.to_document() == document and again.hyper == network.hyper

@@ -12,9 +12,9 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from backprop_tui.functions import ACTIVATIONS, LOSSES, outputs_for
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS, outputs_for
 from backprop_tui.network import (
     BATCH_LOSSES,
     BATCH_OPTIONS,
@@ -24,6 +24,7 @@ from backprop_tui.network import (
     MAX_ROUNDING,
     MAX_UNITS,
     MIN_ROUNDING,
+    OPTIMIZER_OPTIONS,
     OPTIONS,
     UPDATE_ORDERS,
     Given,
@@ -36,7 +37,8 @@ from backprop_tui.output import TooBig, clipped, quoted, read_bounded
 if TYPE_CHECKING:
     import pathlib
 
-TOP_KEYS = (*OPTIONS, *BATCH_OPTIONS, "inputs", "targets", "layer", "printed")
+TOP_KEYS = (*OPTIONS, *BATCH_OPTIONS, *OPTIMIZER_OPTIONS, "inputs", "targets", "layer",
+            "printed")
 MAX_FILE_BYTES = 1024 * 1024
 # With several examples every step of an epoch is worked one scalar at a time: keep it to
 # a second or two (a one-example network's epoch comes from numpy, however large).
@@ -256,10 +258,15 @@ def _given(document: dict[str, object]) -> Given:
         batch=_batch(document.get("batch", "online"), len(inputs)),
         batch_loss=_choice(document.get("batch_loss", "mean"), BATCH_LOSSES,
                            "key 'batch_loss'"),
+        **_optimizer(document),
     )
     problem = classifier_problem(given.activations, given.loss, given.targets)
     if problem:
         raise _Invalid(problem)
+    if given.update_order == "during_backward" and given.optimizer != "sgd":
+        raise _Invalid(f"key 'update_order': \"during_backward\" goes with optimizer = "
+                       f"\"sgd\" only; \"{given.optimizer}\" keeps state for every parameter "
+                       "and updates them all after the backward pass")
     if given.update_order == "during_backward" and batch_size(given.batch, given.examples) > 1:
         raise _Invalid("key 'update_order': \"during_backward\" needs batches of one example "
                        "(batch = \"online\"): every example of a batch uses the parameters "
@@ -267,6 +274,32 @@ def _given(document: dict[str, object]) -> Given:
     if "printed" in document:
         given = dataclasses.replace(given, printed=_printed(document["printed"]))
     return given
+
+
+def _optimizer(document: dict[str, object]) -> dict[str, Any]:
+    """The optimiser and its own options, each checked: an option of another optimiser is
+    refused (it would be silently ignored), and so is a value out of its range."""
+    name = _choice(document.get("optimizer", "sgd"), tuple(OPTIMIZERS), "key 'optimizer'")
+    own = OPTIMIZERS[name].options
+    found: dict[str, Any] = {"optimizer": name}
+    for key in OPTIMIZER_OPTIONS[1:]:
+        if key not in document:
+            continue
+        if key not in own:
+            takers = " or ".join(f'"{o.name}"' for o in OPTIMIZERS.values() if key in o.options)
+            raise _Invalid(f"key {key!r}: an option of optimizer = {takers}; this network's "
+                           f"optimizer is \"{name}\"" + (" (the default)" if name == "sgd"
+                                                          else ""))
+        value = _number(document[key], f"key {key!r}")
+        low_open = key == "epsilon" or (key == "momentum" and name == "nesterov")
+        high = math.inf if key == "epsilon" else 1.0
+        if not ((low_open and value > 0.0 or not low_open and value >= 0.0) and value < high):
+            span = ("above 0" if key == "epsilon" else
+                    f"from 0 to 1{' (above 0 for nesterov)' if key == 'momentum' else ''}, "
+                    "1 not included")
+            raise _Invalid(f"key {key!r}: expected a number {span}, got {value:g}")
+        found[key] = value
+    return found
 
 
 TARGETS_SUM_TOLERANCE = 1e-12  # softmax with cross-entropy: |Σt − 1| (δ = out − t is off by

@@ -19,6 +19,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from backprop_tui import keys
+from backprop_tui.functions import OPTIMIZERS, Hyper
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 UPDATE_ORDERS = ("after_backward", "during_backward")
 OPTIONS = ("learning_rate", "loss", "update_biases", "update_order", "rounding")
 BATCH_OPTIONS = ("batch", "batch_loss")  # written only for several examples
+# How gradients become updates: written only for an optimiser other than sgd, and then only
+# the options that optimiser takes (``Optimizer.options``).
+OPTIMIZER_OPTIONS = ("optimizer", "momentum", "beta1", "beta2", "epsilon")
 BATCHES = ("online", "full")  # or a whole number: minibatches of that many examples
 BATCH_LOSSES = ("mean", "sum")
 MAX_EXAMPLES = 256
@@ -95,6 +99,11 @@ class Given:
     rounding: int = 0
     batch: str | int = "online"
     batch_loss: str = "mean"
+    optimizer: str = "sgd"
+    momentum: float = 0.9  # μ of momentum and nesterov
+    beta1: float = 0.9  # adam
+    beta2: float = 0.999
+    epsilon: float = 1e-8
     listed: tuple[bool, ...] = ()  # per layer: its bias was written as a list
     printed: tuple[Printed, ...] = ()  # values written down elsewhere, to check
 
@@ -142,7 +151,8 @@ class Given:
             biases=tuple(frozen(b) for b in self.biases),
             activations=self.activations,
             listed=self.listed,
-            **{name: getattr(self, name) for name in (*OPTIONS, *BATCH_OPTIONS)},
+            **{name: getattr(self, name)
+               for name in (*OPTIONS, *BATCH_OPTIONS, *OPTIMIZER_OPTIONS)},
         )
 
 
@@ -162,6 +172,11 @@ class Network:
     rounding: int = 0  # round every step's value to this many significant digits; 0: off
     batch: str | int = "online"  # "online", "full" or examples per minibatch
     batch_loss: str = "mean"  # how a batch's errors and gradients combine: "mean" or "sum"
+    optimizer: str = "sgd"  # how gradients become updates (functions.OPTIMIZERS)
+    momentum: float = 0.9  # μ of momentum and nesterov
+    beta1: float = 0.9  # adam's
+    beta2: float = 0.999
+    epsilon: float = 1e-8
     listed: tuple[bool, ...] = ()  # per layer: its bias was written as a list (kept as one)
 
     def __post_init__(self) -> None:
@@ -215,7 +230,7 @@ class Network:
             listed=self.listed,
             batch=self.batch,
             batch_loss=self.batch_loss,
-            **{name: getattr(self, name) for name in OPTIONS},
+            **{name: getattr(self, name) for name in (*OPTIONS, *OPTIMIZER_OPTIONS)},
         )
 
     def with_params(self, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike]) -> Network:
@@ -227,9 +242,16 @@ class Network:
 
     def options(self) -> dict[str, Any]:
         """The options as a network file writes them (how batches work: with several
-        examples only)."""
+        examples only; the optimiser and its own options: when it is not sgd)."""
         names = (*OPTIONS, *BATCH_OPTIONS) if self.examples > 1 else OPTIONS
+        if self.optimizer != "sgd":
+            names = (*names, "optimizer", *OPTIMIZERS[self.optimizer].options)
         return {name: getattr(self, name) for name in names}
+
+    @property
+    def hyper(self) -> Hyper:
+        """The optimiser's numbers: η and its own options."""
+        return Hyper(self.learning_rate, self.momentum, self.beta1, self.beta2, self.epsilon)
 
     def bias_values(self, biases: tuple[np.ndarray, ...] | list[np.ndarray]) -> list[object]:
         """Per layer, biases (or their gradients) as in a network file: a number if shared
