@@ -632,6 +632,22 @@ class Optimizer(NamedTuple):
     # start, the options, t) -> (the new w, the new state)
     words: str
 
+    def line(self, kind: str) -> UpdateLine:
+        """The line that computes ``kind`` ("new": the parameter's new value)."""
+        return next(line for line in (*self.per_update, *self.lines) if line.kind == kind)
+
+    @property
+    def computed(self) -> tuple[str, ...]:
+        """What its lines compute besides the new value, in order: bc1, …, new_v, mhat."""
+        return tuple(line.kind for line in (*self.per_update, *self.lines)
+                     if line.kind != "new")
+
+    @property
+    def given(self) -> tuple[str, ...]:
+        """The numbers its lines take besides w, g, η and the state: μ; β₁, β₂, ε and t."""
+        used = {role for line in (*self.per_update, *self.lines) for role in line.uses}
+        return tuple(role for role in ("mu", "beta1", "beta2", "epsilon", "t") if role in used)
+
 
 class Hyper(NamedTuple):
     """An optimiser's numbers besides the state (PyTorch's defaults)."""
@@ -695,7 +711,13 @@ def _adam_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper, t: i
     s = h.beta2 * state["s"] + (1.0 - h.beta2) * (g * g)
     mhat = m / (1.0 - h.beta1**t)
     shat = s / (1.0 - h.beta2**t)
-    return w - h.eta * (mhat / (shat**0.5 + h.epsilon)), {"m": m, "s": s}
+    return w - h.eta * (mhat / (_sqrt(shat) + h.epsilon)), {"m": m, "s": s}
+
+
+def _sqrt(x: Numbers) -> Numbers:
+    """The correctly rounded square root (as a formula's √ computes it) of a float or an
+    array."""
+    return math.sqrt(x) if isinstance(x, float) else _np().sqrt(x)
 
 
 _DESCENT = _line("new", Sub(R.w, Mul((R.eta, R.g))),

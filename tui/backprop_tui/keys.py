@@ -15,12 +15,16 @@ person types at the go-to prompt:
   layer's Jacobian entries ``dout_o2/dnet_o1`` (its diagonal is ``dout_o1/dnet_o1``), and,
   where δ is worked by the shortcut out − t (cross-entropy), the chain rule's δ
   ``delta_o1(chain)``;
+- an optimiser's numbers ``mu``, ``beta1``, ``beta2``, ``epsilon`` and the update's number
+  ``t``; a parameter's state at the update's start ``v_w5`` (``m_w5``, ``s_w5``) and after
+  it ``v_w5+``; Adam's bias corrections ``bc1``, ``bc2`` and corrected moments ``mhat_w5``,
+  ``shat_w5``;
 - new values ``w5+`` / ``b2+``, ``apply``, and after the updates ``out_o1+``, ``net_o1+``,
   ``E_total+``;
 - with several training examples, a value of one example carries its number from 1
   (``net_h1[2]``, ``dE/dw5[2]``, ``t_o1[3]``); a batch's combined gradient, new values,
-  update and error carry the range of its examples (``dE/dw5[1..4]``, ``w5+[1..2]``,
-  ``apply[3..4]``, ``E[1..4]``); the data set's error is ``E`` before the epoch's updates
+  update, optimiser lines and error carry the range of its examples (``dE/dw5[1..4]``,
+  ``w5+[1..2]``, ``v_w5+[1..2]``, ``t[1..2]``, ``apply[3..4]``, ``E[1..4]``); the data set's error is ``E`` before the epoch's updates
   and ``E+`` after them.
 
 ``parse`` also takes what a person types: any case, spaces, the tutorial's spellings
@@ -38,10 +42,13 @@ from typing import NamedTuple
 # The kinds of value. Given: known before the epoch; computed: by a step of its own;
 # "out_after", "net_after": an output and its weighted sum after the updates, which the last
 # step computes inside its formula.
-GIVEN = ("input", "target", "weight", "bias", "eta")
+GIVEN = ("input", "target", "weight", "bias", "eta", "mu", "beta1", "beta2", "epsilon", "t",
+         "v", "m", "s")
 COMPUTED = ("net", "out", "error", "total", "contrib", "dE_dout", "slope", "jacobian",
-            "chain", "delta", "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "apply",
-            "total_after", "batch_error", "dataset_after")
+            "chain", "delta", "dnet_dw", "grad_w", "new_w", "grad_b", "new_b", "bc1", "bc2",
+            "new_v", "new_m", "new_s", "mhat", "shat", "apply", "total_after", "batch_error",
+            "dataset_after")
+STATE = ("v", "m", "s")  # an optimiser's state of a parameter (functions.Optimizer.slots)
 # "dataset": the data set's error at the epoch's start (no step of its own computes it).
 KINDS = (*GIVEN, *COMPUTED, "out_after", "net_after", "dataset")
 
@@ -78,6 +85,10 @@ class Key(NamedTuple):
         """The gradient of this weight or bias (``w5`` -> ``dE/dw5``, with its tag)."""
         return Key("grad_w" if self.kind == "weight" else "grad_b", param=self.param,
                    example=self.example, last=self.last)
+
+    def state(self, slot: str) -> Key:
+        """This weight's or bias's optimiser state ``slot`` at the update's start (``v_w5``)."""
+        return Key(slot, param=self.param, example=self.example, last=self.last)
 
     @property
     def parameter(self) -> Key:
@@ -120,6 +131,10 @@ _TEXT = {
     "slope": "dout_{unit}/dnet_{unit}", "jacobian": "dout_{unit}/dnet_{above}",
     "chain": "delta_{unit}(chain)", "delta": "delta_{unit}", "dnet_dw": "dnet_{unit}/d{param}",
     "grad_w": "dE/d{param}", "grad_b": "dE/d{param}", "new_w": "{param}+", "new_b": "{param}+",
+    "mu": "mu", "beta1": "beta1", "beta2": "beta2", "epsilon": "epsilon", "t": "t",
+    "v": "v_{param}", "m": "m_{param}", "s": "s_{param}", "new_v": "v_{param}+",
+    "new_m": "m_{param}+", "new_s": "s_{param}+", "mhat": "mhat_{param}",
+    "shat": "shat_{param}", "bc1": "bc1", "bc2": "bc2",
     "apply": "apply", "total_after": "E_total+", "out_after": "out_{unit}+",
     "net_after": "net_{unit}+",
     "batch_error": "E", "dataset": "E", "dataset_after": "E+",
@@ -162,6 +177,17 @@ _WRITTEN = [
     (r"de/d(?P<param>b\d+(?:\.\d+)?)", "grad_b"),
     (r"(?P<param>w\d+)\+", "new_w"),
     (r"(?P<param>b\d+(?:\.\d+)?)\+", "new_b"),
+    (r"mu", "mu"),
+    (r"beta1", "beta1"),
+    (r"beta2", "beta2"),
+    (r"epsilon", "epsilon"),
+    (r"t", "t"),
+    (r"(?P<slot>[vms])_(?P<param>{p})", "state"),
+    (r"(?P<slot>[vms])_(?P<param>{p})\+", "new_state"),
+    (r"mhat_(?P<param>{p})", "mhat"),
+    (r"shat_(?P<param>{p})", "shat"),
+    (r"bc1", "bc1"),
+    (r"bc2", "bc2"),
     (r"apply", "apply"),
     (r"e_total\+", "total_after"),
     (r"out_(?P<unit>{u})\+", "out_after"),
@@ -170,7 +196,8 @@ _WRITTEN = [
     (r"e\+", "dataset_after"),
 ]
 _EXAMPLE = re.compile(r"(.*?)\[\s*(\d{1,3})\s*(?:(?:\.\.|-|–|to)\s*(\d{1,3})\s*)?\]")
-_UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", **{
+_UNICODE = str.maketrans({"∂": "d", "η": "eta", "⁺": "+", "−": "-", "μ": "mu",
+                          "β": "beta", "ε": "epsilon", "\u0302": "hat", "ŝ": "shat", "ᵗ": "t", **{
     chr(0x2080 + d): str(d) for d in range(10)}})
 
 
@@ -202,6 +229,9 @@ def parse(written: str) -> Key:
                 parts: dict[str, str] = found.groupdict()
                 if kind == "input" and not parts["unit"].startswith("i"):
                     return Key("out", unit=parts["unit"])  # h1, o1: the unit's output
+                if kind in ("state", "new_state"):  # v_w5, v_w5+
+                    slot = parts["slot"]
+                    return Key(slot if kind == "state" else f"new_{slot}", param=parts["param"])
                 return Key(kind, parts.get("unit", ""), parts.get("param", ""),
                            parts.get("above", ""))
     raise NotAKey(written)
@@ -216,6 +246,7 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
 def _normalise(written: str) -> str:
     key = written.translate(_UNICODE).lower()
     key = re.sub(r"^δ_?", "delta_", key)
+    key = re.sub(r"^([ms])hat(?=[a-z])", r"\1hat_", key)  # m̂w5 (no underscore)
     key = key.replace("de_total/", "de/")
     key = re.sub(r"_(new|after)$", "+", key)
     delta = re.fullmatch(r"de(?:_[a-z0-9.]+)?/dnet_([a-z0-9.]+)", key)
@@ -230,6 +261,9 @@ def choices(written: str) -> list[Key]:
     key = parse(written)
     if key.kind in ("weight", "bias"):
         return [key.new, key.gradient]
+    if key.kind in STATE:  # v_w5: the new state, as w5 means w5+
+        return [Key(f"new_{key.kind}", param=key.param, example=key.example, last=key.last),
+                key]
     if key.kind in ("dataset", "batch_error"):  # E: a batch's error; of one example, its
         return [key, TOTAL.at(key.example, key.last)]  # E_total
     if key.kind in ("total_after", "dataset_after"):  # E_total+ and E+, either network
@@ -268,7 +302,11 @@ def _of(prefix: str, name: str, tex: bool) -> str:
 
 
 _PREFIXES = {"net": (r"\mathrm{net}", "net"), "out": (r"\mathrm{out}", "out"),
-             "delta": (r"\delta", "δ"), "E": ("E", "E")}
+             "delta": (r"\delta", "δ"), "E": ("E", "E"), "v": ("v", "v"), "m": ("m", "m"),
+             "s": ("s", "s"), "mhat": (r"\hat{m}", "m\u0302"), "shat": (r"\hat{s}", "s\u0302")}
+_GREEK = {"mu": (r"\mu", "μ"), "beta1": (r"\beta_{1}", "β₁"), "beta2": (r"\beta_{2}", "β₂"),
+          "epsilon": (r"\varepsilon", "ε"), "t": ("t", "t"), "bc1": (r"\mathrm{bc}_{1}", "bc₁"),
+          "bc2": (r"\mathrm{bc}_{2}", "bc₂")}
 
 
 def _simple(kind: str, name: str, tex: bool) -> str:
@@ -319,6 +357,12 @@ def _symbol(key: Key, tex: bool) -> str:
             return _partial("E", _name(p, tex), tex)
         case "new_w" | "new_b":
             return _plus(_name(p, tex), tex)
+        case "mu" | "beta1" | "beta2" | "epsilon" | "t" | "bc1" | "bc2":
+            return _GREEK[key.kind][0 if tex else 1]
+        case "v" | "m" | "s" | "mhat" | "shat":
+            return _of(_PREFIXES[key.kind][0 if tex else 1], p, tex)
+        case "new_v" | "new_m" | "new_s":
+            return _plus(_of(key.kind[-1], p, tex), tex)
         case "apply":
             return r"\text{apply}" if tex else "apply"
         case "total_after":

@@ -62,6 +62,25 @@ def frozen(values: ArrayLike) -> np.ndarray:
     return array
 
 
+@dataclass(frozen=True, eq=False)
+class OptimizerState:
+    """What an optimiser keeps between updates: per slot (v; m and s) a read-only array per
+    layer shaped like the weights, and like the biases when they are updated (a shared bias
+    is one value), and the updates made so far, ``t``. A network at rest has none (zeros,
+    t = 0): the first epoch's, every sgd network's, and after the optimiser or
+    ``update_biases`` changes."""
+
+    t: int
+    weights: dict[str, tuple[np.ndarray, ...]]
+    biases: dict[str, tuple[np.ndarray, ...]]  # {} when biases stay fixed
+
+    @classmethod
+    def of(cls, t: int, weights: dict[str, Sequence[ArrayLike]],
+           biases: dict[str, Sequence[ArrayLike]]) -> OptimizerState:
+        return cls(t, {slot: tuple(frozen(a) for a in arrays) for slot, arrays in weights.items()},
+                   {slot: tuple(frozen(a) for a in arrays) for slot, arrays in biases.items()})
+
+
 @dataclass(frozen=True)
 class Printed:
     """A value written down elsewhere (by hand, in a document) for the step ``name``
@@ -178,6 +197,7 @@ class Network:
     beta2: float = 0.999
     epsilon: float = 1e-8
     listed: tuple[bool, ...] = ()  # per layer: its bias was written as a list (kept as one)
+    state: OptimizerState | None = None  # the optimiser's, at the epoch's start; None: at rest
 
     def __post_init__(self) -> None:
         """One example may come as a flat row (as a network file writes it)."""
@@ -239,6 +259,48 @@ class Network:
             weights=tuple(frozen(w) for w in weights),
             biases=tuple(frozen(b) for b in biases),
         )
+
+    def with_state(self, state: OptimizerState | None) -> Network:
+        return dataclasses.replace(self, state=state)
+
+    @property
+    def updates(self) -> int:
+        """The updates made since the optimiser's state last started at zero (its t)."""
+        return self.state.t if self.state is not None else 0
+
+    def slot(self, name: str) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The optimiser's state ``name`` (v, m, s) per layer, for the weights and for the
+        biases (zeros at rest; the biases' are zeros too when they stay fixed)."""
+        import numpy as np
+
+        state = self.state
+        weights = state.weights.get(name) if state is not None else None
+        biases = state.biases.get(name) if state is not None else None
+        return (weights or tuple(np.zeros_like(w) for w in self.weights),
+                biases or tuple(np.zeros_like(b) for b in self.biases))
+
+    def state_value(self, name: str, parameter: str) -> float:
+        """The state ``name`` of one weight or bias, by its name (w5, b1)."""
+        kind, layer, row, column = self.names.parameters()[parameter]
+        weights, biases = self.slot(name)
+        return float(weights[layer][row, column] if kind == "weight" else biases[layer][row])
+
+    def state_document(self) -> dict[str, Any] | None:
+        """The optimiser's state as the records write it: ``{"v": {"weights": …, "biases":
+        …}}`` or ``{"m": …, "s": …, "t": n}``, each shaped like the weights and biases (a
+        layer's biases null when they stay fixed); None under sgd."""
+        optimizer = OPTIMIZERS[self.optimizer]
+        if not optimizer.slots:
+            return None
+        found: dict[str, Any] = {}
+        for name in optimizer.slots:
+            weights, biases = self.slot(name)
+            found[name] = {"weights": [w.tolist() for w in weights],
+                           "biases": self.bias_values(biases) if self.update_biases
+                           else [None] * self.depth}
+        if "t" in optimizer.given:
+            found["t"] = self.updates
+        return found
 
     def options(self) -> dict[str, Any]:
         """The options as a network file writes them (how batches work: with several

@@ -22,6 +22,12 @@ The order is the one a person works by hand:
    flows back through each unit above (δ_k · w_k), their sum ∂E/∂out, then as above.
 5. The updates applied, then the total error recomputed with the new values.
 
+An optimiser other than plain gradient descent (``functions.OPTIMIZERS``) keeps state
+between updates; its lines are steps of their own, after the backward pass (PyTorch's
+``backward()`` then ``step()``): Adam's bias corrections once, then for every updated
+parameter in network order each line of its update (v⁺ then w⁺; m⁺, s⁺, m̂, ŝ, w⁺), then
+the updates applied. The backward phases then stop at each gradient.
+
 With several training examples an epoch is a pass over them in file order, batch by batch
 (``network.batches``): each example's steps 1–4 as above, tagged with its number from 1
 (``net_h1[2]``) and using the parameters as they stood at its batch's start; for a batch of
@@ -54,7 +60,7 @@ from backprop_tui.formula import (
     count,
     renumbered,
 )
-from backprop_tui.functions import ACTIVATIONS, Activation, Loss, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, Activation, Loss, Optimizer, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Names, batches, names_of
 
@@ -93,6 +99,9 @@ class Shaped(Protocol):
     @property
     def batch_loss(self) -> str: ...
 
+    @property
+    def optimizer(self) -> str: ...
+
     def shared(self, layer: int) -> bool: ...
 
 
@@ -108,6 +117,7 @@ class Shape(NamedTuple):
     examples: int = 1
     batch: int = 1  # examples per batch
     batch_loss: str = "mean"
+    optimizer: str = "sgd"
 
     @classmethod
     def of(cls, net: Shaped) -> Shape:
@@ -115,7 +125,7 @@ class Shape(NamedTuple):
         return cls(net.sizes, tuple(net.shared(k) for k in range(net.depth)),
                    net.activations, net.loss, net.update_biases, net.update_order,
                    examples, net.batch_size if examples > 1 else 1,
-                   net.batch_loss if examples > 1 else "mean")
+                   net.batch_loss if examples > 1 else "mean", net.optimizer)
 
     def batches(self) -> list[tuple[int, int]]:
         """Each batch's first and last example, from 1."""
@@ -174,6 +184,8 @@ class Plan:
         self._units: dict[tuple[str, int], list[Key]] = {}
         self.loss: Loss = loss_for(shape.loss, shape.activations[-1])
         self.output: Activation = ACTIVATIONS[shape.activations[-1]]
+        self.optimizer: Optimizer = OPTIMIZERS[shape.optimizer]
+        self.stateful = bool(self.optimizer.slots)  # its lines are steps of the update phase
         if shape.examples > 1:
             self.one = _plan(shape._replace(examples=1, batch=1, batch_loss="mean"))
             self._order_examples()
@@ -209,13 +221,34 @@ class Plan:
     @cached_property
     def given(self) -> list[Key]:
         """Every given value's key: each example's inputs and targets (tagged with its
-        number when there are several), the weights, the biases and η."""
+        number when there are several), the weights, the biases and η; an optimiser's
+        numbers (μ; β₁, β₂, ε), each updated parameter's state at the epoch's start and
+        each update's number t (tagged with its batch when there are several examples)."""
         names = self.names
         tags = range(1, self.shape.examples + 1) if self.shape.examples > 1 else [0]
+        optimizer = self.optimizer
+        options = [role for role in optimizer.given if role != "t"]
+        counted = "t" in optimizer.given
         return [*(keys.unit("input", u).at(k) for k in tags for u in names.units[0]),
                 *(keys.unit("target", u).at(k) for k in tags for u in names.units[-1]),
                 *(keys.parameter(w) for layer in names.weights for row in layer for w in row),
-                *(keys.parameter(b) for layer in names.biases for b in layer), keys.ETA]
+                *(keys.parameter(b) for layer in names.biases for b in layer), keys.ETA,
+                *(Key(role) for role in options),
+                *(p.state(slot) for slot in optimizer.slots for p in self.updated),
+                *((Key("t").at(*batch) if self.shape.examples > 1 else Key("t")
+                   for batch in self.shape.batches()) if counted else ())]
+
+    @cached_property
+    def updated(self) -> list[Key]:
+        """The weights and biases the updates change, in the order they are applied: each
+        layer's weights, then its biases when they are updated."""
+        names = self.names
+        found: list[str] = []
+        for layer in range(self.shape.depth):
+            found += [w for row in names.weights[layer] for w in row]
+            if self.shape.update_biases:
+                found += names.biases[layer]
+        return [keys.parameter(name) for name in found]
 
     def batch_of(self, example: int) -> tuple[int, int]:
         """The first and last example of the batch that example ``example`` is in."""
@@ -291,13 +324,25 @@ class Plan:
                 found.append(keys.unit("delta", u))
                 for w in names.weights[layer][j]:
                     found += [Key("dnet_dw", unit=u, param=w), Key("grad_w", param=w),
-                              Key("new_w", param=w)]
+                              *(() if self.stateful else (Key("new_w", param=w),))]
                 if not shape.shared[layer]:
                     found += self._bias(names.biases[layer][j])
             if shape.shared[layer]:
                 found += self._bias(names.biases[layer][0])
             self._add(phase, found)
-        self._add("update", [keys.APPLY, keys.TOTAL_AFTER])
+        self._add("update", [*self._lines(), keys.APPLY, keys.TOTAL_AFTER])
+
+    def _lines(self, first: int = 0, last: int = 0) -> list[Key]:
+        """An optimiser's lines for an update (of the batch of examples ``first`` to
+        ``last``, with several): once per update, then per updated parameter."""
+        if not self.stateful:
+            return []
+        optimizer = self.optimizer
+        found = [Key(line.kind).at(first, last) for line in optimizer.per_update]
+        for p in self.updated:
+            found += [(p.new if line.kind == "new" else Key(line.kind, param=p.param))
+                      .at(first, last) for line in optimizer.lines]
+        return found
 
     def _order_examples(self) -> None:
         """Several examples: each example's steps, then per batch its combining phase (a
@@ -314,10 +359,11 @@ class Plan:
                 for key in one.keys:
                     if key.kind in ("grad_w", "grad_b"):
                         found.append(key.at(first, last))
-                        if key.kind == "grad_w" or self.shape.update_biases:
+                        if not self.stateful and (key.kind == "grad_w"
+                                                  or self.shape.update_biases):
                             found.append(key.parameter.new.at(first, last))
                 self._add("batch", found)
-            self._add("update", [keys.APPLY.at(first, last)])
+            self._add("update", [*self._lines(first, last), keys.APPLY.at(first, last)])
         self._add("update", [keys.DATASET_AFTER])
 
     def _column(self, unit: str) -> list[Key]:
@@ -330,7 +376,8 @@ class Plan:
 
     def _bias(self, name: str) -> list[Key]:
         bias = keys.parameter(name)
-        return [bias.gradient, *([bias.new] if self.shape.update_biases else [])]
+        return [bias.gradient,
+                *([bias.new] if self.shape.update_biases and not self.stateful else [])]
 
     # The formulas ----------------------------------------------------------------------
 
@@ -482,12 +529,42 @@ class Plan:
                        (keys.unit("delta", unit), Key("dnet_dw", unit=unit, param=key.param)),
                        (key.param, unit, self._source(key)))
 
-    def _descent(self, key: Key) -> Formula:
-        parameter = key.parameter
-        return Formula(Sub(Ref(0), Mul((Ref(1), Ref(2)))),
-                       (parameter, keys.ETA, parameter.gradient), (key.param,))
+    def _line(self, key: Key) -> Formula:
+        """A line of the optimiser's update (the new value under sgd: w − η·∂E/∂w), its
+        operands those of the update of ``key``'s batch (untagged: of one example): the
+        parameter and its state as they stood at the batch's start, the batch's gradient
+        and the lines before it."""
+        kind = "new" if key.kind in NEW else key.kind
+        line = self.optimizer.line(kind)
+        tag = (key.example, key.last)
+        first = key.example or 1
+        parameter = keys.parameter(key.param) if key.param else None
 
-    _new_w = _new_b = _descent
+        def operand(role: str) -> Key:
+            match role:
+                case "w":
+                    assert parameter is not None
+                    return self._starting(parameter, first)
+                case "g":
+                    assert parameter is not None
+                    return parameter.gradient.at(*tag)
+                case "eta":
+                    return keys.ETA
+                case "mu" | "beta1" | "beta2" | "epsilon":
+                    return Key(role)
+                case "t" | "bc1" | "bc2":
+                    return Key(role).at(*tag)
+                case "v" | "m" | "s":
+                    assert parameter is not None
+                    if first == 1:
+                        return parameter.state(role)
+                    return Key(f"new_{role}", param=key.param).at(*self.batch_of(first - 1))
+            return Key(role, param=key.param).at(*tag)  # new_v, mhat: this update's
+
+        return Formula(line.formula, tuple(operand(role) for role in line.uses),
+                       (key.param,) if key.param else ())
+
+    _new_w = _new_b = _bc1 = _bc2 = _new_v = _new_m = _new_s = _mhat = _shat = _line
 
     def _grad_b(self, key: Key) -> Formula:
         _, layer, row, _ = self.names.parameters()[key.param]
@@ -497,16 +574,10 @@ class Plan:
                        (key.param, *fed))
 
     def _apply(self, key: Key) -> Formula:
-        names = self.names
-        updated: list[str] = []
-        for layer in range(self.shape.depth):
-            updated += [w for row in names.weights[layer] for w in row]
-            if self.shape.update_biases:
-                updated += names.biases[layer]
-        parameters = [keys.parameter(name) for name in updated]
+        parameters = self.updated
         return Formula(Assign(tuple(keys.text(p) for p in parameters),
-                              tuple(Ref(i) for i in range(len(updated)))),
-                       tuple(p.new for p in parameters), tuple(updated))
+                              tuple(Ref(i) for i in range(len(parameters)))),
+                       tuple(p.new for p in parameters), tuple(p.param for p in parameters))
 
     def _total_after(self, key: Key) -> Formula:
         outputs = self.names.units[-1]
@@ -532,6 +603,8 @@ class Plan:
             return self._dataset_after()
         first, last = self.batch_of(key.example)
         combined = key.last or (key.kind == "apply" or key.kind == "batch_error")
+        if key.kind in LINES or (key.kind in NEW and self.stateful):
+            return self._line(key)
         if not combined and not (key.kind in NEW and last == first):
             return self._example(key)
         untagged = Key(key.kind, key.unit, key.param, key.above)
@@ -543,10 +616,7 @@ class Plan:
                 return self._combine([keys.TOTAL.at(k) for k in range(first, last + 1)],
                                      tuple(self.names.units[-1]))
             case "new_w" | "new_b":
-                parameter = key.parameter
-                return Formula(Sub(Ref(0), Mul((Ref(1), Ref(2)))),
-                               (self._starting(parameter, first), keys.ETA,
-                                parameter.gradient.at(first, last)), (key.param,))
+                return self._line(key)
             case "apply":
                 single = self.one.formula(keys.APPLY)
                 return single.with_uses(tuple(use.at(first, last) for use in single.uses))
@@ -600,6 +670,7 @@ class Plan:
 
 
 NEW = ("new_w", "new_b")
+LINES = ("bc1", "bc2", "new_v", "new_m", "new_s", "mhat", "shat")  # an optimiser's, but new
 
 
 def _number(n: int) -> Lit:

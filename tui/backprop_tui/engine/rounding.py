@@ -17,7 +17,7 @@ from __future__ import annotations
 from backprop_tui import keys
 from backprop_tui.engine.plan import plan
 from backprop_tui.keys import Key
-from backprop_tui.network import Network
+from backprop_tui.network import Network, OptimizerState
 from backprop_tui.scalar import round_sig
 
 
@@ -36,7 +36,14 @@ def given(network: Network) -> dict[Key, float]:
     for biases in network.biases:
         numbers += biases.tolist()
     numbers.append(network.learning_rate)
-    return dict(zip(plan(network).given, numbers, strict=True))
+    steps = plan(network)
+    optimizer = steps.optimizer
+    numbers += [getattr(network.hyper, role) for role in optimizer.given if role != "t"]
+    numbers += [network.state_value(slot, p.param) for slot in optimizer.slots
+                for p in steps.updated]
+    if "t" in optimizer.given:
+        numbers += [float(network.updates + i) for i in range(1, len(steps.shape.batches()) + 1)]
+    return dict(zip(steps.given, numbers, strict=True))
 
 
 def worked(network: Network) -> tuple[dict[Key, float], Network, dict[Key, float]]:
@@ -118,4 +125,18 @@ def updated(network: Network, values: dict[Key, float],
     weights = [[[new(w) for w in row] for row in layer] for layer in names.weights]
     biases = [[new(b) for b in layer] if network.update_biases
               else network.biases[k].tolist() for k, layer in enumerate(names.biases)]
-    return network.with_params(weights, biases)
+    after = network.with_params(weights, biases)
+    slots = plan(network).optimizer.slots
+    if not slots:
+        return after
+
+    def state(slot: str, name: str) -> float:
+        return values[keys.Key(f"new_{slot}", param=name).at(*batch)]
+
+    done = plan(network).shape.batches().index(batch) + 1 if batch[0] else 1
+    return after.with_state(OptimizerState.of(
+        network.updates + done,
+        {slot: [[[state(slot, w) for w in row] for row in layer] for layer in names.weights]
+         for slot in slots},
+        {slot: [[state(slot, b) for b in layer] for layer in names.biases] for slot in slots}
+        if network.update_biases else {}))

@@ -18,9 +18,9 @@ import numpy as np
 from backprop_tui import keys
 from backprop_tui.engine import rounding
 from backprop_tui.engine.plan import plan
-from backprop_tui.functions import ACTIVATIONS, array_chain, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, array_chain, loss_for
 from backprop_tui.keys import Key
-from backprop_tui.network import Network
+from backprop_tui.network import Network, OptimizerState
 from backprop_tui.scalar import fsum
 
 Array = np.ndarray
@@ -161,7 +161,10 @@ def trace_one(network: Network) -> EpochTrace:
         return _worked_trace(network)
     fwd = forward(network)
     depth = network.depth
-    eta = network.learning_rate
+    optimizer, hyper = OPTIMIZERS[network.optimizer], network.hyper
+    update = network.updates + 1  # its t
+    state_w = {slot: list(network.slot(slot)[0]) for slot in optimizer.slots}
+    state_b = {slot: list(network.slot(slot)[1]) for slot in optimizer.slots}
     during = network.update_order == "during_backward"
     loss = loss_for(network.loss, network.activations[-1])
     output = ACTIVATIONS[network.activations[-1]]
@@ -189,10 +192,21 @@ def trace_one(network: Network) -> EpochTrace:
             deltas[layer] = delta
             grad_w[layer] = np.outer(delta, fwd.acts[layer])
             grad_b[layer] = delta.sum(keepdims=True) if network.shared(layer) else delta
-            new_w[layer] = network.weights[layer] - eta * grad_w[layer]
+            new_w[layer], found = optimizer.step(
+                network.weights[layer], grad_w[layer],
+                {slot: state_w[slot][layer] for slot in state_w}, hyper, update)
+            for slot, value in found.items():
+                state_w[slot][layer] = value
             if network.update_biases:
-                new_b[layer] = network.biases[layer] - eta * grad_b[layer]
+                new_b[layer], found = optimizer.step(
+                    network.biases[layer], grad_b[layer],
+                    {slot: state_b[slot][layer] for slot in state_b}, hyper, update)
+                for slot, value in found.items():
+                    state_b[slot][layer] = value
     after = network.with_params(new_w, new_b)
+    if optimizer.slots:
+        after = after.with_state(OptimizerState.of(
+            update, state_w, state_b if network.update_biases else {}))
     return EpochTrace(
         network, fwd, dE_dout, contribs, deltas, chain, grad_w, grad_b, after, forward(after)
     )
@@ -258,6 +272,18 @@ def value(trace: Trace, key: Key) -> float | None:
             return float(trace.grad_b[layer][row])
         case "new_b":
             return float(trace.after.biases[layer][row])
+        case "mu" | "beta1" | "beta2" | "epsilon":
+            return float(getattr(network.hyper, key.kind))
+        case "t":
+            return float(network.updates + 1)
+        case "v" | "m" | "s":
+            return network.state_value(key.kind, key.param)
+        case "new_v" | "new_m" | "new_s":
+            return trace.after.state_value(key.kind[-1], key.param)
+        case "bc1" | "bc2" | "mhat" | "shat":  # worked from the values its formula names
+            formula = plan(network).formula(key)
+            return rounding.kept(formula.compute([operand(trace, use) for use in formula.uses]),
+                                 network.rounding)
         case "apply":
             return None
         case "total_after":
@@ -348,6 +374,14 @@ def _forward_of(network: Network, values: dict[Key, float],
     )
 
 
+def _state_arrays(network: Network) -> list[Array]:
+    state = network.state
+    if state is None:
+        return []
+    return [a for slots in (state.weights, state.biases) for arrays in slots.values()
+            for a in arrays]
+
+
 def _array(values: Sequence[object]) -> Array:
     return np.array(values, dtype=np.float64)
 
@@ -366,7 +400,7 @@ def trace_is_finite(trace: Trace) -> bool:
         *trace.fwd.nets, *trace.fwd.acts, trace.fwd.errors, *trace.dE_dout[:depth - teaching],
         *trace.fwd.slopes[:depth - teaching], *trace.deltas, *trace.grad_w, *trace.grad_b,
         *trace.after.weights, *trace.after.biases, *trace.fwd_after.acts,
-        *(c for c in trace.contribs if c is not None),
+        *(c for c in trace.contribs if c is not None), *_state_arrays(trace.after),
     ]
     return math.isfinite(trace.fwd_after.loss) and all(np.isfinite(a).all() for a in arrays)
 

@@ -10,6 +10,10 @@ from backprop_tui.network import Given, Network
 DEFAULT = "mazur"
 PRESETS = {
     "mazur": "the 2-2-2 sigmoid network of the well-known step-by-step tutorial, as published",
+    "mazur-momentum": "the tutorial's network trained with momentum (μ = 0.9): each weight "
+                      "keeps a velocity",
+    "mazur-adam": "the tutorial's network trained with Adam (η = 0.05): running means of "
+                  "each gradient and of its square",
     "seed": "the tutorial's network with b1 = 0.30, as a rewrite in circulation has it",
     "tanh-linear": "2-3-1: tanh hidden units, a linear output, mean squared error, per-unit "
                    "biases that learn",

@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from backprop_tui.engine.fastpath import Run, run_epochs
-from backprop_tui.network import OPTIONS, Network, frozen
+from backprop_tui.network import OPTIMIZER_OPTIONS, OPTIONS, Network, frozen
+
+RESTARTS = ("optimizer", "update_biases")  # an edit of these restarts the optimiser's state
 from backprop_tui.session.losses import LossRecord
 
 CHECKPOINT = 256
@@ -41,8 +43,10 @@ class Edit:
 
 def apply_edit(network: Network, edit: Edit) -> Network:
     name, value = edit.name, edit.value
-    if name in OPTIONS:
+    if name in OPTIONS or name in OPTIMIZER_OPTIONS:
         changed: dict[str, Any] = {name: value}  # an option, checked by Session.check_edit
+        if name in RESTARTS:  # the optimiser's state starts again at zero
+            changed["state"] = None
         return dataclasses.replace(network, **changed)
     if name.startswith("activation"):
         activations = list(network.activations)
