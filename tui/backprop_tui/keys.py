@@ -24,8 +24,8 @@ person types at the go-to prompt:
 - with several training examples, a value of one example carries its number from 1
   (``net_h1[2]``, ``dE/dw5[2]``, ``t_o1[3]``); a batch's combined gradient, new values,
   update, optimiser lines and error carry the range of its examples (``dE/dw5[1..4]``,
-  ``w5+[1..2]``, ``v_w5+[1..2]``, ``t[1..2]``, ``apply[3..4]``, ``E[1..4]``); the data set's error is ``E`` before the epoch's updates
-  and ``E+`` after them.
+  ``w5+[1..2]``, ``v_w5+[1..2]``, ``t[1..2]``, ``apply[3..4]``, ``E[1..4]``); the data
+  set's error is ``E`` before the epoch's updates and ``E+`` after them.
 
 ``parse`` also takes what a person types: any case, spaces, the tutorial's spellings
 (``dE_total/dw5``, ``w5_new``, ``dE_o1/dnet_o1`` for ``delta_o1``, ``E_total_new``) and the

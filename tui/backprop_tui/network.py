@@ -22,7 +22,7 @@ from backprop_tui import keys
 from backprop_tui.functions import OPTIMIZERS, Hyper
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import numpy as np
     from numpy.typing import ArrayLike
@@ -75,8 +75,8 @@ class OptimizerState:
     biases: dict[str, tuple[np.ndarray, ...]]  # {} when biases stay fixed
 
     @classmethod
-    def of(cls, t: int, weights: dict[str, Sequence[ArrayLike]],
-           biases: dict[str, Sequence[ArrayLike]]) -> OptimizerState:
+    def of(cls, t: int, weights: Mapping[str, Sequence[ArrayLike]],
+           biases: Mapping[str, Sequence[ArrayLike]]) -> OptimizerState:
         return cls(t, {slot: tuple(frozen(a) for a in arrays) for slot, arrays in weights.items()},
                    {slot: tuple(frozen(a) for a in arrays) for slot, arrays in biases.items()})
 

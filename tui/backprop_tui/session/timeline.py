@@ -19,9 +19,9 @@ import numpy as np
 
 from backprop_tui.engine.fastpath import Run, run_epochs
 from backprop_tui.network import OPTIMIZER_OPTIONS, OPTIONS, Network, frozen
+from backprop_tui.session.losses import LossRecord
 
 RESTARTS = ("optimizer", "update_biases")  # an edit of these restarts the optimiser's state
-from backprop_tui.session.losses import LossRecord
 
 CHECKPOINT = 256
 RECENT = 64
