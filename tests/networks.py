@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 from backprop_tui.engine.trace import forward, trace_epoch
-from backprop_tui.functions import ACTIVATIONS, LOSSES, outputs_for
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS, outputs_for
 from backprop_tui.netfile import load_network
 from backprop_tui.network import UPDATE_ORDERS, Network, batch_size, frozen
 
@@ -29,11 +29,13 @@ def mazur() -> Network:
     return load_network(MAZUR_PATH)
 
 
-def random_network(rng: np.random.Generator) -> Network:
+def random_network(rng: np.random.Generator, optimizers: bool = False) -> Network:
     """1-3 hidden layers of 1-5 units, 1-4 inputs, 1-3 outputs, weights ~ N(0, 1).
 
     Every activation (mixed per layer), every loss, shared or per-unit biases (per layer),
-    update_biases on or off and both update orders. No weighted sum of a unit whose slope
+    update_biases on or off and both update orders; with ``optimizers``, every optimiser
+    (its options drawn in range; during_backward only under sgd, as a network file has it),
+    else sgd. No weighted sum of a unit whose slope
     jumps at 0 (a ReLU's) lies within RELU_MARGIN of 0: such a network is drawn again.
     """
     while True:
@@ -42,6 +44,13 @@ def random_network(rng: np.random.Generator) -> Network:
         sizes.append(int(rng.integers(1, 4)))
         weights = [rng.normal(size=(m, n)) for n, m in zip(sizes, sizes[1:])]
         biases = [rng.normal(size=1 if rng.random() < 0.5 else m) for m in sizes[1:]]
+        optimizer, hyper = "sgd", {}
+        if optimizers:  # (drawn only then: every other test's networks stay as they were)
+            optimizer = str(rng.choice(list(OPTIMIZERS)))
+            hyper = {"momentum": float(rng.uniform(0.1, 0.99)),
+                     "beta1": float(rng.uniform(0.5, 0.99)),
+                     "beta2": float(rng.uniform(0.9, 0.9999)),
+                     "epsilon": float(10.0 ** rng.uniform(-10, -4))}
         network = Network(
             inputs=frozen(rng.normal(size=sizes[0])),
             targets=frozen(rng.uniform(-1.0, 1.0, size=sizes[-1])),
@@ -51,7 +60,9 @@ def random_network(rng: np.random.Generator) -> Network:
             learning_rate=float(rng.uniform(0.05, 0.5)),
             loss=str(rng.choice(ANY_OUTPUT)),
             update_biases=bool(rng.random() < 0.5),
-            update_order=str(rng.choice(UPDATE_ORDERS)),
+            update_order=str(rng.choice(UPDATE_ORDERS)) if optimizer == "sgd"
+            else "after_backward",
+            optimizer=optimizer, **hyper,
         )
         if relu_clear(network):
             return network
@@ -97,20 +108,21 @@ def random_classifier(rng: np.random.Generator, output: str, loss: str,
             return network
 
 
-def random_networks(seed: int, count: int) -> list[Network]:
+def random_networks(seed: int, count: int, optimizers: bool = False) -> list[Network]:
     rng = np.random.default_rng(seed)
-    return [random_network(rng) for _ in range(count)]
+    return [random_network(rng, optimizers) for _ in range(count)]
 
 
 def random_examples_network(rng: np.random.Generator, examples: int, batch: str | int,
-                            batch_loss: str, update_order: str = "") -> Network:
+                            batch_loss: str, update_order: str = "",
+                            optimizers: bool = False) -> Network:
     """A random network (as ``random_network``) with ``examples`` training examples, inputs
     ~ N(0, 1), targets uniform in [-1, 1]. Either update order (or ``update_order``), but
     ``during_backward`` only with batches of one example (a network file refuses it
     otherwise). No kinked unit's weighted sum lies within RELU_MARGIN of 0 for any example
     at the parameters its batch starts from."""
     while True:
-        base = random_network(rng)
+        base = random_network(rng, optimizers)
         order = update_order or base.update_order
         if batch_size(batch, examples) > 1:
             order = "after_backward"

@@ -16,7 +16,7 @@ from backprop_tui.network import Network, frozen
 from backprop_tui.steps.build import EpochSteps
 from networks import mazur, random_networks
 
-NETWORKS = random_networks(1234, 50)
+NETWORKS = random_networks(1234, 50, optimizers=True)
 LOOPS = ("python", "numpy")
 
 

@@ -1,25 +1,30 @@
-"""Optimisers as records (issue 15, in progress): each one's update lines, as formulas, give
-its step on floats and on arrays, and both agree with a few lines written here from the
-issue's definitions (PyTorch's); the tutorial's pinned numbers follow from the trace's
-gradients and the records' steps."""
+"""Optimisers as records: each one's update lines, as formulas, give its step on floats and
+on arrays, and both agree with a few lines written here from the issue's definitions
+(PyTorch's); the tutorial's pinned numbers by stepping and by ``train``; the network file's
+options and their refusals. (Training as a whole: test_optimizer_training.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
+from backprop_tui import cli
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.formula import evaluate
 from backprop_tui.functions import OPTIMIZERS, Hyper, Optimizer
 from backprop_tui.netfile import (
     NetworkFileError,
+    dump_network,
     network_from_document,
     parse_given,
     parse_network,
 )
 from backprop_tui.network import OPTIMIZER_OPTIONS
-from networks import mazur
+from backprop_tui.presets import load_preset
 
 AGREE = 1e-12  # relative, as the issue asks
 
@@ -78,32 +83,41 @@ def test_lines_step_and_arrays_agree_with_the_definitions(name: str, seed: int) 
         assert weights.tolist() == pytest.approx([want, -want], rel=AGREE)
 
 
-PINNED = {  # w5 after epochs 1-3 (issue 15; PyTorch among its two computations)
-    "momentum": (Hyper(eta=0.5, mu=0.9),
+PINNED = {  # (epoch 1's E_total after the update, w5 after epochs 1-3): issue 15, computed
+    # independently twice, PyTorch among them; biases fixed
+    "momentum": ("mazur-momentum", 0.29102777369359933,
                  [0.35891647971788465, 0.28037869374533453, 0.16736577834731522]),
-    "nesterov": (Hyper(eta=0.5, mu=0.9),
+    "nesterov": ("mazur-momentum", 0.28436255741436656,
                  [0.32194131146398075, 0.20896110742492624, 0.06363562413041951]),
-    "adam": (Hyper(eta=0.05), [0.3500000060851643, 0.29998625918649235, 0.24995313912430814]),
+    "adam": ("mazur-adam", 0.28777553335869843,
+             [0.3500000060851643, 0.29998625918649235, 0.24995313912430814]),
 }
 
 
+def pinned_close(found: float, want: float) -> bool:
+    return abs(found - want) <= 1e-12 * max(1.0, abs(want))
+
+
 @pytest.mark.parametrize("name", list(PINNED))
-def test_the_tutorials_pinned_w5_from_the_traces_gradients(name: str) -> None:
-    """Every weight stepped by the record from the trace's gradients (biases fixed):
-    w5 after epochs 1-3 as pinned, |a − b| ≤ 1e-12·max(1, |b|)."""
-    h, pinned = PINNED[name]
-    optimizer = OPTIMIZERS[name]
-    network = mazur()
-    states = [{slot: np.zeros_like(w) for slot in optimizer.slots} for w in network.weights]
-    for t, want in enumerate(pinned, start=1):
-        trace = trace_epoch(network)
-        weights = []
-        for layer, (w, g) in enumerate(zip(network.weights, trace.grad_w, strict=True)):
-            new, states[layer] = optimizer.step(w, g, states[layer], h, t)
-            weights.append(new)
-        network = network.with_params(weights, list(network.biases))
-        w5 = float(network.weights[1][0, 0])
-        assert abs(w5 - want) <= 1e-12 * max(1.0, abs(want)), (t, w5, want)
+def test_the_tutorials_pinned_numbers_by_stepping_and_by_train(
+        name: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """|a − b| ≤ 1e-12·max(1, |b|): stepping (every epoch's trace), and ``train`` (the fast
+    path) from a network file."""
+    preset, loss_after, w5 = PINNED[name]
+    network = dataclasses.replace(load_preset(preset), optimizer=name)
+    assert network.learning_rate == (0.05 if name == "adam" else 0.5)
+    trace = trace_epoch(network)
+    assert pinned_close(trace.loss_after, loss_after)
+    for epoch, want in enumerate(w5, start=1):
+        assert pinned_close(float(trace.after.weights[1][0, 0]), want), epoch
+        trace = trace_epoch(trace.after)
+    path = tmp_path / "net.toml"
+    path.write_text(dump_network(network), encoding="utf-8")
+    for epochs, want in enumerate(w5, start=1):
+        assert cli.main(["train", "--config", str(path), "--epochs", str(epochs)]) == 0
+        trained = json.loads(capsys.readouterr().out)
+        assert pinned_close(trained["weights"][1][0][0], want), epochs
+        assert trained["updates"] == epochs
 
 
 # Network files ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Benchmarks: `train` against the bare numpy loop, a session's memory, the fast path's crossover.
+"""Benchmarks: `train` against the bare numpy loops (plain and Adam), a session's memory, the
+fast path's crossover.
 
 Run with ``python -m pytest tests/benchmarks -s``. Each measurement runs the thing measured and
 its baseline side by side in the same run, since absolute times on a shared machine mean little.
@@ -7,7 +8,6 @@ its baseline side by side in the same run, since absolute times on a shared mach
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -20,13 +20,15 @@ import numpy as np
 import pytest
 from backprop_tui.engine import fastpath
 from backprop_tui.network import Network, frozen
+from test_app_bench import _env  # pytest puts tests/benchmarks/ on sys.path
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: tests/ and tui/ live here
-TUI = ROOT / "tui"
 BARE_LOOP = ROOT.parent / "shared" / "baselines" / "bare_numpy_loop.py"
+BARE_ADAM = ROOT.parent / "shared" / "baselines" / "bare_numpy_adam.py"
 
 TRAIN_EPOCHS = 100_000
 TRAIN_ROUNDS = 3
+ADAM_EPOCHS = 10_000
 MEMORY_EPOCHS = 1_000
 MEMORY_LIMIT_MB = 100.0
 CROSSOVER_SIZES = [
@@ -38,46 +40,76 @@ CROSSOVER_ROUNDS = 5
 CROSSOVER_TOLERANCE = 1.5  # the path taken may be this much slower than the other (noise)
 
 
-def _env() -> dict[str, str]:
-    """The environment for a child process: the checkout's tui/ first on PYTHONPATH."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TUI), env.get("PYTHONPATH")) if p)
-    return env
-
-
-def _run(command: list[str]) -> tuple[float, str]:
-    """Run ``command`` to completion: (wall time in seconds, its stdout). Fails on an error."""
+def _run(command: list[str], pycache: pathlib.Path) -> tuple[float, str]:
+    """Run ``command`` to completion with its bytecode cached under ``pycache`` (as an
+    installed package has it): (wall time in seconds, its stdout). Fails on an error."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(str(pycache)),
+                          timeout=300)
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, f"{command} exited {done.returncode}: {done.stderr}"
     return elapsed, done.stdout
 
 
-def test_train_vs_bare_numpy_loop() -> None:
-    """`train --epochs 100000` (the median of 3) takes no longer than the bare numpy loop."""
-    if not BARE_LOOP.is_file():
-        pytest.fail(f"the baseline is missing: {BARE_LOOP} (../shared from the repository root)")
+def _versus(train: list[str], baseline: pathlib.Path, epochs: int, what: str,
+            pycache: pathlib.Path) -> tuple[float, dict[str, dict[str, Any]]]:
+    """``train`` (backprop-tui's arguments) and the baseline script for ``epochs``, run
+    TRAIN_ROUNDS times interleaved after a run of each that compiles their bytecode: the
+    ratio of their median times (printed), and each one's output."""
+    if not baseline.is_file():
+        pytest.fail(f"the baseline is missing: {baseline} (../shared from the repository root)")
     commands = {
-        "train": [sys.executable, "-m", "backprop_tui", "train", "--epochs", str(TRAIN_EPOCHS)],
-        "bare": [sys.executable, str(BARE_LOOP), str(TRAIN_EPOCHS)],
+        "train": [sys.executable, "-m", "backprop_tui", "train", "--epochs", str(epochs), *train],
+        "bare": [sys.executable, str(baseline), str(epochs)],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
+    for command in commands.values():
+        _run(command, pycache)
     for round_ in range(TRAIN_ROUNDS):
         order = list(commands) if round_ % 2 == 0 else list(reversed(commands))
         for name in order:
-            elapsed, stdout = _run(commands[name])
+            elapsed, stdout = _run(commands[name], pycache)
             times[name].append(elapsed)
             results[name] = json.loads(stdout)
     ours, bare = median(times["train"]), median(times["bare"])
     ratio = ours / bare
-    print(f"\ntrain {TRAIN_EPOCHS} epochs: {ours:.2f} s; bare numpy loop: {bare:.2f} s; "
+    print(f"\n{what} {epochs} epochs: {ours:.2f} s; {baseline.stem}: {bare:.2f} s; "
           f"ratio {ratio:.2f} (target <= 1.0)  [median of {TRAIN_ROUNDS}, interleaved]")
-    assert results["train"]["epochs"] == results["bare"]["epochs"] == TRAIN_EPOCHS
+    assert results["train"]["epochs"] == results["bare"]["epochs"] == epochs
+    return ratio, results
+
+
+def test_train_vs_bare_numpy_loop(tmp_path: pathlib.Path) -> None:
+    """`train --epochs 100000` (the median of 3) takes no longer than the bare numpy loop."""
+    ratio, results = _versus([], BARE_LOOP, TRAIN_EPOCHS, "train", tmp_path)
     loss, expected = results["train"]["loss_final"], results["bare"]["loss_final"]
     assert loss == pytest.approx(expected, rel=1e-9, abs=0.0)
     assert ratio <= 1.0
+
+
+def test_train_adam_vs_bare_numpy_adam(tmp_path: pathlib.Path) -> None:
+    """`train --epochs 10000 --preset mazur-adam` takes no longer than the bare numpy Adam
+    loop, with the same result. Its final error (about 7e-34) is rounding noise, so the
+    weights are compared too."""
+    ratio, results = _versus(["--preset", "mazur-adam"], BARE_ADAM, ADAM_EPOCHS,
+                             "train --preset mazur-adam", tmp_path)
+    loss, expected = results["train"]["loss_final"], results["bare"]["loss_final"]
+    assert loss == pytest.approx(expected, rel=1e-6, abs=1e-30)
+    bare_weights = _bare_adam_weights(ADAM_EPOCHS)
+    ours = [w for layer in results["train"]["weights"] for row in layer for w in row]
+    assert ours == pytest.approx(bare_weights, rel=1e-9)
+    assert ratio <= 1.0
+
+
+def _bare_adam_weights(epochs: int) -> list[float]:
+    """The baseline's weights after ``epochs``: its own loop, run with a line that prints
+    them (the script prints the error alone)."""
+    source = BARE_ADAM.read_text(encoding="utf-8").replace("sys.argv[1]", repr(str(epochs)))
+    source += "\nprint(json.dumps([float(w) for layer in W for w in layer.ravel()]))\n"
+    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                          timeout=300, check=True)
+    return list(json.loads(done.stdout.splitlines()[-1]))
 
 
 # Run in a child process, so that its peak memory is the stepping's and nothing else's.
@@ -112,23 +144,24 @@ STEPPER = textwrap.dedent("""
 """)
 
 
-def _step_through(mode: str) -> dict[str, Any]:
+def _step_through(mode: str, pycache: pathlib.Path) -> dict[str, Any]:
     """Run STEPPER in a grandchild: Linux keeps ru_maxrss across exec, and a child spawned
     straight from pytest would start from pytest's own peak; a small shell in between
     leaves the grandchild's ru_maxrss its own."""
     command = [sys.executable, "-c", STEPPER, str(MEMORY_EPOCHS), mode]
-    _, stdout = _run(["/bin/sh", "-c", '"$@"; exit $?', "sh", *command])  # no exec of "$@"
+    _, stdout = _run(["/bin/sh", "-c", '"$@"; exit $?', "sh", *command],  # no exec of "$@"
+                     pycache)
     return json.loads(stdout)
 
 
-def test_session_memory_1000_epochs() -> None:
+def test_session_memory_1000_epochs(tmp_path: pathlib.Path) -> None:
     """Stepping a session through 1,000 epochs one step at a time peaks below 100 MB RSS.
 
     Two child processes: one untraced for the RSS peak and the time per step (tracemalloc
     costs both memory and time), one under tracemalloc for the stepping's own peak.
     """
-    plain = _step_through("plain")
-    traced = _step_through("tracemalloc")
+    plain = _step_through("plain", tmp_path)
+    traced = _step_through("tracemalloc", tmp_path)
     rss_mb = plain["rss_peak_kib"] / 1024  # ru_maxrss is in KiB on Linux
     hwm = f"VmHWM {plain['vm_hwm_kib'] / 1024:.1f} MB, " if plain["vm_hwm_kib"] else ""
     before_mb = plain["rss_before_kib"] / 1024

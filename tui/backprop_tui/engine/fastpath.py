@@ -13,6 +13,10 @@ rounded digit, so only the trace reproduces stepping exactly.
 Several examples: the same two ways, batch by batch (``_python_batches``, and
 ``_numpy_batches`` with each batch's examples as the rows of one array), each epoch's error
 E from a forward pass of every example at the epoch's start.
+
+An optimiser with state (momentum, Adam) updates through its record's ``step`` on Python
+floats or on arrays, the same function the trace uses, and the run's networks carry the
+state (``Network.state``) as stepping does.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_tui.engine.trace import trace_epoch, trace_is_finite
-from backprop_tui.functions import ACTIVATIONS, array_chain, loss_for
-from backprop_tui.network import Network
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, array_chain, loss_for
+from backprop_tui.network import Network, OptimizerState
 
 # Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
 # win up to about 400-500 weights; deeper networks favour them further, a thin layer of
@@ -145,9 +149,14 @@ def _python_epochs(run: Run, count: int) -> None:
     shared = [net.shared(layer) for layer in range(depth)]
     weights = [w.tolist() for w in net.weights]
     biases = [b.tolist() for b in net.biases]
+    stepped = _Stepper.of(net)
+    state = stepped.start(net) if stepped else {}
+    t = net.updates
     losses = run.losses
     previous = None
     for _ in range(count):
+        grad_w: Params = [[] for _ in weights]
+        grad_b: list[list[float]] = [[] for _ in biases]
         # Forward. `check` sums every value a step would show that could stop being finite
         # without making the loss or a new parameter non-finite too.
         outs, slopes, check, nets = _forward(x, weights, biases, layers)
@@ -163,25 +172,34 @@ def _python_epochs(run: Run, count: int) -> None:
             else:
                 delta = output_delta(targets, outs[-1], slopes[-1], 1.0)
             a = outs[layer]
+            grad_b[layer] = [sum(delta)] if shared[layer] else delta
+            check += sum(grad_b[layer])
+            if stepped:  # every gradient first, then the optimiser's update
+                grad_w[layer] = [[dj * ai for ai in a] for dj in delta]
+                continue
             rows = []
             for dj, row in zip(delta, weights[layer]):
                 new_row = [w - eta * (dj * ai) for w, ai in zip(row, a)]
                 check += sum(new_row)
                 rows.append(new_row)
             new_weights[layer] = rows
-            grad_b = [sum(delta)] if shared[layer] else delta
-            check += sum(grad_b)
             if update_biases:
-                new_biases[layer] = [b - eta * gb for b, gb in zip(biases[layer], grad_b)]
+                new_biases[layer] = [b - eta * gb for b, gb in zip(biases[layer], grad_b[layer])]
+        new_state = state
+        if stepped:
+            new_weights, new_biases, new_state = stepped(weights, biases, grad_w, grad_b,
+                                                         state, t + 1)
+            check += sum([sum(row) for layer in new_weights for row in layer])
         if not math.isfinite(check + loss):
             run.diverged = True
             break
         losses.append(loss)
-        previous = (weights, biases)
-        weights, biases = new_weights, new_biases
+        previous = (weights, biases, state, t)
+        weights, biases, state = new_weights, new_biases, new_state
+        t += 1 if stepped else 0
     if previous is not None:
-        run.previous = net.with_params(*previous)
-    run.network = net.with_params(weights, biases)
+        run.previous = _network(net, stepped, *previous)
+    run.network = _network(net, stepped, weights, biases, state, t)
 
 
 def _python_batches(run: Run, count: int) -> None:
@@ -202,10 +220,13 @@ def _python_batches(run: Run, count: int) -> None:
 
     weights: Params = [w.tolist() for w in net.weights]
     biases: list[list[float]] = [b.tolist() for b in net.biases]
+    stepped = _Stepper.of(net)
+    state = stepped.start(net) if stepped else {}
+    t = net.updates
     previous = None
     for i in range(count):
         wanted = run.every_loss or i == count - 1 or run.epochs == 0
-        start = (weights, biases)
+        start = (weights, biases, state, t)
         check = 0.0
         total = 0.0  # the data set's error at the epoch's start: the first batch's, …
         for number, batch in enumerate(batches):
@@ -232,25 +253,30 @@ def _python_batches(run: Run, count: int) -> None:
                                      [gb + dj for gb, dj in zip(grad_b[layer], delta)])
                     if during:  # a batch of one: its new weights take effect at once
                         new_weights[layer] = _descend(weights[layer], grad_w[layer], eta)
-            new_weights = [_descend(w, g, eta) for w, g in zip(weights, grad_w)]
+            if stepped:
+                t += 1
+                new_weights, biases, state = stepped(weights, biases, grad_w, grad_b, state, t)
+            else:
+                new_weights = [_descend(w, g, eta) for w, g in zip(weights, grad_w)]
+                if update_biases:
+                    biases = [[b - eta * g for b, g in zip(bl, gl)]
+                              for bl, gl in zip(biases, grad_b)]
             check += sum([sum(row) for layer in new_weights for row in layer])
             check += sum([sum(gb) for gb in grad_b])
-            if update_biases:
-                biases = [[b - eta * g for b, g in zip(bl, gl)] for bl, gl in zip(biases, grad_b)]
             weights = new_weights
         for x, targets in rest if wanted else ():  # … and every other example's at the start
-            outs, _, _, nets = _forward(x, *start, layers)
+            outs, _, _, nets = _forward(x, *start[:2], layers)
             total += error(targets, outs[-1], nets)
         loss = total / len(examples) if mean else total
         if not math.isfinite(check + loss):
-            weights, biases = start
+            weights, biases, state, t = start
             run.diverged = True
             break
         run.losses.append(loss if wanted else math.nan)  # (nan: dropped, never read)
         previous = start
     if previous is not None:
-        run.previous = net.with_params(*previous)
-    run.network = net.with_params(weights, biases)
+        run.previous = _network(net, stepped, *previous)
+    run.network = _network(net, stepped, weights, biases, state, t)
 
 
 Params = list[list[list[float]]]
@@ -328,6 +354,89 @@ def _descend(weights: list[list[float]], gradients: list[list[float]], eta: floa
     return [[w - eta * g for w, g in zip(row, grow)] for row, grow in zip(weights, gradients)]
 
 
+class _Stepper:
+    """An optimiser with state on the Python loops: an update of every parameter at once,
+    by the record's step on one array of them (each layer's weights row by row, then its
+    biases when they are updated), the state kept as such arrays between updates."""
+
+    def __init__(self, net: Network) -> None:
+        optimizer = OPTIMIZERS[net.optimizer]
+        self.step, self.hyper, self.slots = optimizer.step, net.hyper, optimizer.slots
+        self.biases = net.update_biases
+        self.shapes = [w.shape for w in net.weights]
+
+    @classmethod
+    def of(cls, net: Network) -> _Stepper | None:
+        """None under sgd (its loops stay as they are)."""
+        return cls(net) if OPTIMIZERS[net.optimizer].slots else None
+
+    def start(self, net: Network) -> dict[str, Any]:
+        """The state ``net`` carries, as the arrays the updates take."""
+        return {slot: self.flat(*net.slot(slot)) for slot in self.slots}
+
+    def flat(self, weights: Sequence[Any], biases: Sequence[Any]) -> Any:
+        import numpy as np
+
+        parts = []
+        for w, b in zip(weights, biases, strict=True):
+            parts.append(np.ravel(w))
+            if self.biases:
+                parts.append(np.ravel(b))
+        return np.concatenate(parts)
+
+    def __call__(self, weights: Params, biases: list[list[float]], grad_w: Params,
+                 grad_b: list[list[float]], state: dict[str, Any], t: int
+                 ) -> tuple[Params, list[list[float]], dict[str, Any]]:
+        """The parameters after update ``t`` and the state after it."""
+        import numpy as np
+
+        values: list[float] = []
+        gradients: list[float] = []
+        for layer, rows in enumerate(weights):
+            for row, grads in zip(rows, grad_w[layer]):
+                values += row
+                gradients += grads
+            if self.biases:
+                values += biases[layer]
+                gradients += grad_b[layer]
+        found, after = self.step(np.array(values), np.array(gradients), state, self.hyper, t)
+        new = found.tolist()
+        new_weights: Params = []
+        new_biases = list(biases)
+        at = 0
+        for layer, (units, inputs) in enumerate(self.shapes):
+            new_weights.append([new[at + j * inputs:at + (j + 1) * inputs]
+                                for j in range(units)])
+            at += units * inputs
+            if self.biases:
+                size = len(biases[layer])
+                new_biases[layer] = new[at:at + size]
+                at += size
+        return new_weights, new_biases, after
+
+    def state(self, state: dict[str, Any], t: int, net: Network) -> OptimizerState:
+        """The state as a network carries it (per layer, shaped like its parameters)."""
+        weights: dict[str, list[Any]] = {slot: [] for slot in self.slots}
+        biases: dict[str, list[Any]] = {slot: [] for slot in self.slots}
+        for slot, flat in state.items():
+            at = 0
+            for k, (units, inputs) in enumerate(self.shapes):
+                weights[slot].append(flat[at:at + units * inputs].reshape(units, inputs))
+                at += units * inputs
+                if self.biases:
+                    size = net.biases[k].shape[0]
+                    biases[slot].append(flat[at:at + size])
+                    at += size
+        return OptimizerState.of(t, weights, biases if self.biases else {})
+
+
+def _network(net: Network, stepped: _Stepper | None, weights: Params,
+             biases: list[list[float]], state: dict[str, Any], t: int) -> Network:
+    """``net`` with these parameters and, under an optimiser with state, this state."""
+    found = net.with_params(weights, biases)
+    return found.with_state(stepped.state(state, t, net)) if stepped else found
+
+
 def _numpy_batches(run: Run, count: int) -> None:
     """Epochs over several examples in numpy: a batch's examples are the rows of one array.
 
@@ -369,23 +478,26 @@ def _numpy_batches(run: Run, count: int) -> None:
             at += rows * size
         return flat, views
 
-    # Per batch: its activations (below the outputs), targets, η (÷ its size under mean)
-    # and its weighted sums' buffer.
+    # Per batch: its activations (below the outputs), targets, η (÷ its size under mean),
+    # its size and its weighted sums' buffer.
     batches = [(ones(net.inputs[b.start:b.stop]), net.targets[b.start:b.stop],
-                eta / len(b) if mean else eta, *sums(len(b))) for b in net.batches()]
+                eta / len(b) if mean else eta, len(b), *sums(len(b))) for b in net.batches()]
     first = len(net.batches()[0])
     rest = (ones(net.inputs[first:]), net.targets[first:]) if first < net.examples else None
-    params = [np.hstack([w, np.broadcast_to(b[:, None], (len(w), 1))])
-              for w, b in zip(net.weights, net.biases, strict=True)]
+    params = _joined(net.weights, net.biases)
+    optimizer = OPTIMIZERS[net.optimizer]
+    step, hyper = optimizer.step, net.hyper
+    state = {slot: _joined(*net.slot(slot)) for slot in optimizer.slots}
+    t = net.updates
     slopes: list[Any] = [None] * depth
     previous = None
     with np.errstate(all="ignore"):
         for i in range(count):
             wanted = run.every_loss or i == count - 1 or run.epochs == 0
-            start = params
+            start = (params, state, t)
             check = 0.0
             total: Any = None if wanted else 0.0  # the data set's error at the start: …
-            for acts, t, step, flat, zs in batches:
+            for acts, targets, rate, size, flat, zs in batches:
                 for layer, (value, slope) in enumerate(functions):
                     z = np.matmul(acts[layer], params[layer].T, out=zs[layer])
                     out = value(z)
@@ -394,10 +506,12 @@ def _numpy_batches(run: Run, count: int) -> None:
                         acts[layer + 1][:, :-1] = out
                 check += flat.sum()
                 if total is None:
-                    total = error(t, out, z).sum()
-                delta = (out - t if loss.shortcut else
-                         array_chain(output, derivative(t, out), out, slopes[-1]))
+                    total = error(targets, out, z).sum()
+                delta = (out - targets if loss.shortcut else
+                         array_chain(output, derivative(targets, out), out, slopes[-1]))
                 old, params = params, list(params)
+                if state:
+                    t, before, state = t + 1, state, {slot: list(state[slot]) for slot in state}
                 for layer, shared in layers:
                     if layer < depth - 1:
                         delta = delta * slopes[layer]
@@ -406,32 +520,56 @@ def _numpy_batches(run: Run, count: int) -> None:
                         gradient[:, -1] = 0.0
                     elif shared:
                         gradient[:, -1] = gradient[:, -1].sum()
-                    params[layer] = old[layer] - step * gradient
+                    if not state:
+                        params[layer] = old[layer] - rate * gradient
+                    else:  # the batch's gradient (its mean: the sum over its size)
+                        params[layer], found = step(
+                            old[layer], gradient / size if mean else gradient,
+                            {slot: before[slot][layer] for slot in state}, hyper, t)
+                        for slot in state:
+                            state[slot][layer] = found[slot]
                     if layer:
                         delta = delta @ (params if during else old)[layer][:, :-1]
             if rest is not None and wanted:  # … and every other example's at the start
                 acts = rest[0]
                 for layer, (value, _) in enumerate(functions):
-                    z = acts[layer] @ start[layer].T
+                    z = acts[layer] @ start[0][layer].T
                     out = value(z)
                     if layer < depth - 1:
                         acts[layer + 1][:, :-1] = out
                 total = total + error(rest[1], out, z).sum()
             e = float(total) / net.examples if mean else float(total)
             if not math.isfinite(e + check):
-                params = start
+                params, state, t = start
                 run.diverged = True
                 break
             run.losses.append(e if wanted else math.nan)  # (nan: dropped, never read)
             previous = start
     if previous is not None:
-        run.previous = _split(net, previous)
-    run.network = _split(net, params)
+        run.previous = _split(net, *previous)
+    run.network = _split(net, params, state, t)
 
 
-def _split(net: Network, params: list[Any]) -> Network:
+def _joined(weights: Sequence[Any], biases: Sequence[Any]) -> list[Any]:
+    """Per layer, [weights | biases]: a shared bias repeated down its column."""
+    import numpy as np
+
+    return [np.hstack([w, np.broadcast_to(b[:, None], (len(w), 1))])
+            for w, b in zip(weights, biases, strict=True)]
+
+
+def _split(net: Network, params: list[Any], state: dict[str, list[Any]], t: int) -> Network:
     """The network with the weights and biases of ``params`` ([weights | biases] per
-    layer)."""
-    return net.with_params([p[:, :-1] for p in params],
-                           [p[:1, -1] if net.shared(k) else p[:, -1]
-                            for k, p in enumerate(params)])
+    layer), and the optimiser's state of ``state`` (each slot the same way)."""
+
+    def parts(joined: list[Any]) -> tuple[list[Any], list[Any]]:
+        return ([p[:, :-1] for p in joined],
+                [p[:1, -1] if net.shared(k) else p[:, -1] for k, p in enumerate(joined)])
+
+    found = net.with_params(*parts(params))
+    if not state:
+        return found
+    split = {slot: parts(joined) for slot, joined in state.items()}
+    return found.with_state(OptimizerState.of(
+        t, {slot: weights for slot, (weights, _) in split.items()},
+        {slot: biases for slot, (_, biases) in split.items()} if net.update_biases else {}))
