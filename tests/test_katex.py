@@ -1,6 +1,6 @@
-"""The Markdown log renders: every math span of the logs of `softmax-ce`, `iris-mini` and
-`mazur` (and of a net whose teaching values are not representable, and a worksheet)
-compiles in KaTeX from npm, strict mode ("error", throwOnError).
+"""The Markdown log renders: every math span of the logs of `softmax-ce`, `iris-mini`,
+`mazur`, `mazur-momentum` and `mazur-adam` (and of a net whose teaching values are not
+representable, and a worksheet) compiles in KaTeX from npm, strict mode ("error", throwOnError).
 
 KaTeX is pinned in tests/katex/package-lock.json and installed beside its checker by
     npm ci --prefix tests/katex
@@ -24,7 +24,8 @@ KATEX = pathlib.Path(__file__).parent / "katex"
 CHECK = KATEX / "check.js"
 INSTALL = "npm ci --prefix tests/katex"
 # (preset, epochs) whose Markdown logs are checked.
-LOGS = (("softmax-ce", 2), ("iris-mini", 2), ("mazur", 1))
+LOGS = (("softmax-ce", 2), ("iris-mini", 2), ("mazur", 1), ("mazur-momentum", 2),
+        ("mazur-adam", 2))
 # Spans the checker must refuse: an unknown command, and Unicode text in math (strict).
 BAD = "fine $x_{1}$, unknown $\\nosuchcommand$, Unicode $é$\n\n$$\n\\frac{1}{2}\n$$\n"
 
@@ -85,7 +86,7 @@ def test_every_math_span_of_the_markdown_logs_compiles_in_katex(
     spans = {pathlib.Path(f["file"]).stem: (f["display"], f["inline"]) for f in found}
     # Every step is a display block; symbols in tables and headers are inline.
     assert all(display > 20 and inline > 20 for display, inline in spans.values()), spans
-    assert "\\text{not representable}" in files[3].read_text()
+    assert "\\text{not representable}" in files[len(LOGS)].read_text()  # pm800
 
 
 def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path) -> None:

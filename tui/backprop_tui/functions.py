@@ -604,12 +604,26 @@ class UpdateLine(NamedTuple):
     bias corrections): what it computes (``kind``: "new_v", "new_m", "new_s", "mhat",
     "shat", "bc1", "bc2", or "new", the parameter's new value), its formula of the values
     its ``uses`` name by role (w, g, eta, mu, beta1, beta2, epsilon, t, the state's v, m,
-    s at the update's start, and the lines before it by kind), and why."""
+    s at the update's start, and the lines before it by kind), and why; ``first``: what it
+    comes to at the first update, t = 1, every state value 0 (``{p}``: the parameter)."""
 
     kind: str
     formula: Expr
     uses: tuple[str, ...]
     words: str
+    first: str = ""
+
+
+class UpdateSlip(NamedTuple):
+    """A slip with an optimiser's update at the line that computes ``kind`` (as in
+    ``UpdateLine``): ``value`` gives the wrong value from the update's numbers by role (w,
+    g, eta, …, t, and each line's result by its kind), None where it does not apply.
+    ``text`` may name the parameter ({p}) and the update's number ({t})."""
+
+    name: str
+    kind: str
+    value: Callable[[dict[str, float]], float | None]
+    text: str
 
 
 Numbers = Any  # a float, or an array of them: an optimiser's step works on either
@@ -631,6 +645,9 @@ class Optimizer(NamedTuple):
                    tuple[Numbers, dict[str, Numbers]]]  # (w, g, the state at the update's
     # start, the options, t) -> (the new w, the new state)
     words: str
+    slips: tuple[UpdateSlip, ...] = ()
+    also_right: tuple[UpdateSlip, ...] = ()  # a line's value written another way, judged
+    # right: ``text`` says which form it is
 
     def line(self, kind: str) -> UpdateLine:
         """The line that computes ``kind`` ("new": the parameter's new value)."""
@@ -673,7 +690,7 @@ class _Roles:
 R = _Roles()
 
 
-def _line(kind: str, formula: Expr, words: str) -> UpdateLine:
+def _line(kind: str, formula: Expr, words: str, first: str = "") -> UpdateLine:
     """A line written with roles (``R.w``): its uses, in the order its formula first meets
     them, and the formula numbered by them."""
     order: list[int] = []
@@ -684,7 +701,7 @@ def _line(kind: str, formula: Expr, words: str) -> UpdateLine:
         return Ref(order.index(index))
 
     shown = renumbered(formula, place)
-    return UpdateLine(kind, shown, tuple(ROLES[i] for i in order), words)
+    return UpdateLine(kind, shown, tuple(ROLES[i] for i in order), words, first)
 
 
 Step = tuple[Numbers, dict[str, Numbers]]
@@ -723,8 +740,63 @@ def _sqrt(x: Numbers) -> Numbers:
 _DESCENT = _line("new", Sub(R.w, Mul((R.eta, R.g))),
                  "gradient descent: a step against the gradient, η times it")
 _VELOCITY = _line("new_v", Add((Mul((R.mu, R.v)), R.g)),
-                  "the velocity: μ times the last one, plus this gradient (v starts at 0, so "
-                  "the first is the gradient itself)")
+                  "the velocity: μ times the last one, plus this gradient",
+                  "v_{p} is 0, so v_{p}⁺ is ∂E/∂{p} itself")
+
+
+def _before(t: float, beta: float, shift: int) -> float | None:
+    """1 − βᵗ with t off by ``shift`` (None where that t is below 1: no update has it)."""
+    return None if t + shift < 1 else 1.0 - beta ** (t + shift)
+
+
+def _over(top: float, bottom: float | None) -> float | None:
+    return None if bottom is None else top / bottom
+
+
+# Slips with the velocity (momentum and Nesterov's): PyTorch's v has no η.
+_NOT_CARRIED = UpdateSlip("velocity-not-carried", "new_v", lambda r: r["g"],
+                          "that is ∂E/∂{p}, this gradient alone; the velocity carries over: "
+                          "v_{p}⁺ = μ·v_{p} + ∂E/∂{p}")
+_SUTSKEVER = "in Sutskever's form, v ← μ·v + η·∂E/∂{p}, whose v is η times PyTorch's"
+_NO_ETA = "; PyTorch's v has no η"
+
+
+def _sutskever(step: str) -> UpdateSlip:
+    """v⁺ in Sutskever's form: η·v⁺, right (the same weights), with ``step`` its update."""
+    return UpdateSlip("sutskever", "new_v", lambda r: r["eta"] * r["new_v"],
+                      f"{_SUTSKEVER}, and {step}: the weights come out the same")
+
+
+# Adam's slips with a bias correction (``bc`` of the ``moment`` m or s, ``beta`` its β;
+# ``other`` the other's): at the correction, t one off and the other β; at the corrected
+# moment, the correction left out, t one off, and the other correction.
+_SHOWN = {"beta1": "β₁", "beta2": "β₂", "bc1": "bc₁", "bc2": "bc₂", "m": "m̂", "s": "ŝ"}
+
+
+def _correction(bc: str, beta: str, other: str) -> tuple[UpdateSlip, ...]:
+    swapped = (f"you swapped β₁ and β₂: {_SHOWN[bc]} = 1 − {_SHOWN[beta]}ᵗ corrects "
+               f"{'m' if bc == 'bc1' else 's'}")
+    return (UpdateSlip("t-off-by-one", bc, lambda r: _before(r["t"], r[beta], 1),
+                       "you used t + 1; this is update t = {t}"),
+            UpdateSlip("t-off-by-one", bc, lambda r: _before(r["t"], r[beta], -1),
+                       "you used t − 1; this is update t = {t}"),
+            UpdateSlip("betas-swapped", bc, lambda r: _before(r["t"], r[other], 0), swapped))
+
+
+def _corrected(moment: str, bc: str, beta: str, other: str) -> tuple[UpdateSlip, ...]:
+    kind, new = f"{moment}hat", f"new_{moment}"
+    right = f"{_SHOWN[moment]}_{{p}} = {moment}_{{p}}⁺/{_SHOWN[bc]}"
+    return (UpdateSlip("bias-correction-forgotten", kind, lambda r: r[new],
+                       f"that is {moment}_{{p}}⁺ uncorrected; {right}"),
+            UpdateSlip("t-off-by-one", kind, lambda r: _over(r[new], _before(r["t"], r[beta], 1)),
+                       "you corrected with t + 1; this is update t = {t}"),
+            UpdateSlip("t-off-by-one", kind,
+                       lambda r: _over(r[new], _before(r["t"], r[beta], -1)),
+                       "you corrected with t − 1; this is update t = {t}"),
+            UpdateSlip("betas-swapped", kind, lambda r: r[new] / r[other],
+                       f"you divided by {_SHOWN[other]}, the other moment's correction; {right}"))
+
+
 SGD = Optimizer(
     name="sgd", options=(), slots=(), per_update=(), lines=(_DESCENT,),
     step=_sgd_step,
@@ -732,39 +804,99 @@ SGD = Optimizer(
 MOMENTUM = Optimizer(
     name="momentum", options=("momentum",), slots=("v",), per_update=(),
     lines=(_VELOCITY, _line("new", Sub(R.w, Mul((R.eta, R.new_v))),
-                            "a step against the velocity, η times it")),
+                            "a step against the velocity, η times it",
+                            "v_{p}⁺ is ∂E/∂{p}, so this is plain gradient descent's step")),
     step=_momentum_step,
     words="momentum: a velocity that keeps a share μ of its last value, so steps gather "
-          "speed along a steady slope")
+          "speed along a steady slope",
+    slips=(_NOT_CARRIED,
+           UpdateSlip("velocity-not-carried", "new", lambda r: r["w"] - r["eta"] * r["g"],
+                      "that is {p} − η·∂E/∂{p}, as if v were this gradient alone; the "
+                      "velocity carries over, v_{p}⁺ = μ·v_{p} + ∂E/∂{p}"),
+           UpdateSlip("eta-on-v", "new",
+                      lambda r: r["w"] - r["eta"] * (r["eta"] * r["new_v"]),
+                      "you applied η to v as well as to {p}: {p} − η·(η·v_{p}⁺)" + _NO_ETA
+                      + " (Sutskever's has, and then {p} ← {p} − v)")),
+    also_right=(_sutskever("{p} ← {p} − v"),))
 NESTEROV = Optimizer(
     name="nesterov", options=("momentum",), slots=("v",), per_update=(),
     lines=(_VELOCITY, _line("new", Sub(R.w, Mul((R.eta, Add((R.g, Mul((R.mu, R.new_v))))))),
                             "a step against the gradient plus μ times the new velocity: the "
-                            "look-ahead of Nesterov's momentum")),
+                            "look-ahead of Nesterov's momentum",
+                            "v_{p}⁺ is ∂E/∂{p}, so the step is (1 + μ)·η times the "
+                            "gradient")),
     step=_nesterov_step,
-    words="Nesterov's momentum: as momentum, but the step looks ahead along the velocity")
+    words="Nesterov's momentum: as momentum, but the step looks ahead along the velocity",
+    slips=(_NOT_CARRIED,
+           UpdateSlip("look-ahead-left-out", "new", lambda r: r["w"] - r["eta"] * r["g"],
+                      "you left out Nesterov's look-ahead term μ·v_{p}⁺: "
+                      "{p}⁺ = {p} − η·(∂E/∂{p} + μ·v_{p}⁺)"),
+           UpdateSlip("momentum-step", "new", lambda r: r["w"] - r["eta"] * r["new_v"],
+                      "that is momentum's step {p} − η·v_{p}⁺; Nesterov's looks ahead: "
+                      "{p}⁺ = {p} − η·(∂E/∂{p} + μ·v_{p}⁺)"),
+           UpdateSlip("velocity-not-carried", "new",
+                      lambda r: r["w"] - r["eta"] * (r["g"] + r["mu"] * r["g"]),
+                      "you took v_{p}⁺ as this gradient alone; the velocity carries over, "
+                      "v_{p}⁺ = μ·v_{p} + ∂E/∂{p}"),
+           UpdateSlip("eta-on-v", "new",
+                      lambda r: r["w"] - r["eta"] * (r["g"] + r["mu"] * r["eta"] * r["new_v"]),
+                      "you applied η to v as well as to {p}: {p} − η·(∂E/∂{p} + μ·η·v_{p}⁺)"
+                      + _NO_ETA)),
+    also_right=(_sutskever("{p} ← {p} − (η·∂E/∂{p} + μ·v)"),))
 ADAM = Optimizer(
     name="adam", options=("beta1", "beta2", "epsilon"), slots=("m", "s"),
     per_update=(
         _line("bc1", Sub(ONE, Raised(R.beta1, R.t)),
               "the first moment's bias correction: m starts at 0, so early m are too small "
-              "by the factor 1 − β₁ᵗ"),
+              "by the factor 1 − β₁ᵗ",
+              "it is 1 − β₁, the share of the gradient that m⁺ holds"),
         _line("bc2", Sub(ONE, Raised(R.beta2, R.t)),
-              "the second moment's bias correction, 1 − β₂ᵗ")),
+              "the second moment's bias correction, 1 − β₂ᵗ",
+              "it is 1 − β₂, the share of the squared gradient that s⁺ holds")),
     lines=(
         _line("new_m", Add((Mul((R.beta1, R.m)), Mul((Sub(ONE, R.beta1), R.g)))),
               "the first moment: a running mean of the gradients, β₁ of the last and 1 − β₁ "
-              "of this one"),
+              "of this one",
+              "m_{p} is 0, so m_{p}⁺ is only (1 − β₁)·∂E/∂{p}, too small until m̂ corrects "
+              "it"),
         _line("new_s", Add((Mul((R.beta2, R.s)), Mul((Sub(ONE, R.beta2), Power(R.g))))),
-              "the second moment: a running mean of the squared gradients"),
-        _line("mhat", Div(R.new_m, R.bc1), "the first moment with its bias corrected"),
-        _line("shat", Div(R.new_s, R.bc2), "the second moment with its bias corrected"),
+              "the second moment: a running mean of the squared gradients",
+              "s_{p} is 0, so s_{p}⁺ is only (1 − β₂)·(∂E/∂{p})², too small until ŝ "
+              "corrects it"),
+        _line("mhat", Div(R.new_m, R.bc1), "the first moment with its bias corrected",
+              "this gives back ∂E/∂{p} itself"),
+        _line("shat", Div(R.new_s, R.bc2), "the second moment with its bias corrected",
+              "this gives back (∂E/∂{p})²"),
         _line("new", Sub(R.w, Mul((R.eta, Div(R.mhat, Add((Root(R.shat), R.epsilon)))))),
               "a step of about η against the gradient's sign, scaled by how steady the "
-              "gradient has been: m̂/(√ŝ + ε), ε outside the root")),
+              "gradient has been: m̂/(√ŝ + ε), ε outside the root (it only keeps the "
+              "division finite where ŝ is 0)",
+              "m̂_{p}/√ŝ_{p} is ∂E/∂{p} over its own size, ±1, so {p} moves by almost "
+              "exactly η")),
     step=_adam_step,
     words="Adam: running means of the gradient and of its square, bias-corrected, give "
-          "each parameter a step of about η")
+          "each parameter a step of about η",
+    slips=(
+        UpdateSlip("betas-swapped", "new_m",
+                   lambda r: r["beta2"] * r["m"] + (1.0 - r["beta2"]) * r["g"],
+                   "you swapped β₁ and β₂: m_{p}⁺ = β₁·m_{p} + (1 − β₁)·∂E/∂{p}"),
+        UpdateSlip("betas-swapped", "new_s",
+                   lambda r: r["beta1"] * r["s"] + (1.0 - r["beta1"]) * r["g"] ** 2,
+                   "you swapped β₁ and β₂: s_{p}⁺ = β₂·s_{p} + (1 − β₂)·(∂E/∂{p})²"),
+        *_correction("bc1", "beta1", "beta2"),
+        *_correction("bc2", "beta2", "beta1"),
+        *_corrected("m", "bc1", "beta1", "bc2"),
+        *_corrected("s", "bc2", "beta2", "bc1"),
+        UpdateSlip("bias-correction-forgotten", "new",
+                   lambda r: r["w"] - r["eta"] * r["new_m"] / (math.sqrt(r["new_s"])
+                                                              + r["epsilon"]),
+                   "you left out the bias corrections: the step takes m̂_{p} and ŝ_{p}, "
+                   "not m_{p}⁺ and s_{p}⁺"),
+        UpdateSlip("epsilon-inside-root", "new",
+                   lambda r: r["w"] - r["eta"] * r["mhat"] / math.sqrt(r["shat"]
+                                                                       + r["epsilon"]),
+                   "you put ε inside the square root, √(ŝ_{p} + ε); it is added outside "
+                   "it: m̂_{p}/(√ŝ_{p} + ε)")))
 
 OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
 

@@ -38,7 +38,7 @@ from backprop_tui.export.log import (
     UpdateItem,
     log_items,
 )
-from backprop_tui.functions import ACTIVATIONS, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.netfile import dump_network
 from backprop_tui.network import Names, Network
@@ -75,6 +75,19 @@ PHASE_INTROS = {
     "update": "The new values take effect, and a forward pass with them gives the error after "
               "this epoch.",
 }
+# Under an optimiser that keeps state, the backward phases (and a batch's combining
+# phase) stop at each gradient: the update phase works the new values.
+GRADIENTS_ONLY = {
+    "output": "Backpropagation starts at the outputs: for each output unit its error signal "
+              "δ, then for each weight into it the gradient ∂E/∂w. The optimiser turns the "
+              "gradients into new values after the backward pass.",
+    "hidden": "The error signals flow back through the weights: for each hidden unit, the "
+              "share of the error that reaches it from every unit above, its own δ, and the "
+              "gradients of the weights into it.",
+    "batch": "Each example of the batch gave its own error and gradients, all at the "
+             "parameters the batch starts from. Here they combine (batch_loss) into the "
+             "batch's error and its gradient of each parameter.",
+}
 UPDATE_ORDERS = {
     "after_backward": "every gradient from the epoch's starting weights; all new values "
                       "applied together at the end",
@@ -109,17 +122,50 @@ def phase_title(phase: str, level: int = 0) -> str:
 
 def phase_intro(phase: str, level: int, network: Network) -> str:
     """A phase's introduction; the output phase's says how a softmax layer's δ is worked
-    and, under cross-entropy, the shortcut (``network``: the epoch's)."""
+    and, under cross-entropy, the shortcut; under an optimiser that keeps state, the update
+    phase's names it and what it keeps (``network``: the epoch's)."""
+    stateful = bool(OPTIMIZERS[network.optimizer].slots)
+    if phase == "update" and stateful:
+        then = BATCH_PHASES[phase][1] if level == 1 else PHASE_INTROS[phase]
+        return f"{optimizer_intro(network)} {then}"
     if level == 1 and phase in BATCH_PHASES:
-        return BATCH_PHASES[phase][1]
+        return GRADIENTS_ONLY[phase] if stateful else BATCH_PHASES[phase][1]
     if level == 2 and phase == "error":
         return EXAMPLE_ERROR
+    if stateful and phase.startswith("hidden"):
+        return GRADIENTS_ONLY["hidden"]
     if phase != "output":
         return PHASE_INTROS.get(phase, PHASE_INTROS["hidden"])
     output = network.activations[-1]
     coupled, loss = ACTIVATIONS[output].coupled, loss_for(network.loss, output)
-    return " ".join([PHASE_INTROS["output"], *([coupled.intro] if coupled else []),
+    return " ".join([(GRADIENTS_ONLY if stateful else PHASE_INTROS)["output"],
+                     *([coupled.intro] if coupled else []),
                      *([loss.shortcut_intro] if loss.shortcut else [])])
+
+
+def optimizer_text(network: Network, digits: int) -> str:
+    """'momentum (momentum = 0.9)': the optimiser and its options, as the file writes them."""
+    options = ", ".join(f"{option} = {fmt(getattr(network, option), digits)}"
+                        for option in OPTIMIZERS[network.optimizer].options)
+    return f"{network.optimizer} ({options})"
+
+
+def optimizer_intro(network: Network) -> str:
+    """What the optimiser is, what it keeps, and the order of its lines in an update (for
+    the first weight: the others' follow the same way)."""
+    optimizer = OPTIMIZERS[network.optimizer]
+    weight = keys.parameter(network.names.weights[0][0][0])
+    once = [keys.symbol(Key(line.kind)) for line in optimizer.per_update]
+    each = [keys.symbol(weight.new if line.kind == "new" else Key(line.kind, param=weight.param))
+            for line in optimizer.lines]
+    count = ", and t, the number of updates so far" if "t" in optimizer.given else ""
+    start = "all start" if count or len(optimizer.slots) > 1 else "it starts"
+    first = f"first its {' and '.join(once)}, then " if once else ""
+    return (f"The optimiser is {optimizer.words}. Between updates it keeps "
+            f"{' and '.join(optimizer.slots)} for each parameter it updates{count}; {start} "
+            "at 0 at epoch 1, and again after a change of optimizer or update_biases. Each "
+            f"update works {first}each parameter's lines in turn (for {keys.symbol(weight)}: "
+            f"{', '.join(each)}).")
 
 
 def examples_text(first: int, last: int) -> str:
@@ -434,6 +480,7 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
         ("Biases updated", f"{'yes' if network.update_biases else 'no'} "
                            f"(update_biases = {update_biases})"),
         ("Update order", f"{network.update_order}: {UPDATE_ORDERS[network.update_order]}"),
+        *([("Optimizer", optimizer_text(network, digits))] if network.optimizer != "sgd" else []),
         *([("Training examples", batches_text(network))] if network.examples > 1 else []),
         ("Hand rounding", f"every value rounded to {network.rounding} significant digits "
                           f"before it is used (rounding = {network.rounding})"

@@ -44,7 +44,7 @@ TITLE = "backprop-tui worksheet"
 ANSWER_KEY = "Answer key"
 BLANK = r"\underline{\qquad\qquad\qquad}"
 FIELDS = ("Network", "Shape", "Learning rate", "Loss", "Biases updated", "Update order",
-          "Training examples")
+          "Optimizer", "Training examples")
 INTRO = ("Work every step in order. Each step gives its formula, then the same formula with "
          "the given numbers put in: a box stands for a value you computed earlier (“step 14” "
          "is your answer to step 14; a boxed symbol such as out⁺, a value you work out from "
@@ -62,6 +62,9 @@ class BlankRenderer(Renderer):
         if index in self.blanks:
             return self.blanks[index], 9
         return super().leaf(index)
+
+
+OPTIMISER_GIVEN = ("mu", "beta1", "beta2", "epsilon", "t", *keys.STATE)
 
 
 def _box(text: str) -> str:
@@ -86,6 +89,9 @@ class Worksheet:
                                 for u, value in zip(units, values, strict=True))
             untagged = {*names.units[0], *names.targets}
             self.given = rows | {n: v for n, v in self.given.items() if n not in untagged}
+        first = session.past_steps(1)  # an optimiser's numbers, its state and each update's t
+        self.given |= {keys.text(key): first.number(key) for key in first.plan.given
+                       if key.kind in OPTIMISER_GIVEN}
         self.digits = session.digits
 
     @cached_property
@@ -128,12 +134,14 @@ class Worksheet:
 
 def _updated_by(parameter: Key, value: float, steps: EpochSteps, before: EpochSteps | None
                 ) -> str | None:
-    """'epoch k, step s' where the epoch before gave ``parameter`` its value ``value``
+    """'epoch k, step s' where the epoch before gave ``parameter`` (or a state value: v, m,
+    s) its value ``value``
     (None when that is not where it came from: an edit, or the value as given)."""
     if before is None or before.epoch != steps.epoch - 1 or parameter.kind not in (
-            "weight", "bias"):
+            "weight", "bias", *keys.STATE):
         return None
-    key = parameter.new
+    key = (Key(f"new_{parameter.kind}", param=parameter.param) if parameter.kind in keys.STATE
+           else parameter.new)
     if before.network.examples > 1:  # the new value of the epoch's last batch
         key = key.at(*before.plan.shape.batches()[-1])
     where = before.keys.get(keys.text(key))

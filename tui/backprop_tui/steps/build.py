@@ -16,9 +16,10 @@ from backprop_tui import keys
 from backprop_tui.engine.plan import Formula, Plan, phases, plan
 from backprop_tui.engine.trace import Trace, operand, trace_is_finite, value
 from backprop_tui.engine.trace import Update as Update  # the exporters read it from here
-from backprop_tui.functions import ACTIVATIONS, Activation, Loss, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, Activation, Loss, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Network
+from backprop_tui.numbers import fmt
 from backprop_tui.steps.step import Step
 
 
@@ -193,6 +194,11 @@ def _explain_examples(key: Key, formula: Formula, network: Network, trace: Trace
     if key.kind == "apply":
         return (f"The new values of the batch of {examples} take effect: the next batch, or "
                 "the next epoch, starts from these.")
+    if _stateful_line(key, network):
+        whose = f"The batch of {examples}" if key.last else f"Example {first}"
+        when = ("It takes effect when the batch's updates are applied, and the next batch "
+                "starts from it.")
+        return f"{whose}: {_optimizer_line(key, formula, network, trace, when)}"
     if key.kind in ("new_w", "new_b"):
         whose = f"the batch of {examples}" if key.last else f"example {first} alone"
         return (f"Gradient descent for {whose}: move {key.param} against the gradient, a "
@@ -216,6 +222,9 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
     u = key.unit
     names = network.names
     during = network.update_order == "during_backward"
+    if _stateful_line(key, network):
+        when = "It takes effect when the epoch's updates are applied, at the end."
+        return _optimizer_line(key, formula, network, trace, when)
     match key.kind:
         case "net":
             bias = formula.uses[-1].param
@@ -349,6 +358,41 @@ def _explain(key: Key, formula: Formula, network: Network, trace: Trace) -> str:
             return ("The total error again, from a forward pass with the new values (out⁺). "
                     f"It is {verdict}.")
     raise ValueError(f"no step computes {key!r}")
+
+
+def _stateful_line(key: Key, network: Network) -> bool:
+    """Whether ``key`` is a line of an optimiser that keeps state (its new values too)."""
+    optimizer = OPTIMIZERS[network.optimizer]
+    return bool(optimizer.slots) and key.kind in (*optimizer.computed, "new_w", "new_b")
+
+
+def _optimizer_line(key: Key, formula: Formula, network: Network, trace: Trace,
+                    when: str) -> str:
+    """A line of an optimiser's update: its record's words, then this update's t and what
+    the line comes to at it (``when``: when a new value takes effect)."""
+    optimizer = OPTIMIZERS[network.optimizer]
+    kind = "new" if key.kind in ("new_w", "new_b") else key.kind
+    line = optimizer.line(kind)
+    p = key.param
+    t = network.updates + (max(key.example, 1) - 1) // network.batch_size + 1
+    since = (f"since {' and '.join(optimizer.slots)} started at 0 (epoch 1, or a change of "
+             "optimizer or update_biases)")
+    state = ("new_v", "new_m", "new_s")
+    text = line.words[0].upper() + line.words[1:] + "."
+    if t == 1:
+        where = f"the first update {since}, " if kind in (*state, "bc1", "bc2") else ""
+        text += f" At t = 1, {where}{line.first.format(p=p)}."
+    elif kind in state:
+        text += (f" This is update t = {t}, counted from the first {since}: "
+                 f"{kind.removeprefix('new_')}_{p} is what the update before left.")
+    elif kind in ("bc1", "bc2"):
+        text += (f" This is update t = {t}, counted from the first {since}; as t grows the "
+                 "correction nears 1 and fades.")
+    elif kind in ("mhat", "shat"):
+        bc = operand(trace, formula.uses[1])
+        text += (f" At t = {t} dividing by {keys.text(formula.uses[1].at(0))} = {fmt(bc, 4)} "
+                 f"scales {kind[0]}_{p}⁺ up by {fmt(1 / bc, 4)}, less with every update.")
+    return f"{text} {when}" if kind == "new" else text
 
 
 def _loss(network: Network) -> Loss:

@@ -6,8 +6,9 @@ weight, h1 where h2 belongs, the learning rate left out or applied twice — wit
 explanation. Each is computed for this step from its own formula and operands (``evaluate``
 with one operand replaced), from the epoch's earlier values and from the network's options,
 so a quiz answer can be matched to the slip that produces it. The slips that belong to an
-activation or a loss (the sigmoid's e^(−net), the ½ of ½(t − out)²) come from its record in
-``functions``.
+activation, a loss or an optimiser (the sigmoid's e^(−net), the ½ of ½(t − out)², Adam's ε
+inside the square root) come from its record in ``functions``; so does an optimiser's line
+written another way that counts as right (Sutskever's v, η times PyTorch's).
 
 A classifier's output layer has slips of its own: under softmax, δ_j with the Jacobian's
 diagonal only (∂E/∂out_j·out_j(1 − out_j)), a Jacobian entry with its sign lost, taken as 0
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from backprop_tui import keys
 from backprop_tui.engine.trace import loss_of, trace_epoch
 from backprop_tui.formula import evaluate
-from backprop_tui.functions import ACTIVATIONS, HALF_SSE
+from backprop_tui.functions import ACTIVATIONS, HALF_SSE, UpdateSlip
 from backprop_tui.keys import Key, symbol
 from backprop_tui.network import UPDATE_ORDERS, Network
 from backprop_tui.numbers import fmt
@@ -77,6 +78,10 @@ def judge(steps: EpochSteps, index: int, answer: float, tolerance: float,
         raise ValueError(f"step {index} has no value to answer")
     if close(answer, step.value, tolerance):
         return Verdict(RIGHT, None, f"Right: {step.symbol} = {fmt(step.value)}")
+    for value, text in _Slips(steps, index, {}).also_right():
+        if close(answer, value, tolerance):
+            return Verdict(RIGHT, None, f"Right, {text} ({step.symbol} = {fmt(step.value)} "
+                                        "in PyTorch's form).")
     for slip in slips(steps, index):
         if close(answer, slip.value, tolerance):
             return Verdict(SLIP, slip, f"Not quite: {slip.text}.")
@@ -590,6 +595,9 @@ class _Slips:
         self._other_order()
 
     def _new_w(self) -> None:
+        if self.steps.plan.stateful:
+            self._update()
+            return
         layer, j, k = self.layer, self.j, self.k
         weight = keys.parameter(self.key.param)
         self._descent(weight)
@@ -602,7 +610,10 @@ class _Slips:
                          "its own")
 
     def _new_b(self) -> None:
-        self._descent(keys.parameter(self.key.param))
+        if self.steps.plan.stateful:
+            self._update()
+        else:
+            self._descent(keys.parameter(self.key.param))
 
     def _descent(self, parameter: Key) -> None:
         name = symbol(parameter)
@@ -616,6 +627,58 @@ class _Slips:
         self.add("step-only", eta * self.operands[2],
                  f"that is the step η·∂E/∂{name}; subtract it from {name}")
         self._other_order()
+
+    # An optimiser's update ------------------------------------------------------------
+
+    def _update(self) -> None:
+        """A line of an optimiser's update: the slips its record lists for the line, worked
+        from this update's numbers."""
+        for slip in self._line_slips(self.steps.plan.optimizer.slips):
+            self.add(slip.name, slip.value, slip.text)
+
+    _bc1 = _bc2 = _new_v = _new_m = _new_s = _mhat = _shat = _update
+
+    def also_right(self) -> list[tuple[float, str]]:
+        """The step's value in another form that counts as right (Sutskever's v), with what
+        to say of it."""
+        return [(slip.value, _subscripts(slip.text))
+                for slip in self._line_slips(self.steps.plan.optimizer.also_right)]
+
+    def _line_slips(self, listed: tuple[UpdateSlip, ...]) -> list[Slip]:
+        """Of ``listed``, those at this step's line, worked from this update's numbers."""
+        kind = "new" if self.key.kind in ("new_w", "new_b") else self.key.kind
+        mine = [slip for slip in listed if slip.kind == kind]
+        if not mine:
+            return []
+        numbers = self._update_numbers(kind)
+        parameter = symbol(keys.parameter(self.key.param)) if self.key.param else ""
+        t = fmt(numbers["t"]) if "t" in numbers else ""
+        return [Slip(slip.name, value, slip.text.format(p=parameter, t=t))
+                for slip in mine if (value := slip.value(numbers)) is not None]
+
+    def _update_numbers(self, kind: str) -> dict[str, float]:
+        """Every number of this step's update (of its parameter) by role: the operands of
+        each line, and each line's result by its kind ("new": the new value)."""
+        optimizer = self.steps.plan.optimizer
+        tag = (self.key.example, self.key.last)
+        lines = optimizer.per_update + (optimizer.lines if self.key.param else ())
+        numbers: dict[str, float] = {}
+        for line in lines:
+            key = (keys.parameter(self.key.param).new if line.kind == "new"
+                   else Key(line.kind, param=self.key.param if line in optimizer.lines else ""))
+            key = key.at(*tag)
+            uses = self.steps.plan.formula(key).uses
+            for role, use in zip(line.uses, uses, strict=True):
+                numbers.setdefault(role, self._number(use))
+            numbers[line.kind] = self._number(key)
+        assert self.right is not None
+        numbers[kind] = self.right
+        return numbers
+
+    def _number(self, key: Key) -> float:
+        """A value of the epoch by key (or as ``values`` overrides it)."""
+        text = keys.text(key)
+        return self.overrides[text] if text in self.overrides else self.steps.number(key)
 
     def _grad_b(self) -> None:
         layer, j = self.layer, self.j
