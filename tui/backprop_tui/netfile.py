@@ -229,7 +229,8 @@ def _given(document: dict[str, object]) -> Given:
         activations.append(activation)
     targets = _examples(document["targets"], "targets")
     if len(targets) != len(inputs):
-        raise _Invalid(f"key 'targets': expected {len(inputs)} rows (one per example, as "
+        rows = "1 row" if len(inputs) == 1 else f"{len(inputs)} rows"
+        raise _Invalid(f"key 'targets': expected {rows} (one per example, as "
                        f"'inputs' has), got {len(targets)}")
     for i, row in enumerate(targets, start=1):
         if len(row) != len(weights[-1]):

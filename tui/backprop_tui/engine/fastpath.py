@@ -399,7 +399,9 @@ class _Stepper:
             if self.biases:
                 values += biases[layer]
                 gradients += grad_b[layer]
-        found, after = self.step(np.array(values), np.array(gradients), state, self.hyper, t)
+        with np.errstate(all="ignore"):  # a value that stops being finite is the alarm's
+            found, after = self.step(np.array(values), np.array(gradients), state, self.hyper,
+                                     t)
         new = found.tolist()
         new_weights: Params = []
         new_biases = list(biases)
