@@ -867,3 +867,32 @@ def test_a_json_export_of_an_optimiser_session_resumes_to_the_same_logs(
     assert (status, out, err) == (0, "", "")
     when = re.compile(r"^- \*\*Exported:\*\* .*$", re.MULTILINE)  # the time it was written
     assert when.sub("", markdown.read_text("utf-8")) == when.sub("", exported(session, "md"))
+
+
+def test_a_seeded_sweep_of_damaged_states_loads_or_is_refused_in_one_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """STATE_BASE with one to three places in its state deleted or swapped for odd values:
+    each loads (and saves again) or is refused in one line naming the file."""
+    trusted(monkeypatch)
+    rng = random.Random(15)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(300):
+        document = copy.deepcopy(STATE_BASE)
+        state = document["checkpoint"]["state"]
+        for _ in range(rng.randint(1, 3)):
+            places = paths(state)
+            if not places:
+                break
+            path = rng.choice(places)
+            parent = _get(state, path[:-1])
+            if rng.random() < 0.3:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+        session = loaded_or_refused(case, json.dumps(document), "damaged.json")
+        if session is None:
+            outcomes["refused"] += 1
+            continue
+        outcomes["loaded"] += 1
+        assert load_session(saved(session), "again.json").state == session.state
+    assert outcomes["loaded"] > 10 and outcomes["refused"] > 200, outcomes
