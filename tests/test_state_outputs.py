@@ -6,6 +6,8 @@ lines of numpy from the records' own gradients, not by the engine's code."""
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,7 @@ from backprop_tui.cli import main
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.netfile import parse_network
 from backprop_tui.network import Network
-from backprop_tui.presets import load_preset
+from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.steps.build import EpochSteps
 
 OPTIONS = {"momentum": {"momentum": 0.8}, "nesterov": {"momentum": 0.6},
@@ -217,3 +219,19 @@ def test_train_of_the_optimiser_presets_matches_stepping(capsys: pytest.CaptureF
 def test_train_under_sgd_has_a_null_state(capsys: pytest.CaptureFixture[str]) -> None:
     assert trained(capsys, "--epochs", "3")["state"] is None
     assert trained(capsys, "--epochs", "3", "--preset", "xor")["state"] is None
+
+
+@pytest.mark.parametrize("preset", ["mazur", "xor-online"])
+def test_an_optimiser_step_that_overflows_is_a_divergence_in_one_line(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any, preset: str) -> None:
+    """Adam at η = 1e308 moves every weight by about 1e308: the next step overflows, and
+    train says where it diverged in one line, with no warning of numpy's."""
+    path = tmp_path / "net.toml"
+    path.write_text(re.sub(r"^learning_rate = .*$", 'learning_rate = 1e308\noptimizer = "adam"',
+                           preset_text(preset), count=1, flags=re.MULTILINE), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        status = main(["train", "--epochs", "5", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert [str(warning.message) for warning in caught] == []
+    assert (status, out) == (3, "") and err.count("\n") == 1 and "diverged at epoch" in err
