@@ -19,6 +19,7 @@ import time
 import pytest
 from backprop_tui import __version__
 from backprop_tui.cli import main
+from backprop_tui.netfile import parse_network
 from backprop_tui.presets import preset_text
 from networks import DIVERGING
 
@@ -162,6 +163,7 @@ def test_export_default_is_one_epoch_of_mazur(capsys):
     assert len(weights) == 2 and all(len(w) == 2 and all(len(r) == 2 for r in w)
                                      for w in weights)
     assert epoch["biases"] == [0.35, 0.6]  # update_biases is false in the tutorial
+    assert epoch["state"] is None  # sgd keeps no state
     gradients = epoch["gradients"]
     assert gradients.keys() == {"weights", "biases"}
     assert gradients["weights"][1][0][0] == pytest.approx(MAZUR_DE_DW5, abs=1e-9)
@@ -192,6 +194,7 @@ def test_train_agrees_with_export(capsys):
     assert trained["epochs"] == 5
     assert close(trained["weights"], exported[4]["weights"])
     assert close(trained["biases"], exported[4]["biases"])
+    assert trained["state"] is None and exported[4]["state"] is None
     assert close(trained["loss_final"], exported[5]["loss"])
     assert close(trained["loss_final"], exported[4]["loss_after"])
     assert close(trained["loss_initial"], exported[0]["loss"])
@@ -241,6 +244,26 @@ def test_force_replaces_an_existing_file(capsys, tmp_path):
     assert (status, out, err) == (0, "", "")
     assert len(records(target.read_text(encoding="utf-8"))) == 57  # header, 55 steps, epoch
     assert [p.name for p in tmp_path.iterdir()] == ["log.jsonl"]
+
+
+def test_the_network_file_guide_gives_the_optimisers_options(capsys):
+    """new-config's guide: each optimiser, each of their keys, and the defaults a file
+    without them gets."""
+    status, guide, _ = run(capsys, "new-config")
+    assert status == 0
+    keys = re.findall(r"^#   (\w+(?:, \w+)*) {2,}", guide, flags=re.MULTILINE)
+    assert {"optimizer", "momentum", "beta1, beta2", "epsilon"} <= set(keys)
+    optimizer = guide[guide.index("#   optimizer"):guide.index("#   momentum")]
+    assert all(f'"{name}"' in optimizer for name in ("sgd", "momentum", "nesterov", "adam"))
+    for name in ("nesterov", "adam"):  # no option given: the defaults the guide states
+        text = preset_text("mazur").replace('update_order = "after_backward"',
+                                            f'optimizer = "{name}"')
+        network = parse_network(text, "net.toml")
+        if name == "adam":
+            assert f"defaults {network.beta1!r} and {network.beta2!r}" in guide
+            assert f"default {network.epsilon!r}" in guide
+        else:
+            assert f"default {network.momentum!r}" in guide
 
 
 # --- bad input: exit 2 and one line -------------------------------------------------------

@@ -128,6 +128,7 @@ def test_update_records_combine_the_examples_gradient_steps(logged) -> None:  # 
             for parameter, value in [*zip(weights, after_w), *zip(biases, after_b)]:
                 assert value == values[f"{parameter}+{tag}"]
                 before[parameter] = value
+            assert update["state"] is None  # sgd keeps no state
 
 
 def test_epoch_records_hold_the_data_sets_error(logged) -> None:  # type: ignore[no-untyped-def]
@@ -143,6 +144,7 @@ def test_epoch_records_hold_the_data_sets_error(logged) -> None:  # type: ignore
         assert close(record["loss"], e)  # E: every example at the epoch's start parameters
         after = [r for r in updates if r["epoch"] == record["epoch"]][-1]
         assert record["weights"] == after["weights"] and record["biases"] == after["biases"]
+        assert record["state"] is after["state"] is None
         e_plus = combined(errors(after["weights"], after["biases"], network),
                           network.batch_loss)
         assert close(record["loss_after"], e_plus)

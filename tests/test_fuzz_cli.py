@@ -34,9 +34,9 @@ from random import Random
 
 import pytest
 from backprop_tui.cli import main
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_tui.netfile import classifier_problem
-from backprop_tui.network import MAX_LAYERS, MAX_UNITS, OPTIONS
+from backprop_tui.network import MAX_LAYERS, MAX_UNITS, OPTIMIZER_OPTIONS, OPTIONS
 from backprop_tui.presets import PRESETS, preset_text
 
 REPO = pathlib.Path(__file__).parents[1]
@@ -189,9 +189,13 @@ CHOICES = {  # options with named values: some valid, some near misses
     "activation": (["sigmoid", "tanh", "relu", "linear", "softmax"],
                    ["Sigmoid", "soft_max", "relu\n"]),
     "update_biases": ([True, False], ["true", 1]),
+    "optimizer": (list(OPTIMIZERS), ["Adam", "sgd ", "rmsprop", ""]),
 }
+# An optimiser's option: values inside its range, on its edges, and outside it.
+OPTIMIZER_VALUES: list[float | int] = [0, 0.0, -0.0, 0.5, 0.9, 0.999, 1, 1.0, 1.5, -0.1, 1e-8,
+                                       5e-324, 1e300]
 REQUIRED = ("inputs", "targets", "layer", "weights")
-OPTIONAL = {(): OPTIONS, ("layer",): ("bias", "activation")}
+OPTIONAL = {(): (*OPTIONS, *OPTIMIZER_OPTIONS), ("layer",): ("bias", "activation")}
 
 
 def delete_key(document: Document, rng: Random) -> Change | None:
@@ -203,6 +207,8 @@ def delete_key(document: Document, rng: Random) -> Change | None:
     spot = (*path, key)
     if key in REQUIRED:
         return Change(f"deleted {spell(spot)}", refuse=f"{where(spot)}: missing")
+    if not path and key in OPTIONAL[()]:  # its default now holds: the rules judge it
+        return judged(f"deleted {spell(spot)}", document)
     return Change(f"deleted {spell(spot)}", accept=key in OPTIONAL[path[:1]])
 
 
@@ -247,9 +253,10 @@ def reshape(document: Document, rng: Random) -> Change | None:
     else:
         return None
     described = f"{spell(path)} {how}"
-    if how == "flatten" and len(path) == 1:
-        # rows of examples made one flat list: one example, a shape of its own, refused
-        # where the sizes first disagree (the first layer's weights, or the targets' rows)
+    if len(path) == 1 and (how == "flatten" or how == "unwrap" and isinstance(array[0], list)):
+        # rows of examples made one flat list, or the first row alone: one example, a shape
+        # of its own, refused where the sizes first disagree (the first layer's weights, or
+        # the targets' rows)
         return Change(described, refuse="")
     certain = how in ("empty", "nest", "flatten", "ragged", "oversize") or (
         how == "unwrap" and path[-1] != "bias") or (
@@ -268,6 +275,8 @@ def odd_number(document: Document, rng: Random) -> Change | None:
     put(document, path, value)
     described = f"{spell(path)} = {toml_value(value)[:12]}"
     finite = math.isfinite(value) if isinstance(value, float) else abs(value) < 1e308
+    if finite and path[0] in OPTIMIZER_OPTIONS:  # inside its range or not
+        return judged(described, document)
     return Change(described, refuse=None if finite else "expected a finite number")
 
 
@@ -295,10 +304,64 @@ def set_choice(document: Document, rng: Random) -> Change | None:
     described = f"{spell((*path, key))} = {toml_value(value)}"
     if not good:
         return Change(described, refuse=where((*path, key)))
-    rules = classifier_rules(document)
+    return judged(described, document)
+
+
+def set_optimizer(document: Document, rng: Random) -> Change | None:
+    """Any network trained by an optimiser, perhaps with an option of its own, of another
+    optimiser, or out of range."""
+    document["optimizer"] = name = rng.choice(list(OPTIMIZERS))
+    described = f"optimizer = {name!r}"
+    if rng.random() < 0.7:
+        key, value = rng.choice(OPTIMIZER_OPTIONS[1:]), rng.choice(OPTIMIZER_VALUES)
+        document[key] = value
+        described += f", {key} = {value!r}"
+    return judged(described, document)
+
+
+def judged(described: str, document: Document) -> Change:
+    """A valid document's change, judged by the rules across keys."""
+    rules = network_rules(document)
     if rules is None:  # an earlier mutation left no network to judge
         return Change(described)
     return Change(described, refuse=rules) if rules else Change(described, accept=True)
+
+
+def network_rules(document: Document) -> str | None:
+    """What the document breaks of the rules across keys, as the refusal says it, in the
+    order the file's checks meet them: the optimiser's options, the classifiers' rules, then
+    update_order = "during_backward" with an optimiser but sgd. '' if nothing; None if there
+    is nothing to judge."""
+    for rules in (optimizer_rules, classifier_rules):
+        found = rules(document)
+        if found != "":
+            return found
+    if document.get("update_order") == "during_backward" and document.get(
+            "optimizer", "sgd") != "sgd":
+        return "key 'update_order': \"during_backward\" goes with optimizer = \"sgd\" only"
+    return ""
+
+
+def optimizer_rules(document: Document) -> str | None:
+    """What the optimiser's options break: an option of another optimiser, or a value out of
+    its range (momentum and nesterov's μ from 0 to 1, above 0 for nesterov; β₁ and β₂ from 0
+    to 1, 1 not included; ε above 0). '' if nothing; None if the optimiser is not one."""
+    name = document.get("optimizer", "sgd")
+    if not isinstance(name, str) or name not in OPTIMIZERS:
+        return None
+    for key in OPTIMIZER_OPTIONS[1:]:  # in the order the file's checks go
+        if key not in document:
+            continue
+        if key not in OPTIMIZERS[name].options:
+            return f"key {key!r}: an option of optimizer = "
+        value = document[key]
+        if kind(value) != "number":
+            return f"key {key!r}: expected a number"
+        low = 0.0 if key == "epsilon" or (key == "momentum" and name == "nesterov") else None
+        high = math.inf if key == "epsilon" else 1.0
+        if not (value > low if low is not None else value >= 0.0) or not value < high:
+            return f"key {key!r}: expected a"
+    return ""
 
 
 def classifier_rules(document: Document) -> str | None:
@@ -354,7 +417,7 @@ def extreme_rate(document: Document, rng: Random) -> Change | None:
 DocumentMutation = Callable[[Document, Random], Change | None]
 DOCUMENT_MUTATIONS: list[DocumentMutation] = [
     delete_key, change_type, change_type, reshape, reshape, odd_number, odd_number,
-    unknown_key, set_choice, resize_hidden, extreme_rate, extreme_rate,
+    unknown_key, set_choice, set_optimizer, resize_hidden, extreme_rate, extreme_rate,
 ]
 
 

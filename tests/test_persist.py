@@ -9,14 +9,21 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from backprop_tui.cli import main
+from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.export.formats import FORMATS
-from backprop_tui.netfile import Source
+from backprop_tui.functions import OPTIMIZERS
+from backprop_tui.netfile import Source, parse_network
+from backprop_tui.network import Network
 from backprop_tui.presets import load_preset, preset_text
+from backprop_tui.session import persist, timeline
 from backprop_tui.session.persist import (
     MAX_EPOCH,
     SessionFileError,
@@ -24,6 +31,7 @@ from backprop_tui.session.persist import (
     load_session,
 )
 from backprop_tui.session.session import Session
+from test_state_outputs import flat, network_text
 
 NOW = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
@@ -565,3 +573,326 @@ def test_a_seeded_sweep_of_hostile_documents_is_refused_in_one_line(tmp_path) ->
                                                                                     last.problem)
                 assert last.kept is not None and last.kept.exists() and not saved.exists()
     assert outcomes["loaded"] > 10 and outcomes["refused"] > 150, outcomes
+
+
+# The optimiser's state in the checkpoint ---------------------------------------------------
+
+
+def stepped(network: Network, epochs: int) -> Network:
+    """The network after ``epochs`` epochs, each stepped from the trace of the one before."""
+    for _ in range(epochs):
+        network = trace_epoch(network).after
+    return network
+
+
+def optimised(name: str, examples: int, epoch: int, index: int) -> Session:
+    """A session of test_state_outputs' network under optimiser ``name``, its cursor at
+    ``index`` of epoch ``epoch`` (reached step by step and by a fast-forward)."""
+    session = Session(parse_network(network_text(name, examples), "net.toml"))
+    if epoch > 2:
+        assert session.fast_forward(epoch - 2)
+    assert session.next_epoch() and (session.goto(index) or index == 0)
+    assert (session.epoch, session.index) == (epoch, index)
+    return session
+
+
+def saved(session: Session) -> str:
+    """The session as the app saves it (no step records)."""
+    return "".join(dump_session(session, [], [], NOW))
+
+
+def assert_same_state(ours: Network, theirs: Network) -> None:
+    """The very same state: t, and every slot's numbers to the last bit."""
+    assert ours.updates == theirs.updates
+    assert ours.state is not None and theirs.state is not None
+    for part in ("weights", "biases"):
+        mine, other = getattr(ours.state, part), getattr(theirs.state, part)
+        assert mine.keys() == other.keys()
+        for slot in mine:
+            for a, b in zip(mine[slot], other[slot], strict=True):
+                np.testing.assert_array_equal(a, b)
+    assert ours.state_document() == theirs.state_document()
+
+
+@pytest.mark.parametrize(("name", "examples", "epoch", "index"), [
+    ("momentum", 1, 4, 7), ("nesterov", 1, 3, 0), ("adam", 1, 5, 20), ("adam", 3, 3, 40),
+    ("momentum", 3, 4, 12)])
+def test_a_resume_restores_the_optimisers_state_exactly(name: str, examples: int, epoch: int,
+                                                        index: int) -> None:
+    session = optimised(name, examples, epoch, index)
+    updates = (epoch - 1) * len(session.network.batches())
+    assert session.network.updates == updates  # not at rest: t counts every update
+    text = saved(session)
+    assert json.loads(text)["checkpoint"]["state"]["t"] == updates
+    resumed = load_session(text, "saved.json")
+    assert resumed.state == session.state
+    assert_same_state(resumed.network, session.network)
+    # and the state is the one stepping reaches (the fast path agrees to 1e-12)
+    reached = stepped(session.base, epoch - 1).state_document()
+    assert reached is not None
+    for slot in OPTIMIZERS[name].slots:
+        for part in ("weights", "biases"):
+            np.testing.assert_allclose(flat(resumed.network.state_document()[slot][part]),
+                                       flat(reached[slot][part]), rtol=1e-12, atol=1e-15)
+    assert saved(resumed) == text
+
+
+def test_an_edit_of_update_biases_restarts_the_state_and_a_resume_keeps_that() -> None:
+    """Momentum on the tutorial, biases updated from epoch 3: the state starts again at
+    zero there (t counts from it) and the biases have a velocity from then on."""
+    session = Session(load_preset("mazur-momentum"))
+    assert session.next_epoch() and session.next_epoch()
+    assert session.edit("update_biases", True)
+    assert session.network.state is None  # at rest: the edit restarted it
+    assert session.next_epoch() and session.next_epoch() and session.goto(9)
+    state = session.network.state_document()
+    assert session.network.updates == 2 and state is not None
+    assert all(isinstance(b, float) and b != 0 for b in state["v"]["biases"])
+    resumed = load_session(saved(session), "saved.json")
+    assert_same_state(resumed.network, session.network)
+
+
+def with_stepped_checkpoint(session: Session) -> tuple[dict[str, Any], Network]:
+    """The session's document with the checkpoint (network and state) that stepping
+    reaches, whatever the fast path gives; and that network."""
+    document = json.loads(saved(session))
+    reached = stepped(session.base, session.epoch - 1)
+    state = reached.state_document()
+    assert state is not None
+    document["checkpoint"].update(network=reached.to_document(),
+                                  state={**state, "t": reached.updates})
+    return document, reached
+
+
+def test_a_resume_past_max_checked_runs_nothing_and_restores_the_state(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tutorial under Adam at epoch 2,002: its checkpoint is trusted, not checked."""
+    session = Session(load_preset("mazur-adam"))
+    assert session.fast_forward(persist.MAX_CHECKED + 1) and session.goto(4)
+    assert session.epoch - 1 > persist.MAX_CHECKED and session.network.updates == 2001
+    ran = counted_runs(monkeypatch)
+    resumed = load_session(saved(session), "far.json")
+    assert sum(ran) == 0 and resumed.state == session.state
+    assert_same_state(resumed.network, session.network)
+
+
+def counted_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The epochs each run of the timeline runs, from now on."""
+    ran: list[int] = []
+    original = timeline.run_epochs
+
+    def counting(network: Network, count: int, **options: Any) -> Any:
+        ran.append(count)
+        return original(network, count, **options)
+
+    monkeypatch.setattr(timeline, "run_epochs", counting)
+    return ran
+
+
+def trusted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Checkpoints from epoch 3 on are trusted, not checked; the epochs any resume runs."""
+    monkeypatch.setattr(persist, "MAX_CHECKED", 1)
+    return counted_runs(monkeypatch)
+
+
+@pytest.mark.parametrize(("name", "examples"), [("momentum", 1), ("adam", 3)])
+def test_a_trusted_checkpoint_gives_its_state_exactly(monkeypatch: pytest.MonkeyPatch,
+                                                      name: str, examples: int) -> None:
+    """Beyond MAX_CHECKED the checkpoint's state is the state: nothing is run, and the
+    numbers come back to the last bit (here a stepped network's, written by hand)."""
+    session = optimised(name, examples, 4, 3)
+    document, reached = with_stepped_checkpoint(session)
+    ran = trusted(monkeypatch)
+    resumed = load_session(json.dumps(document), "far.json")
+    assert sum(ran) == 0 and resumed.state == session.state
+    assert_same_state(resumed.network, reached)
+    assert resumed.network.updates == 3 * len(reached.batches())  # 3 epochs of 1 or 2
+    assert json.loads(saved(resumed))["checkpoint"] == document["checkpoint"]
+
+
+def test_a_checkpoint_near_the_start_must_follow_state_included() -> None:
+    """Within MAX_CHECKED the state is checked against the epochs it stands for."""
+    session = optimised("adam", 1, 4, 2)
+    document = json.loads(saved(session))
+    assert load_session(json.dumps(document), "s.json").state == session.state
+    for change in ("value", "t"):
+        wrong = copy.deepcopy(document)
+        state = wrong["checkpoint"]["state"]
+        if change == "value":
+            state["m"]["weights"][1][0][1] *= 1.001
+        else:
+            state["t"] -= 1
+        with pytest.raises(SessionFileError) as caught:
+            load_session(json.dumps(wrong), "s.json")
+        assert "does not follow from the network and its edits" in one_line(str(caught.value))
+
+
+def test_a_checkpoint_without_a_state_under_sgd_resumes_as_before() -> None:
+    """Files written before optimisers have no "state": sgd keeps none, so they resume."""
+    document = copy.deepcopy(BASE)
+    assert document["checkpoint"]["state"] is None
+    del document["checkpoint"]["state"]
+    assert load_session(json.dumps(document), "old.json").state == load_session(
+        VALID, "new.json").state
+
+
+STATE_BASE = with_stepped_checkpoint(optimised("adam", 3, 3, 0))[0]  # t = 4
+StateDocument = dict[str, Any]
+
+
+def hostile_state(change: Callable[[StateDocument], Any]) -> str:
+    """STATE_BASE, its checkpoint's state replaced by ``change`` of a copy of it."""
+    document = copy.deepcopy(STATE_BASE)
+    document["checkpoint"]["state"] = change(document["checkpoint"]["state"])
+    return json.dumps(document)
+
+
+def put(*path: str | int, value: Any) -> Callable[[StateDocument], StateDocument]:
+    """A change that sets the value at ``path`` (None: deletes it)."""
+    def change(state: StateDocument) -> StateDocument:
+        parent: Any = state
+        for key in path[:-1]:
+            parent = parent[key]
+        if value is None:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+        return state
+    return change
+
+
+HOSTILE_STATES: dict[str, tuple[str, str]] = {
+    "null": (hostile_state(lambda s: None),
+             'it must be {"m": {"weights": …, "biases": …}, "s": {"weights": …, "biases": …}, '
+             '"t": n}'),
+    "a list": (hostile_state(lambda s: [s["m"], s["s"]]), "it must be"),
+    "momentum's slots": (hostile_state(lambda s: {"v": s["m"], "t": 4}), "it must be"),
+    "no s": (hostile_state(put("s", value=None)), "it must be"),
+    "no t": (hostile_state(put("t", value=None)), "it must be"),
+    "an extra slot": (hostile_state(put("v", value={"weights": [], "biases": []})),
+                      "it must be"),
+    "m without biases": (hostile_state(put("m", "biases", value=None)), "it must be"),
+    "t -1": (hostile_state(put("t", value=-1)),
+             "t must be a whole number from 0 to 4 (the updates before epoch 3)"),
+    "t past the updates": (hostile_state(put("t", value=5)), "t must be a whole number"),
+    "t 2.5": (hostile_state(put("t", value=2.5)), "t must be a whole number"),
+    "t true": (hostile_state(put("t", value=True)), "t must be a whole number"),
+    "t '4'": (hostile_state(put("t", value="4")), "t must be a whole number"),
+    "t 10**30": (hostile_state(put("t", value=10**30)), "t must be a whole number"),
+    "a layer missing": (hostile_state(put("m", "weights", 1, value=None)),
+                        "m.weights must have one entry per layer (2)"),
+    "a short row": (hostile_state(put("s", "weights", 0, 1, 2, value=None)),
+                    "s.weights must be shaped like the network's weights, in numbers"),
+    "a row too many": (hostile_state(put("m", "weights", 1, value=[[0.1, 0.2], [0.3, 0.4]])),
+                       "m.weights must be shaped like"),
+    "a text number": (hostile_state(put("m", "weights", 0, 0, 0, value="0.1")),
+                      "m.weights must be shaped like"),
+    "a true number": (hostile_state(put("m", "weights", 0, 0, 0, value=True)),
+                      "m.weights must be shaped like"),
+    "a null bias state": (hostile_state(put("m", "biases", value=[None, None])),
+                          "m.biases must be shaped like the network's biases"),
+    "a shared bias as two": (hostile_state(put("s", "biases", 1, value=[0.1, 0.2])),
+                             "s.biases must be shaped like"),
+    "per-unit biases as one": (hostile_state(put("s", "biases", 0, value=0.1)),
+                               "s.biases must be shaped like"),
+    "a huge whole number": (hostile_state(put("m", "weights", 0, 1, 2, value=10**400)),
+                            "its numbers must be finite"),
+    "1e400": (hostile_state(put("m", "biases", 1, value=12345.5)).replace("12345.5", "1e400"),
+              "its numbers must be finite"),
+    "a negative s": (hostile_state(put("s", "weights", 1, 0, 0, value=-1e-9)),
+                     "s, a running mean of squares, must not be negative"),
+    "a negative s bias": (hostile_state(put("s", "biases", 1, value=-0.5)),
+                          "must not be negative"),
+    "values at t = 0": (hostile_state(put("t", value=0)),
+                        "at t = 0 (no update yet) every value must be 0"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_STATES))
+def test_a_hostile_state_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                name: str) -> None:
+    trusted(monkeypatch)  # the state is read for what it says, not recomputed
+    data, expected = HOSTILE_STATES[name]
+    with pytest.raises(SessionFileError) as caught:
+        load_session(data, "hostile.json")
+    message = one_line(str(caught.value))
+    assert message.startswith('hostile.json: "checkpoint.state" is not a state of optimizer '
+                              '"adam" on this network: '), message
+    assert expected in message, message
+
+
+def test_the_hostile_states_base_resumes(monkeypatch: pytest.MonkeyPatch) -> None:
+    trusted(monkeypatch)
+    resumed = load_session(json.dumps(STATE_BASE), "base.json")
+    assert resumed.network.updates == 4
+    assert {**resumed.network.state_document(), "t": 4} == STATE_BASE["checkpoint"]["state"]
+
+
+def test_a_state_where_none_belongs_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sgd keeps no state; with biases fixed, a bias has none."""
+    trusted(monkeypatch)
+    document = copy.deepcopy(BASE)
+    document["checkpoint"]["state"] = {"v": {"weights": [], "biases": []}, "t": 0}
+    with pytest.raises(SessionFileError) as caught:
+        load_session(json.dumps(document), "sgd.json")
+    assert 'is not null: the network\'s optimizer is "sgd"' in one_line(str(caught.value))
+    session = Session(load_preset("mazur-adam"))
+    assert session.next_epoch() and session.next_epoch()
+    document = json.loads(saved(session))
+    document["checkpoint"]["state"]["m"]["biases"] = [0.0, 0.0]
+    with pytest.raises(SessionFileError) as caught:
+        load_session(json.dumps(document), "fixed.json")
+    assert "m.biases must be null for every layer: biases stay fixed" in one_line(
+        str(caught.value))
+
+
+@pytest.mark.parametrize(("name", "examples"), [("adam", 3), ("nesterov", 1)])
+def test_a_json_export_of_an_optimiser_session_resumes_to_the_same_logs(
+        tmp_path: Any, capsys: pytest.CaptureFixture[str], name: str, examples: int) -> None:
+    """`export --format json`, then `--resume` it: the same state, the same Markdown to the
+    byte, and the JSON lines' header holds the same checkpoint."""
+    session = optimised(name, examples, 3, 11)
+    assert session.edit("learning_rate", 0.05)  # an edit keeps the state the epoch started with
+    assert session.next_epoch() and session.goto(5)
+    first = tmp_path / "first.json"
+    first.write_text(exported(session), encoding="utf-8")
+    resumed = load_session(first.read_text("utf-8"), "first.json")
+    assert_same_state(resumed.network, session.network)
+    assert resumed.network.updates == 3 * len(session.network.batches())
+    assert exported(resumed, "md") == exported(session, "md")
+    header = json.loads(exported(session, "jsonl").splitlines()[0])
+    assert header["checkpoint"] == json.loads(first.read_text("utf-8"))["checkpoint"]
+    markdown = tmp_path / "resumed.md"
+    status, out, err = export_resumed(capsys, str(first), str(markdown), "md")
+    assert (status, out, err) == (0, "", "")
+    when = re.compile(r"^- \*\*Exported:\*\* .*$", re.MULTILINE)  # the time it was written
+    assert when.sub("", markdown.read_text("utf-8")) == when.sub("", exported(session, "md"))
+
+
+def test_a_seeded_sweep_of_damaged_states_loads_or_is_refused_in_one_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """STATE_BASE with one to three places in its state deleted or swapped for odd values:
+    each loads (and saves again) or is refused in one line naming the file."""
+    trusted(monkeypatch)
+    rng = random.Random(15)
+    outcomes = {"loaded": 0, "refused": 0}
+    for case in range(300):
+        document = copy.deepcopy(STATE_BASE)
+        state = document["checkpoint"]["state"]
+        for _ in range(rng.randint(1, 3)):
+            places = paths(state)
+            if not places:
+                break
+            path = rng.choice(places)
+            parent = _get(state, path[:-1])
+            if rng.random() < 0.3:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+        session = loaded_or_refused(case, json.dumps(document), "damaged.json")
+        if session is None:
+            outcomes["refused"] += 1
+            continue
+        outcomes["loaded"] += 1
+        assert load_session(saved(session), "again.json").state == session.state
+    assert outcomes["loaded"] > 10 and outcomes["refused"] > 200, outcomes

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__, keys
-from backprop_tui.functions import ACTIVATIONS, LOSSES, choices, outputs_for
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS, choices, outputs_for
 from backprop_tui.keys import Key
 from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
 from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
@@ -364,6 +364,8 @@ def _guide() -> str:
     """The comment block ``new-config`` puts above a preset: every key explained."""
     losses = _loss_lines()
     printed = (f'h1 = 0.5933, "{keys.text(Key("grad_w", param="w5"))}" = 0.0821')
+    defaults = {field.name: field.default for field in dataclasses.fields(Given)}
+    stateful = choices({name: o for name, o in OPTIMIZERS.items() if o.slots})
     return f"""\
 # A backprop-tui network file: change the numbers, then run
 #   backprop-tui --config THIS_FILE
@@ -378,6 +380,15 @@ def _guide() -> str:
 #   batch          with several examples: "online" (an update after every example), "full"
 #                  (one update an epoch) or a number k (minibatches of k, in file order)
 #   batch_loss     "mean" (a batch's errors and gradients averaged) or "sum"
+#   optimizer      how a gradient g becomes an update, as PyTorch defines it: "sgd" (the
+#                  default: w - eta*g) or one that keeps a state per parameter, which needs
+#                  update_order = "after_backward": {stateful}
+#   momentum       momentum and nesterov: mu, from 0 to 1, 1 not included (nesterov: above 0);
+#                  default {defaults["momentum"]!r}
+#   beta1, beta2   adam: each from 0 to 1, 1 not included; defaults {defaults["beta1"]!r} and \
+{defaults["beta2"]!r}
+#   epsilon        adam: above 0, added outside the square root; default {defaults["epsilon"]!r}
+#                  (an option of another optimizer is refused)
 # Then one [[layer]] per layer after the inputs, the output layer last:
 #   weights     one row per unit of this layer, one column per unit of the layer before
 #   bias        a number shared by the layer's units, or a list with one per unit
@@ -663,6 +674,7 @@ def _trained(args: argparse.Namespace) -> int:
         "updates": args.epochs * len(final.batches()),
         "weights": [w.tolist() for w in final.weights],
         "biases": final.bias_values(final.biases),
+        "state": final.state_document(),
     })
     try:
         with open_output("-") as stream:

@@ -20,7 +20,7 @@ module: network files are checked, and the app's first frame drawn, without it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -901,7 +901,7 @@ ADAM = Optimizer(
 OPTIMIZERS: dict[str, Optimizer] = {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
 
 
-def choices(registry: dict[str, Activation] | dict[str, Loss]) -> str:
+def choices(registry: Mapping[str, object]) -> str:
     """The names as a network file writes them: '"sigmoid", "tanh" or "relu"'."""
     names = [f'"{name}"' for name in registry]
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]

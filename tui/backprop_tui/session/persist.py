@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backprop_tui import __version__
+from backprop_tui.functions import OPTIMIZERS
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
-from backprop_tui.network import Network
+from backprop_tui.network import Network, OptimizerState
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 from backprop_tui.output import TooBig, quoted, read_bounded
 from backprop_tui.session.quiz import (
@@ -78,7 +81,7 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
         "cursor": {"epoch": state.epoch, "index": state.index},
         # The network at the start of the cursor's epoch, under the edits: a resume reaches
         # it at once, however many epochs lie before it.
-        "checkpoint": {"epoch": state.epoch, "network": session.network.to_document()},
+        "checkpoint": {"epoch": state.epoch, **_saved(session.network)},
         "edits": [{"epoch": e.epoch, "name": e.name, "value": e.value} for e in state.edits],
         "runs": [list(run) for run in state.runs],
         "events": session.events,
@@ -184,10 +187,9 @@ def _session(document: Any) -> Session:
     start, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
-    if checkpoint is not None and not trusted and not _same(start.to_document(),
-                                                           checkpoint.to_document()):
-        raise _Bad("\"checkpoint.network\" does not follow from the network and its edits "
-                   "(was the file changed by hand?)")
+    if checkpoint is not None and not trusted and not _same(_saved(start), _saved(checkpoint)):
+        raise _Bad("\"checkpoint\" does not follow from the network and its edits (was the "
+                   "file changed by hand?)")
     session.state = State(epoch, 0, edits, digits, runs)
     if index > len(session.steps):
         raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
@@ -197,8 +199,16 @@ def _session(document: Any) -> Session:
     return session
 
 
+def _saved(network: Network) -> dict[str, Any]:
+    """A checkpoint's network and its optimiser's state: as the records write the state,
+    with the updates it counts, t, for every optimiser that keeps one (null under sgd)."""
+    state = network.state_document()
+    return {"network": network.to_document(),
+            "state": None if state is None else {**state, "t": network.updates}}
+
+
 def _same(ours: Any, theirs: Any) -> bool:
-    """Whether two network documents agree, their numbers to 1e-9 relative."""
+    """Whether two checkpoint documents agree, their numbers to 1e-9 relative."""
     if isinstance(ours, dict) and isinstance(theirs, dict):
         return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
     if isinstance(ours, list) and isinstance(theirs, list):
@@ -222,7 +232,88 @@ def _checkpoint(raw: Any, epoch: int, base: Network) -> Network | None:
         raise _Bad(str(error)) from None
     if network.sizes != base.sizes or network.names.biases != base.names.biases:
         raise _Bad("\"checkpoint.network\" is not of the session's network's shape")
-    return network
+    return network.with_state(_state(raw.get("state"), epoch, network))
+
+
+def _state(raw: Any, epoch: int, network: Network) -> OptimizerState | None:
+    """The optimiser's state in a checkpoint (null under sgd, and absent in older files):
+    the slots of the network's optimiser, each shaped like its weights and its biases (null
+    where they stay fixed), finite numbers (s not negative: √s follows), and t, the updates
+    since the state last started at zero: at most the updates before ``epoch``, and where it
+    is 0 every value is 0. None when at rest (t = 0), as the engine has it."""
+    optimizer = OPTIMIZERS[network.optimizer]
+    if not optimizer.slots:
+        if raw is not None:
+            raise _Bad("\"checkpoint.state\" is not null: the network's optimizer is \"sgd\", "
+                       "which keeps no state")
+        return None
+    most = (epoch - 1) * len(network.batches())
+
+    def bad(reason: str) -> _Bad:
+        return _Bad(f"\"checkpoint.state\" is not a state of optimizer "
+                    f"\"{network.optimizer}\" on this network: {reason}")
+
+    if not isinstance(raw, dict) or set(raw) != {*optimizer.slots, "t"} or not all(
+            isinstance(raw[slot], dict) and set(raw[slot]) == {"weights", "biases"}
+            for slot in optimizer.slots):
+        slots = ", ".join(f'"{slot}": {{"weights": …, "biases": …}}' for slot in optimizer.slots)
+        raise bad(f"it must be {{{slots}, \"t\": n}}")
+    t = raw["t"]
+    if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t <= most:
+        raise bad(f"t must be a whole number from 0 to {most:,} (the updates before epoch "
+                  f"{epoch:,})")
+    weights = {slot: _layers(raw[slot]["weights"], [w.shape for w in network.weights],
+                             f"{slot}.weights", bad) for slot in optimizer.slots}
+    biases = {slot: _layers(raw[slot]["biases"], [b.shape for b in network.biases],
+                            f"{slot}.biases", bad, fixed=not network.update_biases)
+              for slot in optimizer.slots}
+    values = [a for found in (weights, biases) for arrays in found.values() for a in arrays]
+    if not all(np.isfinite(a).all() for a in values):
+        raise bad("its numbers must be finite")
+    if "s" in optimizer.slots and any((a < 0).any() for a in (*weights["s"], *biases["s"])):
+        raise bad("s, a running mean of squares, must not be negative")
+    if t == 0:
+        if any(a.any() for a in values):
+            raise bad("at t = 0 (no update yet) every value must be 0")
+        return None
+    return OptimizerState.of(t, weights, biases if network.update_biases else {})
+
+
+def _layers(raw: Any, shapes: list[tuple[int, ...]], where: str, bad: Callable[[str], _Bad],
+            fixed: bool = False) -> list[np.ndarray]:
+    """Per layer, numbers shaped as ``shapes`` (``where``: "v.weights"; a layer's biases are
+    a list, or one number when shared); every layer null when ``fixed`` (biases that stay
+    fixed keep no state)."""
+    if fixed:
+        if raw != [None] * len(shapes):
+            raise bad(f"{where} must be null for every layer: biases stay fixed")
+        return []
+    if not isinstance(raw, list) or len(raw) != len(shapes):
+        raise bad(f"{where} must have one entry per layer ({len(shapes)})")
+    found = []
+    for layer, shape in zip(raw, shapes, strict=True):
+        if shape == (1,) and _is_number(layer):
+            layer = [layer]
+        if not _shaped(layer, shape):
+            raise bad(f"{where} must be shaped like the network's {where.partition('.')[2]}, "
+                      "in numbers")
+        try:
+            found.append(np.array(layer, dtype=np.float64))
+        except OverflowError:  # a whole number beyond float range
+            raise bad("its numbers must be finite") from None
+    return found
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _shaped(value: Any, shape: tuple[int, ...]) -> bool:
+    """Whether ``value`` is nested lists of numbers of exactly this shape."""
+    if not shape:
+        return _is_number(value)
+    return (isinstance(value, list) and len(value) == shape[0]
+            and all(_shaped(item, shape[1:]) for item in value))
 
 
 def _quiz(raw: Any) -> Quiz:

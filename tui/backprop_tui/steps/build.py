@@ -101,9 +101,10 @@ class EpochSteps(Sequence[Step]):
 
     def record(self) -> dict[str, object]:
         """The epoch record of the JSON logs: ``loss`` is the error before the epoch's
-        updates (the data set's, with several examples); weights and biases are after
-        them. With several examples, ``updates`` counts the updates since epoch 1, and the
-        gradients are in the update records unless the epoch had one update."""
+        updates (the data set's, with several examples); weights, biases and the optimiser's
+        state (null under sgd) are after them. With several examples, ``updates`` counts the
+        updates since epoch 1, and the gradients are in the update records unless the epoch
+        had one update."""
         trace, network = self.trace, self.network
         updates = trace.updates
         found: dict[str, object] = {
@@ -113,6 +114,7 @@ class EpochSteps(Sequence[Step]):
             "loss_after": trace.loss_after,
             "weights": [w.tolist() for w in trace.after.weights],
             "biases": network.bias_values(trace.after.biases),
+            "state": trace.after.state_document(),
         }
         if network.examples > 1:
             found["updates"] = self.epoch * len(updates)
@@ -122,7 +124,8 @@ class EpochSteps(Sequence[Step]):
 
     def update_records(self) -> list[dict[str, object]]:
         """With several examples, one record per update, in order: its examples (from 1),
-        the batch's error and gradients, and the parameters after it."""
+        the batch's error and gradients, and the parameters and the optimiser's state after
+        it."""
         if self.network.examples == 1:
             return []
         return [{
@@ -134,6 +137,7 @@ class EpochSteps(Sequence[Step]):
             "gradients": self._gradients(update),
             "weights": [w.tolist() for w in update.after.weights],
             "biases": self.network.bias_values(update.after.biases),
+            "state": update.after.state_document(),
         } for number, update in enumerate(self.trace.updates, start=1)]
 
     def _gradients(self, update: Update) -> dict[str, object]:
