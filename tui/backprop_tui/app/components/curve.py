@@ -59,13 +59,16 @@ class LinearAxisFormatter(NumericAxisFormatter):
 class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
     """The curve panel; ``follow(session)`` draws it when what it shows changed. It takes
     the focus (Tab), to be maximised (m), but none of the plot's pan and zoom keys: + - and
-    the arrows stay the app's."""
+    the arrows stay the app's. Compared with plain sgd (``compare``), that run's errors
+    are dotted under the line, and a legend names the two."""
 
-    COMPONENT_CLASSES = PlotWidget.COMPONENT_CLASSES | {"curve--line", "curve--marker"}
+    COMPONENT_CLASSES = PlotWidget.COMPONENT_CLASSES | {"curve--line", "curve--marker",
+                                                        "curve--plain"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, allow_pan_and_zoom=False)
         self.log_scale = False
+        self.compare = False  # with plain sgd's errors (o), where the session has them
         self.curve: Curve | None = None
         self._session: Session | None = None
         self._drawn_at = 0.0
@@ -85,9 +88,10 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
         if live and time.monotonic() - self._drawn_at < LIVE_EVERY:
             return False
         buckets = self.buckets
-        if self.curve is not None and curve_key(session, buckets, self.log_scale) == self.curve.key:
+        if self.curve is not None and curve_key(session, buckets, self.log_scale,
+                                                self.compare) == self.curve.key:
             return False
-        self.show(error_curve(session, buckets, self.log_scale))
+        self.show(error_curve(session, buckets, self.log_scale, self.compare))
         return True
 
     def show(self, curve: Curve) -> None:
@@ -102,23 +106,29 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
             return
         line = str(self.get_component_rich_style("curve--line"))
         marker = str(self.get_component_rich_style("curve--marker"))
+        plain = str(self.get_component_rich_style("curve--plain"))
         self.clear()
         self.set_xlabel("epoch")
         self.set_ylabel(curve.symbol + (" (log)" if curve.log else ""))
         self.set_y_formatter(LogAxisFormatter() if curve.log else LinearAxisFormatter())
         last = max(2, curve.count, curve.epoch)
         self.set_xlimits(1, last + max(1, (last - 1) // 25))  # room for the mark at the end
-        errors = curve.errors
-        if curve.log:
-            with np.errstate(divide="ignore", invalid="ignore"):  # 0: off the log scale
-                errors = np.log10(errors)
-        shown = errors[np.isfinite(errors)]
+        errors = _scaled(curve.errors, curve.log)
+        compared = None if curve.plain is None else _scaled(curve.plain[1], curve.log)
+        shown = errors if compared is None else np.concatenate((errors, compared))
+        shown = shown[np.isfinite(shown)]
         low, high = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
         if high - low < 1e-12 * max(1.0, abs(high)):
             low, high = low - max(1.0, abs(low)) / 2, high + max(1.0, abs(high)) / 2
         self.set_ylimits(low, high)
+        labels = curve.labels or (None, None)
+        if curve.plain is not None and compared is not None and len(compared):
+            self.scatter(curve.plain[0], compared, marker="·", marker_style=plain,
+                         label=labels[1])  # first: under the line, where they meet
         if curve.count:
-            self.plot(curve.epochs, errors, line_style=line, hires_mode=HiResMode.BRAILLE)
+            self.plot(curve.epochs, errors, line_style=line, hires_mode=HiResMode.BRAILLE,
+                      label=labels[0])
+        self.show_legend(is_visible=bool(curve.labels))
         # The current epoch: a vertical line, and ● on the curve once its error is known.
         rows = max(2, self.size.height - self.margin_top - self.margin_bottom)
         self.scatter(np.full(2 * rows, float(curve.epoch)), np.linspace(low, high, 2 * rows),
@@ -142,3 +152,11 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
         """A new theme: draw again in its colours."""
         self._draw()
         super().notify_style_update()
+
+
+def _scaled(errors: np.ndarray, log: bool) -> np.ndarray:
+    """The errors as plotted: log10 of them on a log scale (0 goes off it)."""
+    if not log:
+        return errors
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log10(errors)
