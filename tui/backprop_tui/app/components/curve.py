@@ -16,6 +16,8 @@ from math import ceil, floor, log10
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter, NumericAxisFormatter
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 
 LIVE_EVERY = 0.25  # seconds between redraws while a fast-forward runs
 MIN_BUCKETS = 8
+TITLE = "Error curve"
+LINE, DOT = "⠒⠒", "·"  # the line's mark (braille, as it is drawn) and plain sgd's dots
+TITLE_MARGIN = 4  # the border's cells around its title
 
 
 class LogAxisFormatter(AxisFormatter):
@@ -60,13 +65,15 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
     """The curve panel; ``follow(session)`` draws it when what it shows changed. It takes
     the focus (Tab), to be maximised (m), but none of the plot's pan and zoom keys: + - and
     the arrows stay the app's. Compared with plain sgd (``compare``), that run's errors
-    are dotted under the line, and a legend names the two."""
+    are dotted under the line, and the border title names the two beside their marks (a
+    legend inside would hide a corner of a small plot)."""
 
     COMPONENT_CLASSES = PlotWidget.COMPONENT_CLASSES | {"curve--line", "curve--marker",
                                                         "curve--plain"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, allow_pan_and_zoom=False)
+        self.border_title = TITLE
         self.log_scale = False
         self.compare = False  # with plain sgd's errors (o), where the session has them
         self.curve: Curve | None = None
@@ -121,14 +128,12 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
         if high - low < 1e-12 * max(1.0, abs(high)):
             low, high = low - max(1.0, abs(low)) / 2, high + max(1.0, abs(high)) / 2
         self.set_ylimits(low, high)
-        labels = curve.labels or (None, None)
         if curve.plain is not None and compared is not None and len(compared):
-            self.scatter(curve.plain[0], compared, marker="·", marker_style=plain,
-                         label=labels[1])  # first: under the line, where they meet
+            self.scatter(curve.plain[0], compared, marker=DOT, marker_style=plain)  # first:
+            # under the line, where they meet
         if curve.count:
-            self.plot(curve.epochs, errors, line_style=line, hires_mode=HiResMode.BRAILLE,
-                      label=labels[0])
-        self.show_legend(is_visible=bool(curve.labels))
+            self.plot(curve.epochs, errors, line_style=line, hires_mode=HiResMode.BRAILLE)
+        self._title(curve)
         # The current epoch: a vertical line, and ● on the curve once its error is known.
         rows = max(2, self.size.height - self.margin_top - self.margin_bottom)
         self.scatter(np.full(2 * rows, float(curve.epoch)), np.linspace(low, high, 2 * rows),
@@ -137,6 +142,24 @@ class ErrorCurve(PlotWidget, can_focus=True, inherit_bindings=False):
                 abs(curve.error) <= LARGEST):
             y = log10(curve.error) if curve.log else curve.error
             self.scatter([curve.epoch], [y], marker="●", marker_style=f"bold {marker}")
+
+    def _title(self, curve: Curve) -> None:
+        """The border title; compared with plain sgd, which line is which: each one's mark
+        in its colour beside its name (without the title's words where the panel is
+        narrow)."""
+        if not curve.labels:
+            self.border_title = TITLE
+            return
+        own, plain = curve.labels
+        names = Text.assemble((LINE, self._colour("curve--line")), f" {own}, ",
+                              (DOT * 2, self._colour("curve--plain")), f" {plain}")
+        full = Text.assemble(f"{TITLE}: ", names)
+        width = self.outer_size.width
+        self.border_title = full if not width or full.cell_len + TITLE_MARGIN <= width else names
+
+    def _colour(self, component: str) -> Style:
+        """A component's colour alone (the border has its own background)."""
+        return Style(color=self.get_component_rich_style(component).color)
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._follow_again)
