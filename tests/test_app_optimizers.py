@@ -15,12 +15,13 @@ from backprop_tui import keys
 from backprop_tui.app import actions, view_model
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.diagram import NEW_STATE, layout
-from backprop_tui.app.components.panels import EquationPanel
+from backprop_tui.app.components.panels import EquationPanel, ValuesPanel
 from backprop_tui.app.curve_model import PLAIN, epochs_shown, error_curve
 from backprop_tui.network import Network, OptimizerState
 from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import EditError, Session
+from rich.cells import cell_len
 from textual.pilot import Pilot
 
 # A state from earlier updates, so that a restart to zero shows (the file has none).
@@ -80,6 +81,11 @@ def test_an_edit_of_mu_keeps_the_state_and_update_biases_restarts_it() -> None:
     gradient = number(session, "dE/dw5")
     assert number(session, "mu") == 0.5
     assert math.isclose(number(session, "v_w5+"), 0.5 * 0.05 + gradient, rel_tol=1e-15)
+    session.goto("v_w5+")
+    equation = view_model.equation(session)
+    assert equation is not None
+    assert [(f.symbol, f.source) for f in equation.factors] == [
+        ("μ", "your edit"), ("v_w₅", "given"), ("∂E/∂w₅", f"step {session.steps.keys['dE/dw5']}")]
     assert session.edit("update_biases", True)
     assert session.network.state is None and number(session, "v_w5") == 0
     assert number(session, "v_b1") == 0  # the biases now keep a velocity too
@@ -355,6 +361,21 @@ def test_o_overlays_plain_sgd_only_where_an_optimiser_is_used() -> None:
         await settle(pilot)
         assert curve.curve is not None and curve.curve.plain is None
         assert curve.border_title == "Error curve"
+
+    run(script)
+
+
+def test_a_printed_mark_beside_m_hat_lines_up_with_the_others() -> None:
+    """m̂ is m and a combining circumflex: two characters in one cell."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        panel = app.main.query_one(ValuesPanel)
+        rows = (view_model.ValueRow("Updates", keys.symbol("mhat_w5"), "0.08", False, "✓"),
+                view_model.ValueRow("Updates", "w₅⁺", "0.350000006", True, "✓"))
+        panel.show((rows, 0))
+        await settle(pilot)
+        marks = {cell_len(text[:text.index("✓")]) for text, _ in panel._rows if "✓" in text}
+        assert len(marks) == 1
 
     run(script)
 

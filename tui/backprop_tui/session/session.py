@@ -50,10 +50,9 @@ if TYPE_CHECKING:
     from backprop_tui.engine.gradcheck import Check
 
 STEPS_CACHED = 8
-# What a person types for a number that is no parameter, and the option it edits.
-NAMED = {"eta": "learning_rate", "η": "learning_rate", "learning_rate": "learning_rate",
-         "mu": "momentum", "μ": "momentum", "momentum": "momentum", "beta1": "beta1",
-         "β₁": "beta1", "beta2": "beta2", "β₂": "beta2", "epsilon": "epsilon", "ε": "epsilon"}
+# The option an edit of a given number that is no parameter changes, by its key's kind.
+OPTION_OF = {"eta": "learning_rate", "mu": "momentum", "beta1": "beta1", "beta2": "beta2",
+             "epsilon": "epsilon"}
 
 
 class EditError(ValueError):
@@ -383,15 +382,16 @@ class Session:
         """The name of the given value ``typed`` names, as edits write it (``W5`` -> ``w5``,
         ``η`` -> ``learning_rate``, ``μ`` -> ``momentum`` under an optimiser that takes
         it), or None if it names no value a person gives."""
-        option = NAMED.get(typed.strip().lower())
-        if option is not None:
-            return option if option in self.options() else None
         try:
             key = keys.parse(typed)
-        except keys.NotAKey:
-            return None
-        name = keys.text(key)
-        return name if self._given(name) else None
+        except keys.NotAKey:  # an option by its file key: learning_rate, momentum
+            option = typed.strip() if typed.strip() in OPTION_OF.values() else None
+        else:
+            option = OPTION_OF.get(key.kind)
+            if option is None:
+                name = keys.text(key)
+                return name if self._given(name) else None
+        return option if option in self.options() else None
 
     def options(self) -> tuple[str, ...]:
         """The numbers of this epoch's network an edit may change besides the parameters:
@@ -426,7 +426,7 @@ class Session:
         """The edit in canonical form, or EditError: the value alone (``check_edit`` also
         asks whether the network it makes combines)."""
         network = self.network
-        name = NAMED.get(name.strip(), name.strip())
+        name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
         choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS,
                    "optimizer": tuple(OPTIMIZERS)}
         if name in choices:
