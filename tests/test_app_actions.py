@@ -110,8 +110,9 @@ def test_option_switches_offer_every_other_choice(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(actions, "LOSSES", ("half_sse", "mse", "cross_entropy"))
     monkeypatch.setattr(actions, "UPDATE_ORDERS", ("after_backward", "during_backward", "x"))
     titles = [switch.title for switch in actions.switches(load_preset("mazur"))]
-    assert titles[:5] == ["Biases: update them too", "Update order: during_backward",
-                          "Update order: x", "Loss: mse", "Loss: cross_entropy"]
+    assert titles[:8] == ["Biases: update them too", "Update order: during_backward",
+                          "Update order: x", "Optimizer: momentum", "Optimizer: nesterov",
+                          "Optimizer: adam", "Loss: mse", "Loss: cross_entropy"]
     assert [t for t in titles if t.startswith("Layer 2")] == [
         f"Layer 2: {name}" for name in ACTIVATIONS if name != "sigmoid"]
     assert titles[-1] == "Hand rounding: 9 significant digits"

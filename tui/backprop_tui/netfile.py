@@ -30,7 +30,6 @@ from backprop_tui.network import (
     Given,
     Network,
     Printed,
-    batch_size,
 )
 from backprop_tui.output import TooBig, clipped, quoted, read_bounded
 
@@ -261,17 +260,10 @@ def _given(document: dict[str, object]) -> Given:
                            "key 'batch_loss'"),
         **_optimizer(document),
     )
-    problem = classifier_problem(given.activations, given.loss, given.targets)
+    problem = (classifier_problem(given.activations, given.loss, given.targets)
+               or order_problem(given.update_order, given.optimizer, given.batch_size))
     if problem:
         raise _Invalid(problem)
-    if given.update_order == "during_backward" and given.optimizer != "sgd":
-        raise _Invalid(f"key 'update_order': \"during_backward\" goes with optimizer = "
-                       f"\"sgd\" only; \"{given.optimizer}\" keeps state for every parameter "
-                       "and updates them all after the backward pass")
-    if given.update_order == "during_backward" and batch_size(given.batch, given.examples) > 1:
-        raise _Invalid("key 'update_order': \"during_backward\" needs batches of one example "
-                       "(batch = \"online\"): every example of a batch uses the parameters "
-                       "as they stood at the batch's start")
     if "printed" in document:
         given = dataclasses.replace(given, printed=_printed(document["printed"]))
     return given
@@ -281,26 +273,62 @@ def _optimizer(document: dict[str, object]) -> dict[str, Any]:
     """The optimiser and its own options, each checked: an option of another optimiser is
     refused (it would be silently ignored), and so is a value out of its range."""
     name = _choice(document.get("optimizer", "sgd"), tuple(OPTIMIZERS), "key 'optimizer'")
-    own = OPTIMIZERS[name].options
     found: dict[str, Any] = {"optimizer": name}
     for key in OPTIMIZER_OPTIONS[1:]:
         if key not in document:
             continue
-        if key not in own:
-            takers = " or ".join(f'"{o.name}"' for o in OPTIMIZERS.values() if key in o.options)
-            raise _Invalid(f"key {key!r}: an option of optimizer = {takers}; this network's "
-                           f"optimizer is \"{name}\"" + (" (the default)" if name == "sgd"
-                                                          else ""))
+        foreign = option_owner_problem(key, name)
+        if foreign:
+            raise _Invalid(f"key {key!r}: {foreign}")
         value = _number(document[key], f"key {key!r}")
-        low_open = key == "epsilon" or (key == "momentum" and name == "nesterov")
-        high = math.inf if key == "epsilon" else 1.0
-        if not ((low_open and value > 0.0 or not low_open and value >= 0.0) and value < high):
-            span = ("above 0" if key == "epsilon" else
-                    f"from 0 to 1{' (above 0 for nesterov)' if key == 'momentum' else ''}, "
-                    "1 not included")
-            raise _Invalid(f"key {key!r}: expected a number {span}, got {value:g}")
+        problem = option_problem(key, value, name)
+        if problem:
+            raise _Invalid(f"key {key!r}: {problem}")
         found[key] = value
     return found
+
+
+def option_owner_problem(key: str, optimizer: str) -> str | None:
+    """What is wrong, in words that follow the option's name, with giving the optimiser
+    option ``key`` to ``optimizer``, which does not take it (it would be silently
+    ignored), or None (network files and edits both ask)."""
+    if key not in OPTIMIZER_OPTIONS[1:] or key in OPTIMIZERS[optimizer].options:
+        return None
+    takers = " or ".join(f'"{o.name}"' for o in OPTIMIZERS.values() if key in o.options)
+    return (f"an option of optimizer = {takers}; this network's optimizer is \"{optimizer}\""
+            + (" (the default)" if optimizer == "sgd" else ""))
+
+
+def option_problem(key: str, value: float, optimizer: str = "") -> str | None:
+    """What is wrong, in words that follow the option's name, with ``value`` for the
+    optimiser option ``key`` (momentum, beta1, beta2, epsilon) under ``optimizer`` ("" for
+    any: only nesterov needs a momentum above 0), or None (network files and edits both
+    ask). β = 1 would make 1 − βᵗ zero; ε = 0 gives 0/0 where a gradient is 0."""
+    low_open = key == "epsilon" or (key == "momentum" and optimizer == "nesterov")
+    high = math.inf if key == "epsilon" else 1.0
+    if (low_open and value > 0.0 or not low_open and value >= 0.0) and value < high:
+        return None
+    span = ("above 0" if key == "epsilon" else
+            f"from 0 to 1{' (above 0 for nesterov)' if key == 'momentum' else ''}, "
+            "1 not included")
+    return f"expected a number {span}, got {value:g}"
+
+
+def order_problem(update_order: str, optimizer: str, batch: int) -> str | None:
+    """What is wrong, in one line, with ``update_order`` beside the optimiser and the
+    examples per batch (network files and edits both ask), or None: a layer is updated
+    during the backward pass only by sgd, one example at a time."""
+    if update_order != "during_backward":
+        return None
+    if optimizer != "sgd":
+        return (f"key 'update_order': \"during_backward\" goes with optimizer = \"sgd\" only; "
+                f"\"{optimizer}\" keeps state for every parameter and updates them all after "
+                "the backward pass")
+    if batch > 1:
+        return ("key 'update_order': \"during_backward\" needs batches of one example "
+                "(batch = \"online\"): every example of a batch uses the parameters as they "
+                "stood at the batch's start")
+    return None
 
 
 TARGETS_SUM_TOLERANCE = 1e-12  # softmax with cross-entropy: |Σt − 1| (δ = out − t is off by

@@ -21,8 +21,8 @@ from textual.binding import Binding, BindingType
 
 from backprop_tui import keys
 from backprop_tui.app import examples
-from backprop_tui.functions import ACTIVATIONS, LOSSES
-from backprop_tui.netfile import classifier_problem
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS
+from backprop_tui.netfile import classifier_problem, option_problem, order_problem
 from backprop_tui.network import UPDATE_ORDERS
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 
@@ -68,6 +68,9 @@ class Action:
     # Only for a network of several training examples: with one, it is left out of the
     # footer, the palette and the help screen, as if it did not exist.
     several: bool = False
+    # Only where some epoch uses an optimiser other than sgd (``Session.optimized``): else
+    # left out of the footer, the palette and the help screen, as ``several``.
+    optimized: bool = False
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.name, self.label, show=self.show,
@@ -193,6 +196,15 @@ TABLE: tuple[Action, ...] = (
            tooltip="The error curve on a log / linear scale",
            palette_title="Error curve: log / linear scale",
            palette_help="Switch the curve's error axis"),
+    Action("plain_sgd", "o", "SGD overlay", show=False,
+           tooltip="Overlay, on the error curve, the error of the same network under plain SGD",
+           palette_title="Error curve: compare with plain SGD",
+           palette_help="Overlay the error of the same network under plain SGD (the same η "
+                        "and edits), or take it off",
+           help_keys="o",
+           help_text="the error curve compares with plain SGD (the same network, η and "
+                     "edits) on/off",
+           at_start=False, hidden=True, optimized=True),
     Action("quiz", "a", "Quiz", show=False,
            tooltip="Quiz (ask first): type each value before it is shown",
            palette_title="Quiz on/off (ask first)",
@@ -246,13 +258,13 @@ PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_ex
            "prev_example", "next_batch", "next_epoch",
            "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
            "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
-           "log_scale", "maximize", "help")
+           "log_scale", "plain_sgd", "maximize", "help")
 
 # The help screen's rows: an action's name for its row, and the rows that are no action.
 HELP: tuple[str | HelpRow, ...] = (
     "next", "prev", "first", "next_phase", "next_example", "next_batch", "next_epoch", "goto",
     "fast_forward", "undo",
-    "more_digits", "gradient_check", "quiz", "toggle_curve", "export",
+    "more_digits", "gradient_check", "quiz", "toggle_curve", "plain_sgd", "export",
     HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
     "edit",
     HelpRow("Tab  /  shift+Tab",
@@ -271,10 +283,17 @@ BINDINGS: list[BindingType] = [action.binding() for action in TABLE]
 COMMANDS = [(name, BY_NAME[name].palette_title, BY_NAME[name].palette_help)
             for name in PALETTE]
 _HELP_ITEMS = [BY_NAME[item] if isinstance(item, str) else item for item in HELP]
-# (keys, what) for the help screen: every row, and those of a one-example network.
-HELP_ROWS = [(row.help_keys, row.help_text) for row in _HELP_ITEMS]
-ONE_EXAMPLE_ROWS = [(row.help_keys, row.help_text) for row in _HELP_ITEMS
-                    if not (isinstance(row, Action) and row.several)]
+
+
+def help_rows(several: bool = True, optimized: bool = True) -> list[tuple[str, str]]:
+    """(keys, what) for the help screen: the rows of a network of several examples or of
+    one, where some epoch uses an optimiser other than sgd or none does."""
+    return [(row.help_keys, row.help_text) for row in _HELP_ITEMS
+            if not (isinstance(row, Action) and (row.several and not several
+                                                 or row.optimized and not optimized))]
+
+
+HELP_ROWS = help_rows()  # every row
 
 
 def availability(name: str, session: Session | None, running: bool) -> bool | None:
@@ -287,7 +306,8 @@ def availability(name: str, session: Session | None, running: bool) -> bool | No
         return True
     if session is None:
         applies = action.at_start
-    elif action.several and session.network.examples == 1:
+    elif (action.several and session.network.examples == 1
+          or action.optimized and not session.optimized):
         return False
     elif running and action.during_run is not None:
         applies = action.during_run(session)
@@ -312,13 +332,21 @@ class Switch(NamedTuple):
 
 
 def switches(network: Network) -> Iterator[Switch]:
-    """Every option value other than the one in force, in the palette's order; a loss or
-    an activation only where it combines with the rest (as an edit would check: softmax on
-    the output layer only, cross-entropy with softmax or sigmoid outputs and targets that
-    suit it), so that every switch offered can be made."""
+    """Every option value other than the one in force, in the palette's order; an update
+    order, optimiser, loss or activation only where it combines with the rest (as an edit
+    would check: during_backward with sgd and batches of one only, nesterov with a momentum
+    above 0, softmax on the output layer only, cross-entropy with softmax or sigmoid
+    outputs and targets that suit it), so that every switch offered can be made."""
     yield Switch("update_biases", not network.update_biases,
                  "Biases: " + ("keep fixed" if network.update_biases else "update them too"))
-    yield from _others("update_order", network.update_order, UPDATE_ORDERS, "Update order")
+    orders = (order for order in UPDATE_ORDERS
+              if order_problem(order, network.optimizer, network.batch_size) is None)
+    yield from _others("update_order", network.update_order, orders, "Update order")
+    optimizers = (name for name, optimizer in OPTIMIZERS.items()
+                  if order_problem(network.update_order, name, network.batch_size) is None
+                  and not any(option_problem(key, getattr(network, key), name)
+                              for key in optimizer.options))
+    yield from _others("optimizer", network.optimizer, optimizers, "Optimizer")
     activations = list(network.activations)
     targets = network.targets.tolist()
     losses = (loss for loss in LOSSES

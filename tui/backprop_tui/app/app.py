@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
 
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
+    from backprop_tui.session.timeline import Timeline
     from backprop_tui.steps.slips import Verdict
 
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
@@ -75,6 +76,9 @@ class BackpropApp(App[None]):
         self._autosave_warned = False
         self._kept_told = False
         self.gradient_checking = False  # display state (d), not an undoable session action
+        # Plain sgd's run for the curve to compare with, while a worker runs it: (its
+        # timeline, the epochs it runs to).
+        self._comparing: tuple[Timeline, int] | None = None
 
     def get_default_screen(self) -> MainScreen:
         """The main screen, which the app draws the session on (``self.main``)."""
@@ -163,8 +167,51 @@ class BackpropApp(App[None]):
                        step.explanation if step else _start_text(session.epoch),
                        view_model.values(session))
         self._keys_follow()
-        if self.main.curve is not None:  # while a run fills it: a few redraws a second at most
-            self.main.curve.follow(session, live=self._fast_forwarding)
+        self._curve_follow(live=self._fast_forwarding)
+
+    def _curve_follow(self, live: bool = False) -> None:
+        """Redraw the curve if shown and changed (``live``, while a run fills it: a few
+        redraws a second at most); compared with plain sgd, run its epochs up to the
+        curve's in a worker thread."""
+        curve = self.main.curve
+        if curve is None or not curve.display:
+            return
+        curve.follow(self.session, live=live)
+        if curve.compare:
+            from backprop_tui.app.curve_model import epochs_shown  # numpy: loaded by now
+
+            self._compare_up_to(epochs_shown(self.session))
+
+    def _compare_up_to(self, count: int) -> None:
+        """Run plain sgd's epochs 1 … ``count`` in the background unless run (or running)."""
+        plain = self.session.plain_sgd()
+        if plain is None or plain.known() >= count or plain.diverged_at is not None:
+            return
+        running = self._comparing
+        if running is not None and running[0] is plain and running[1] >= count:
+            return
+        self._comparing = (plain, count)
+        self._compare(plain, count)
+
+    @work(thread=True, exclusive=True, group="compare")
+    def _compare(self, plain: Timeline, count: int) -> None:
+        """Run plain sgd's epochs in a thread (a newer run cancels this one); the curve
+        grows as they run, as during a fast-forward."""
+        worker = get_current_worker()
+
+        def ticker(done: int) -> bool:
+            self.call_from_thread(self._compared, plain, count, False)
+            return not worker.is_cancelled
+
+        plain.reach(count + 1, ticker)
+        self.call_from_thread(self._compared, plain, count, True)
+
+    def _compared(self, plain: Timeline, count: int, done: bool) -> None:
+        if done and self._comparing == (plain, count):
+            self._comparing = None
+        curve = self.main.curve
+        if curve is not None and curve.display and curve.compare:
+            curve.follow(self.session, live=not done)
 
     def _equation(self, session: Session) -> view_model.Equation | None:
         """The equation panel's model, with the gradient check while it is on (d)."""
@@ -315,9 +362,8 @@ class BackpropApp(App[None]):
     def action_toggle_curve(self) -> None:
         """c: the error curve in place of the diagram, or the diagram back (display state,
         not undone by undo). textual-plot is imported on the first opening only."""
-        curve = self.main.toggle_curve()
-        if curve.display:
-            curve.follow(self.session)
+        self.main.toggle_curve()
+        self._curve_follow()
 
     def action_log_scale(self) -> None:
         """C: the curve's error axis on a log scale, or linear again; opens the curve."""
@@ -325,7 +371,16 @@ class BackpropApp(App[None]):
         if curve is None or not curve.display:
             curve = self.main.toggle_curve()
         curve.log_scale = not curve.log_scale
-        curve.follow(self.session)
+        self._curve_follow()
+
+    def action_plain_sgd(self) -> None:
+        """o: the curve compares with the same network under plain sgd, or no longer;
+        opens the curve (display state, as the log scale)."""
+        curve = self.main.curve
+        if curve is None or not curve.display:
+            curve = self.main.toggle_curve()
+        curve.compare = not curve.compare
+        self._curve_follow()
 
     def action_maximize(self) -> None:
         """m: the focused panel fills the screen (the equation panel, when none has the
@@ -341,7 +396,9 @@ class BackpropApp(App[None]):
     def action_help(self) -> None:
         from backprop_tui.app.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(several=self.session.network.examples > 1))
+        session = self.session
+        self.push_screen(HelpScreen(several=session.network.examples > 1,
+                                    optimized=session.optimized))
 
     def action_goto(self) -> None:
         from backprop_tui.app.screens.goto import GoToScreen
@@ -363,14 +420,16 @@ class BackpropApp(App[None]):
 
         session = self.session
         if name is None:
-            names = [*map(self._of_example, session.network.names.parameters()), "eta"]
+            options = session.options()[1:]  # the optimiser's: momentum; beta1 …
+            names = [*map(self._of_example, session.network.names.parameters()), "eta",
+                     *options]
 
             def chosen(picked: str | None) -> None:
                 if picked:
                     self.action_edit(picked)
 
             self.push_screen(NameScreen(names, lambda typed: session.editable(
-                self._of_example(typed))), chosen)
+                self._of_example(typed)), options), chosen)
             return
 
         def check(text: str) -> float:
@@ -455,8 +514,7 @@ class BackpropApp(App[None]):
 
     def _show_progress(self, done: int) -> None:
         self.main.progress(done)
-        if self.main.curve is not None:
-            self.main.curve.follow(self.session, live=True)  # grows as the epochs run
+        self._curve_follow(live=True)  # grows as the epochs run
 
     def _run_finished(self, start: int, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from backprop_tui import keys
 from backprop_tui.app.examples import Where, updates, where
 from backprop_tui.engine.plan import Plan, plan
-from backprop_tui.functions import ACTIVATIONS, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, loss_for
 from backprop_tui.keys import Key
 from backprop_tui.network import Given
 from backprop_tui.numbers import DEFAULT_DIGITS, fmt, value_text
 from backprop_tui.steps.phases import phase_label
 
 if TYPE_CHECKING:  # a session imports numpy; the first frame is drawn without it
+    from backprop_tui.network import Network
     from backprop_tui.session.session import Session
     from backprop_tui.steps.build import EpochSteps
     from backprop_tui.steps.step import Step
@@ -233,10 +234,12 @@ def _source(key: Key, session: Session) -> str:
         return f"step {index}"
     if key.kind == "out_after":
         return "with the new values"
-    name = "learning_rate" if key == keys.ETA else keys.text(key)
-    if any(e.epoch == session.epoch and e.name == name for e in session.state.edits):
+    name = session.editable(keys.text(key))  # as an edit names it: learning_rate, momentum
+    if name and any(e.epoch == session.epoch and e.name == name for e in session.state.edits):
         return "your edit"
-    updated = key.kind == "weight" or (key.kind == "bias" and session.network.update_biases)
+    network = session.network
+    updated = (key.kind == "weight" or (key.kind == "bias" and network.update_biases)
+               or (key.kind in keys.STATE and network.state is not None))  # not at rest
     if session.epoch > 1 and updated:
         return f"epoch {session.epoch - 1:,}'s update"
     return "given"
@@ -299,6 +302,10 @@ class Parameter:
     # under after_backward), "new" (under during_backward), else "".
     used: str = ""
     new_symbol: str = ""  # its new value's symbol where it is tagged: w₅⁺[2], w₅⁺[1–4]
+    # Its optimiser's state, a (value, new) per slot of DiagramModel.slots: the value as
+    # the update starts, or once this epoch's step computed it, the new one (new True);
+    # () under sgd and for a bias that stays fixed (it keeps none).
+    state: tuple[tuple[float, bool], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -329,13 +336,15 @@ class DiagramModel:
     # for a narrow panel; "" otherwise (the bracket is then drawn light).
     coupling: str = ""
     coupling_short: str = ""
+    slots: tuple[str, ...] = ()  # the optimiser's state of each parameter: v; m and s
 
 
 # What the step computes, by its kind: which value of the focus the diagram highlights.
 # A Jacobian entry ∂out_k/∂net_j and the chain rule's δ_j go into δ_j: unit j's δ.
 _PARTS = {"net": "value", "out": "value", "dE_dout": "delta", "slope": "delta", "delta": "delta",
           "jacobian": "delta", "chain": "delta", "contrib": "delta", "dnet_dw": "gradient",
-          "grad_w": "gradient", "grad_b": "gradient", "new_w": "new", "new_b": "new"}
+          "grad_w": "gradient", "grad_b": "gradient", "new_w": "new", "new_b": "new",
+          "new_v": "v", "new_m": "m", "new_s": "s"}
 
 # What the coupling of a softmax output layer means at a step of it, by the step's kind:
 # (words, fewer words), {name} the activation's symbol. "delta" is the chain rule's sum
@@ -353,11 +362,34 @@ _SHORTCUT = ("shortcut: δ = out − t, the chain rule worked out", "shortcut: �
 
 def diagram(session: Session) -> DiagramModel:
     step = session.step
-    if session.network.examples == 1:
-        return _diagram(session.network.given, session.shown, step)
+    network = session.network
+    if network.examples == 1:
+        return _diagram(network.given, session.shown, step, start=_starts(network))
     steps = session.steps
-    return _diagram(session.network.given, session.shown, step,
-                    _Example(steps, where(steps.plan, step.typed_key if step else None)))
+    example = _Example(steps, where(steps.plan, step.typed_key if step else None))
+    return _diagram(network.given, session.shown, step, example, example.start_state)
+
+
+StartState = Callable[[Key, str], float]  # (a parameter, a slot) -> its state as given
+
+
+def _resting(parameter: Key, slot: str) -> float:
+    """The state of a network at rest (the first epoch's): zero."""
+    return 0.0
+
+
+def _starts(network: Network) -> StartState:
+    """The state of each parameter as the network starts the epoch: each slot's arrays
+    taken once (at rest, they are made)."""
+    where = network.names.parameters()
+    slots = {slot: network.slot(slot) for slot in OPTIMIZERS[network.optimizer].slots}
+
+    def start(parameter: Key, slot: str) -> float:
+        kind, layer, row, column = where[parameter.param]
+        weights, biases = slots[slot]
+        return float(weights[layer][row, column] if kind == "weight" else biases[layer][row])
+
+    return start
 
 
 def opening_diagram(given: Given) -> DiagramModel:
@@ -389,6 +421,13 @@ class _Example:
             return parameter
         return self.steps.plan.formula(self.batch(parameter.new)).uses[0]
 
+    def start_state(self, parameter: Key, slot: str) -> float:
+        """A parameter's state ``slot`` as the batch starts: what its new value's formula
+        takes (as given for the first batch, else the batch before's new value)."""
+        new = self.batch(Key(f"new_{slot}", param=parameter.param))
+        return self.steps.number(next(use for use in self.steps.plan.formula(new).uses
+                                      if use.kind in (slot, new.kind)))
+
 
 def _caption(at: Where, examples: int) -> str:
     """Whose values the diagram shows: an example's ('example 2 of 4'), or at a batch's
@@ -401,9 +440,11 @@ def _caption(at: Where, examples: int) -> str:
 
 
 def _diagram(given: Given, shown: Callable[[Key], float | None],
-             step: Step | None, example: _Example | None = None) -> DiagramModel:
+             step: Step | None, example: _Example | None = None,
+             start: StartState = _resting) -> DiagramModel:
     """The diagram of a network as given, with the values ``shown`` has computed so far;
-    with several examples, ``example``'s values."""
+    with several examples, ``example``'s values; each parameter's optimiser state as
+    ``start`` gives it until its step computes the new one."""
     names = given.names
     value = given.by_name
     of = example.of if example else _same
@@ -419,6 +460,15 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     targets = {unit: example.steps.number(of(keys.unit("target", unit))) if example
                else value[keys.text(keys.unit("target", unit))] for unit in names.units[-1]}
     uses = frozenset(step.typed_uses) if step else frozenset()
+    slots = OPTIMIZERS[given.optimizer].slots
+
+    def state(key: Key) -> tuple[tuple[float, bool], ...]:
+        """Each slot's new value once shown, else its value as the update starts."""
+        found = []
+        for slot in slots:
+            new = shown(batch(Key(f"new_{slot}", param=key.param)))
+            found.append((start(key, slot), False) if new is None else (new, True))
+        return tuple(found)
 
     def parameter(name: str, source: str | None, feeds: tuple[str, ...],
                   updates: bool) -> Parameter:
@@ -433,7 +483,8 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
                 used = "new"
         old = example.steps.number(start) if example else value[name]
         return Parameter(name, source, feeds, old, new, shown(batch(key.gradient)), updates,
-                         used, keys.symbol(new_key) if example else "")
+                         used, keys.symbol(new_key) if example else "",
+                         state(key) if updates else ())
 
     weights = tuple(
         parameter(w, names.units[layer][k], (names.units[layer + 1][j],), True)
@@ -468,7 +519,7 @@ def _diagram(given: Given, shown: Callable[[Key], float | None],
     return DiagramModel(tuple(tuple(u) for u in names.units), values, weights, tuple(biases),
                         touched, focus, part, backward, deltas, targets, given.learning_rate,
                         caption=caption, coupled=coupled, coupling=coupling[0],
-                        coupling_short=coupling[1])
+                        coupling_short=coupling[1], slots=slots)
 
 
 def _coupled(given: Given) -> tuple[str, ...]:

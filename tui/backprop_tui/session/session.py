@@ -16,12 +16,21 @@ from typing import TYPE_CHECKING, TypedDict
 
 from backprop_tui import keys
 from backprop_tui.engine.trace import loss_of, trace_epoch
-from backprop_tui.functions import ACTIVATIONS, LOSSES
+from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_tui.keys import Key
-from backprop_tui.netfile import NetworkFileError, Source, classifier_problem, parse_given
+from backprop_tui.netfile import (
+    NetworkFileError,
+    Source,
+    classifier_problem,
+    option_owner_problem,
+    option_problem,
+    order_problem,
+    parse_given,
+)
 from backprop_tui.network import (
     MAX_ROUNDING,
     MIN_ROUNDING,
+    OPTIMIZER_OPTIONS,
     OPTIONS,
     UPDATE_ORDERS,
     Network,
@@ -41,6 +50,9 @@ if TYPE_CHECKING:
     from backprop_tui.engine.gradcheck import Check
 
 STEPS_CACHED = 8
+# The option an edit of a given number that is no parameter changes, by its key's kind.
+OPTION_OF = {"eta": "learning_rate", "mu": "momentum", "beta1": "beta1", "beta2": "beta2",
+             "epsilon": "epsilon"}
 
 
 class EditError(ValueError):
@@ -118,6 +130,8 @@ class Session:
         self.events: list[Event] = events if events is not None else []
         self.quiz = Quiz()  # quiz mode, its tolerance, and the answers given (not undone)
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
+        # The same network under plain sgd, by its edits (see ``plain_sgd``).
+        self._plain: dict[tuple[Edit, ...], Timeline] = {}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
         if self.state.edits:
             self._timeline_for(self.state.edits)
@@ -348,7 +362,7 @@ class Session:
 
     def current_value(self, name: str) -> Value:
         network = self.network
-        if name in OPTIONS:
+        if name in OPTIONS or name in OPTIMIZER_OPTIONS:
             option: Value = getattr(network, name)
             return option
         if name.startswith("activation"):
@@ -366,15 +380,23 @@ class Session:
 
     def editable(self, typed: str) -> str | None:
         """The name of the given value ``typed`` names, as edits write it (``W5`` -> ``w5``,
-        ``η`` -> ``learning_rate``), or None if it names no value a person gives."""
+        ``η`` -> ``learning_rate``, ``μ`` -> ``momentum`` under an optimiser that takes
+        it), or None if it names no value a person gives."""
         try:
             key = keys.parse(typed)
-        except keys.NotAKey:
-            return "learning_rate" if typed.strip() == "learning_rate" else None
-        if key == keys.ETA:
-            return "learning_rate"
-        name = keys.text(key)
-        return name if self._given(name) else None
+        except keys.NotAKey:  # an option by its file key: learning_rate, momentum
+            option = typed.strip() if typed.strip() in OPTION_OF.values() else None
+        else:
+            option = OPTION_OF.get(key.kind)
+            if option is None:
+                name = keys.text(key)
+                return name if self._given(name) else None
+        return option if option in self.options() else None
+
+    def options(self) -> tuple[str, ...]:
+        """The numbers of this epoch's network an edit may change besides the parameters:
+        the learning rate and its optimiser's own options."""
+        return ("learning_rate", *OPTIMIZERS[self.network.optimizer].options)
 
     def _given(self, name: str) -> bool:
         """Whether ``name`` is a given number of this network (an example's, of one that
@@ -387,6 +409,9 @@ class Session:
         the value alone, or with the network it would make: softmax on a hidden layer,
         cross-entropy's targets that do not add up to 1, …)."""
         found = self.check_value(name, value)
+        foreign = option_owner_problem(found[0], self.network.optimizer)
+        if foreign:
+            raise EditError(f"{found[0]}: {foreign}")
         wrong = combination_problem(self.base, self._with(Edit(self.epoch, *found)))
         if wrong:
             raise EditError(as_edit(*wrong, found[0], self.epoch))
@@ -402,7 +427,8 @@ class Session:
         asks whether the network it makes combines)."""
         network = self.network
         name = {"eta": "learning_rate", "η": "learning_rate"}.get(name.strip(), name.strip())
-        choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS}
+        choices = {"loss": tuple(LOSSES), "update_order": UPDATE_ORDERS,
+                   "optimizer": tuple(OPTIMIZERS)}
         if name in choices:
             if not isinstance(value, str) or value not in choices[name]:
                 raise EditError(f"{name} must be one of {', '.join(choices[name])}")
@@ -413,6 +439,12 @@ class Session:
             return name, value
         if name == "rounding":
             return name, _rounding(value)
+        if name in OPTIMIZER_OPTIONS:  # momentum, beta1, beta2, epsilon: numbers in a range
+            number = _number(value)
+            problem = option_problem(name, number)
+            if problem:
+                raise EditError(f"{name}: {problem}")
+            return name, number
         if name.startswith("activation"):
             layer = name.removeprefix("activation")
             if not (layer.isascii() and layer.isdigit() and len(layer) < 4
@@ -437,6 +469,39 @@ class Session:
         if name == "learning_rate" and number <= 0:
             raise EditError("the learning rate must be above 0")
         return name, number
+
+    @property
+    def optimized(self) -> bool:
+        """Whether some epoch (of the base network, under the edits in force) uses an
+        optimiser other than plain sgd: then the error curve may compare with sgd."""
+        return self.base.optimizer != "sgd" or any(
+            edit.name == "optimizer" and edit.value != "sgd" for edit in self.state.edits)
+
+    def plain_sgd(self) -> Timeline | None:
+        """The same network under plain sgd, for the error curve to compare with: the base
+        network with optimizer = "sgd" under every edit in force but the optimiser's
+        switches; None while every epoch uses sgd. Nothing is run here: whoever shows its
+        errors runs its epochs (the app, in a worker thread)."""
+        if not self.optimized:
+            return None
+        edits = tuple(edit for edit in self.state.edits if edit.name != "optimizer")
+        found = self._plain.get(edits)
+        if found is None:
+            found = self._plain[edits] = self._plain_fork(edits)
+        return found
+
+    def _plain_fork(self, edits: tuple[Edit, ...]) -> Timeline:
+        """A plain-sgd timeline for ``edits``: a fork of the known one that agrees with them
+        longest, sharing the epochs before they differ (an edit at epoch 10,000 reruns
+        none of the 9,999 before it)."""
+        parent, fork = None, 1
+        for known, timeline in self._plain.items():
+            differ = min(edit.epoch for edit in set(known) ^ set(edits))
+            if differ > fork:
+                parent, fork = timeline, differ
+        if parent is None:
+            return Timeline(replace(self.base, optimizer="sgd", state=None), edits)
+        return parent.child(edits, fork)
 
     def _timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
         found = self._timelines.get(edits)
@@ -506,17 +571,32 @@ class Session:
 
 def combination_problem(base: Network, edits: tuple[Edit, ...]) -> tuple[int, str] | None:
     """The first epoch whose network, as ``edits`` make it (each epoch's together, in epoch
-    order, as the timeline applies them), has an output rule, loss and targets that do not
-    combine, and what is wrong (``netfile.classifier_problem``); None if every one does."""
+    order, as the timeline applies them), has options that do not combine, and what is
+    wrong; None if every one does. The rules are the network files': an output rule, loss
+    and targets (``netfile.classifier_problem``); the update order beside the optimiser
+    and the batches (``netfile.order_problem``); the optimiser's options under it (nesterov
+    needs a momentum above 0)."""
     network = base
     for at, edit in enumerate(edits):
         network = apply_edit(network, edit)
         if at + 1 < len(edits) and edits[at + 1].epoch == edit.epoch:
             continue
-        problem = classifier_problem(network.activations, network.loss,
-                                     network.targets.tolist())
+        problem = (classifier_problem(network.activations, network.loss,
+                                      network.targets.tolist())
+                   or order_problem(network.update_order, network.optimizer,
+                                    network.batch_size)
+                   or _options_problem(network))
         if problem:
             return edit.epoch, problem
+    return None
+
+
+def _options_problem(network: Network) -> str | None:
+    """An option of the network's optimiser out of its range under it, said with its name."""
+    for key in OPTIMIZERS[network.optimizer].options:
+        problem = option_problem(key, getattr(network, key), network.optimizer)
+        if problem:
+            return f"{key}: {problem}"
     return None
 
 
@@ -571,7 +651,9 @@ def _edit_name(name: str) -> str:
         return keys.symbol(keys.ETA)
     if name.startswith("activation"):
         return f"layer {name.removeprefix('activation')}'s activation"
-    if name in OPTIONS:
+    if name in OPTIMIZER_OPTIONS[1:]:  # momentum, beta1 …: their symbols μ, β₁ …
+        return keys.symbol(Key("mu" if name == "momentum" else name))
+    if name in OPTIONS or name in OPTIMIZER_OPTIONS:
         return name.replace("_", " ")
     return name
 

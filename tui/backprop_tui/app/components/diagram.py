@@ -17,7 +17,9 @@ place reserved before it is known. A step only fills the places in (``_fill``).
   name sits on a stretch that is its line's alone, where there is room. Between larger
   layers the connections meet on one vertical bus.
 - Under the drawing a table lists every weight and bias: the units it joins, its value
-  ``→`` its new value, and its gradient, under a header with η.
+  ``→`` its new value, and its gradient, under a header with η; under an optimiser with
+  state, each slot of it (``m``, ``s``; ``v``), marked ``⁺`` once the new value is
+  computed. Where the table has no room for them, the state's columns go first.
 - Where no drawing fits, the units are listed (a column per layer when they fit) above the
   table (*compact*); in a very small area, everything is one list.
 
@@ -53,6 +55,7 @@ EDGE = "┤"  # where a unit's connections arrive
 PLACEHOLDER = "·"  # a value not computed yet this epoch
 DELTA, TARGET, ETA = "δ", "t", "η"
 TO = "→ "  # in the table, after the old value's field (which ends in a space or "]")
+NEW_STATE = "⁺"  # after an optimiser's state once its new value is computed
 FIXED = "fixed"  # a bias that keeps its value
 MORE = "⋮ {} more"
 LIST_GAP = 2  # between list columns
@@ -192,6 +195,7 @@ class _Shape:
     digits: int
     legend: bool  # whether a step may mark which value of a parameter it uses
     coupled: tuple[str, ...] = ()  # the output units a bracket joins (a softmax layer)
+    slots: tuple[str, ...] = ()  # the optimiser's state: a column each in the table
 
 
 def _shape(model: DiagramModel) -> _Shape:
@@ -207,7 +211,7 @@ def _shape(model: DiagramModel) -> _Shape:
     params = tuple((p.name, _joins(p), p.updates) for p in (*model.weights, *model.biases))
     coupled = tuple(unit for unit in model.coupled if unit in outputs)
     return _Shape(layers, weights, params, inputs, targets, eta, model.digits,
-                  len(layers) > 2, coupled if len(coupled) > 1 else ())
+                  len(layers) > 2, coupled if len(coupled) > 1 else (), model.slots)
 
 
 def _joins(parameter: Parameter) -> str:
@@ -274,7 +278,8 @@ class _Table:
 
     An item is ``▶w5 h1→o1 [0.4]→ 0.3589  0.08217``: its head (mark, name, the units it
     joins) and its numbers (the old value's field, with room for [ ] and a space, "→ ", the
-    new value, the gradient). Where that is too wide, the numbers go on a second row."""
+    new value, the gradient; then each slot of the optimiser's state, with room for ⁺).
+    Where that is too wide, the numbers go on a second row."""
 
     x: int
     y: int  # the header's row
@@ -286,6 +291,7 @@ class _Table:
     joins: int  # cells of what they join
     split: bool = False
     legend: int | None = None  # the legend's row
+    slots: tuple[str, ...] = ()
 
     @property
     def head(self) -> int:
@@ -297,8 +303,18 @@ class _Table:
         return self.widths.value + 2
 
     @property
-    def numbers(self) -> int:
+    def gradient_end(self) -> int:
+        """Where the gradient's field ends, from where the numbers start."""
         return self.old + len(TO) + self.widths.value + 1 + self.widths.gradient
+
+    @property
+    def state(self) -> int:
+        """Cells of one slot of the state: a space, the number, a place for ⁺."""
+        return 1 + self.widths.gradient + len(NEW_STATE)
+
+    @property
+    def numbers(self) -> int:
+        return self.gradient_end + len(self.slots) * self.state
 
     @property
     def item(self) -> int:
@@ -367,15 +383,19 @@ def layout(model: DiagramModel, width: int, height: int) -> Layout:
 
 @lru_cache(maxsize=32)
 def _plan(shape: _Shape, width: int, height: int) -> _Plan:
-    for widths in _widths(shape.digits):
-        found = _drawn(shape, widths, width, height, paged=False)
-        if found is not None:
-            return found
-    for widths in _widths(shape.digits):
-        found = _drawn(shape, widths, width, height, paged=True)
-        if found is not None:
-            return found
-    return _compact(shape, width, height)
+    """The drawing with the whole table, then paged; the state's columns (if any) kept
+    before the roomier widths, dropped before a page; else the compact rendering."""
+    shapes = (shape, replace(shape, slots=())) if shape.slots else (shape,)
+    for paged in (False, True):
+        for variant in shapes:
+            for widths in _widths(shape.digits):
+                found = _drawn(variant, widths, width, height, paged=paged)
+                if found is not None:
+                    return found
+    tight = _widths(shape.digits)[1]
+    return _compact(next((variant for variant in shapes
+                          if not _table(variant, tight, width).split), shapes[-1]),
+                    width, height)
 
 
 # The drawing ----------------------------------------------------------------------------
@@ -681,7 +701,8 @@ def _table(shape: _Shape, widths: _Widths, width: int) -> _Table:
     rows each where one is too narrow."""
     name = max((len(p[0]) for p in shape.params), default=1)
     joins = max((len(p[1]) for p in shape.params), default=0)
-    table = _Table(0, 0, width, 0, 1, widths, name, joins, legend=0 if shape.legend else None)
+    table = _Table(0, 0, width, 0, 1, widths, name, joins, legend=0 if shape.legend else None,
+                   slots=shape.slots)
     if table.item > width:
         table = replace(table, split=True)
     columns = max(1, (width + LIST_GAP) // (table.item + LIST_GAP))
@@ -903,9 +924,12 @@ def _header(table: _Table, model: DiagramModel, canvas: _Canvas) -> None:
         value = table.widths.value
         titles.append(Span(x + value + 1 - len(" value"), y, " value ", None, "dim"))
         titles.append(Span(x + table.old + len(TO) - 1, y, " new ", None, "dim"))
-        end = x + table.numbers
+        end = x + table.gradient_end
         gradient = " gradient " if end < table.x + table.width else " gradient"
         titles.append(Span(end - len(" gradient"), y, gradient, None, "dim"))
+        for k, slot in enumerate(table.slots):  # over the number's last digit
+            last = end + (k + 1) * table.state - len(NEW_STATE) - 1
+            titles.append(Span(last - len(slot), y, f" {slot} ", None, "dim"))
     placed = [span for span in titles if span.end <= right and canvas.put(span)]
     if model.eta is not None:
         eta = f" {ETA} {fmt(model.eta, model.digits)} "
@@ -974,6 +998,13 @@ def _item(table: _Table, param: Parameter, model: DiagramModel, x: int, y: int) 
     spans.append(Span(at + len(TO) + widths.value + 1, row, gradient.rjust(widths.gradient),
                       keys.text(keys.parameter(param.name).gradient),
                       _state(model, param.name, "gradient")))
+    at += table.gradient_end - table.old + 1
+    for slot, (value, fresh) in zip(table.slots, param.state):
+        text = fit(value, digits, widths.gradient).rjust(widths.gradient)
+        spans.append(Span(at, row, text + (NEW_STATE if fresh else " "),
+                          keys.text(keys.Key(f"new_{slot}", param=param.name)),
+                          _state(model, param.name, slot), 0 if fresh else -1))
+        at += table.state
     return spans
 
 

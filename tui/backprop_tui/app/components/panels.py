@@ -300,7 +300,8 @@ class ValuesPanel(Panel):
             value = " " * (point - integer_width(row.value)) + row.value
             text = f"{row.symbol}{' ' * (width - cell_len(row.symbol))}  {value}"
             if row.mark:  # the printed value too where it fits, else its mark, aligned
-                column = text.ljust(width + 2 + point + right)
+                # (by cells: m̂ is two characters, m and a combining circumflex, in one)
+                column = text + " " * (width + 2 + point + right - cell_len(text))
                 text = next((t for t in (f"{column}  {row.mark}", f"{column}  {row.mark[0]}",
                                          f"{text} {row.mark[0]}")
                              if cell_len(lead + t) + 2 <= room), text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
@@ -12,13 +12,17 @@ from backprop_tui.output import quoted
 
 
 class NameScreen(PromptScreen[str]):
-    """Which parameter to edit: a weight, bias, input, target or the learning rate."""
+    """Which parameter to edit: a weight, bias, input, target, the learning rate or an
+    option of the optimiser."""
 
-    def __init__(self, names: list[str], known: Callable[[str], str | None]) -> None:
-        """``known`` gives the name of the value a typed name means (any case), or None."""
+    def __init__(self, names: list[str], known: Callable[[str], str | None],
+                 options: Sequence[str] = ()) -> None:
+        """``known`` gives the name of the value a typed name means (any case), or None;
+        ``options``: the optimiser's own (momentum; beta1, beta2, epsilon), named too."""
         field = Input(placeholder="w5, b1, i1, t_o1, eta …",
                       suggester=SuggestFromList(names, case_sensitive=False))
-        super().__init__("Edit which value? (a weight, bias, input, target or eta)", field)
+        which = ", ".join(("a weight, bias, input, target", "eta", *options))
+        super().__init__(f"Edit which value? ({' or '.join(which.rsplit(', ', 1))})", field)
         self._known = known
 
     def parse(self, text: str) -> str:

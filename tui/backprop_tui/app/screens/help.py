@@ -12,13 +12,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
-from backprop_tui.app.actions import HELP_ROWS, ONE_EXAMPLE_ROWS
+from backprop_tui.app.actions import help_rows
 from backprop_tui.app.components.panels import tell_hidden
 
-# (keys, what), from the app's one table of actions: for a network of one training
-# example, and of several (its example keys too).
-KEYS = ONE_EXAMPLE_ROWS
-SEVERAL_KEYS = HELP_ROWS
+# (keys, what), from the app's one table of actions: for a network of one training example
+# trained by plain sgd (others: see HelpScreen).
+KEYS = help_rows(several=False, optimized=False)
 
 INTRO = ("Every action is also in the command palette (ctrl+p), by name. ↑ ↓ PgUp PgDn "
          "scroll this help.")
@@ -76,6 +75,14 @@ SEVERAL_MARKS = (
      "old → new and gradients"),
 )
 
+# Under an optimiser other than sgd, what it adds.
+OPTIMIZER_MARKS = (
+    ("m  s  (or v)",
+     "the network table's last columns: each parameter's optimiser state as the epoch "
+     "starts (m and s under Adam, the velocity v under momentum), then its new value, "
+     "marked ⁺, once the update phase computes it (dropped where the table has no room)"),
+)
+
 PANELS = (
     ("Network",
      "the network: units with their values, connections with their weights (old → new "
@@ -110,15 +117,17 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close", show=True),
     ]
 
-    def __init__(self, several: bool = False) -> None:
-        """``several``: the network has several training examples (their keys and marks
-        are listed too)."""
+    def __init__(self, several: bool = False, optimized: bool = False) -> None:
+        """``several``: the network has several training examples; ``optimized``: some
+        epoch uses an optimiser other than sgd (their keys and marks are listed too)."""
         super().__init__()
         self._several = several
+        self._optimized = optimized
 
     def compose(self) -> ComposeResult:
-        keys = SEVERAL_KEYS if self._several else KEYS
-        marks = (*MARKS, *SEVERAL_MARKS) if self._several else MARKS
+        keys = help_rows(self._several, self._optimized)
+        marks = (*MARKS, *(SEVERAL_MARKS if self._several else ()),
+                 *(OPTIMIZER_MARKS if self._optimized else ()))
         with HelpScroll(id="help"):
             yield Static("[b]backprop-tui — help[/b]", classes="help-title")
             yield Static(INTRO, classes="help-intro", markup=False)

@@ -118,7 +118,6 @@ class MainScreen(Screen[None]):
             from backprop_tui.app.components.curve import ErrorCurve
 
             self.curve = ErrorCurve(id="curve")
-            self.curve.border_title = "Error curve"
             self.query_one("#main").mount(self.curve, after=self.query_one(NetworkDiagram))
         shown = not self.has_class("-curve")
         self.set_class(shown, "-curve")
