@@ -69,6 +69,11 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     # heavy, both units marked), then the shortcut δ = out − t beside the chain rule's δ
     "softmax-jacobian": ("softmax-ce", ["goto:dout_o2/dnet_o1"]),
     "softmax-shortcut": ("softmax-ce", ["goto:delta_o1"]),
+    # an optimiser: Adam's update of w5 in epoch 2 (its m and s beside each weight), then
+    # momentum's and Adam's error curves over 1,000 epochs with plain SGD's beside them (o)
+    "adam-update": ("mazur-adam", ["ff:1", "goto:w5+"]),
+    "momentum-curve": ("mazur-momentum", ["ff:1000", "c", "C", "o", "wait"]),
+    "adam-curve": ("mazur-adam", ["ff:1000", "c", "C", "o", "wait"]),
 }
 
 
@@ -87,6 +92,9 @@ async def shoot(name: str, network: str, actions: list[str]) -> None:
             elif action.startswith("ff:"):
                 app.session.fast_forward(int(action.removeprefix("ff:")))
                 app.render_session()
+            elif action == "wait":  # for the app's background work (the SGD comparison)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
             else:
                 await pilot.press(action)
             await pilot.pause()
