@@ -25,6 +25,7 @@ from backprop_tui.netfile import (
 )
 from backprop_tui.network import OPTIMIZER_OPTIONS
 from backprop_tui.presets import load_preset
+from backprop_tui.steps.build import EpochSteps
 
 AGREE = 1e-12  # relative, as the issue asks
 
@@ -168,3 +169,11 @@ def test_an_optimiser_and_its_own_options_are_written_back(options: str) -> None
         {"optimizer"} if network.optimizer != "sgd" else set())
     again = network_from_document(document, "again")
     assert again.to_document() == document and again.hyper == network.hyper
+
+
+def test_a_squared_gradient_reads_as_the_square_of_the_quotient() -> None:
+    """s⁺ = β₂·s + (1 − β₂)·(∂E/∂w)²: the square is of the gradient, not of w."""
+    steps = EpochSteps(1, trace_epoch(load_preset("mazur-adam")))
+    step = steps[steps.keys["s_w5+"] - 1]
+    assert step.formula == "β₂·s_w₅ + (1 − β₂)·(∂E/∂w₅)²"
+    assert r"\left(\frac{\partial E}{\partial w_{5}}\right)^2" in step.formula_tex

@@ -160,7 +160,9 @@ class Renderer:
     def leaf(self, index: int) -> tuple[str, int]:
         if self.values is None:
             key = self.keys[index]
-            return (keys.tex(key) if self.tex else keys.symbol(key)), 9
+            text = keys.tex(key) if self.tex else keys.symbol(key)
+            # A symbol that is a quotient (∂E/∂w₁) binds as one: (∂E/∂w₁)², never ∂E/∂w₁².
+            return text, (2 if "/" in text or r"\frac" in text else 9)
         value = self.values[index]
         text = tex_value(value, self.digits) if self.tex else value_text(value, self.digits)
         if not self.tex and text.startswith("-"):
