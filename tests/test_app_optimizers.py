@@ -303,6 +303,22 @@ def test_an_edit_forks_plain_sgd_where_it_differs() -> None:
     assert session.plain_sgd() is first  # kept
 
 
+def test_the_same_edits_in_another_order_compare_with_the_same_plain_sgd() -> None:
+    session = Session(load_preset("mazur-adam"))
+    session.next_epoch()
+    session.next_epoch()
+    session.edit("w5", 0.3)
+    session.edit("eta", 0.1)
+    before = session.plain_sgd()
+    session.undo()
+    session.undo()
+    session.edit("eta", 0.1)
+    session.edit("w5", 0.3)
+    again = session.plain_sgd()
+    assert again is before and again is not None
+    assert again.base.optimizer == "sgd"
+
+
 def test_the_curve_compares_with_plain_sgd_over_the_same_epochs() -> None:
     session = Session(load_preset("mazur-adam"))
     session.timeline.reach(5)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from backprop_tui.cli import main
+from backprop_tui.engine import fastpath
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.netfile import parse_network
 from backprop_tui.network import Network
@@ -235,3 +236,37 @@ def test_an_optimiser_step_that_overflows_is_a_divergence_in_one_line(
     out, err = capsys.readouterr()
     assert [str(warning.message) for warning in caught] == []
     assert (status, out) == (3, "") and err.count("\n") == 1 and "diverged at epoch" in err
+
+
+# A gradient whose square overflows: s⁺ = inf while m̂/(√ŝ + ε) = 0 keeps every weight finite.
+SQUARE_OVERFLOWS = """learning_rate = 0.1
+optimizer = "adam"
+{examples}
+[[layer]]
+weights = [[1e40]]
+bias = 0.0
+activation = "linear"
+"""
+
+
+@pytest.mark.parametrize("loop", ["python", "numpy"])
+@pytest.mark.parametrize("examples", [
+    "inputs = [1e60]\ntargets = [0.0]",
+    'batch = "full"\ninputs = [[1e60], [2e60]]\ntargets = [[0.0], [0.0]]'])
+def test_a_state_that_overflows_stops_train_where_stepping_does(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+        examples: str, loop: str) -> None:
+    """Every fast path (Python floats, numpy's batches, the trace) counts the state among
+    the values a step shows, as stepping does: train stops at the same step, never
+    writing inf."""
+    weights = 10**9 if loop == "python" else 0
+    monkeypatch.setattr(fastpath, "PYTHON_LOOP_MAX_WEIGHTS", weights)
+    monkeypatch.setattr(fastpath, "PYTHON_BATCH_MAX_WEIGHTS", weights)
+    network = parse_network(SQUARE_OVERFLOWS.format(examples=examples), "net.toml")
+    steps = EpochSteps(1, trace_epoch(network))
+    assert steps.diverged is not None
+    path = tmp_path / "net.toml"
+    path.write_text(SQUARE_OVERFLOWS.format(examples=examples), encoding="utf-8")
+    assert main(["train", "--epochs", "3", "--config", str(path)]) == 3
+    out, err = capsys.readouterr()
+    assert out == "" and "diverged at epoch 1, step" in err and "s_w1+" in err

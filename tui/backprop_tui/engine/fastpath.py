@@ -190,6 +190,7 @@ def _python_epochs(run: Run, count: int) -> None:
             new_weights, new_biases, new_state = stepped(weights, biases, grad_w, grad_b,
                                                          state, t + 1)
             check += sum([sum(row) for layer in new_weights for row in layer])
+            check += _Stepper.total(new_state)  # a state that overflows is a step's value
         if not math.isfinite(check + loss):
             run.diverged = True
             break
@@ -256,6 +257,7 @@ def _python_batches(run: Run, count: int) -> None:
             if stepped:
                 t += 1
                 new_weights, biases, state = stepped(weights, biases, grad_w, grad_b, state, t)
+                check += _Stepper.total(state)
             else:
                 new_weights = [_descend(w, g, eta) for w, g in zip(weights, grad_w)]
                 if update_biases:
@@ -416,6 +418,11 @@ class _Stepper:
                 at += size
         return new_weights, new_biases, after
 
+    @staticmethod
+    def total(state: dict[str, Any]) -> float:
+        """The sum of every state value: the alarm for one that stops being finite."""
+        return sum([float(values.sum()) for values in state.values()])
+
     def state(self, state: dict[str, Any], t: int, net: Network) -> OptimizerState:
         """The state as a network carries it (per layer, shaped like its parameters)."""
         weights: dict[str, list[Any]] = {slot: [] for slot in self.slots}
@@ -530,6 +537,7 @@ def _numpy_batches(run: Run, count: int) -> None:
                             {slot: before[slot][layer] for slot in state}, hyper, t)
                         for slot in state:
                             state[slot][layer] = found[slot]
+                            check += found[slot].sum()
                     if layer:
                         delta = delta @ (params if during else old)[layer][:, :-1]
             if rest is not None and wanted:  # … and every other example's at the start

@@ -496,7 +496,10 @@ class Session:
         none of the 9,999 before it)."""
         parent, fork = None, 1
         for known, timeline in self._plain.items():
-            differ = min(edit.epoch for edit in set(known) ^ set(edits))
+            changed = set(known) ^ set(edits)
+            if not changed:  # the same edits, made in another order: the same network
+                return timeline
+            differ = min(edit.epoch for edit in changed)
             if differ > fork:
                 parent, fork = timeline, differ
         if parent is None:
