@@ -235,7 +235,7 @@ def test_the_bias_corrections_say_their_t_and_how_much_they_scale() -> None:
     found = explanations(epoch(network("mazur-adam"), 3))
     assert "This is update t = 3" in found["bc1"] and "This is update t = 3" in found["bc2"]
     bc1 = 1 - 0.9**3
-    assert found["mhat_w5"].endswith(f"At t = 3 dividing by bc1 = {bc1:.4g} scales m_w5⁺ up "
+    assert found["mhat_w5"].endswith(f"At t = 3, dividing by bc1 = {bc1:.4g} scales m_w5⁺ up "
                                      f"by {1 / bc1:.4g}, less with every update.")
     assert "ε outside the root" in found["w5+"]
 

@@ -156,7 +156,7 @@ def build_parser() -> Parser:
 
     train = commands.add_parser(
         "train", help="run N epochs without steps and print the result as JSON",
-        description="Run N plain epochs (the fast path) and print the losses and the final "
+        description="Run N epochs without steps (the fast path) and print the losses and the final "
                     "weights as one JSON object.")
     train.add_argument("--epochs", type=_positive, required=True, metavar="N")
     _network_options(train)

@@ -649,13 +649,12 @@ def _number(value: object) -> float:
 
 
 def _edit_name(name: str) -> str:
-    """An edit's name as a person reads it: w5, η, the loss, layer 2's activation."""
-    if name == "learning_rate":
-        return keys.symbol(keys.ETA)
+    """An edit's name as a person reads it: w5, η, μ, the loss, layer 2's activation."""
+    number = next((kind for kind, option in OPTION_OF.items() if option == name), None)
+    if number is not None:  # learning_rate, momentum, beta1 …: η, μ, β₁ …
+        return keys.symbol(Key(number))
     if name.startswith("activation"):
         return f"layer {name.removeprefix('activation')}'s activation"
-    if name in OPTIMIZER_OPTIONS[1:]:  # momentum, beta1 …: their symbols μ, β₁ …
-        return keys.symbol(Key("mu" if name == "momentum" else name))
     if name in OPTIONS or name in OPTIMIZER_OPTIONS:
         return name.replace("_", " ")
     return name

@@ -394,7 +394,7 @@ def _optimizer_line(key: Key, formula: Formula, network: Network, trace: Trace,
                  "correction nears 1 and fades.")
     elif kind in ("mhat", "shat"):
         bc = operand(trace, formula.uses[1])
-        text += (f" At t = {t} dividing by {keys.text(formula.uses[1].at(0))} = {fmt(bc, 4)} "
+        text += (f" At t = {t}, dividing by {keys.text(formula.uses[1].at(0))} = {fmt(bc, 4)} "
                  f"scales {kind[0]}_{p}⁺ up by {fmt(1 / bc, 4)}, less with every update.")
     return f"{text} {when}" if kind == "new" else text
 

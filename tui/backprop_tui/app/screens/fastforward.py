@@ -24,7 +24,7 @@ class FastForwardScreen(PromptScreen[int]):
     def __init__(self) -> None:
         super().__init__("Fast-forward: how many epochs?",
                          Input(value="1000", restrict=r"[0-9_,]*"),
-                         "Runs plain epochs; Escape stops the run.")
+                         "Runs whole epochs without stepping; Escape stops the run.")
 
     def parse(self, text: str) -> int:
         return parse_epochs(text)

@@ -53,7 +53,8 @@ MARKS = (
      "which the weights use, still is"),
     ("old → new", "a weight or bias and the value its update gives it"),
     ("E_total  E_total⁺",
-     "in the status line: the total error before the updates, then after them (step 55)"),
+     "in the status line: the total error before the updates, then after them (the epoch's "
+     "last step)"),
     ("↑ 3 above · ↓ 5 more",
      "in a panel's bottom border: lines out of sight; Tab to the panel, then ↑ ↓ scroll it"),
     ("double border", "the panel with the focus (Tab), which ↑ ↓ scroll and m maximises"),
