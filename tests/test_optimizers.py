@@ -74,9 +74,9 @@ def test_lines_step_and_arrays_agree_with_the_definitions(name: str, seed: int) 
     w0 = float(rng.normal())
     expected = independent(name, gradients, h, w0)
     assert by_lines(optimizer, gradients, h, w0) == pytest.approx(expected, rel=AGREE)
-    w, state = w0, dict.fromkeys(optimizer.slots, 0.0)
+    w, state = w0, tuple(0.0 for _ in optimizer.slots)
     weights = np.array([w0, -w0])
-    states = {slot: np.zeros(2) for slot in optimizer.slots}
+    states = tuple(np.zeros(2) for _ in optimizer.slots)
     for t, (g, want) in enumerate(zip(gradients, expected, strict=True), start=1):
         w, state = optimizer.step(w, g, state, h, t)
         weights, states = optimizer.step(weights, np.array([g, -g]), states, h, t)

@@ -627,6 +627,7 @@ class UpdateSlip(NamedTuple):
 
 
 Numbers = Any  # a float, or an array of them: an optimiser's step works on either
+State = tuple[Numbers, ...]  # a parameter's state (or a layer's), in its record's slots' order
 
 
 class Optimizer(NamedTuple):
@@ -641,9 +642,8 @@ class Optimizer(NamedTuple):
     slots: tuple[str, ...]  # the state a parameter keeps
     per_update: tuple[UpdateLine, ...]  # worked once an update, before the parameters'
     lines: tuple[UpdateLine, ...]  # worked for each parameter, in order; the last is "new"
-    step: Callable[[Numbers, Numbers, dict[str, Numbers], Hyper, int],
-                   tuple[Numbers, dict[str, Numbers]]]  # (w, g, the state at the update's
-    # start, the options, t) -> (the new w, the new state)
+    step: Callable[[Numbers, Numbers, State, Hyper, int], tuple[Numbers, State]]  # (w, g,
+    # the state at the update's start, the options, t) -> (the new w, the new state)
     words: str
     slips: tuple[UpdateSlip, ...] = ()
     also_right: tuple[UpdateSlip, ...] = ()  # a line's value written another way, judged
@@ -704,37 +704,31 @@ def _line(kind: str, formula: Expr, words: str, first: str = "") -> UpdateLine:
     return UpdateLine(kind, shown, tuple(ROLES[i] for i in order), words, first)
 
 
-Step = tuple[Numbers, dict[str, Numbers]]
+Step = tuple[Numbers, State]
 
 
-def _sgd_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper, _t: int) -> Step:
+def _sgd_step(w: Numbers, g: Numbers, state: State, h: Hyper, _t: int) -> Step:
     return w - h.eta * g, state
 
 
-def _momentum_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper,
-                   _t: int) -> Step:
-    v = h.mu * state["v"] + g
-    return w - h.eta * v, {"v": v}
+def _momentum_step(w: Numbers, g: Numbers, state: State, h: Hyper, _t: int) -> Step:
+    v = h.mu * state[0] + g
+    return w - h.eta * v, (v,)
 
 
-def _nesterov_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper,
-                   _t: int) -> Step:
-    v = h.mu * state["v"] + g
-    return w - h.eta * (g + h.mu * v), {"v": v}
+def _nesterov_step(w: Numbers, g: Numbers, state: State, h: Hyper, _t: int) -> Step:
+    v = h.mu * state[0] + g
+    return w - h.eta * (g + h.mu * v), (v,)
 
 
-def _adam_step(w: Numbers, g: Numbers, state: dict[str, Numbers], h: Hyper, t: int) -> Step:
-    m = h.beta1 * state["m"] + (1.0 - h.beta1) * g
-    s = h.beta2 * state["s"] + (1.0 - h.beta2) * (g * g)
+def _adam_step(w: Numbers, g: Numbers, state: State, h: Hyper, t: int) -> Step:
+    m = h.beta1 * state[0] + (1.0 - h.beta1) * g
+    s = h.beta2 * state[1] + (1.0 - h.beta2) * (g * g)
     mhat = m / (1.0 - h.beta1**t)
     shat = s / (1.0 - h.beta2**t)
-    return w - h.eta * (mhat / (_sqrt(shat) + h.epsilon)), {"m": m, "s": s}
-
-
-def _sqrt(x: Numbers) -> Numbers:
-    """The correctly rounded square root (as a formula's √ computes it) of a float or an
-    array."""
-    return math.sqrt(x) if isinstance(x, float) else _np().sqrt(x)
+    # √ correctly rounded, as a formula's: math.sqrt on a float, numpy's on an array
+    root = math.sqrt(shat) if type(shat) is float else _np().sqrt(shat)
+    return w - h.eta * (mhat / (root + h.epsilon)), (m, s)
 
 
 _DESCENT = _line("new", Sub(R.w, Mul((R.eta, R.g))),

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_tui.engine.trace import trace_epoch, trace_is_finite
-from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, array_chain, loss_for
+from backprop_tui.functions import ACTIVATIONS, OPTIMIZERS, State, array_chain, loss_for
 from backprop_tui.network import Network, OptimizerState
 
 # Measured crossover (tests/benchmarks/test_train.py): with one hidden layer Python floats
@@ -150,7 +150,8 @@ def _python_epochs(run: Run, count: int) -> None:
     weights = [w.tolist() for w in net.weights]
     biases = [b.tolist() for b in net.biases]
     stepped = _Stepper.of(net)
-    state = stepped.start(net) if stepped else {}
+    state = stepped.start(net) if stepped else []
+    flat = stepped.flat(net.weights, net.biases) if stepped else []
     t = net.updates
     losses = run.losses
     previous = None
@@ -185,18 +186,17 @@ def _python_epochs(run: Run, count: int) -> None:
             new_weights[layer] = rows
             if update_biases:
                 new_biases[layer] = [b - eta * gb for b, gb in zip(biases[layer], grad_b[layer])]
-        new_state = state
+        new_state, new_flat = state, flat
         if stepped:
-            new_weights, new_biases, new_state = stepped(weights, biases, grad_w, grad_b,
-                                                         state, t + 1)
-            check += sum([sum(row) for layer in new_weights for row in layer])
-            check += _Stepper.total(new_state)  # a state that overflows is a step's value
+            new_weights, new_biases, new_flat, new_state, alarm = stepped(
+                flat, biases, grad_w, grad_b, state, t + 1)
+            check += alarm
         if not math.isfinite(check + loss):
             run.diverged = True
             break
         losses.append(loss)
         previous = (weights, biases, state, t)
-        weights, biases, state = new_weights, new_biases, new_state
+        weights, biases, state, flat = new_weights, new_biases, new_state, new_flat
         t += 1 if stepped else 0
     if previous is not None:
         run.previous = _network(net, stepped, *previous)
@@ -222,12 +222,13 @@ def _python_batches(run: Run, count: int) -> None:
     weights: Params = [w.tolist() for w in net.weights]
     biases: list[list[float]] = [b.tolist() for b in net.biases]
     stepped = _Stepper.of(net)
-    state = stepped.start(net) if stepped else {}
+    state = stepped.start(net) if stepped else []
+    flat = stepped.flat(net.weights, net.biases) if stepped else []
     t = net.updates
     previous = None
     for i in range(count):
         wanted = run.every_loss or i == count - 1 or run.epochs == 0
-        start = (weights, biases, state, t)
+        start = (weights, biases, state, t, flat)
         check = 0.0
         total = 0.0  # the data set's error at the epoch's start: the first batch's, …
         for number, batch in enumerate(batches):
@@ -256,14 +257,15 @@ def _python_batches(run: Run, count: int) -> None:
                         new_weights[layer] = _descend(weights[layer], grad_w[layer], eta)
             if stepped:
                 t += 1
-                new_weights, biases, state = stepped(weights, biases, grad_w, grad_b, state, t)
-                check += _Stepper.total(state)
+                new_weights, biases, flat, state, alarm = stepped(flat, biases, grad_w, grad_b,
+                                                                  state, t)
+                check += alarm
             else:
                 new_weights = [_descend(w, g, eta) for w, g in zip(weights, grad_w)]
                 if update_biases:
                     biases = [[b - eta * g for b, g in zip(bl, gl)]
                               for bl, gl in zip(biases, grad_b)]
-            check += sum([sum(row) for layer in new_weights for row in layer])
+                check += sum([sum(row) for layer in new_weights for row in layer])
             check += sum([sum(gb) for gb in grad_b])
             weights = new_weights
         for x, targets in rest if wanted else ():  # … and every other example's at the start
@@ -271,11 +273,11 @@ def _python_batches(run: Run, count: int) -> None:
             total += error(targets, outs[-1], nets)
         loss = total / len(examples) if mean else total
         if not math.isfinite(check + loss):
-            weights, biases, state, t = start
+            weights, biases, state, t, flat = start
             run.diverged = True
             break
         run.losses.append(loss if wanted else math.nan)  # (nan: dropped, never read)
-        previous = start
+        previous = start[:4]
     if previous is not None:
         run.previous = _network(net, stepped, *previous)
     run.network = _network(net, stepped, weights, biases, state, t)
@@ -357,93 +359,88 @@ def _descend(weights: list[list[float]], gradients: list[list[float]], eta: floa
 
 
 class _Stepper:
-    """An optimiser with state on the Python loops: an update of every parameter at once,
-    by the record's step on one array of them (each layer's weights row by row, then its
-    biases when they are updated), the state kept as such arrays between updates."""
+    """An optimiser with state on the Python loops: an update of every parameter, one at a
+    time by the record's step on floats, over one flat list of them (each layer's weights
+    row by row, then its biases when they are updated), with their states (a tuple each,
+    in the record's slots' order) in a list beside it."""
 
     def __init__(self, net: Network) -> None:
         optimizer = OPTIMIZERS[net.optimizer]
         self.step, self.hyper, self.slots = optimizer.step, net.hyper, optimizer.slots
         self.biases = net.update_biases
         self.shapes = [w.shape for w in net.weights]
+        self.sizes = [b.shape[0] for b in net.biases]
 
     @classmethod
     def of(cls, net: Network) -> _Stepper | None:
         """None under sgd (its loops stay as they are)."""
         return cls(net) if OPTIMIZERS[net.optimizer].slots else None
 
-    def start(self, net: Network) -> dict[str, Any]:
-        """The state ``net`` carries, as the arrays the updates take."""
-        return {slot: self.flat(*net.slot(slot)) for slot in self.slots}
+    def start(self, net: Network) -> list[State]:
+        """The state ``net`` carries, as the list the updates take."""
+        return list(zip(*(self.flat(*net.slot(slot)) for slot in self.slots)))
 
-    def flat(self, weights: Sequence[Any], biases: Sequence[Any]) -> Any:
-        import numpy as np
-
-        parts = []
+    def flat(self, weights: Sequence[Any], biases: Sequence[Any]) -> list[float]:
+        found: list[float] = []
         for w, b in zip(weights, biases, strict=True):
-            parts.append(np.ravel(w))
+            found += w.ravel().tolist()
             if self.biases:
-                parts.append(np.ravel(b))
-        return np.concatenate(parts)
+                found += b.tolist()
+        return found
 
-    def __call__(self, weights: Params, biases: list[list[float]], grad_w: Params,
-                 grad_b: list[list[float]], state: dict[str, Any], t: int
-                 ) -> tuple[Params, list[list[float]], dict[str, Any]]:
-        """The parameters after update ``t`` and the state after it."""
-        import numpy as np
-
-        values: list[float] = []
+    def __call__(self, params: list[float], biases: list[list[float]], grad_w: Params,
+                 grad_b: list[list[float]], state: list[State], t: int
+                 ) -> tuple[Params, list[list[float]], list[float], list[State], float]:
+        """Update ``t`` of ``params`` (as ``flat`` lays them out) from their gradients: the
+        new weights' rows and biases, the new flat list, the states after it, and the sum
+        of every new value and state value (the alarm: a value that stops being finite is
+        a step's)."""
         gradients: list[float] = []
-        for layer, rows in enumerate(weights):
-            for row, grads in zip(rows, grad_w[layer]):
-                values += row
-                gradients += grads
+        for layer, grads in enumerate(grad_w):
+            for row in grads:
+                gradients += row
             if self.biases:
-                values += biases[layer]
                 gradients += grad_b[layer]
-        with np.errstate(all="ignore"):  # a value that stops being finite is the alarm's
-            found, after = self.step(np.array(values), np.array(gradients), state, self.hyper,
-                                     t)
-        new = found.tolist()
-        new_weights: Params = []
-        new_biases = list(biases)
+        step, hyper = self.step, self.hyper
+        new: list[float] = []
+        kept: list[State] = []
+        for w, g, old in zip(params, gradients, state):
+            w, after = step(w, g, old, hyper, t)
+            new.append(w)
+            kept.append(after)
+        alarm = sum(new) + sum([sum(after) for after in kept])
+        new_weights, new_biases = self.rows(new, biases)
+        return new_weights, new_biases, new, kept, alarm
+
+    def rows(self, flat: list[float], biases: list[list[float]]
+             ) -> tuple[Params, list[list[float]]]:
+        """A flat list as each layer's weights' rows and its biases (``biases`` where they
+        are not in it)."""
+        weights: Params = []
+        found = list(biases)
         at = 0
         for layer, (units, inputs) in enumerate(self.shapes):
-            new_weights.append([new[at + j * inputs:at + (j + 1) * inputs]
-                                for j in range(units)])
+            weights.append([flat[at + j * inputs:at + (j + 1) * inputs] for j in range(units)])
             at += units * inputs
             if self.biases:
-                size = len(biases[layer])
-                new_biases[layer] = new[at:at + size]
-                at += size
-        return new_weights, new_biases, after
+                found[layer] = flat[at:at + self.sizes[layer]]
+                at += self.sizes[layer]
+        return weights, found
 
-    @staticmethod
-    def total(state: dict[str, Any]) -> float:
-        """The sum of every state value: the alarm for one that stops being finite."""
-        return sum([float(values.sum()) for values in state.values()])
-
-    def state(self, state: dict[str, Any], t: int, net: Network) -> OptimizerState:
+    def state(self, state: list[State], t: int) -> OptimizerState:
         """The state as a network carries it (per layer, shaped like its parameters)."""
-        weights: dict[str, list[Any]] = {slot: [] for slot in self.slots}
-        biases: dict[str, list[Any]] = {slot: [] for slot in self.slots}
-        for slot, flat in state.items():
-            at = 0
-            for k, (units, inputs) in enumerate(self.shapes):
-                weights[slot].append(flat[at:at + units * inputs].reshape(units, inputs))
-                at += units * inputs
-                if self.biases:
-                    size = net.biases[k].shape[0]
-                    biases[slot].append(flat[at:at + size])
-                    at += size
+        weights: dict[str, Params] = {}
+        biases: dict[str, list[list[float]]] = {}
+        for slot, flat in zip(self.slots, zip(*state, strict=True)):
+            weights[slot], biases[slot] = self.rows(list(flat), [[] for _ in self.sizes])
         return OptimizerState.of(t, weights, biases if self.biases else {})
 
 
 def _network(net: Network, stepped: _Stepper | None, weights: Params,
-             biases: list[list[float]], state: dict[str, Any], t: int) -> Network:
+             biases: list[list[float]], state: list[State], t: int) -> Network:
     """``net`` with these parameters and, under an optimiser with state, this state."""
     found = net.with_params(weights, biases)
-    return found.with_state(stepped.state(state, t, net)) if stepped else found
+    return found.with_state(stepped.state(state, t)) if stepped else found
 
 
 def _numpy_batches(run: Run, count: int) -> None:
@@ -534,10 +531,10 @@ def _numpy_batches(run: Run, count: int) -> None:
                     else:  # the batch's gradient (its mean: the sum over its size)
                         params[layer], found = step(
                             old[layer], gradient / size if mean else gradient,
-                            {slot: before[slot][layer] for slot in state}, hyper, t)
-                        for slot in state:
-                            state[slot][layer] = found[slot]
-                            check += found[slot].sum()
+                            tuple(before[slot][layer] for slot in state), hyper, t)
+                        for slot, values in zip(state, found):
+                            state[slot][layer] = values
+                            check += values.sum()
                     if layer:
                         delta = delta @ (params if during else old)[layer][:, :-1]
             if rest is not None and wanted:  # … and every other example's at the start

@@ -194,14 +194,14 @@ def trace_one(network: Network) -> EpochTrace:
             grad_b[layer] = delta.sum(keepdims=True) if network.shared(layer) else delta
             new_w[layer], found = optimizer.step(
                 network.weights[layer], grad_w[layer],
-                {slot: state_w[slot][layer] for slot in state_w}, hyper, update)
-            for slot, value in found.items():
+                tuple(state_w[slot][layer] for slot in state_w), hyper, update)
+            for slot, value in zip(state_w, found):
                 state_w[slot][layer] = value
             if network.update_biases:
                 new_b[layer], found = optimizer.step(
                     network.biases[layer], grad_b[layer],
-                    {slot: state_b[slot][layer] for slot in state_b}, hyper, update)
-                for slot, value in found.items():
+                    tuple(state_b[slot][layer] for slot in state_b), hyper, update)
+                for slot, value in zip(state_b, found):
                     state_b[slot][layer] = value
     after = network.with_params(new_w, new_b)
     if optimizer.slots:
