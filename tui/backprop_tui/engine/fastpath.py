@@ -156,7 +156,7 @@ def _python_epochs(run: Run, count: int) -> None:
     losses = run.losses
     previous = None
     for _ in range(count):
-        grad_w: Params = [[] for _ in weights]
+        grad_w: Params = [[] for _ in weights] if stepped else []  # (the optimiser's)
         grad_b: list[list[float]] = [[] for _ in biases]
         # Forward. `check` sums every value a step would show that could stop being finite
         # without making the loss or a new parameter non-finite too.
