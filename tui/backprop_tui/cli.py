@@ -150,6 +150,10 @@ def build_parser() -> Parser:
     export.add_argument("-o", "--output", default="-", metavar="PATH",
                         help="where to write; - is standard output (default)")
     export.add_argument("--force", action="store_true", help="replace an existing file")
+    export.add_argument("--flavor", choices=["jupyter", "github"], default=None,
+                        help="with --format md, how math is marked: jupyter: $…$ and $$ "
+                             "blocks (default; Jupyter, pandoc, MathJax, KaTeX); github: "
+                             "$`…`$ and ```math blocks, which GitHub renders intact")
     export.add_argument("--quiz", action="store_true", dest="worksheet",
                         help="a Markdown worksheet instead of the log: every step with its "
                              "results blanked, then the answer key")
@@ -727,11 +731,16 @@ def _resumed(args: argparse.Namespace) -> Session:
 def _export(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from backprop_tui.export.formats import FORMATS
+    from backprop_tui.export.formats import FORMATS, markdown
     from backprop_tui.session.session import Session
     from backprop_tui.steps.names import UnknownName
 
     writer = FORMATS[args.format or "jsonl"]
+    if args.flavor is not None:  # refused, not ignored: it says the file is for GitHub
+        if args.format != "md" or args.worksheet:
+            raise Problem("--flavor goes with --format md (the Markdown log), not with "
+                          + ("--quiz" if args.worksheet else f"--format {args.format or 'jsonl'}"))
+        writer = markdown(args.flavor)
     if args.worksheet:  # a worksheet is Markdown, of a network (a saved session has edits)
         if args.format not in (None, "md"):
             raise Problem("--quiz writes a Markdown worksheet: drop --format")

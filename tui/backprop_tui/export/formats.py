@@ -49,15 +49,21 @@ def session_json(session: Session, now: datetime) -> Iterator[str]:
     yield from dump_session(session, steps, epochs, now)
 
 
-def _lazy(name: str) -> Writer:
+def _lazy(name: str, **options: str) -> Writer:
     def write(session: Session, now: datetime) -> Iterator[str]:
-        return import_module(f"backprop_tui.export.{name}").render(session, now)
+        return import_module(f"backprop_tui.export.{name}").render(session, now, **options)
 
     return write
 
 
+def markdown(flavor: str) -> Writer:
+    """The Markdown log with its math in ``flavor`` (``export.markdown.FLAVORS``: jupyter,
+    the default of ``FORMATS``, or github)."""
+    return _lazy("markdown", flavor=flavor)
+
+
 FORMATS: dict[str, Writer] = {
-    "md": _lazy("markdown"),
+    "md": markdown("jupyter"),
     "txt": _lazy("text"),
     "json": session_json,
     "jsonl": jsonl,

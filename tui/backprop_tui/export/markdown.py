@@ -4,8 +4,10 @@ A header (export time, version, the network file, the options), then the timelin
 stands: a heading per epoch and phase, each step as an aligned block (symbol = formula,
 = the numbers substituted, = the result) and its explanation, the actions that changed
 something where they happened, and after each completed epoch a table of its values and
-its new weights and biases. Math sits in ``$…$`` and in ``$$`` blocks on their own lines;
-plain text is escaped so Markdown cannot take an underscore or a bar for markup.
+its new weights and biases. Math is in a flavour (``FLAVORS``): Jupyter's ``$…$`` and
+``$$`` blocks on their own lines (the default), or GitHub's ``$`…`$`` and ``math`` fences,
+which its parser leaves as they are; plain text is escaped so Markdown cannot take an
+underscore or a bar for markup.
 
 The log is written piece by piece as ``log_items`` yields its items: nothing but the
 current item (and the actions heading an epoch) is held, so a long session streams in
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -196,12 +199,15 @@ def part_text(part: Part, digits: int) -> str:
             f"combine ({how}) and one update follows.")
 
 
-def example_title(part: Part, digits: int, tex: bool = False) -> str:
-    """'Example 2 · i₁ = 0, i₂ = 1, t_o₁ = 1' (its values as Markdown math with ``tex``)."""
+def example_title(part: Part, digits: int, tex: bool = False, flavor: Flavor | None = None
+                  ) -> str:
+    """'Example 2 · i₁ = 0, i₂ = 1, t_o₁ = 1' (its values as Markdown math with ``tex``, in
+    ``flavor``'s, Jupyter's by default)."""
     values = []
     for key, value in part.given:
         plain = key._replace(example=0)
-        values.append(math(f"{keys.tex(plain)} = {tex_value(value, digits)}") if tex
+        tex_text = f"{keys.tex(plain)} = {tex_value(value, digits)}"
+        values.append((flavor or JUPYTER).math(tex_text) if tex
                       else f"{keys.symbol(plain)} = {fmt(value, digits)}")
     return f"Example {part.first} · {', '.join(values)}"
 
@@ -395,17 +401,38 @@ def escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def math(tex: str) -> str:
-    return f"${tex}$"
+@dataclass(frozen=True)
+class Flavor:
+    """How math is delimited: inline (opening, closing) and display (opening, closing)."""
+
+    inline: tuple[str, str]
+    display: tuple[str, str]
+
+    def math(self, tex: str) -> str:
+        return f"{self.inline[0]}{tex}{self.inline[1]}"
+
+    def block(self, tex: str) -> str:
+        """Display math on lines of its own."""
+        return f"{self.display[0]}\n{tex}\n{self.display[1]}"
 
 
-GRADIENT_W = math(r"\partial E/\partial w")
-GRADIENT_B = math(r"\partial E/\partial b")
+# jupyter: what Jupyter, pandoc, MathJax and KaTeX's auto-render read, but CommonMark
+# parses inside it first (a pair of ``_`` becomes emphasis, ``\\`` a ``\``). github: what
+# GitHub documents for math its parser must leave alone (inline code within the dollars,
+# a fenced block); Jupyter does not read it.
+FLAVORS = {
+    "jupyter": Flavor(("$", "$"), ("$$", "$$")),
+    "github": Flavor(("$`", "`$"), ("```math", "```")),
+}
+JUPYTER = FLAVORS["jupyter"]
+math = JUPYTER.math  # the worksheet's
 
 
-def render(session: Session, now: datetime) -> Iterator[str]:
+def render(session: Session, now: datetime, flavor: str = "jupyter") -> Iterator[str]:
+    """The log, its math in ``flavor`` (a name of ``FLAVORS``)."""
     digits = session.digits
-    yield from _header(session, now)
+    how = FLAVORS[flavor]
+    yield from _header(session, now, how)
     walker = Walker(session)
     elsewhere = False
     for item, run in walker.items():
@@ -420,14 +447,14 @@ def render(session: Session, now: datetime) -> Iterator[str]:
                 yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
                        f"{escape(phase_intro(phase, level, network))}\n\n")
             case Part(kind="example"):
-                yield f"#### {example_title(item, digits, tex=True)}\n\n"
+                yield f"#### {example_title(item, digits, tex=True, flavor=how)}\n\n"
             case Part():
-                text = escape(part_text(item, digits)).replace("E⁺", math("E^{+}"))
+                text = escape(part_text(item, digits)).replace("E⁺", how.math("E^{+}"))
                 yield f"### {part_title(item)}\n\n{text}\n\n"
             case StepItem(step, mark):
-                yield _step(step, digits, mark)
+                yield _step(step, digits, how, mark)
             case UpdateItem():
-                yield from _update(item, digits)
+                yield from _update(item, digits, how)
             case EventItem(event):
                 label, changes = event_parts(event)
                 place = event_place(event, walker.epoch, walker.index)
@@ -438,10 +465,10 @@ def render(session: Session, now: datetime) -> Iterator[str]:
             case RunItem():
                 total = "E_total" if session.base.examples == 1 else "E"
                 text = escape(run_text(item, digits, total)).replace(
-                    "E\\_total", math(r"E_{\mathrm{total}}"), 1)
+                    "E\\_total", how.math(r"E_{\mathrm{total}}"), 1)
                 yield text.replace("Fast-forward:", "**Fast-forward:**", 1) + "\n\n"
             case EpochEnd(steps):
-                yield from _summary(steps, digits)
+                yield from _summary(steps, digits, how)
     yield f"---\n\n{escape(ending_text(session))}\n"
 
 
@@ -494,13 +521,14 @@ def header_fields(session: Session, now: datetime) -> list[tuple[str, str]]:
     ]
 
 
-def _header(session: Session, now: datetime) -> Iterator[str]:
+def _header(session: Session, now: datetime, flavor: Flavor) -> Iterator[str]:
     network = session.base
     text = source_text(session)[1]
+    rate = tex_value(network.learning_rate, session.digits)
     maths = {  # these read better as math than as the plain text
-        "Learning rate": math(r"\eta = " + tex_value(network.learning_rate, session.digits)),
+        "Learning rate": flavor.math(rf"\eta = {rate}"),
         "Loss": f"{escape(network.loss)}, "
-                f"{math(loss_for(network.loss, network.activations[-1]).total_tex)}",
+                f"{flavor.math(loss_for(network.loss, network.activations[-1]).total_tex)}",
     }
     lines = [f"# {TITLE}", "", escape(INTRO), ""]
     lines += [f"- **{name}:** {maths.get(name) or escape(value)}"
@@ -511,7 +539,7 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     yield f"{fence}toml\n{text.rstrip()}\n{fence}\n\n"
 
 
-def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
+def _step(step: Step, digits: int, flavor: Flavor, mark: Mark | None = None) -> str:
     if step.kind == "apply":
         title = "apply the new values"
         rows = [rf"{keys.tex(use.parameter)} &\leftarrow {keys.tex(use)} = "
@@ -519,68 +547,69 @@ def _step(step: Step, digits: int, mark: Mark | None = None) -> str:
                 for use, value in zip(step.typed_uses, step.operands, strict=True)]
     else:
         symbol, last = step.symbol_tex, step.formula_tex
-        title = math(symbol)
+        title = flavor.math(symbol)
         rows = [f"{symbol} &= {last}"]
         for right in (step.substituted(digits, tex=True),
                       tex_value(step.value, digits) if step.value is not None else None):
             if right is not None and right != last:
                 rows.append(f"&= {right}")
                 last = right
-    block = " \\\\\n".join(rows)
+    aligned = "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
     printed = "" if mark is None else f"> {mark.symbol} {escape(mark.reason(digits))}\n\n"
     return (f"**Step {step.index}** · {title}\n\n"
-            f"$$\n\\begin{{aligned}}\n{block}\n\\end{{aligned}}\n$$\n\n"
+            f"{flavor.block(aligned)}\n\n"
             f"{printed}{escape(step.explanation)}\n\n")
 
 
-def _summary(steps: EpochSteps, digits: int) -> Iterator[str]:
+def _summary(steps: EpochSteps, digits: int, flavor: Flavor) -> Iterator[str]:
     epoch = steps.epoch
     before, after = epoch_losses(steps)
     several = steps.network.examples > 1
-    total = math("E" if several else r"E_{\mathrm{total}}")
+    total = flavor.math("E" if several else r"E_{\mathrm{total}}")
     yield (f"### Summary of epoch {epoch}\n\n"
            f"{total} before the updates: {fmt(before, digits)}; after them: "
            f"{fmt(after, digits)} (change {loss_change(before, after, digits)}).\n\n")
     yield f"**Values of epoch {epoch}**\n\n| Step | Symbol | Value |\n|---:|:---|---:|\n"
     for step in steps:
         if step.value is not None:
-            yield f"| {step.index} | {math(step.symbol_tex)} | {step.value_text(digits)} |\n"
-    yield from _parameters(steps, digits)
+            yield f"| {step.index} | {flavor.math(step.symbol_tex)} | {step.value_text(digits)} |\n"
+    yield from _parameters(steps, digits, flavor)
 
 
-def _table(rows: Sequence[Row], digits: int, weights: bool) -> Iterator[str]:
+def _table(rows: Sequence[Row], digits: int, weights: bool, flavor: Flavor) -> Iterator[str]:
     """The weights' table (their connections too) or the biases'; a gradient column when
     the rows have gradients."""
     gradient = bool(rows) and rows[0][3] is not None
     head = ["Weight", "Connection"] if weights else ["Bias"]
-    head += ["Before", *([GRADIENT_W if weights else GRADIENT_B] if gradient else []), "After"]
+    partial = flavor.math(rf"\partial E/\partial {'w' if weights else 'b'}")
+    head += ["Before", *([partial] if gradient else []), "After"]
     yield "| " + " | ".join(head) + " |\n"
     yield "|" + "|".join([":---"] * (2 if weights else 1) + ["---:"] * (len(head) - (
         2 if weights else 1))) + "|\n"
     for name, link, before, change, after in rows:
-        cells = [math(keys.tex(name)), *([link] if weights else []), fmt(before, digits)]
+        cells = [flavor.math(keys.tex(name)), *([link] if weights else []), fmt(before, digits)]
         cells += [fmt(change, digits)] if change is not None else []
         yield "| " + " | ".join([*cells, fmt(after, digits)]) + " |\n"
 
 
-def _parameters(steps: EpochSteps, digits: int) -> Iterator[str]:
+def _parameters(steps: EpochSteps, digits: int, flavor: Flavor) -> Iterator[str]:
     network = steps.network
     rows = epoch_rows(steps)
     yield f"\n**New weights** (after epoch {steps.epoch})\n\n"
-    yield from _table([row for row in rows if row[1]], digits, weights=True)
+    yield from _table([row for row in rows if row[1]], digits, True, flavor)
     kept = "" if network.update_biases else " (not updated: update\\_biases = false)"
     yield f"\n**Biases**{kept}\n\n"
-    yield from _table([row for row in rows if not row[1]], digits, weights=False)
+    yield from _table([row for row in rows if not row[1]], digits, False, flavor)
     yield "\n"
 
 
-def _update(item: UpdateItem, digits: int) -> Iterator[str]:
+def _update(item: UpdateItem, digits: int, flavor: Flavor) -> Iterator[str]:
     """A batch's update: its error, then each parameter before it, its gradient, after it."""
     title, error = update_title(item)
     rows = list(update_rows(item))
-    yield (f"**{title}**: the batch's error {math(keys.tex(error))} = "
+    yield (f"**{title}**: the batch's error {flavor.math(keys.tex(error))} = "
            f"{fmt(item.update.loss, digits)}\n\n")
-    yield from _table([row for row in rows if row[1]], digits, weights=True)
+    yield from _table([row for row in rows if row[1]], digits, True, flavor)
     yield "\n"
-    yield from _table([row for row in rows if not row[1]], digits, weights=False)
+    yield from _table([row for row in rows if not row[1]], digits, False, flavor)
     yield "\n"
