@@ -138,6 +138,8 @@ def test_the_format_keys_move_the_extension_until_the_name_is_edited() -> None:
         screen = await open_export(app, pilot)
         path = screen.query_one("#path", Input)
         assert screen.fmt == "md" and path.value.endswith(".md")
+        await pilot.press("down")
+        assert screen.fmt == "md-github" and path.value.endswith(".md")
         await pilot.press("down", "down")
         assert screen.fmt == "json" and path.value.endswith(".json")
         await pilot.press("up")
@@ -156,14 +158,36 @@ def test_the_chosen_format_shows_by_its_mark_not_by_colour_alone() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         screen = await open_export(app, pilot)
         marks = [str(button.render())[:3] for button in screen.query(RadioButton)]
-        assert [mark == "▐●▌" for mark in marks] == [True, False, False, False, False]
+        assert [mark == "▐●▌" for mark in marks] == [True, False, False, False, False, False]
         assert marks[1] == "▐ ▌"
         screen.action_format(1)
         await settle(pilot)
         marks = [str(button.render())[:3] for button in screen.query(RadioButton)]
-        assert [mark == "▐●▌" for mark in marks] == [False, True, False, False, False]
+        assert [mark == "▐●▌" for mark in marks] == [False, True, False, False, False, False]
 
     run(script)
+
+
+def test_x_offers_markdown_in_both_flavours_of_math(tmp_path) -> None:
+    """Markdown for Jupyter ($…$, $$) and for GitHub ($`…`$, ```math), both .md files."""
+    session = mazur()
+    session.goto("out_h1")
+    found: dict[str, pathlib.Path] = {}
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        for fmt in ("md", "md-github"):
+            screen = await open_export(app, pilot, fmt, f"{fmt}.md")
+            await submit(pilot, screen)
+            assert not isinstance(app.screen, ExportScreen)
+            found[fmt] = tmp_path / f"{fmt}.md"
+
+    run(script, app=BackpropApp(session))
+    jupyter, github = (found[fmt].read_text("utf-8") for fmt in ("md", "md-github"))
+    symbol = r"\mathrm{out}_{h_{1}}"
+    assert f"· ${symbol}$\n\n$$\n\\begin{{aligned}}\n{symbol} &=" in jupyter
+    assert "```math" not in jupyter and "$`" not in jupyter
+    assert f"· $`{symbol}`$\n\n```math\n\\begin{{aligned}}\n{symbol} &=" in github
+    assert "$$" not in github
 
 
 def test_x_writes_a_worksheet_with_every_answer_in_the_key_only(tmp_path) -> None:

@@ -17,20 +17,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
-from backprop_tui.export.formats import FORMATS
+from backprop_tui.export.formats import FORMATS, Writer, markdown
 from backprop_tui.output import OutputError, check_target, open_output, path_shown
 from backprop_tui.session.session import Session
 
 # (format, label), in the order shown; the format is also the file's extension, but for
-# the worksheet (Markdown).
+# the worksheet and the Markdown log in GitHub's flavour (both Markdown).
 CHOICES = [
-    ("md", "Markdown"),
+    ("md", "Markdown (Jupyter): math in $…$ and $$"),
+    ("md-github", "Markdown (GitHub): math in $`…`$ and ```math"),
     ("txt", "Plain text"),
     ("json", "JSON (resumable)"),
     ("jsonl", "JSON lines"),
     ("worksheet", "Worksheet (Markdown): results blanked, then the key"),
 ]
-EXTENSIONS = {"worksheet": "md"}
+EXTENSIONS = {"worksheet": "md", "md-github": "md"}
+FLAVORED = {"md-github": "github"}  # a choice that is the Markdown log in another flavour
 WHAT = {"worksheet": "a worksheet"}  # what a format writes, in the notification
 
 
@@ -46,7 +48,7 @@ def write_export(session: Session, fmt: str, path: str) -> None:
     Raises OutputError with a one-line reason; the session is only read."""
     try:
         with open_output(path) as stream:
-            for piece in FORMATS[fmt](session, datetime.now(UTC)):
+            for piece in _writer(fmt)(session, datetime.now(UTC)):
                 stream.write(piece)
     except OutputError:
         raise
@@ -216,6 +218,10 @@ def written_what(fmt: str) -> str:
     """What an export in ``fmt`` wrote, for the notification: 'the session log' or 'a
     worksheet'."""
     return WHAT.get(fmt, "the session log")
+
+
+def _writer(fmt: str) -> Writer:
+    return markdown(FLAVORED[fmt]) if fmt in FLAVORED else FORMATS[fmt]
 
 
 def _extension(fmt: str) -> str:
