@@ -1,6 +1,7 @@
 """The Markdown log renders: every math span of the logs of `softmax-ce`, `iris-mini`,
-`mazur`, `mazur-momentum` and `mazur-adam` (and of a net whose teaching values are not
-representable, and a worksheet) compiles in KaTeX from npm, strict mode ("error", throwOnError).
+`mazur`, `mazur-momentum` and `mazur-adam`, in both flavours (jupyter: $…$ and $$ blocks;
+github: $`…`$ and ```math fences), and of a net whose teaching values are not representable
+and a worksheet, compiles in KaTeX from npm, strict mode ("error", throwOnError).
 
 KaTeX is pinned in tests/katex/package-lock.json and installed beside its checker by
     npm ci --prefix tests/katex
@@ -26,8 +27,10 @@ INSTALL = "npm ci --prefix tests/katex"
 # (preset, epochs) whose Markdown logs are checked.
 LOGS = (("softmax-ce", 2), ("iris-mini", 2), ("mazur", 1), ("mazur-momentum", 2),
         ("mazur-adam", 2))
-# Spans the checker must refuse: an unknown command, and Unicode text in math (strict).
+# Spans the checker must refuse: an unknown command, and Unicode text in math (strict);
+# in GitHub's flavour, an unknown command inline and in a fence.
 BAD = "fine $x_{1}$, unknown $\\nosuchcommand$, Unicode $é$\n\n$$\n\\frac{1}{2}\n$$\n"
+BAD_GITHUB = "fine $`x_{1}`$, unknown $`\\nosuch`$\n\n```math\n\\nosuchfence\n```\n"
 
 
 def pinned() -> str:
@@ -73,19 +76,24 @@ def test_every_math_span_of_the_markdown_logs_compiles_in_katex(
     node = katex_node()
     files = [export(tmp_path, preset, "--preset", preset, "--epochs", str(epochs))
              for preset, epochs in LOGS]
+    github = [export(tmp_path, f"{preset}-github", "--preset", preset, "--epochs", str(epochs),
+                     "--flavor", "github") for preset, epochs in LOGS]
     config = tmp_path / "pm800.toml"
     config.write_text(PM800)
     files.append(export(tmp_path, "pm800", "--config", str(config)))
     files.append(export(tmp_path, "worksheet", "--preset", "softmax-ce", "--quiz"))
-    report = check(node, files)
+    report = check(node, [*files, *github])
     found = report["files"]
-    assert isinstance(found, list) and len(found) == len(files)
+    assert isinstance(found, list) and len(found) == len(files) + len(github)
     failures = [f"{pathlib.Path(f['file']).name}:{x['line']}: {x['error']}\n  {x['tex']}"
                 for f in found for x in f["failures"]]
     assert not failures, "\n".join(failures)
     spans = {pathlib.Path(f["file"]).stem: (f["display"], f["inline"]) for f in found}
     # Every step is a display block; symbols in tables and headers are inline.
     assert all(display > 20 and inline > 20 for display, inline in spans.values()), spans
+    # The github flavour has every span the jupyter one has, each in GitHub's form.
+    assert all(spans[f"{preset}-github"] == spans[preset] for preset, _ in LOGS), spans
+    assert "```math" in github[0].read_text() and "$$" not in github[0].read_text()
     assert "\\text{not representable}" in files[len(LOGS)].read_text()  # pm800
 
 
@@ -102,3 +110,16 @@ def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path)
         (4, "\\nosuchcommand"), (4, "é")]
     assert "strict" in found["failures"][1]["error"].lower() or \
         "unicode" in found["failures"][1]["error"].lower()
+
+
+def test_the_checker_reads_and_refuses_the_github_flavour(tmp_path: pathlib.Path) -> None:
+    node = katex_node()
+    bad = tmp_path / "bad.md"
+    bad.write_text("```toml\n$`\\nosuchcommand`$ in code\n```\n" + BAD_GITHUB)
+    done = subprocess.run([node, str(CHECK), str(bad)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["files"][0]
+    assert (found["spans"], found["display"]) == (3, 1)
+    assert [(x["line"], x["display"], x["tex"]) for x in found["failures"]] == [
+        (4, False, "\\nosuch"), (6, True, "\\nosuchfence")]

@@ -4,10 +4,11 @@
 //   node tests/katex/check.js FILE.md [FILE.md ...]
 //
 // KaTeX is the one `npm ci --prefix tests/katex` installs beside this file (pinned by
-// package-lock.json), never another. Spans: $$…$$ (display, may span lines) and $…$
-// (inline, on one line: the opening $ not followed by a space, the closing one not preceded
-// by a space nor followed by a digit). Fenced code blocks (``` or ~~~) and inline code
-// (`…`) are skipped, and \$ is a literal dollar, as the Markdown log escapes it.
+// package-lock.json), never another. Spans, in either flavour of the log: $$…$$ (display,
+// may span lines) and $…$ (inline, on one line: the opening $ not followed by a space, the
+// closing one not preceded by a space nor followed by a digit); GitHub's ```math fenced
+// blocks (display) and $`…`$ (inline). Other fenced code blocks (``` or ~~~) and inline
+// code (`…`) are skipped, and \$ is a literal dollar, as the Markdown log escapes it.
 // Each span is rendered with { strict: "error", throwOnError: true }.
 // Prints {"katex": version, "files": [{file, spans, inline, display, failures: [{line,
 // display, tex, error}]}]}. Exit status: 0 every span compiles, 1 some span failed, 2 usage
@@ -19,20 +20,25 @@ const path = require("path");
 // Yield {display, tex, line} for each math span of the Markdown text.
 function* mathSpans(text) {
   const lines = text.split("\n");
-  let fence = null; // the fence while inside a fenced code block
+  let fence = null; // {marker, math, start, parts} while inside a fenced code block
   let display = null; // {start, parts} while inside a $$ block
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n];
     if (display === null) {
       const m = /^\s{0,3}(```+|~~~+)/.exec(line);
       if (fence !== null) {
-        if (m && m[1][0] === fence[0] && m[1].length >= fence.length && line.trim() === m[1]) {
+        const marker = fence.marker;
+        if (m && m[1][0] === marker[0] && m[1].length >= marker.length && line.trim() === m[1]) {
+          if (fence.math) yield { display: true, tex: fence.parts.join("\n"), line: fence.start + 1 };
           fence = null;
+        } else if (fence.math) {
+          fence.parts.push(line);
         }
         continue;
       }
       if (m) {
-        fence = m[1];
+        const math = line.trim().slice(m[1].length).trim() === "math";
+        fence = { marker: m[1], math, start: n, parts: [] };
         continue;
       }
     }
@@ -62,6 +68,16 @@ function* mathSpans(text) {
         const close = line.indexOf(line.slice(i, k), k);
         i = close < 0 ? k : close + (k - i);
         continue;
+      }
+      if (c === "$" && line[i + 1] === "`") { // GitHub's $`…`$
+        let k = i + 1;
+        while (line[k] === "`") k++;
+        const close = line.indexOf(line.slice(i + 1, k), k);
+        if (close >= 0 && line[close + k - i - 1] === "$") {
+          yield { display: false, tex: line.slice(k, close), line: n + 1 };
+          i = close + k - i;
+          continue;
+        }
       }
       if (c === "$") {
         if (line[i + 1] === "$") {
@@ -100,6 +116,9 @@ function* mathSpans(text) {
   if (display !== null) {
     yield { display: true, tex: display.parts.join("\n"), line: display.start + 1, unclosed: true };
   }
+  if (fence !== null && fence.math) {
+    yield { display: true, tex: fence.parts.join("\n"), line: fence.start + 1, unclosed: true };
+  }
 }
 
 function findUnescaped(s, needle, from) {
@@ -133,7 +152,7 @@ function main(files) {
       found.spans++;
       found[span.display ? "display" : "inline"]++;
       try {
-        if (span.unclosed) throw new Error("a $$ block that is never closed");
+        if (span.unclosed) throw new Error("a $$ block or ```math fence that is never closed");
         katex.renderToString(span.tex, {
           strict: "error", throwOnError: true, displayMode: span.display,
         });
