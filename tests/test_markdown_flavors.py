@@ -18,7 +18,7 @@ from backprop_tui.cli import main
 from backprop_tui.export.markdown import FLAVORS
 from test_cli import bad, run
 
-PRESETS = ("mazur", "xor")
+PRESETS = ("mazur", "xor", "softmax-ce")  # softmax-ce: a thin space \, in its math
 
 
 def exported(capsys: pytest.CaptureFixture[str], preset: str, *flavor: str) -> str:
@@ -50,6 +50,7 @@ def test_github_flavour_math_reaches_cmark_gfm_html_as_written(capsys, preset: s
     inline, display = spans(text, "github")
     assert len(inline) > 50 and len(display) > 30
     assert any(r"\\" in tex for tex in display) and any("_{" in tex for tex in inline)
+    assert preset != "softmax-ce" or any(r"\," in tex for tex in display)
     assert github_html_spans(cmarkgfm.github_flavored_markdown_to_html(text)) == (
         inline, display)
     # The same spans as the jupyter flavour, only marked otherwise.
