@@ -24,7 +24,7 @@ from backprop_tui.session.session import Session
 # (format, label), in the order shown; the format is also the file's extension, but for
 # the worksheet and the Markdown log in GitHub's flavour (both Markdown).
 CHOICES = [
-    ("md", "Markdown (Jupyter): math in $…$ and $$"),
+    ("md", "Markdown (Jupyter): math in $…$ and $$…$$"),
     ("md-github", "Markdown (GitHub): math in $`…`$ and ```math"),
     ("txt", "Plain text"),
     ("json", "JSON (resumable)"),
