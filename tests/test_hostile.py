@@ -210,8 +210,8 @@ def test_4_a_session_too_big_to_resume_is_never_saved(tmp_path, monkeypatch, cap
     saver.changed(session)
     assert saver.error is not None and "more than a session file may hold" in saver.error
     assert saved.read_text() == "earlier"
-    big = tmp_path / "big.json"
-    big.write_text(" " * size)
+    big = tmp_path / "big.json"  # what a resume keeps (all but the log) is what is capped
+    big.write_text(json.dumps({"schema": persist.SCHEMA, "source": " " * size}))
     message = refused(capsys, ["export", "--resume", str(big), "-o", "-"])
     assert f"more than {size - 1:,} bytes" in message
 

@@ -896,3 +896,42 @@ def test_a_seeded_sweep_of_damaged_states_loads_or_is_refused_in_one_line(
         outcomes["loaded"] += 1
         assert load_session(saved(session), "again.json").state == session.state
     assert outcomes["loaded"] > 10 and outcomes["refused"] > 200, outcomes
+
+
+# A log bigger than what a resume keeps ------------------------------------------------
+
+
+def test_a_resume_reads_past_a_log_bigger_than_max_bytes(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path) -> None:
+    """The log (steps, epochs) is read one record at a time and dropped: MAX_BYTES bounds
+    what is kept, not the file (a 10,000-epoch export is 420 MB)."""
+    session = edited_session()
+    text = exported(session)
+    path = tmp_path / "big.json"
+    path.write_text(text, encoding="utf-8")
+    head = len("".join(dump_session(session, [], [], NOW)))
+    monkeypatch.setattr(persist, "MAX_BYTES", head + 100)
+    assert len(text) > 10 * persist.MAX_BYTES
+    resumed = persist.read_session(path)
+    assert exported(resumed) == text
+    monkeypatch.setattr(persist, "MAX_BYTES", head - 100)  # what is kept is still bounded
+    with pytest.raises(SessionFileError) as caught:
+        persist.read_session(path)
+    assert f"more than {head - 100:,} bytes besides its log" in one_line(str(caught.value))
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 4096])
+def test_a_session_read_in_pieces_of_any_size_is_the_session_read_whole(
+        monkeypatch: pytest.MonkeyPatch, tmp_path, chunk: int) -> None:
+    """Pieces end anywhere: inside a string, a record, a number (2|4, 0.|25) or a BOM."""
+    session = Session(load_preset("mazur"))
+    assert session.edit("eta", 0.25) and session.next_epoch() and session.goto(24)
+    text = "\ufeff" + exported(session)
+    path = tmp_path / "pieces.json"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(persist, "CHUNK", chunk)
+    assert exported(persist.read_session(path)) == text[1:]
+    path.write_text(text + " x", encoding="utf-8")  # still one JSON document, nothing after
+    with pytest.raises(SessionFileError) as caught:
+        persist.read_session(path)
+    assert "not valid JSON: extra data after the document: 'x'" in one_line(str(caught.value))

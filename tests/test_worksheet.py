@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 
 import pytest
-from backprop_tui import cli
+from backprop_tui import cli, keys
 from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.export import worksheet
 from backprop_tui.netfile import Source
@@ -143,3 +144,90 @@ def test_epochs_run_over_by_a_fast_forward_are_left_out_and_edits_are_given() ->
     assert "step None" not in sheet and "epoch 2000, step" not in sheet
     assert r"\cdot 0.2 + " in sheet  # the edited input, given
     assert not math_problems(text)
+
+
+def test_worksheet_builds_each_epoch_only_when_it_is_written(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The sheet streams: epoch 3's steps are built after epoch 2 is written, not all at
+    the start (10,000 epochs' steps held for the key took 937 MB)."""
+    session = session_of("mazur", 3)
+    built: list[int] = []
+    past_steps = session.past_steps
+
+    def counted(epoch: int) -> EpochSteps:
+        built.append(epoch)
+        return past_steps(epoch)
+
+    monkeypatch.setattr(session, "past_steps", counted)
+    pieces = worksheet.render(session, NOW)
+    while next(pieces) != "## Epoch 2\n\n":
+        pass
+    assert 3 not in built
+    rest = "".join(pieces)
+    assert built.count(3) == 1 and "\n## Epoch 3\n" in rest
+
+
+def test_worksheet_answer_key_file_is_removed_when_done_or_abandoned() -> None:
+    """The key is written to a temporary file while the sheet streams; it is gone after
+    the sheet, after an abandoned one, and after a signal's clean-up (remove_temporaries)."""
+    from backprop_tui import output
+
+    session = session_of("mazur", 2)
+    for finish in ("done", "close", "signal"):
+        pieces = worksheet.render(session, NOW)
+        while next(pieces) != "## Epoch 2\n\n":
+            pass
+        (name,) = output._WRITING
+        assert os.path.exists(name)
+        if finish == "done":
+            assert "\n# Answer key\n" in "".join(pieces)
+        elif finish == "close":
+            pieces.close()
+        else:
+            output.remove_temporaries()
+        assert not os.path.exists(name)
+        pieces.close()
+        assert not output._WRITING
+
+
+@pytest.mark.parametrize("preset", ["mazur", "xor"])
+def test_worksheet_does_not_say_whether_the_error_fell(preset: str) -> None:
+    sheet = "".join(worksheet.render(session_of(preset, 2), NOW))
+    questions, _ = split(sheet)
+    assert "lower than before the updates" not in questions
+    assert "lower than E, the error" not in questions and "reduced" not in questions
+    assert questions.count(worksheet.VERDICT_QUESTION) == 2
+
+
+def given_table(questions: str) -> dict[str, str]:
+    table = questions.split("\n## Given\n")[1].split("\n## Epoch ")[0]
+    return {m[1]: m[2] for m in re.finditer(r"^\| (\$.+\$) \| (\S+) \|$", table, re.MULTILINE)}
+
+
+def test_worksheet_given_values_are_those_of_its_first_epoch() -> None:
+    session = Session(load_preset("mazur"))
+    assert session.fast_forward(4)
+    session.last()
+    questions, _ = split("".join(worksheet.render(session, NOW)))
+    assert re.findall(r"^## Epoch (\d+)$", questions, re.MULTILINE) == ["5"]
+    given = given_table(questions)
+    start = session.timeline.start(5)
+    assert float(given["$w_{1}$"]) == start.given.by_name["w1"] != 0.15
+    assert float(given["$w_{5}$"]) == start.given.by_name["w5"] != 0.4
+
+
+def test_worksheet_given_values_are_the_full_values_the_steps_use() -> None:
+    """A student works from the values the key was computed from: each in full (it reads
+    back as the very float), and the sheet says the formulas and the key are rounded."""
+    session = Session(load_preset("mazur"))
+    assert session.fast_forward(1)
+    session.last()
+    questions, _ = split("".join(worksheet.render(session, NOW)))
+    given = given_table(questions)
+    start = session.timeline.start(2)
+    assert len(given) == len(start.given.by_name) + 1  # and η
+    for name, value in start.given.by_name.items():
+        assert float(given[f"${keys.tex(name)}$"]) == value
+    assert given["$w_{1}$"] == repr(start.given.by_name["w1"])
+    assert len(given["$w_{1}$"]) > len(fmt(start.given.by_name["w1"], session.digits))
+    assert ("the formulas and the answer key show numbers to 9 significant digits"
+            in questions)

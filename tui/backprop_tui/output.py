@@ -151,14 +151,39 @@ def open_output(path: str) -> Iterator[TextIO]:
 _WRITING: set[str] = set()  # the temporary files being written, by name
 
 
-def _create(folder: str, prefix: str) -> tuple[int, str]:
+@contextlib.contextmanager
+def scratch() -> Iterator[TextIO]:
+    """A temporary file to write now and read back later (a worksheet's answer key, kept
+    out of memory until the sheet is done), in the system's temporary folder; removed on
+    the way out, and by ``remove_temporaries`` after a signal."""
+    import tempfile  # here: only a worksheet needs it
+
+    folder = tempfile.gettempdir()
+    try:
+        handle, name = _create(folder, ".backprop-tui.", os.O_RDWR)
+    except (OSError, ValueError) as error:
+        raise OutputError(f"cannot write a temporary file in {path_shown(folder)}: "
+                          f"{_reason(error)}") from None
+    try:
+        with os.fdopen(handle, "w+", encoding="utf-8", newline="\n") as stream:
+            yield stream
+    except OSError as error:
+        raise OutputError(f"the temporary file {path_shown(name)} could not be written: "
+                          f"{_reason(error)}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        _WRITING.discard(name)
+
+
+def _create(folder: str, prefix: str, access: int = os.O_WRONLY) -> tuple[int, str]:
     """A new file beside the target (``.log.md.3f9c…``), open for writing, and its name,
     which ``_WRITING`` holds from before the file exists until it is gone: a TERM that lands
     between the two cannot leave it behind (see ``remove_temporaries``)."""
     name = os.path.join(folder, prefix + os.urandom(8).hex())  # 64 random bits: no clash
     _WRITING.add(name)
     try:
-        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), name
+        return os.open(name, access | os.O_CREAT | os.O_EXCL, 0o600), name
     except OSError:  # not made (a signal's exception leaves the name for the clean-up)
         _WRITING.discard(name)
         raise

@@ -1,12 +1,15 @@
 """A teacher's worksheet: the steps of an epoch with every result blanked, then the key.
 
 Each step shows its formula and the formula with the numbers substituted, as the Markdown
-log does, but only the given numbers (inputs, targets, the epoch's starting weights and
-biases, η) appear: every value computed in the worksheet — the step's own result, and each
+log does, but only the given numbers (inputs, targets, the weights and biases at the
+start of the sheet's first epoch, η; its table lists them in full, the values the steps
+use) appear: every value computed in the worksheet — the step's own result, and each
 earlier result the step uses — is a blank. A blank for an earlier result names the step
 that computes it (▢ step 14), so a student works the epoch in order; the outputs after the
-updates, which no step of their own computes, are blanks named by their symbol. The answer
-key at the end lists every value. Nothing a printed walkthrough wrote (the network file's
+updates, which no step of their own computes, are blanks named by their symbol, and the
+error after them asks whether it fell rather than saying. The answer key at the end lists
+every value; it goes to a temporary file epoch by epoch and is appended at the end, so the
+sheet streams as the logs do. Nothing a printed walkthrough wrote (the network file's
 [printed] table) is shown: it would give the answers away. With several training examples
 the steps are grouped as the logs group them (batch, example, the batch's own phases, the
 data set's error), every example's inputs and targets are given, and the update tables of
@@ -18,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from math import isclose
 
 from backprop_tui import keys
@@ -35,7 +37,8 @@ from backprop_tui.export.markdown import (
 )
 from backprop_tui.formula import Renderer
 from backprop_tui.keys import Key
-from backprop_tui.numbers import fmt, value_text
+from backprop_tui.numbers import value_text
+from backprop_tui.output import scratch
 from backprop_tui.session.session import Session, merged_runs
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.step import Step
@@ -50,6 +53,10 @@ INTRO = ("Work every step in order. Each step gives its formula, then the same f
          "is your answer to step 14; a boxed symbol such as out⁺, a value you work out from "
          "the new weights), and the line is this step's result to fill in. The answer key "
          "follows the last step.")
+VERDICT_QUESTION = "Is it lower than the error before the updates?"
+NUMBERS = ("the Given table's values are in full, the ones the steps use; the formulas and "
+           "the answer key show numbers to {digits} significant digits")
+UNROUNDED = "(keep your own results unrounded, as the key's are, and round only to compare)"
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,12 @@ class Worksheet:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        start = session.timeline.start(1)
+        self.skipped = {epoch for first, last in merged_runs(session.state.runs)
+                        for epoch in range(first, last)}
+        self.first = next((epoch for epoch in range(1, session.epoch + 1)
+                           if epoch not in self.skipped and self.shown(epoch) != 0),
+                          session.epoch)
+        start = session.timeline.start(self.first)  # the values the sheet's first step uses
         self.given: dict[str, float] = {**start.given.by_name,
                                         keys.text(keys.ETA): start.learning_rate}
         if start.examples > 1:  # every example's inputs and targets, tagged with its number
@@ -89,28 +101,24 @@ class Worksheet:
                                 for u, value in zip(units, values, strict=True))
             untagged = {*names.units[0], *names.targets}
             self.given = rows | {n: v for n, v in self.given.items() if n not in untagged}
-        first = session.past_steps(1)  # an optimiser's numbers, its state and each update's t
+        first = session.past_steps(self.first)  # an optimiser's numbers, its state, its t
         self.given |= {keys.text(key): first.number(key) for key in first.plan.given
                        if key.kind in OPTIMISER_GIVEN}
         self.digits = session.digits
 
-    @cached_property
-    def epochs(self) -> list[tuple[EpochSteps, int]]:
-        """(the epoch's steps, how many of them the worksheet covers), for every epoch
-        stepped through up to the cursor: epochs a fast-forward ran over are left out, as
-        the logs leave them out."""
-        session = self.session
-        skipped = {epoch for first, last in merged_runs(session.state.runs)
-                   for epoch in range(first, last)}
-        found = []
-        for epoch in range(1, session.epoch + 1):
-            if epoch in skipped:
+    def shown(self, epoch: int) -> int | None:
+        """How many of the epoch's steps the worksheet covers (None: all of them)."""
+        return self.session.index if epoch == self.session.epoch else None
+
+    def epochs(self) -> Iterator[tuple[EpochSteps, int]]:
+        """(the epoch's steps, how many of them the worksheet covers), one epoch at a time
+        (a long sheet streams), for every epoch stepped through up to the cursor: epochs a
+        fast-forward ran over are left out, as the logs leave them out."""
+        for epoch in range(self.first, self.session.epoch + 1):
+            if epoch in self.skipped or self.shown(epoch) == 0:
                 continue
-            steps = session.past_steps(epoch)
-            shown = session.index if epoch == session.epoch else len(steps)
-            if shown:
-                found.append((steps, shown))
-        return found
+            steps = self.session.past_steps(epoch)
+            yield steps, self.shown(epoch) or len(steps)
 
     def blanks(self, step: Step, steps: EpochSteps, before: EpochSteps | None
                ) -> tuple[dict[int, str], list[tuple[Key, float]]]:
@@ -154,43 +162,58 @@ def _updated_by(parameter: Key, value: float, steps: EpochSteps, before: EpochSt
 
 
 def render(session: Session, now: datetime) -> Iterator[str]:
-    """The worksheet, then its answer key."""
+    """The worksheet, then its answer key: each epoch's part of the key is written to a
+    temporary file as the epoch is done, and appended at the end, so that only one
+    epoch's steps are in memory at a time."""
     sheet = Worksheet(session)
-    digits = sheet.digits
     yield from _header(sheet, now)
-    extras: dict[tuple[int, int], list[tuple[Key, float]]] = {}
-    before: EpochSteps | None = None
-    for steps, shown in sheet.epochs:
-        yield f"## Epoch {steps.epoch}\n\n"
-        phase = None
-        groups = Groups(steps) if steps.network.examples > 1 else None
-        for step in steps[:shown]:
-            if groups is not None:
-                parts = groups.parts(step)
-                yield from (_part(part, digits) for part in parts)
-                phase = None if parts else phase
-            if step.phase != phase and (groups is None or groups.level):
-                phase = step.phase
-                level = groups.level if groups else 0
-                yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
-                       f"{escape(phase_intro(phase, level, steps.network))}\n\n")
-            blanks, unnamed = sheet.blanks(step, steps, before)
-            if unnamed:
-                extras[(steps.epoch, step.index)] = unnamed
-            yield _step(step, blanks, digits)
-        before = steps
-    yield f"---\n\n# {ANSWER_KEY}\n\n"
-    for steps, shown in sheet.epochs:
-        yield (f"## Epoch {steps.epoch}\n\n| Step | Symbol | Value |\n"
-               "|---:|:---|---:|\n")
-        for step in steps[:shown]:
-            for key, value in extras.get((steps.epoch, step.index), []):
-                yield (f"| {step.index} | {math(keys.tex(key))} | "
-                       f"{value_text(value, digits)} |\n")
-            if step.value is not None:
-                yield (f"| {step.index} | {math(step.symbol_tex)} | "
-                       f"{step.value_text(digits)} |\n")
-        yield "\n"
+    with scratch() as key:
+        before: EpochSteps | None = None
+        for steps, shown in sheet.epochs():
+            extras: dict[int, list[tuple[Key, float]]] = {}
+            yield from _epoch(sheet, steps, shown, before, extras)
+            key.write(_key(steps, shown, extras, sheet.digits))
+            before = steps
+        yield f"---\n\n# {ANSWER_KEY}\n\n"
+        key.seek(0)
+        while piece := key.read(1 << 16):
+            yield piece
+
+
+def _epoch(sheet: Worksheet, steps: EpochSteps, shown: int, before: EpochSteps | None,
+           extras: dict[int, list[tuple[Key, float]]]) -> Iterator[str]:
+    """An epoch's steps, blanked; ``extras`` gets, by step, the values no step computes."""
+    digits = sheet.digits
+    yield f"## Epoch {steps.epoch}\n\n"
+    phase = None
+    groups = Groups(steps) if steps.network.examples > 1 else None
+    for step in steps[:shown]:
+        if groups is not None:
+            parts = groups.parts(step)
+            yield from (_part(part, digits) for part in parts)
+            phase = None if parts else phase
+        if step.phase != phase and (groups is None or groups.level):
+            phase = step.phase
+            level = groups.level if groups else 0
+            yield (f"{'#' * (3 + level)} {phase_title(phase, level)}\n\n"
+                   f"{escape(phase_intro(phase, level, steps.network))}\n\n")
+        blanks, unnamed = sheet.blanks(step, steps, before)
+        if unnamed:
+            extras[step.index] = unnamed
+        yield _step(step, blanks, digits)
+
+
+def _key(steps: EpochSteps, shown: int, extras: dict[int, list[tuple[Key, float]]],
+         digits: int) -> str:
+    """The epoch's part of the answer key: every value its steps compute."""
+    rows = [f"## Epoch {steps.epoch}\n\n| Step | Symbol | Value |\n|---:|:---|---:|\n"]
+    for step in steps[:shown]:
+        rows += [f"| {step.index} | {math(keys.tex(key))} | {value_text(value, digits)} |\n"
+                 for key, value in extras.get(step.index, [])]
+        if step.value is not None:
+            rows.append(f"| {step.index} | {math(step.symbol_tex)} | "
+                        f"{step.value_text(digits)} |\n")
+    return "".join(rows) + "\n"
 
 
 def _part(part: Part, digits: int) -> str:
@@ -206,17 +229,33 @@ def _part(part: Part, digits: int) -> str:
 
 def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
     session = sheet.session
-    network = session.timeline.start(1)
+    network = session.timeline.start(sheet.first)
     fields = dict(header_fields(session, now))
     lines = [f"# {TITLE}", "", escape(INTRO), ""]
     lines += [f"- **{name}:** {escape(fields[name])}" for name in FIELDS if name in fields]
     if network.rounding:
         lines.append(f"- **Hand rounding:** round every value to {network.rounding} "
                      "significant digits before you use it again")
+    lines.append(f"- **Numbers:** {NUMBERS.format(digits=sheet.digits)}"
+                 + ("" if network.rounding else f" {UNROUNDED}"))
     lines += ["", "## Given", "", "| Value | Given |", "|:---|---:|"]
-    lines += [f"| {math(keys.tex(name))} | {fmt(value, sheet.digits)} |"
+    lines += [f"| {math(keys.tex(name))} | {_exact(value)} |"
               for name, value in sheet.given.items()]
     yield "\n".join(lines) + "\n\n"
+
+
+def _unanswered(step: Step) -> str:
+    """The step's explanation, without the verdict of the error after the updates (“It is
+    lower than before the updates”): that is the student's to find, so it is asked."""
+    if step.kind not in ("total_after", "dataset_after"):
+        return step.explanation
+    return f"{step.explanation.rpartition(' It is ')[0]} {VERDICT_QUESTION}"
+
+
+def _exact(value: float) -> str:
+    """A given number in full, as the steps use it (the shortest text that reads back as
+    the same float): a student who works from it reaches the key's values."""
+    return "0" if value == 0 else repr(float(value)).removesuffix(".0")
 
 
 def _step(step: Step, blanks: dict[int, str], digits: int) -> str:
@@ -233,4 +272,4 @@ def _step(step: Step, blanks: dict[int, str], digits: int) -> str:
     block = " \\\\\n".join(rows)
     return (f"**Step {step.index}** · {math(symbol)}\n\n"
             f"$$\n\\begin{{aligned}}\n{block}\n\\end{{aligned}}\n$$\n\n"
-            f"{escape(step.explanation)}\n\n")
+            f"{escape(_unanswered(step))}\n\n")

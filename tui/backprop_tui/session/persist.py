@@ -7,8 +7,10 @@ the session's own edit checks. Any problem is one line, never a traceback.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +23,7 @@ from backprop_tui.functions import OPTIMIZERS
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network, OptimizerState
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
-from backprop_tui.output import TooBig, quoted, read_bounded
+from backprop_tui.output import TooBig, quoted
 from backprop_tui.session.quiz import (
     DEFAULT_TOLERANCE,
     VERDICTS,
@@ -42,9 +44,14 @@ from backprop_tui.session.timeline import Edit
 
 SCHEMA = "backprop-tui/session"
 VERSION = 1
-# A session document, read or saved (the app's save file, --resume, export --resume): a
-# file of its log may be big, but not this big.
+# A session document, read or saved (the app's save file, --resume, export --resume), its
+# log aside: no more than this is parsed and kept. The log (steps, epochs: what a resume does
+# not need) is read past one record at a time, each record no bigger than this either, in a
+# file of at most MAX_FILE_BYTES (about 40 times a 10,000-epoch export of the tutorial).
 MAX_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 16 * 1024**3
+LOG = ("steps", "epochs")
+CHUNK = 1 << 20
 MAX_CHANGES = 100  # the lines of one event
 # Epochs a resume may recompute to reach the cursor; a document beyond it needs the
 # checkpoint it is saved with (the network at the start of the cursor's epoch).
@@ -106,23 +113,36 @@ def _items(records: Iterable[Record]) -> Iterator[str]:
 
 
 def read_session(path: str | Path) -> Session:
-    """The session saved at ``path``, read up to MAX_BYTES; SessionFileError (one line) if
-    it cannot be resumed, OSError or ValueError (a NUL in the path) if it cannot be read."""
-    try:
-        data = read_bounded(path, MAX_BYTES)
-    except TooBig:
-        raise SessionFileError(f"{path}: more than {MAX_BYTES:,} bytes, too big for a session "
-                               "file") from None
-    return load_session(data, str(path))
+    """The session saved at ``path``, read in pieces (its log is never held: see
+    MAX_BYTES); SessionFileError (one line) if it cannot be resumed, OSError or ValueError
+    (a NUL in the path) if it cannot be read."""
+    with open(path, "rb") as stream:
+        return _load(_pieces(stream), str(path))
 
 
 def load_session(data: str | bytes, name: str) -> Session:
     """Rebuild a session from a document written by ``dump_session``."""
+    return _load(iter([data]), name)
+
+
+def _pieces(stream: Any) -> Iterator[bytes]:
+    """The file's bytes, CHUNK at a time, up to MAX_FILE_BYTES (it may be a pipe or a
+    device that never ends)."""
+    total = 0
+    while piece := stream.read(CHUNK):
+        total += len(piece)
+        if total > MAX_FILE_BYTES:
+            raise TooBig(f"more than {MAX_FILE_BYTES:,} bytes")
+        yield piece
+
+
+def _load(pieces: Iterator[str | bytes], name: str) -> Session:
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        document = json.loads(text.removeprefix("\ufeff"), parse_constant=_no_constant)
+        document = _Reader(pieces).document()
         # A lone surrogate (\ud800) parses but could never be written back out.
         json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except TooBig as error:
+        raise SessionFileError(f"{name}: {error}, too big for a session file") from None
     except (UnicodeError, ValueError, RecursionError) as error:
         raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
     try:
@@ -137,6 +157,109 @@ class _Bad(Exception):
 
 def _no_constant(text: str) -> float:
     raise ValueError(f"{text} is not a number JSON allows")
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+_NUMBER_GOES_ON = re.compile(r"[-+.eE0-9]*")  # the rest of a number split between pieces
+
+
+class _Reader:
+    """A JSON document read from its pieces as json.loads would read it, except that the
+    top-level object's log (LOG: a list of records) is read one record at a time and
+    dropped: a resume needs none of it, and a long log would not fit in memory."""
+
+    def __init__(self, pieces: Iterator[str | bytes]) -> None:
+        self.pieces = pieces
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a BOM is dropped
+        self.text = ""
+        self.at = 0
+        self.kept = 0  # characters parsed and kept, all but the log
+        self.more()
+        self.text = self.text.removeprefix("\ufeff")  # a text's BOM
+
+    def more(self) -> bool:
+        """Append the next piece to what is still unread; False at the end."""
+        piece = next(self.pieces, None)
+        if piece is None:
+            self.text = self.text[self.at:] + self.decoder.decode(b"", final=True)
+            self.at = 0
+            return False
+        text = self.decoder.decode(piece) if isinstance(piece, bytes) else piece
+        self.text, self.at = self.text[self.at:] + text, 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            self.at = _SPACE.match(self.text, self.at).end()  # type: ignore[union-attr]
+            if self.at < len(self.text) or not self.more():
+                return self.text[self.at:self.at + 1]
+
+    def take(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"expected {char!r} at {self.text[self.at:self.at + 20]!r}")
+        self.at += 1
+
+    def value(self, keep: bool = True) -> Any:
+        """The next value, read as far as it needs (no bigger than MAX_BYTES); counted
+        against MAX_BYTES in all unless ``keep`` is False."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.at)
+            except json.JSONDecodeError:
+                if len(self.text) - self.at > MAX_BYTES:
+                    raise TooBig(f"more than {MAX_BYTES:,} bytes in one value") from None
+                if not self.more():
+                    raise
+                continue
+            if (isinstance(value, int | float) and not isinstance(value, bool)
+                    and _NUMBER_GOES_ON.fullmatch(self.text, end) and self.more()):
+                continue  # a number may go on in the next piece (12|34, 1.|5)
+            if keep:
+                self.kept += end - self.at
+                if self.kept > MAX_BYTES:
+                    raise TooBig(f"more than {MAX_BYTES:,} bytes besides its log")
+            self.at = end
+            return value
+
+    def document(self) -> Any:
+        """The whole document, its log's lists read and left empty."""
+        if self.peek() != "{":
+            return self.end(self.value())
+        self.take("{")
+        document: dict[str, Any] = {}
+        while self.peek() != "}":
+            if document:
+                self.take(",")
+            key = self.value()
+            if not isinstance(key, str):
+                raise ValueError(f"an object's key is not text: {key!r}")
+            self.take(":")
+            document[key] = self.log() if key in LOG else self.value()
+        self.take("}")
+        return self.end(document)
+
+    def log(self) -> list[Any]:
+        """Read past a list of records, one at a time; none is kept."""
+        if self.peek() != "[":
+            self.value(keep=False)
+            return []
+        self.take("[")
+        if self.peek() != "]":
+            self.value(keep=False)
+            while self.peek() == ",":
+                self.take(",")
+                self.value(keep=False)
+        self.take("]")
+        return []
+
+    def end(self, document: Any) -> Any:
+        """``document``, once nothing but white space follows it."""
+        if self.peek():
+            raise ValueError(f"extra data after the document: {self.text[self.at:self.at + 20]!r}")
+        return document
 
 
 def _session(document: Any) -> Session:
