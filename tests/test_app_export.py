@@ -573,6 +573,19 @@ def test_a_plain_start_offers_the_last_session(launched) -> None:
     assert state_path().exists()
 
 
+def test_quiz_and_tolerance_apply_to_the_offered_session(launched) -> None:
+    """--quiz and --tolerance hold for the session offered to resume, as for a new one."""
+    session = worked_session()
+    session.quiz.tolerance = 0.05
+    autosave.save(session, state_path())
+    assert main(["--quiz", "--tolerance", "0.2"]) == 0
+    offered = launched[0]._last.session.quiz
+    assert (offered.on, offered.tolerance) == (True, 0.2)
+    assert main([]) == 0  # without them, the session keeps its own
+    offered = launched[1]._last.session.quiz
+    assert (offered.on, offered.tolerance) == (False, 0.05)
+
+
 def test_a_plain_start_keeps_a_damaged_file_aside_and_says_why(launched) -> None:
     path = state_path()
     path.parent.mkdir(parents=True)

@@ -118,7 +118,7 @@ def test_at_step_55_the_note_leaves_every_factor_reachable() -> None:
         assert len(lines) == 4  # t_o₁, out_o₁⁺, t_o₂, out_o₂⁺
         for line in lines:
             assert re.search(line, seen), (line, seen)
-        assert "during_backward reproduces it" in seen  # the note too, whole
+        assert "after_backward, gives 0.291027774" in seen  # the note too, whole
 
     run(script, size=SMALL, app=preset())
 

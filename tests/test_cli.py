@@ -421,6 +421,35 @@ def test_pipe_into_head_is_quiet():
     assert json.loads(done.stdout)["type"] == "header"
 
 
+def test_a_closed_pipe_exits_141():
+    """`head` closing the pipe ends the export by SIGPIPE: status 128 + 13, nothing on stderr."""
+    command = (f"{' '.join(map(str, PROG))} export --epochs 200 | head -n 1 >/dev/null; "
+               "echo ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], env=ENV, capture_output=True, text=True,
+                          timeout=30)
+    assert (done.stdout, done.stderr) == ("141\n", "")
+
+
+def test_readme_shows_a_step_record_as_export_writes_it(capsys):
+    """The README's "Each step" leads to a step record with the fields and numbers of the
+    export's own record of that step."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    start = readme.index("```json\n", readme.index("Each step is one record")) + len("```json\n")
+    shown = json.loads(readme[start:readme.index("```", start)])
+    written = export(capsys)[shown["index"] - 1]
+    assert shown.keys() == written.keys()
+    assert {key: value for key, value in shown.items() if "…" not in str(value)} == {
+        key: written[key] for key in shown if "…" not in str(shown[key])}
+
+
+def test_readme_lists_every_exit_status():
+    """The README's exit statuses of the headless commands: each one the code gives."""
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme[readme.index("**Exit status**"):readme.index("## Your own numbers")]
+    listed = {int(status) for status in re.findall(r"`(\d+)`", section)}
+    assert listed == {0, 1, 2, 3, 129, 130, 141, 143}
+
+
 def _numpy_loaded(pid: int) -> bool:
     """Whether the process has loaded numpy: `train` does that inside main(), where ctrl+c
     is handled (before it, Python itself is still starting)."""

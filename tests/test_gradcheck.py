@@ -110,6 +110,25 @@ def test_a_wrong_gradient_differs() -> None:
     assert off.relative == pytest.approx(1e-5, rel=0.05)
 
 
+def test_a_gradient_below_the_estimates_rounding_is_not_a_check_mark() -> None:
+    """With E ≈ 5e13 the estimate rounds away differences below about 3ε·E/h ≈ 5e3: a
+    gradient of 1e-5 (an input of 1e-12) cannot be checked, and is not shown ✓ (nor is 100
+    in its place, which the old allowance of 1e-10·E passed); a large one is checked only as
+    far as the rounding lets it."""
+    network = Network(inputs=frozen([[1e-12, 1.0]]), targets=frozen([[1e7]]),
+                      weights=(frozen([[0.5, 0.5]]),), biases=(frozen([0.0]),),
+                      activations=("linear",), loss="half_sse")
+    steps = EpochSteps(1, trace_epoch(network))
+    tiny = steps.number(keys.parameter("w1").gradient)
+    assert tiny == pytest.approx(-1e-5, rel=1e-6)
+    for analytic in (tiny, 100.0):  # the estimate is 0, within its rounding of both
+        found = gradcheck.check(network, "w1", analytic)
+        assert found.verdict == gradcheck.EXPECTED and "not checked" in found.caveat
+    large = steps.number(keys.parameter("w2").gradient)  # ≈ -1e7, the estimate off by ~1e3
+    assert gradcheck.check(network, "w2", large).verdict == gradcheck.EXPECTED
+    assert gradcheck.check(network, "w2", large * 1.01).verdict == gradcheck.DIFFERS
+
+
 def test_session_checks_lazily_once() -> None:
     session = Session(load_preset("mazur"))
     session.goto("dE/dw5")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import tomllib
 import types
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ import pytest
 from backprop_tui.export import markdown, text
 from backprop_tui.export.formats import FORMATS
 from backprop_tui.export.log import log_items
-from backprop_tui.netfile import Source
+from backprop_tui.netfile import Source, dump_network, parse_network
 from backprop_tui.network import Network, frozen
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.session import Session
@@ -228,11 +229,30 @@ def test_golden_markdown(mazur_md: str) -> None:
         "accept it with GOLDEN_UPDATE=1 PYTHONPATH=tui python -m pytest tests/test_logs.py")
 
 
+def network_file(log: str) -> str:
+    """The text log's copy of the network file: from its heading to the first epoch's."""
+    start = log.index("Network file\n------------\n\n") + len("Network file\n------------\n\n")
+    return log[start:log.index("\n\nEpoch 1\n=", start)]
+
+
 @pytest.mark.parametrize("build", [one_epoch, eventful, wide])
 def test_text_fits_in_100_columns(build) -> None:  # type: ignore[no-untyped-def]
     log = render(text, build())
-    long = [line for line in log.splitlines() if len(line) > 100]
+    copied = network_file(log)
+    rest = log.replace(copied, "")
+    long = [line for line in rest.splitlines() if len(line) > 100]
     assert long == []
+
+
+@pytest.mark.parametrize("build", [one_epoch, wide])
+def test_text_log_network_file_parses_back_to_the_network(build) -> None:  # type: ignore[no-untyped-def]
+    """The text log's copy of the network file is TOML: tomllib and netfile read it back."""
+    session = build()
+    copied = network_file(render(text, session))
+    assert max(len(line) for line in copied.splitlines()) > 100  # that wrapping would break
+    source = session.source.text if session.source else dump_network(session.base)
+    assert tomllib.loads(copied) == tomllib.loads(source)
+    assert dump_network(parse_network(copied, "the log")) == dump_network(session.base)
 
 
 def test_long_formulas_wrap_under_their_right_hand_side() -> None:

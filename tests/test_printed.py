@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import re
 import threading
 from datetime import datetime
 
@@ -210,6 +211,24 @@ def test_mazur_closing_figures_agree_when_w5_to_w8_are_updated_first() -> None:
     assert late["E_total"].verdict == SLIP and agrees(late["E_total"].computed, "0.000035085")
 
 
+@pytest.mark.parametrize("order", ["after_backward", "during_backward"])
+def test_mazur_notes_read_right_under_either_update_order(order: str) -> None:
+    """Under either order every ⚠ slip is explained by a note, and a note that says
+    "as update_order = X does" stands beside a value that agrees exactly under X."""
+    text = preset_text("mazur").replace('update_order = "after_backward"',
+                                         f'update_order = "{order}"')
+    session = session_of(text)
+    marks = list(session.marks.values())
+    session.fast_forward(10_000)
+    marks += session.marks.values()
+    for mark in marks:
+        note = mark.printed.note
+        assert note or mark.verdict != SLIP, mark.reason(9)
+        named = re.search(r"as update_order = (\w+) does", note)
+        if named:
+            assert (mark.verdict == AGREES) == (named[1] == order), mark.reason(9)
+
+
 # A user's own file --------------------------------------------------------------------
 
 USER_PRINTED = """
@@ -298,7 +317,8 @@ def test_a_last_digit_from_rounding_along_the_way_is_told() -> None:
     assert inexact == {"dE_o2/dout_h1": (
         "printed -0.019049119: agrees but for its last digit (computed -0.0190491183): a "
         "value rounded along the way — the post rounds δ_o2 to -0.038098237 before "
-        "multiplying by w7 = 0.5")}
+        "multiplying by w7 = 0.5, its value before the update, as update_order = after_backward "
+        "does")}
 
 
 def test_a_user_file_is_marked_in_the_app_panels(tmp_path: pathlib.Path) -> None:

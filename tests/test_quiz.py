@@ -271,13 +271,35 @@ def test_the_quiz_is_saved_and_resumed() -> None:
     assert document["quiz"]["on"] is True and document["quiz"]["tolerance"] == 0.01
     assert document["quiz"]["answers"][0] == {
         "epoch": 1, "index": 1, "key": "net_h1", "phase": "forward", "answer": 0.0275,
-        "verdict": "slip", "slip": "bias-left-out"}
+        "verdict": "slip", "slip": "bias-left-out", "value": 0.3775}
     assert document["quiz"]["score"] == [
         {"epoch": 1, "phase": "forward", "right": 0, "asked": 2},
         {"epoch": 1, "phase": "output", "right": 0, "asked": 1}]
     resumed = load_session(text, "saved.json")
     assert resumed.quiz == session.quiz
-    assert resumed.quiz.settled(1, 15) and not resumed.quiz.settled(1, 16)
+    steps = resumed.steps
+    assert resumed.quiz.settled(1, steps[14]) and not resumed.quiz.settled(1, steps[15])
+
+
+def test_an_edit_that_changes_a_value_asks_for_it_again() -> None:
+    """Answers hold the step's value: an edit in the same epoch that changes it makes the
+    step a new question (scored again); one that leaves it as it was does not."""
+    session = session_of()
+    session.quiz = Quiz(on=True)
+    assert session.answer("0.3775").verdict == "right"
+    session.next()
+    assert session.edit("w5", 0.3)  # after net_h1: its value stays
+    session.first()
+    session.prev()
+    assert session.asks() is None
+    assert session.edit("w1", 0.25)  # net_h1 = 0.25·0.05 + 0.2·0.1 + 0.35 = 0.3825
+    assert session.asks() == 1
+    first = session.answer("0.3775")  # the old value is wrong now, and a first try
+    assert first.verdict == "wrong" and "0.05" not in first.message
+    assert session.answer("0.3825").verdict == "right" and session.asks() is None
+    assert session.quiz.score(1) == {"forward": (1, 2)}
+    reloaded = load_session("".join(FORMATS["json"](session, NOW)), "saved.json")
+    assert reloaded.quiz == session.quiz and reloaded.asks() is None
 
 
 def test_the_logs_carry_the_answers_and_the_score() -> None:
@@ -313,6 +335,7 @@ HOSTILE = {
     "an answer that is a number": ({"answers": [1]}, "quiz.answers"),
     "an unknown verdict": ({"answers": [{**ANSWER, "verdict": "lucky"}]}, "quiz.answers"),
     "a text answer": ({"answers": [{**ANSWER, "answer": "0.3"}]}, "quiz.answers"),
+    "a text value": ({"answers": [{**ANSWER, "value": "0.3"}]}, "quiz.answers"),
     "an infinite answer": ({"answers": [{**ANSWER, "answer": 12345.678}]}, "quiz.answers"),
     "a revealed answer with a value": (
         {"answers": [{**ANSWER, "verdict": "revealed"}]}, "quiz.answers"),

@@ -629,6 +629,8 @@ def _app(args: argparse.Namespace) -> int:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
         if last is not None:
             last = dataclasses.replace(last, others=others_saved(state_path(), saved))
+            if last.session is not None:  # --quiz and --tolerance apply if it is resumed
+                _quizzed(last.session, args)
     # A file that is not this session's own is moved to .previous.json before the first save.
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
     autosaver = None if notice else Autosaver(saved, keep_old=not own)

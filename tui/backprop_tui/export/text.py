@@ -1,5 +1,6 @@
 """The session log as plain text: the Markdown log's content with the Unicode math the app
-shows, headings underlined, every line wrapped at 100 columns.
+shows, headings underlined, every line wrapped at 100 columns but the network file's, which
+is copied as it is, so that it can be cut out and read back as TOML.
 
 Each step reads as in the app, its '=' signs aligned::
 
@@ -76,7 +77,7 @@ def wrap(text: str, first: str = "", rest: str | None = None) -> str:
 
 
 def fit(lines: Iterable[str]) -> str:
-    """Lines that may be long (a table row, a line of the network file) kept within WIDTH:
+    """Lines that may be long (a table row) kept within WIDTH:
     a long line continues on the next, indented four more."""
     out = []
     for line in lines:
@@ -140,7 +141,7 @@ def _header(session: Session, now: datetime) -> Iterator[str]:
     yield heading(TITLE, "=") + wrap(INTRO) + "\n"
     yield "".join(wrap(value, f"{name + ':':<{width}}", " " * width) for name, value in fields)
     yield "\n" + heading("Network file", "-")
-    yield fit(INDENT + line if line else "" for line in text.rstrip().splitlines()) + "\n"
+    yield text.rstrip() + "\n\n"  # unwrapped and unindented: a wrapped line is not TOML
 
 
 def _step(step: Step, digits: int, mark: Mark | None = None) -> str:

@@ -464,6 +464,7 @@ def _answer(raw: Any) -> Answer:
         raise _Bad("an entry of \"quiz.answers\" is not an object")
     epoch, index, answer = raw.get("epoch"), raw.get("index"), raw.get("answer")
     key, phase, verdict, slip = (raw.get(k) for k in ("key", "phase", "verdict", "slip"))
+    value = raw.get("value")  # the step's value then (absent in older files: any value)
     if (not isinstance(epoch, int) or isinstance(epoch, bool) or not 1 <= epoch <= MAX_EPOCH
             or not isinstance(index, int) or isinstance(index, bool)
             or not 1 <= index <= 10_000_000
@@ -471,14 +472,19 @@ def _answer(raw: Any) -> Answer:
                        for t in (key, phase, slip or ""))
             or verdict not in VERDICTS
             or (answer is None) != (verdict == "revealed")
-            or (answer is not None and (isinstance(answer, bool)
-                                        or not isinstance(answer, (int, float))
-                                        or not math.isfinite(answer)))):
+            or not all(number is None or (not isinstance(number, bool)
+                                          and isinstance(number, (int, float))
+                                          and math.isfinite(number))
+                       for number in (answer, value))):
         raise _Bad("an entry of \"quiz.answers\" does not have epoch, index, key, phase, "
-                   "answer (a number; null when revealed) and verdict (right, slip, wrong or "
-                   "revealed)")
-    number = None if answer is None else float(answer)
-    return Answer(epoch, index, str(key), str(phase), number, verdict, slip or "")
+                   "answer (a number; null when revealed), verdict (right, slip, wrong or "
+                   "revealed) and the step's value (a number)")
+    return Answer(epoch, index, str(key), str(phase), _float(answer), verdict, slip or "",
+                  _float(value))
+
+
+def _float(number: float | None) -> float | None:
+    return None if number is None else float(number)
 
 
 def _edit(checker: Session, raw: Any) -> Edit:

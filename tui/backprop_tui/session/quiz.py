@@ -56,7 +56,8 @@ def parse_answer(text: str) -> float:
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer: to step ``index`` of ``epoch`` (``key``, in ``phase``)."""
+    """One answer: to step ``index`` of ``epoch`` (``key``, in ``phase``), whose value was
+    then ``value``. An edit that changes the value makes it another question."""
 
     epoch: int
     index: int
@@ -65,11 +66,17 @@ class Answer:
     answer: float | None  # None: revealed without an answer
     verdict: str  # right, slip, wrong or revealed
     slip: str = ""  # the slip's name, for a slip
+    value: float | None = None  # the step's value; None in files older than it: any value
 
     def record(self) -> dict[str, object]:
         return {"epoch": self.epoch, "index": self.index, "key": self.key,
                 "phase": self.phase, "answer": self.answer, "verdict": self.verdict,
-                "slip": self.slip}
+                "slip": self.slip, "value": self.value}
+
+    def of(self, epoch: int, step: Step) -> bool:
+        """Whether this answers ``step`` of ``epoch`` as it now is (same key, same value)."""
+        return (self.epoch == epoch and self.key == step.key
+                and self.value in (None, step.value))
 
 
 def change(step: Step, typed: str = "", verdict: Verdict | None = None) -> str:
@@ -90,13 +97,13 @@ def answered(steps: EpochSteps, epoch: int, index: int, text: str, tolerance: fl
     verdict = judge(steps, index, value, tolerance, numbers=not first)
     step = steps[index - 1]
     return Answer(epoch, index, step.key, step.phase, value, verdict.verdict,
-                  verdict.slip.name if verdict.slip else ""), verdict
+                  verdict.slip.name if verdict.slip else "", step.value), verdict
 
 
 def revealed(steps: EpochSteps, epoch: int, index: int) -> Answer:
     """Step ``index`` revealed without an answer."""
     step = steps[index - 1]
-    return Answer(epoch, index, step.key, step.phase, None, REVEALED)
+    return Answer(epoch, index, step.key, step.phase, None, REVEALED, value=step.value)
 
 
 @dataclass
@@ -105,35 +112,34 @@ class Quiz:
     tolerance: float = DEFAULT_TOLERANCE
     answers: list[Answer] = field(default_factory=list)
 
-    def settled(self, epoch: int, index: int) -> bool:
-        """Whether step ``index`` of ``epoch`` has been answered right or revealed."""
-        return any(a.epoch == epoch and a.index == index and a.verdict in (RIGHT, REVEALED)
-                   for a in self.answers)
+    def settled(self, epoch: int, step: Step) -> bool:
+        """Whether ``step`` of ``epoch``, as it now is, has been answered right or revealed."""
+        return any(a.verdict in (RIGHT, REVEALED) and a.of(epoch, step) for a in self.answers)
 
     def asks(self, steps: EpochSteps, epoch: int, index: int) -> int | None:
         """The step after ``index`` of ``epoch``, if the quiz asks for its value first."""
         following = index + 1
         if not self.on or following > len(steps):
             return None
-        value = steps[following - 1].value
-        if value is None or not math.isfinite(value) or self.settled(epoch, following):
+        step = steps[following - 1]
+        if step.value is None or not math.isfinite(step.value) or self.settled(epoch, step):
             return None  # nothing to answer: the apply step, or "not representable"
         return following
 
-    def tries(self, epoch: int, index: int) -> int:
-        """How many answers step ``index`` of ``epoch`` has had."""
-        return sum(a.epoch == epoch and a.index == index for a in self.answers)
+    def tries(self, epoch: int, step: Step) -> int:
+        """How many answers ``step`` of ``epoch``, as it now is, has had."""
+        return sum(a.of(epoch, step) for a in self.answers)
 
     def score(self, epoch: int) -> dict[str, tuple[int, int]]:
         """Phase -> (right at the first try, asked) for the steps of ``epoch`` asked so far:
-        a step answered wrong and then right counts as wrong, as it would on paper."""
-        outcome: dict[int, tuple[str, bool]] = {}
+        a step answered wrong and then right counts as wrong, as it would on paper; asked
+        again after an edit changed its value, it counts again."""
+        outcome: dict[tuple[str, float | None], tuple[int, str, bool]] = {}
         for a in self.answers:
-            if a.epoch == epoch and a.index not in outcome:
-                outcome[a.index] = (a.phase, a.verdict == RIGHT)
+            if a.epoch == epoch and (a.key, a.value) not in outcome:
+                outcome[a.key, a.value] = (a.index, a.phase, a.verdict == RIGHT)
         found: dict[str, tuple[int, int]] = {}
-        for index in sorted(outcome):
-            phase, right = outcome[index]
+        for _, phase, right in sorted(outcome.values()):
             done, asked = found.get(phase, (0, 0))
             found[phase] = (done + right, asked + 1)
         return found

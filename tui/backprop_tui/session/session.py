@@ -529,7 +529,7 @@ class Session:
         index = self.asks()
         if index is None:
             raise ValueError("no step is waiting for an answer")
-        first = not self.quiz.tries(self.epoch, index)
+        first = not self.quiz.tries(self.epoch, self.steps[index - 1])
         answer, verdict = answered(self.steps, self.epoch, index, text, self.quiz.tolerance,
                                    first)
         self._record_answer(answer, change(self.steps[index - 1], text, verdict))
