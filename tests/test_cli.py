@@ -430,6 +430,17 @@ def test_a_closed_pipe_exits_141():
     assert (done.stdout, done.stderr) == ("141\n", "")
 
 
+def test_a_worksheet_cut_off_by_a_closed_pipe_leaves_no_temporary_file(tmp_path):
+    """SIGPIPE kills the process outright, with no clean-up: the answer key's temporary file
+    has no name by then to leave behind."""
+    command = (f"{' '.join(map(str, PROG))} export --quiz --epochs 30 | head -c 100 "
+               ">/dev/null; echo ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], env={**ENV, "TMPDIR": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
+    assert (done.stdout, done.stderr) == ("141\n", "")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_readme_shows_a_step_record_as_export_writes_it(capsys):
     """The README's "Each step" leads to a step record with the fields and numbers of the
     export's own record of that step."""

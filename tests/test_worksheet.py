@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import pathlib
 import re
 from datetime import UTC, datetime
 
@@ -166,27 +166,26 @@ def test_worksheet_builds_each_epoch_only_when_it_is_written(monkeypatch) -> Non
     assert built.count(3) == 1 and "\n## Epoch 3\n" in rest
 
 
-def test_worksheet_answer_key_file_is_removed_when_done_or_abandoned() -> None:
-    """The key is written to a temporary file while the sheet streams; it is gone after
-    the sheet, after an abandoned one, and after a signal's clean-up (remove_temporaries)."""
+def test_worksheet_answer_key_file_has_no_name_while_the_sheet_streams(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key is written to a temporary file whose name is removed as soon as it is open:
+    nothing is in the temporary folder while the sheet streams, after it, or after an
+    abandoned one, and nothing is left for a signal's clean-up to find."""
+    import tempfile
+
     from backprop_tui import output
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     session = session_of("mazur", 2)
-    for finish in ("done", "close", "signal"):
+    for finish in ("done", "close"):
         pieces = worksheet.render(session, NOW)
         while next(pieces) != "## Epoch 2\n\n":
             pass
-        (name,) = output._WRITING
-        assert os.path.exists(name)
+        assert list(tmp_path.iterdir()) == [] and not output._WRITING
         if finish == "done":
             assert "\n# Answer key\n" in "".join(pieces)
-        elif finish == "close":
-            pieces.close()
-        else:
-            output.remove_temporaries()
-        assert not os.path.exists(name)
         pieces.close()
-        assert not output._WRITING
+        assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("preset", ["mazur", "xor"])

@@ -154,8 +154,9 @@ _WRITING: set[str] = set()  # the temporary files being written, by name
 @contextlib.contextmanager
 def scratch() -> Iterator[TextIO]:
     """A temporary file to write now and read back later (a worksheet's answer key, kept
-    out of memory until the sheet is done), in the system's temporary folder; removed on
-    the way out, and by ``remove_temporaries`` after a signal."""
+    out of memory until the sheet is done), in the system's temporary folder. Its name is
+    removed as soon as it is open (only the open file is needed): nothing is left behind
+    even when the process is killed outright, as a closed pipe's SIGPIPE does."""
     import tempfile  # here: only a worksheet needs it
 
     folder = tempfile.gettempdir()
@@ -164,16 +165,15 @@ def scratch() -> Iterator[TextIO]:
     except (OSError, ValueError) as error:
         raise OutputError(f"cannot write a temporary file in {path_shown(folder)}: "
                           f"{_reason(error)}") from None
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name)
+    _WRITING.discard(name)
     try:
         with os.fdopen(handle, "w+", encoding="utf-8", newline="\n") as stream:
             yield stream
     except OSError as error:
         raise OutputError(f"the temporary file {path_shown(name)} could not be written: "
                           f"{_reason(error)}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-        _WRITING.discard(name)
 
 
 def _create(folder: str, prefix: str, access: int = os.O_WRONLY) -> tuple[int, str]:
