@@ -935,3 +935,23 @@ def test_a_session_read_in_pieces_of_any_size_is_the_session_read_whole(
     with pytest.raises(SessionFileError) as caught:
         persist.read_session(path)
     assert "not valid JSON: extra data after the document: 'x'" in one_line(str(caught.value))
+
+
+def test_a_cut_off_file_says_where_in_the_file_and_an_empty_one_says_so(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Read in pieces, the message still counts characters from the file's start; an empty
+    file is named as such."""
+    session = Session(load_preset("mazur"))
+    assert session.next_epoch() and session.next_epoch()
+    whole = exported(session)
+    cut = len(whole) * 3 // 4
+    path = tmp_path / "cut.json"
+    path.write_text(whole[:cut], encoding="utf-8")
+    monkeypatch.setattr(persist, "CHUNK", 4096)  # many pieces before the end
+    with pytest.raises(SessionFileError) as caught:
+        persist.read_session(path)
+    position = int(str(caught.value).rsplit("character ", 1)[1].rstrip(")").replace(",", ""))
+    assert cut - 4096 < position <= cut
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(SessionFileError, match="the file is empty"):
+        persist.read_session(path)

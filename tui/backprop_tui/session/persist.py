@@ -174,6 +174,7 @@ class _Reader:
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()  # a BOM is dropped
         self.text = ""
         self.at = 0
+        self.before = 0  # characters read past and dropped: where self.text starts in the file
         self.kept = 0  # characters parsed and kept, all but the log
         self.more()
         self.text = self.text.removeprefix("\ufeff")  # a text's BOM
@@ -181,6 +182,7 @@ class _Reader:
     def more(self) -> bool:
         """Append the next piece to what is still unread; False at the end."""
         piece = next(self.pieces, None)
+        self.before += self.at
         if piece is None:
             self.text = self.text[self.at:] + self.decoder.decode(b"", final=True)
             self.at = 0
@@ -208,11 +210,13 @@ class _Reader:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.at)
-            except json.JSONDecodeError:
+            except json.JSONDecodeError as error:
                 if len(self.text) - self.at > MAX_BYTES:
                     raise TooBig(f"more than {MAX_BYTES:,} bytes in one value") from None
+                where = self.before + error.pos  # in the file, not in what is unread
                 if not self.more():
-                    raise
+                    message = error.msg.removesuffix(" at")  # "… starting at"
+                    raise ValueError(f"{message} at character {where:,}") from None
                 continue
             if (isinstance(value, int | float) and not isinstance(value, bool)
                     and _NUMBER_GOES_ON.fullmatch(self.text, end) and self.more()):
@@ -226,6 +230,8 @@ class _Reader:
 
     def document(self) -> Any:
         """The whole document, its log's lists read and left empty."""
+        if not self.peek():
+            raise ValueError("the file is empty")
         if self.peek() != "{":
             return self.end(self.value())
         self.take("{")
