@@ -16,6 +16,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 from backprop_tui import cli
@@ -97,14 +98,19 @@ def test_every_math_span_of_the_markdown_logs_compiles_in_katex(
     assert "\\text{not representable}" in files[len(LOGS)].read_text()  # pm800
 
 
-def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path) -> None:
-    node = katex_node()
+def checked(tmp_path: pathlib.Path, text: str) -> dict[str, Any]:
+    """The checker's report of a Markdown file holding ``text``, which must fail it."""
     bad = tmp_path / "bad.md"
-    bad.write_text("```\n$\\nosuchcommand$ in code\n```\n" + BAD)
-    done = subprocess.run([node, str(CHECK), str(bad)], capture_output=True, text=True,
-                          timeout=60, check=False)
+    bad.write_text(text)
+    done = subprocess.run([katex_node(), str(CHECK), str(bad)], capture_output=True,
+                          text=True, timeout=60, check=False)
     assert done.returncode == 1, done.stderr
-    found = json.loads(done.stdout)["files"][0]
+    found: dict[str, Any] = json.loads(done.stdout)["files"][0]
+    return found
+
+
+def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path) -> None:
+    found = checked(tmp_path, "```\n$\\nosuchcommand$ in code\n```\n" + BAD)
     assert (found["spans"], found["display"]) == (4, 1)
     assert [(x["line"], x["tex"]) for x in found["failures"]] == [
         (4, "\\nosuchcommand"), (4, "é")]
@@ -113,13 +119,7 @@ def test_the_checker_refuses_what_katex_does_not_compile(tmp_path: pathlib.Path)
 
 
 def test_the_checker_reads_and_refuses_the_github_flavour(tmp_path: pathlib.Path) -> None:
-    node = katex_node()
-    bad = tmp_path / "bad.md"
-    bad.write_text("```toml\n$`\\nosuchcommand`$ in code\n```\n" + BAD_GITHUB)
-    done = subprocess.run([node, str(CHECK), str(bad)], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.returncode == 1, done.stderr
-    found = json.loads(done.stdout)["files"][0]
+    found = checked(tmp_path, "```toml\n$`\\nosuchcommand`$ in code\n```\n" + BAD_GITHUB)
     assert (found["spans"], found["display"]) == (3, 1)
     assert [(x["line"], x["display"], x["tex"]) for x in found["failures"]] == [
         (4, False, "\\nosuch"), (6, True, "\\nosuchfence")]

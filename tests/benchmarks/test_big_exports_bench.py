@@ -19,7 +19,8 @@ import textwrap
 import time
 from typing import Any
 
-from test_logs_bench import _env, _mb  # pytest puts tests/benchmarks/ on sys.path
+from peak import PEAK_KIB  # pytest puts tests/benchmarks/ on sys.path
+from test_logs_bench import _env, _mb
 
 EPOCHS = 10_000
 WORKSHEET_LIMIT_MB = 100.0
@@ -27,20 +28,18 @@ RESUME_LIMIT_MB = 200.0
 
 # One child: the command line's main() on the arguments given as JSON; the peak is the whole
 # process's (ru_maxrss, and VmHWM where /proc has it).
-CHILD = textwrap.dedent("""
+CHILD = PEAK_KIB + textwrap.dedent("""
     import json, pathlib, resource, sys, time
     from backprop_tui.cli import main
     start = time.perf_counter()
     status = main(json.loads(sys.argv[1]))
     elapsed = time.perf_counter() - start
-    status_file = pathlib.Path("/proc/self/status")
-    hwm = [line.split()[1] for line in status_file.read_text().splitlines()
-           if line.startswith("VmHWM:")] if status_file.exists() else []
+    rss_peak, hwm = peak_kib()
     print(json.dumps({
         "status": status,
         "seconds": elapsed,
-        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "vm_hwm_kib": int(hwm[0]) if hwm else None,
+        "rss_peak_kib": rss_peak,
+        "vm_hwm_kib": hwm,
     }))
 """)
 

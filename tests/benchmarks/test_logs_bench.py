@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import pytest
+from peak import PEAK_KIB  # pytest puts tests/benchmarks/ on sys.path
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: tests/ and tui/ live here
 TUI = ROOT / "tui"
@@ -31,7 +32,7 @@ MEMORY_LIMIT_MB = 100.0
 
 # One child: mode "build" builds the steps only; "jsonl", "md", … export in that format.
 # Times cover the work alone (imports done first); the peak is the whole process's.
-CHILD = textwrap.dedent("""
+CHILD = PEAK_KIB + textwrap.dedent("""
     import json, pathlib, resource, sys, time
     mode, epochs, output = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if mode == "build":
@@ -62,15 +63,13 @@ CHILD = textwrap.dedent("""
         status = main(["export", "--format", mode, "--epochs", str(epochs), "-o", output])
         result = {"bytes": pathlib.Path(output).stat().st_size if status == 0 else 0}
     elapsed = time.perf_counter() - start
-    status_file = pathlib.Path("/proc/self/status")
-    hwm = [line.split()[1] for line in status_file.read_text().splitlines()
-           if line.startswith("VmHWM:")] if status_file.exists() else []
+    rss_peak, hwm = peak_kib()
     print(json.dumps({
         "status": status,
         "seconds": elapsed,
         "rss_before_kib": rss_before,
-        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "vm_hwm_kib": int(hwm[0]) if hwm else None,
+        "rss_peak_kib": rss_peak,
+        "vm_hwm_kib": hwm,
         **result,
     }))
 """)

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from backprop_tui.engine import fastpath
 from backprop_tui.network import Network, frozen
-from test_app_bench import _env  # pytest puts tests/benchmarks/ on sys.path
+from peak import PEAK_KIB  # pytest puts tests/benchmarks/ on sys.path
+from test_app_bench import _env
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]  # the repository: tests/ and tui/ live here
 BARE_LOOP = ROOT.parent / "shared" / "baselines" / "bare_numpy_loop.py"
@@ -113,7 +114,7 @@ def _bare_adam_weights(epochs: int) -> list[float]:
 
 
 # Run in a child process, so that its peak memory is the stepping's and nothing else's.
-STEPPER = textwrap.dedent("""
+STEPPER = PEAK_KIB + textwrap.dedent("""
     import json, pathlib, resource, sys, time, tracemalloc
     from backprop_tui.presets import load_preset
     from backprop_tui.session.session import Session
@@ -130,15 +131,13 @@ STEPPER = textwrap.dedent("""
             raise SystemExit(f"stuck at epoch {session.epoch}, step {session.index}")
         calls += 1
     elapsed = time.perf_counter() - start
-    status = pathlib.Path("/proc/self/status")
-    hwm = [line.split()[1] for line in status.read_text().splitlines()
-           if line.startswith("VmHWM:")] if status.exists() else []
+    rss_peak, hwm = peak_kib()
     print(json.dumps({
         "calls": calls,
         "seconds": elapsed,
         "rss_before_kib": rss_before,
-        "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "vm_hwm_kib": int(hwm[0]) if hwm else None,  # this process image's own peak RSS
+        "rss_peak_kib": rss_peak,
+        "vm_hwm_kib": hwm,  # this process image's own peak RSS
         "traced_peak_bytes": tracemalloc.get_traced_memory()[1] if traced else None,
     }))
 """)
