@@ -24,12 +24,14 @@ from backprop_tui import keys
 from backprop_tui.app import actions, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening
+from backprop_tui.app.preferences import Remembered
 from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.numbers import MAX_DIGITS, fmt
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from textual.notifications import SeverityLevel
 
+    from backprop_tui.app.components.curve import ErrorCurve
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.session.timeline import Timeline
@@ -54,13 +56,15 @@ class BackpropApp(App[None]):
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None,
-                 busy: Path | None = None, notice: str | None = None) -> None:
+                 busy: Path | None = None, notice: str | None = None,
+                 remembered: Remembered | None = None) -> None:
         """``session`` may be an Opening: the first frame is then drawn from the network
         file, and the session built just after. ``autosaver`` keeps the session in the
         state folder (none: nothing is saved); ``last`` is a session found there, offered
         on start; ``busy``, the session file another running app saves to (this one then
         saves to its own, or, if the person chooses, nothing); ``notice``, a warning said
-        once the screen is up (every session file taken: nothing is saved)."""
+        once the screen is up (every session file taken: nothing is saved); ``remembered``,
+        the preferences, written as they change (none: nothing is kept)."""
         super().__init__()
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
@@ -72,6 +76,7 @@ class BackpropApp(App[None]):
         self._last = last
         self._busy = busy
         self._notice = notice  # said once the screen is up (e.g. why nothing is saved)
+        self.remembered = remembered or Remembered(None)
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
@@ -88,6 +93,10 @@ class BackpropApp(App[None]):
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
+        # From the next message on, so the theme just set (by a flag or the preferences,
+        # published by Textual's next message) is not taken for a choice made in the app.
+        self.call_next(self.theme_changed_signal.subscribe, self,
+                       lambda theme: self._remember(theme=theme.name))
         # TERM (a shutdown, kill) and HUP (the terminal closed) end the app as q does: the
         # terminal restored, the session saved; the shell sees 128 + the signal's number.
         loop = asyncio.get_running_loop()
@@ -111,6 +120,7 @@ class BackpropApp(App[None]):
             self.push_screen(ResumeScreen(self._last), self._resume_chosen)
         if self._notice is not None:
             self.notify(self._notice, severity="warning", timeout=10)
+        self._remember()
         if self._busy is not None and self.autosaver is not None:
             from backprop_tui.app.screens.busy import BusyScreen
 
@@ -346,9 +356,11 @@ class BackpropApp(App[None]):
 
     def action_more_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits + 1))
+        self._remember(digits=self.session.digits)
 
     def action_fewer_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits - 1))
+        self._remember(digits=self.session.digits)
 
     def action_leave(self) -> None:
         """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
@@ -362,23 +374,32 @@ class BackpropApp(App[None]):
     def action_toggle_curve(self) -> None:
         """c: the error curve in place of the diagram, or the diagram back (display state,
         not undone by undo). textual-plot is imported on the first opening only."""
-        self.main.toggle_curve()
+        self._toggle_curve()
         self._curve_follow()
+
+    def _toggle_curve(self) -> ErrorCurve:
+        """Show or hide the curve; made on its first showing, on the scale last chosen."""
+        made = self.main.curve is not None
+        curve = self.main.toggle_curve()
+        if not made:
+            curve.log_scale = self.remembered.preferences.curve_scale == "log"
+        return curve
+
+    def _shown_curve(self) -> ErrorCurve:
+        curve = self.main.curve
+        return curve if curve is not None and curve.display else self._toggle_curve()
 
     def action_log_scale(self) -> None:
         """C: the curve's error axis on a log scale, or linear again; opens the curve."""
-        curve = self.main.curve
-        if curve is None or not curve.display:
-            curve = self.main.toggle_curve()
+        curve = self._shown_curve()
         curve.log_scale = not curve.log_scale
+        self._remember(curve_scale="log" if curve.log_scale else "linear")
         self._curve_follow()
 
     def action_plain_sgd(self) -> None:
         """o: the curve compares with the same network under plain sgd, or no longer;
         opens the curve (display state, as the log scale)."""
-        curve = self.main.curve
-        if curve is None or not curve.display:
-            curve = self.main.toggle_curve()
+        curve = self._shown_curve()
         curve.compare = not curve.compare
         self._curve_follow()
 
@@ -611,6 +632,15 @@ class BackpropApp(App[None]):
                 self._autosave_timer.stop()
                 self._autosave_timer = None
             self.autosaver.flush()
+
+    # Preferences ----------------------------------------------------------------------
+
+    def _remember(self, **changes: object) -> None:
+        """Keep preferences that changed (the file is written only then); say, once, what
+        went wrong with the file or the network remembered."""
+        self.remembered.change(**changes)
+        for notice in self.remembered.said():
+            self.notify(notice, title="Preferences", severity="warning", timeout=10)
 
     # Command palette ------------------------------------------------------------------
 
