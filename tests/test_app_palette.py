@@ -44,6 +44,7 @@ def test_every_action_shows_its_keys_in_a_column() -> None:
     assert BY_NAME["undo"].keys_shown == "ctrl+z u"
     assert BY_NAME["help"].keys_shown == "? f1"
     assert BY_NAME["copy"].keys_shown == "y"
+    assert BY_NAME["quiz_tolerance"].keys_shown == ""  # the palette's alone
 
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         app.session.goto(16)  # so that the moves back and undo apply too
@@ -54,7 +55,7 @@ def test_every_action_shows_its_keys_in_a_column() -> None:
             action = next(a for a in actions.TABLE if a.palette_title == command.title)
             assert command.aside == action.keys_shown
             line = prompt(command).plain
-            assert line == command.title.ljust(COLUMN) + action.keys_shown, line
+            assert line == (command.title.ljust(COLUMN) + action.keys_shown).rstrip(), line
         assert {"Undo", "Previous step", "Copy the step"} <= {c.title for c in listed}
 
     run(script)

@@ -21,8 +21,9 @@ from backprop_tui.cli import main
 from backprop_tui.numbers import DEFAULT_DIGITS
 from textual.pilot import Pilot
 from textual.theme import BUILTIN_THEMES
+from textual.widgets import Label
 
-from tests.apptools import SIZE
+from tests.apptools import SIZE, submit
 
 Script = Callable[[BackpropApp, Pilot], Awaitable[None]]
 
@@ -172,3 +173,19 @@ def test_the_headless_commands_never_read_the_preferences(monkeypatch,
     assert capsys.readouterr().out == plain
     assert main(["--no-config", "export", "--to", "3"]) == 2
     assert "--no-config goes with the app, not export" in capsys.readouterr().err
+
+
+def test_the_quiz_tolerance_set_in_the_palette_is_kept(monkeypatch) -> None:
+    async def change(app: BackpropApp, pilot: Pilot) -> None:
+        app.action_quiz_tolerance()
+        await pilot.pause()
+        await submit(app, pilot, "2")
+        assert "the tolerance must be above 0 and below 1, got 2" in str(
+            app.screen.query_one("#problem", Label).render())
+        await submit(app, pilot, "0.02")
+        assert app.session.quiz.tolerance == 0.02
+
+    first = launch(monkeypatch, [], change)
+    assert "Quiz tolerance 0.001 → 0.02" in said(first)
+    assert parse(config_path().read_text(), BUILTIN_THEMES).tolerance == 0.02
+    assert launch(monkeypatch, []).session.quiz.tolerance == 0.02

@@ -50,7 +50,7 @@ class Action:
     """One action: ``BackpropApp.action_<name>``, bound to ``keys``."""
 
     name: str
-    keys: str  # Textual's key names, comma-separated: "right,l,space"
+    keys: str  # Textual's key names, comma-separated: "right,l,space"; "": the palette's alone
     label: str  # in the footer and the keys panel
     show: bool = True  # in the footer
     key_display: str | None = None
@@ -76,8 +76,9 @@ class Action:
 
     @property
     def keys_shown(self) -> str:
-        """Its keys as the palette shows them beside its title: '→ l space', 'ctrl+z u'."""
-        return " ".join(format_key(key) for key in self.keys.split(","))
+        """Its keys as the palette shows them beside its title: '→ l space', 'ctrl+z u'
+        ('' for an action of the palette alone)."""
+        return " ".join(format_key(key) for key in self.keys.split(",") if key)
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.name, self.label, show=self.show,
@@ -219,6 +220,10 @@ TABLE: tuple[Action, ...] = (
            help_keys="a",
            help_text="quiz on/off: → asks for each value before showing it (Escape reveals it)",
            during_run=held_back),
+    Action("quiz_tolerance", "", "Tolerance", show=False,
+           palette_title="Quiz tolerance…",
+           palette_help="How near an answer must come to count as right (kept for the next "
+                        "start)"),
     Action("gradient_check", "d", "Grad check", show=False,
            tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b",
            palette_title="Gradient check on/off",
@@ -271,7 +276,8 @@ def batch_move(session: Session) -> int | None:
 PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_example",
            "prev_example", "next_batch", "next_epoch",
            "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
-           "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
+           "more_digits", "fewer_digits", "quiz", "quiz_tolerance", "gradient_check",
+           "toggle_curve",
            "log_scale", "plain_sgd", "copy", "maximize", "help")
 
 # The help screen's rows: an action's name for its row, and the rows that are no action.
@@ -293,7 +299,7 @@ HELP: tuple[str | HelpRow, ...] = (
     "help", "leave",
 )
 
-BINDINGS: list[BindingType] = [action.binding() for action in TABLE]
+BINDINGS: list[BindingType] = [action.binding() for action in TABLE if action.keys]
 # (action, title, help) for the palette.
 COMMANDS = [(name, BY_NAME[name].palette_title, BY_NAME[name].palette_help)
             for name in PALETTE]

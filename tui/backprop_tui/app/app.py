@@ -296,6 +296,22 @@ class BackpropApp(App[None]):
         self.notify("Quiz on: → asks for each value before showing it; Escape reveals it."
                     if quiz.on else "Quiz off.", timeout=3)
 
+    def action_quiz_tolerance(self) -> None:
+        """The quiz's tolerance, asked for; kept with the session and for the next start."""
+        from backprop_tui.app.screens.quiz import ToleranceScreen
+
+        quiz = self.session.quiz
+
+        def chosen(tolerance: float | None) -> None:
+            if tolerance is None or tolerance == quiz.tolerance:
+                return
+            before, quiz.tolerance = quiz.tolerance, tolerance
+            self.session_changed()
+            self._remember(tolerance=tolerance)
+            self.notify(f"Quiz tolerance {fmt(before)} → {fmt(tolerance)}", timeout=3)
+
+        self.push_screen(ToleranceScreen(quiz.tolerance), chosen)
+
     def action_prev(self) -> None:
         self._do(self.session.prev)
 
