@@ -9,6 +9,7 @@ progress bar and the footer stay in sight.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,8 @@ from backprop_tui.app.components.panels import (
 )
 
 if TYPE_CHECKING:  # these import numpy or textual-plot: the first frame does not wait
-    from textual.widgets import ProgressBar
+    from textual.eta import ETA
+    from textual.widgets import Label, ProgressBar
 
     from backprop_tui.app.components.curve import ErrorCurve
 
@@ -53,6 +55,10 @@ class MainScreen(Screen[None]):
         self._panels_ready = ready
         self.curve: ErrorCurve | None = None  # mounted when first opened (c)
         self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
+        self._progress_text: Label | None = None  # its count and time left
+        self._eta: ETA | None = None
+        self._started = 0.0  # when the run began, by ``clock``
+        self.clock: Callable[[], float] = time.monotonic  # the time left's (tests set it)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -127,19 +133,49 @@ class MainScreen(Screen[None]):
     # The fast-forward's progress ------------------------------------------------------
 
     def start_progress(self, total: int) -> None:
-        """A progress bar above the footer (made only now: the first frame is lighter)."""
-        from textual.widgets import ProgressBar
+        """A progress bar above the footer, with the count and the time left (made only
+        now: the first frame is lighter)."""
+        from textual.eta import ETA
+        from textual.widgets import Label, ProgressBar
 
-        self._progress = ProgressBar(id="progress", total=total, show_eta=False)
-        self.mount(self._progress, before=self.query_one(Footer))
+        self._progress = ProgressBar(total=total, show_eta=False)
+        self._progress_text = Label(progress_text(0, total, None), id="progress-text",
+                                    markup=False)
+        self._eta = ETA()
+        self._started = self.clock()
+        self.mount(Horizontal(self._progress, self._progress_text, id="progress"),
+                   before=self.query_one(Footer))
         self.add_class("-running")
 
     def progress(self, done: int) -> None:
-        if self._progress is not None:
-            self._progress.update(progress=done)
+        """``done`` epochs of the run: the bar, the count and the time left (Textual's
+        estimate from the last minute's speed; none in the first second)."""
+        bar, label, eta = self._progress, self._progress_text, self._eta
+        if bar is None or label is None or eta is None or not bar.total:
+            return
+        bar.update(progress=done)
+        total = int(bar.total)
+        now = self.clock() - self._started
+        eta.add_sample(now, done / total)
+        label.update(progress_text(done, total, eta.get_eta(now)))
 
     def end_progress(self) -> None:
         if self._progress is not None:
-            self._progress.remove()
+            self.query_one("#progress").remove()
             self._progress = None
         self.remove_class("-running")
+
+
+def progress_text(done: int, total: int, left: int | None) -> str:
+    """'1,234 / 10,000 epochs · 3 s left' (``left`` seconds; None: not known yet)."""
+    count = f"{done:,} / {total:,} epoch{'' if total == 1 else 's'}"
+    return count if left is None or done >= total else f"{count} · {duration(left)} left"
+
+
+def duration(seconds: int) -> str:
+    """'3 s', '2 min 5 s', '1 h 4 min': the two largest units."""
+    minutes, secs = divmod(max(seconds, 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
