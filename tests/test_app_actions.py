@@ -103,7 +103,8 @@ def test_availability_at_the_start_while_running_and_otherwise() -> None:
     running = {name: actions.availability(name, session, True) for name in BY_NAME}
     assert running["cancel_run"] and running["next"] and running["prev"] and running["help"]
     assert {name for name, applies in running.items() if applies is None} == {
-        "next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export", "edit", "quiz"}
+        "next_epoch", "prev_epoch", "fast_forward", "undo", "redo", "export", "open", "edit",
+        "quiz"}
     session.last()
     assert actions.availability("next", session, True) is None  # not into the run's epoch
     assert actions.availability("next", session, False) is True

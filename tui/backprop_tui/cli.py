@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 from backprop_tui import __version__, keys
 from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS, choices, outputs_for
 from backprop_tui.keys import Key
-from backprop_tui.netfile import NetworkFileError, Source, parse_given, read_file
+from backprop_tui.netfile import NetworkFileError, Source
 from backprop_tui.network import MAX_EXAMPLES, MAX_ROUNDING, MIN_ROUNDING, Given, Network
 from backprop_tui.numbers import aligned, fmt, value_text
 from backprop_tui.output import (
@@ -27,7 +27,8 @@ from backprop_tui.output import (
     quoted,
     remove_temporaries,
 )
-from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
+from backprop_tui.presets import DEFAULT, PRESETS, preset_text
+from backprop_tui.session.sources import sourced
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -220,19 +221,7 @@ def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
     if args.config == "":
         raise Problem("--config needs the path of a network file")
     try:
-        if args.config is not None:
-            data = read_file(args.config)
-            given = parse_given(data, args.config)
-            text = data.decode("utf-8", errors="replace")
-            source = Source("file", args.config, text)
-        else:
-            name = DEFAULT if args.preset is None else args.preset
-            given, source = preset_given(name), Source("preset", name, preset_text(name))
-        if given.printed:  # (its plan is not needed otherwise: `train` starts sooner)
-            from backprop_tui.steps.names import resolve_printed
-
-            given = resolve_printed(given, source.name if source.kind == "file" else
-                                    f"preset {source.name!r}")
+        given, source = sourced(args.preset, args.config)
     except NetworkFileError as error:
         raise Problem(str(error)) from None
     if args.rounding is not None:  # --rounding overrides the file's, before anything is built

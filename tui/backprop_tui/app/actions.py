@@ -188,6 +188,15 @@ TABLE: tuple[Action, ...] = (
            help_text="export the session log: Markdown, plain text, JSON (resumable) or "
                      "JSON lines",
            during_run=held_back),
+    Action("open", "ctrl+o", "Open", show=False,
+           tooltip="Open a preset or a network file (this session is saved and kept)",
+           palette_title="Open a network…",
+           palette_help="A preset or a network file, in a new session; this one is saved "
+                        "and kept",
+           help_keys="ctrl+o",
+           help_text="open a preset or a network file in a new session (this one is saved "
+                     "and kept: --resume, or the prompt at the next start, reopens it)",
+           during_run=held_back),
     Action("edit", "e", "Edit", show=False, tooltip="Edit a weight, bias, input, target or option",
            palette_title="Edit a value…",
            palette_help="A weight, bias, input, target, the learning rate or an optimiser's option",
@@ -275,7 +284,7 @@ def batch_move(session: Session) -> int | None:
 # The palette's order (it lists them alphabetically, but ties in a search keep it).
 PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_example",
            "prev_example", "next_batch", "next_epoch",
-           "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
+           "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "open", "edit",
            "more_digits", "fewer_digits", "quiz", "quiz_tolerance", "gradient_check",
            "toggle_curve",
            "log_scale", "plain_sgd", "copy", "maximize", "help")
@@ -285,6 +294,7 @@ HELP: tuple[str | HelpRow, ...] = (
     "next", "prev", "first", "next_phase", "next_example", "next_batch", "next_epoch", "goto",
     "fast_forward", "undo",
     "more_digits", "gradient_check", "quiz", "toggle_curve", "plain_sgd", "copy", "export",
+    "open",
     HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
     "edit",
     HelpRow("Tab  /  shift+Tab",

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from textual.notifications import SeverityLevel
 
     from backprop_tui.app.components.curve import ErrorCurve
+    from backprop_tui.netfile import Source
+    from backprop_tui.network import Given
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.session.timeline import Timeline
@@ -634,6 +636,76 @@ class BackpropApp(App[None]):
 
         self.push_screen(dialog, written)
 
+    # Open another network ------------------------------------------------------------
+
+    def action_open(self) -> None:
+        """ctrl+o: a preset or a network file, in a new session; this one is kept."""
+        from backprop_tui.app.screens.open import OpenScreen
+
+        source = self.session.source
+        self.push_screen(OpenScreen(source.name if source and source.kind == "preset"
+                                    else None), self._opened)
+
+    def _opened(self, opened: tuple[Given, Source] | None) -> None:
+        """Keep the current session (saved now; the new one's first save moves its file to
+        last-session.previous.json), then start on the network opened, as a start with
+        --preset or --config would. If the current session cannot be saved, it stays."""
+        if opened is None:
+            return
+        from backprop_tui.output import path_shown
+        from backprop_tui.session.autosave import previous_path
+        from backprop_tui.session.session import Session
+
+        given, source = opened
+        old = self.session
+        saver = self.autosaver
+        if saver is not None:
+            if not self._save_now():
+                self.notify(f"Not opened: this session could not be saved first "
+                            f"({saver.error}). Export it with x, then open again.",
+                            severity="error", timeout=10)
+                return
+            saver.keep_old = True  # the new session's first save moves the file aside
+            self._kept_told = True  # said here, with how to reopen it
+        self.session = Session(given.network(), source=source)
+        self._reset_display()
+        self.render_session()
+        opened_what = (f"preset {source.name}" if source.kind == "preset"
+                       else path_shown(source.name))
+        if saver is None:
+            self.notify(f"Opened {opened_what}. The session on {_about(old)} was not saved "
+                        "(nothing is, in this app).", timeout=8)
+            return
+        self._save_now()
+        kept = saver.path if saver.keep_old else previous_path(saver.path)  # moved or not
+        self.notify(f"Opened {opened_what}. Your session on {_about(old)} is kept: start "
+                    f"the app with --resume {path_shown(kept)}, or pick it on the next start.",
+                    timeout=12)
+
+    def _save_now(self) -> bool:
+        """Save the session at once, not within the second; whether it is saved."""
+        saver = self.autosaver
+        assert saver is not None
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+            self._autosave_timer = None
+        self.session_changed()  # saves now, or leaves the change pending
+        saver.flush()
+        self._autosave_report()
+        return saver.error is None
+
+    def _reset_display(self) -> None:
+        """What the app shows that belongs to a session: the curve (the diagram back, no
+        comparison), the gradient check, a comparison running."""
+        self.workers.cancel_group(self, "compare")
+        self._comparing = None
+        self.gradient_checking = False
+        curve = self.main.curve
+        if curve is not None:
+            curve.compare = False
+            if curve.display:
+                self.main.toggle_curve()
+
     # Autosave and resume --------------------------------------------------------------
 
     def session_changed(self) -> None:
@@ -723,6 +795,14 @@ def _number(value: object) -> float:
     if not isinstance(value, int | float):
         raise TypeError(f"{value!r} is not a number")
     return float(value)
+
+
+def _about(session: Session) -> str:
+    """What a session runs, in a few words: 'mazur', 'my-net.toml'."""
+    source = session.source
+    if source is None:
+        return "this network"
+    return source.name if source.kind == "preset" else Path(source.name).name
 
 
 def _start_text(epoch: int) -> str:
