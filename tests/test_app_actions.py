@@ -67,8 +67,9 @@ def test_every_action_has_its_method_and_a_place_in_the_palette_and_help() -> No
 def test_the_help_screen_lists_every_bound_key() -> None:
     listed = {key for keys, _ in HELP_ROWS for key in keys.split()}
     for action in TABLE:
-        if action.name == "cancel_run":  # fast-forward's row: "(Escape cancels)"
+        if action.name in ("cancel_run", "cancel_export"):  # "(Escape cancels)", "stops it"
             assert "Escape" in BY_NAME["fast_forward"].help_text
+            assert "Escape" in BY_NAME["export"].help_text
             continue
         for key in filter(None, action.keys.split(",")):  # "": the palette's alone
             assert KEY_SHOWN.get(key, key) in listed, (action.name, key)
@@ -83,8 +84,8 @@ def test_the_bindings_palette_and_help_are_the_tables() -> None:
     assert (next_.key, next_.description, next_.priority, next_.tooltip) == (
         "right,l,space", "Next", True, "Compute the next value")
     assert [name for name, binding in bindings.items() if binding.show] == [
-        "help", "leave", "cancel_run", "next", "prev", "next_phase", "next_example",
-        "next_epoch", "goto",
+        "help", "leave", "cancel_run", "cancel_export", "next", "prev", "next_phase",
+        "next_example", "next_epoch", "goto",
         "fast_forward", "undo", "toggle_curve", "more_digits"]  # Help and Quit first
     assert actions.COMMANDS[0] == ("next", "Next step", "Compute the next value")
     assert HELP_ROWS[2] == ("Home g  /  End G", "first / last step of the epoch")

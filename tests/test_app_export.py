@@ -94,7 +94,16 @@ async def open_export(app: BackpropApp, pilot: Pilot, fmt: str | None = None,
 
 
 async def submit(pilot: Pilot, screen: ExportScreen) -> None:
+    """Enter in the path field; if the dialog closes, wait for the export to be written."""
+    app = screen.app
     await screen.query_one("#path", Input).action_submit()
+    await settle(pilot)
+    await written(app, pilot)
+
+
+async def written(app: BackpropApp, pilot: Pilot) -> None:
+    """Wait until the export the app writes in a thread, if any, is done."""
+    await wait_until(pilot, lambda: not app._exporting)
     await settle(pilot)
 
 
@@ -116,7 +125,7 @@ def test_x_exports_the_session_and_leaves_it_as_it_was(fmt: str, tmp_path) -> No
         name = app.screen.query_one("#path", Input).value
         assert name.startswith("backprop-session-") and name.endswith(f".{fmt}")
         await pilot.press("enter")
-        await settle(pilot)
+        await written(app, pilot)
         assert not isinstance(app.screen, ExportScreen)
         found.append(tmp_path / name)
         assert any(str(found[0]) in text for text in notifications(app))
@@ -205,7 +214,7 @@ def test_x_writes_a_worksheet_with_every_answer_in_the_key_only(tmp_path) -> Non
         name = screen.query_one("#path", Input).value
         assert name.startswith("backprop-worksheet-") and name.endswith(".md")
         await pilot.press("enter")
-        await settle(pilot)
+        await written(app, pilot)
         found.append(tmp_path / name)
 
     run(script, app=BackpropApp(session))
@@ -232,7 +241,8 @@ def test_export_is_in_the_palette_and_held_back_while_a_dialog_is_open() -> None
     run(script)
 
 
-# Export failures: the reason in the dialog, the session and any file untouched ------------
+# Export failures: the reason in the dialog (a path) or in a notification (a write that fails),
+# the session and any file untouched ------------------------------------------------------------
 
 
 # (path typed, what the dialog says)
@@ -280,11 +290,11 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path, monkeypatch) -> No
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         screen = await open_export(app, pilot, "json", "log.json")
         await submit(pilot, screen)
-        await pilot.press("y")  # replace it: the write fails
-        assert app.screen is screen and not screen.has_class("-confirm")
-        assert "No space left on device" in problem(screen)
-        assert screen.query_one("#path", Input).has_focus
-        assert notifications(app) == []
+        await pilot.press("y")  # replace it: the write, in a thread, fails
+        await written(app, pilot)
+        assert app.screen is app.main
+        assert notifications(app) == [
+            f"Not exported: {target}: could not be written: No space left on device"]
 
     run(script, app=BackpropApp(session))
     assert target.read_bytes() == b"the old log\n"
@@ -292,7 +302,7 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path, monkeypatch) -> No
     assert snapshot(session) == before
 
 
-def test_an_output_error_from_open_output_shows_in_the_dialog(tmp_path, monkeypatch) -> None:
+def test_an_output_error_from_open_output_is_notified(tmp_path, monkeypatch) -> None:
     @contextlib.contextmanager
     def refused(path: str) -> Iterator[None]:
         raise OutputError(f"{path}: could not be written: No space left on device")
@@ -303,9 +313,8 @@ def test_an_output_error_from_open_output_shows_in_the_dialog(tmp_path, monkeypa
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         screen = await open_export(app, pilot, "jsonl", "log.jsonl")
         await submit(pilot, screen)
-        assert app.screen is screen
-        assert problem(screen) == f"{tmp_path / 'log.jsonl'}: could not be written: " \
-            "No space left on device"
+        assert notifications(app) == [f"Not exported: {tmp_path / 'log.jsonl'}: could not be "
+                                      "written: No space left on device"]
 
     run(script)
     assert list(tmp_path.iterdir()) == []
@@ -330,7 +339,7 @@ def test_an_existing_file_is_replaced_only_when_confirmed(confirm: str, tmp_path
         await pilot.press("enter")  # the path field has the focus again: ask again
         assert screen.has_class("-confirm")
         await pilot.press(confirm)
-        await settle(pilot)
+        await written(app, pilot)
         assert app.screen is not screen
         assert f"Exported the session log to {target}" in notifications(app)
 
@@ -710,9 +719,9 @@ def test_a_read_only_folder_is_explained_and_keeps_its_file(tmp_path, monkeypatc
         screen = await open_export(app, pilot, "md", "log.md")
         await submit(pilot, screen)
         await pilot.press("y")  # replace it: the folder refuses
-        assert app.screen is screen
-        assert "Permission denied" in problem(screen)
-        assert notifications(app) == []
+        await written(app, pilot)
+        [told] = notifications(app)
+        assert told.startswith("Not exported: ") and "Permission denied" in told
 
     run(script, app=BackpropApp(session))
     assert target.read_bytes() == b"the old log\n"

@@ -102,6 +102,8 @@ TABLE: tuple[Action, ...] = (
            help_keys="q  ctrl+q", help_text="quit"),
     Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
            available=lambda s: False, during_run=always, at_start=False, hidden=True),
+    Action("cancel_export", "escape", "Stop export",  # only while an export is written
+           available=lambda s: False, at_start=False, hidden=True),
     Action("next", "right,l,space", "Next", priority=True, tooltip="Compute the next value",
            palette_title="Next step", palette_help="Compute the next value",
            help_keys="→  l  space",
@@ -186,7 +188,7 @@ TABLE: tuple[Action, ...] = (
            palette_help="Markdown, plain text, JSON or JSON lines",
            help_keys="x",
            help_text="export the session log: Markdown, plain text, JSON (resumable) or "
-                     "JSON lines",
+                     "JSON lines, written in the background (Escape stops it)",
            during_run=held_back),
     Action("open", "ctrl+o", "Open", show=False,
            tooltip="Open a preset or a network file (this session is saved and kept)",
@@ -264,6 +266,10 @@ TABLE: tuple[Action, ...] = (
 )
 
 BY_NAME = {action.name: action for action in TABLE}
+
+# While an export is written (in a thread): Escape stops it, and another waits until it is
+# done; the rest applies as ever (the export writes the session as it stood).
+WHILE_EXPORTING: dict[str, bool | None] = {"cancel_export": True, "export": None}
 
 
 def example_move(session: Session, forward: bool) -> int | None:

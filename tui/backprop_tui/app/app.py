@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.steps.slips import Verdict
 
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
+EXPORT_SHOWN_EVERY = 0.1  # seconds between two redraws of an export's progress, at least
 
 ACTIONS = set(actions.BY_NAME)  # every action's name (see actions.TABLE)
 QUIT_ACTIONS = {"leave", "quit"}  # q, and Textual's ctrl+q
@@ -74,6 +75,7 @@ class BackpropApp(App[None]):
         self._enabled: dict[str, bool] = {}
         self._fast_forwarding = False
         self._run_began = 0.0  # when the running fast-forward began (time.monotonic)
+        self._exporting = False  # an export is being written in a thread
         self.autosaver = autosaver
         self._last = last
         self._busy = busy
@@ -250,7 +252,10 @@ class BackpropApp(App[None]):
         return self.available(action)
 
     def available(self, action: str) -> bool | None:
-        """True: enabled; None: shown greyed out; False: hidden (see actions.TABLE)."""
+        """True: enabled; None: shown greyed out; False: hidden (see actions.TABLE). While
+        an export is written, Escape stops it and another waits."""
+        if self._exporting and action in actions.WHILE_EXPORTING:
+            return actions.WHILE_EXPORTING[action]
         return actions.availability(action, self._session, self._fast_forwarding)
 
     def _do(self, change: Callable[[], bool]) -> None:
@@ -621,20 +626,74 @@ class BackpropApp(App[None]):
     # Export ---------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        from backprop_tui.app.screens.export import (  # the exporters: only now
-            ExportScreen,
-            written_what,
-        )
+        from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
+
+        dialog = ExportScreen()
+
+        def chosen(path: str | None) -> None:
+            if path is not None:
+                self._start_export(dialog.fmt, path)
+
+        self.push_screen(dialog, chosen)
+
+    def _start_export(self, fmt: str, path: str) -> None:
+        """Write the session as it stands now in a thread: the keys keep working (what they
+        change is not in this export), Escape stops it."""
+        from backprop_tui.app.screens.main import export_text
+        from backprop_tui.session.persist import dump_session
+
+        document = "".join(dump_session(self.session, [], []))  # a copy, read in the thread
+        self._exporting = True
+        self.main.show_export(export_text(Path(path).name, 0, self.session.epoch, 0))
+        self.refresh_bindings()
+        self._export(document, fmt, path)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, document: str, fmt: str, path: str) -> None:
+        from backprop_tui.app.screens.export import Stopped, write_export
+        from backprop_tui.app.screens.main import export_text
+        from backprop_tui.output import OutputError
+        from backprop_tui.session.persist import load_session
+
+        worker = get_current_worker()
+        session = load_session(document, "the session")
+        name, epochs = Path(path).name, session.epoch
+        shown = 0.0
+
+        def going(epoch: int, size: int) -> bool:
+            nonlocal shown
+            if time.monotonic() - shown >= EXPORT_SHOWN_EVERY:
+                shown = time.monotonic()
+                self.call_from_thread(self.main.show_export,
+                                      export_text(name, epoch, epochs, size))
+            return not worker.is_cancelled
+
+        problem: str | None = None
+        try:
+            write_export(session, fmt, path, going)
+        except Stopped:
+            problem = "stopped"
+        except OutputError as error:
+            problem = str(error)
+        if not worker.is_cancelled or problem == "stopped":
+            self.call_from_thread(self._export_finished, fmt, path, problem)
+
+    def _export_finished(self, fmt: str, path: str, problem: str | None) -> None:
+        from backprop_tui.app.screens.export import written_what
         from backprop_tui.output import path_shown
 
-        dialog = ExportScreen(self.session)
+        self._exporting = False
+        self.main.show_export(None)
+        self.refresh_bindings()
+        if problem is None:
+            self.notify(f"Exported {written_what(fmt)} to {path_shown(path)}", timeout=8)
+        elif problem == "stopped":
+            self.notify(f"Export stopped: nothing written to {path_shown(path)}", timeout=6)
+        else:
+            self.notify(f"Not exported: {problem}", severity="error", timeout=10)
 
-        def written(path: str | None) -> None:
-            if path is not None:
-                self.notify(f"Exported {written_what(dialog.fmt)} to {path_shown(path)}",
-                            timeout=8)
-
-        self.push_screen(dialog, written)
+    def action_cancel_export(self) -> None:
+        self.workers.cancel_group(self, "export")
 
     # Open another network ------------------------------------------------------------
 

@@ -11,7 +11,9 @@ so a long session streams in constant memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -105,7 +107,23 @@ class RunItem:
 Item = EpochStart | PhaseStart | Part | StepItem | UpdateItem | EventItem | EpochEnd | RunItem
 
 
+# Who hears, in this thread, which epoch a log has reached (see ``reporting``).
+_REACHED: ContextVar[Callable[[int], None] | None] = ContextVar("reached", default=None)
+
+
+@contextmanager
+def reporting(reached: Callable[[int], None]) -> Iterator[None]:
+    """Within it, in this thread, every log calls ``reached(epoch)`` as it comes to each
+    epoch: the app, writing a long log in a thread, shows how far it got."""
+    token = _REACHED.set(reached)
+    try:
+        yield
+    finally:
+        _REACHED.reset(token)
+
+
 def log_items(session: Session) -> Iterator[Item]:
+    reached = _REACHED.get()
     cursor = session.state
     events: dict[tuple[int, int], list[Event]] = {}
     for event in session.events:
@@ -113,6 +131,8 @@ def log_items(session: Session) -> Iterator[Item]:
     skipped = merged_runs(cursor.runs)
     epoch = 1
     while epoch <= cursor.epoch:
+        if reached is not None:
+            reached(epoch)
         run = next(((a, b) for a, b in skipped if a == epoch), None)
         if run is not None and epoch < cursor.epoch:
             last = min(run[1], cursor.epoch)

@@ -1,14 +1,17 @@
 """Export the session log from the app: a format, a path, and a question before replacing.
 
-The file is written through ``output.open_output`` (beside the target, then swapped in), so
-a failure leaves any existing file as it was; the reason shows in the dialog, which stays
-open. Exporting only reads the session. On success the dialog dismisses with the absolute
-path, which the app shows in a notification (saying what was written: ``WHAT``).
+The dialog checks the path (a folder, a missing folder: said in the dialog, which stays
+open) and dismisses with it; the app then writes the file in a thread (``write_export``),
+the screen live meanwhile, and says in a notification what was written (``WHAT``). The
+file is written through ``output.open_output`` (beside the target, then swapped in), so a
+failure or a stop leaves any existing file as it was and no partial one. Exporting only
+reads the session.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from textual.app import ComposeResult
@@ -18,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, RadioButton, RadioSet
 
 from backprop_tui.export.formats import FORMATS, Writer, markdown
+from backprop_tui.export.log import reporting
 from backprop_tui.output import OutputError, check_target, open_output, path_shown
 from backprop_tui.session.session import Session
 
@@ -43,14 +47,34 @@ def default_name(fmt: str, now: datetime | None = None) -> str:
     return f"backprop-{kind}-{(now or datetime.now()):%Y%m%d-%H%M%S}.{_extension(fmt)}"
 
 
-def write_export(session: Session, fmt: str, path: str) -> None:
+class Stopped(Exception):
+    """An export stopped before it was done: nothing of it is left."""
+
+
+# (the epoch the log has reached, the characters written): whether to go on.
+Going = Callable[[int, int], bool]
+
+
+def write_export(session: Session, fmt: str, path: str, going: Going | None = None) -> None:
     """Write the session log in ``fmt`` to ``path`` atomically (replacing any file there).
-    Raises OutputError with a one-line reason; the session is only read."""
+    ``going`` is asked after each piece how far it got; when it says no, the export stops
+    (Stopped) and leaves no file, nor replaces one. Raises OutputError with a one-line
+    reason; the session is only read."""
+    reached = 0
+    written = 0
+
+    def reach(epoch: int) -> None:
+        nonlocal reached
+        reached = max(reached, epoch)  # (the JSON document reads the log twice)
+
     try:
-        with open_output(path) as stream:
+        with reporting(reach), open_output(path) as stream:
             for piece in _writer(fmt)(session, datetime.now(UTC)):
                 stream.write(piece)
-    except OutputError:
+                written += len(piece)
+                if going is not None and not going(reached, written):
+                    raise Stopped
+    except (OutputError, Stopped):
         raise
     except OSError as error:
         raise OutputError(f"{path}: could not be written: {error.strerror or error}") from None
@@ -76,8 +100,8 @@ class FormatButton(RadioButton):
 
 
 class ExportScreen(ModalScreen[str]):
-    """Dismisses with the absolute path written, or None when cancelled; ``fmt`` is the
-    format chosen."""
+    """Dismisses with the absolute path to write, checked, or None when cancelled; ``fmt``
+    is the format chosen."""
 
     AUTO_FOCUS = "#path"
     BINDINGS = [
@@ -87,10 +111,9 @@ class ExportScreen(ModalScreen[str]):
         Binding("down", "format(1)", "Format", show=False),
     ]
 
-    def __init__(self, session: Session, folder: str | None = None, fmt: str = "md",
+    def __init__(self, folder: str | None = None, fmt: str = "md",
                  now: datetime | None = None) -> None:
         super().__init__()
-        self._session = session
         self._folder = folder or os.getcwd()
         self._fmt = fmt
         self._now = now or datetime.now()
@@ -162,7 +185,6 @@ class ExportScreen(ModalScreen[str]):
             if not confirmed and os.path.lexists(path):
                 self._ask(path)
                 return
-            write_export(self._session, self._fmt, path)
         except OutputError as problem:
             self._back()
             self._problem(str(problem))

@@ -165,6 +165,35 @@ class MainScreen(Screen[None]):
             self._progress = None
         self.remove_class("-running")
 
+    # An export's progress ----------------------------------------------------------------
+
+    def show_export(self, text: str | None) -> None:
+        """The line above the footer that says how far an export got; None takes it off."""
+        from textual.widgets import Label
+
+        found = self.query("#exporting")
+        if text is None:
+            found.remove()
+        elif found:
+            found.first(Label).update(text)
+        else:
+            self.mount(Label(text, id="exporting", markup=False),
+                       before=self.query_one(Footer))
+
+
+def export_text(name: str, epoch: int, epochs: int, size: int) -> str:
+    """'Exporting backprop-session-….md: epoch 3 of 10 · 1.2 MB' (``size`` bytes; epoch 0:
+    not yet known)."""
+    where = f"epoch {epoch:,} of {epochs:,} · " if epoch else ""
+    return f"Exporting {name}: {where}{size_text(size)}"
+
+
+def size_text(size: int) -> str:
+    """'512 bytes', '12.3 kB', '1.2 MB'."""
+    if size < 1000:
+        return f"{size} bytes"
+    return f"{size / 1000:.1f} kB" if size < 1_000_000 else f"{size / 1_000_000:.1f} MB"
+
 
 def progress_text(done: int, total: int, left: int | None) -> str:
     """'1,234 / 10,000 epochs · 3 s left' (``left`` seconds; None: not known yet)."""
