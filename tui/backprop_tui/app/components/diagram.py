@@ -40,6 +40,7 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.strip import Strip
@@ -1121,6 +1122,7 @@ class NetworkDiagram(Widget):
         "diagram--focus",
         "diagram--dim",
         "diagram--new",
+        "diagram--hover",
     }
 
     DEFAULT_CSS = """
@@ -1142,6 +1144,10 @@ class NetworkDiagram(Widget):
     NetworkDiagram > .diagram--new {
         color: $text-success;
         text-style: bold;
+    }
+    NetworkDiagram > .diagram--hover {
+        background: $primary-muted;
+        text-style: underline;
     }
     """
 
@@ -1176,6 +1182,9 @@ class NetworkDiagram(Widget):
         self._layout = Layout(0, 0, "empty")
         self._painted: tuple[tuple[int, int, DiagramModel | None], list[Strip]] | None = None
         self._first_click: str | None = None
+        self._hover: str | None = None  # the element under the mouse
+        # The hovered element's runs of cells, by row, in the layout they were found in.
+        self._hover_runs: tuple[Layout, str | None, dict[int, list[tuple[int, int]]]] | None = None
 
     @property
     def current_layout(self) -> Layout:
@@ -1188,6 +1197,7 @@ class NetworkDiagram(Widget):
             self._model = model
             self._title()
             self.refresh()
+            self._hover_tip()
 
     def on_resize(self) -> None:
         self._title()
@@ -1220,11 +1230,54 @@ class NetworkDiagram(Widget):
                 self._layout = layout(self._model, width, height)
             self._painted = (key, paint(self._layout, styles, self.rich_style))
         strips = self._painted[1]
-        return strips[y] if y < len(strips) else Strip.blank(width, self.rich_style)
+        return self._hovered(strips[y], y) if y < len(strips) else Strip.blank(
+            width, self.rich_style)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._painted = None  # a new theme: paint again
+
+    # Hover: the element under the mouse marked, and a tooltip saying what it is -------------
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        offset = event.get_content_offset(self)
+        self._hover_on(None if offset is None else self._layout.hit.get((offset.x, offset.y)))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._hover_on(None)
+
+    def _hover_on(self, element: str | None) -> None:
+        if element != self._hover:
+            self._hover = element
+            self._hover_tip()
+            self.refresh()
+
+    def _hover_tip(self) -> None:
+        model, element = self._model, self._hover
+        # Text: read as it is, never as markup (a name's "[2]" stays).
+        self.tooltip = (None if model is None or element is None
+                        else Text(hover_text(model, element)))
+
+    def _hovered(self, strip: Strip, y: int) -> Strip:
+        """Row ``y`` with the hovered element's cells in the hover style (underlined, over
+        their own style): a unit's block, a weight's line, label and table row."""
+        if self._hover is None:
+            return strip
+        found = self._hover_runs
+        if found is None or found[0] is not self._layout or found[1] != self._hover:
+            found = (self._layout, self._hover, _runs(self._layout, self._hover))
+            self._hover_runs = found
+        runs = found[2].get(y)
+        if not runs:
+            return strip
+        hover = self.get_component_rich_style("diagram--hover")
+        cuts = sorted({cut for run in runs for cut in run} | {strip.cell_length})
+        parts = strip.divide(cuts)
+        starts = [0, *cuts[:-1]]
+        hot = {start for start, _ in runs}
+        return Strip.join(
+            Strip(Segment.apply_style(list(part), post_style=hover), part.cell_length)
+            if start in hot else part for start, part in zip(starts, parts, strict=True))
 
     def on_click(self, event: events.Click) -> None:
         if event.chain == 2:
@@ -1238,6 +1291,77 @@ class NetworkDiagram(Widget):
         self._first_click = element
         if element is not None:
             self.post_message(self.Clicked(element))
+
+
+def _runs(layout: Layout, element: str) -> dict[int, list[tuple[int, int]]]:
+    """The cells that select ``element``, as runs (start, end) by row."""
+    rows: dict[int, list[int]] = {}
+    for (x, y), hit in layout.hit.items():
+        if hit == element:
+            rows.setdefault(y, []).append(x)
+    runs: dict[int, list[tuple[int, int]]] = {}
+    for y, xs in rows.items():
+        xs.sort()
+        start = previous = xs[0]
+        for x in xs[1:]:
+            if x != previous + 1:
+                runs.setdefault(y, []).append((start, previous + 1))
+                start = x
+            previous = x
+        runs.setdefault(y, []).append((start, previous + 1))
+    return runs
+
+
+CLICK = "click: go to its step"
+EDIT = "double-click: edit"
+
+
+def hover_text(model: DiagramModel, element: str) -> str:
+    """What hovering ``element`` says, from the model's own values: 'w5 = 0.4 · h1 → o1 ·
+    click: go to its step · double-click: edit'."""
+
+    def shown(value: float | None) -> str:
+        return PLACEHOLDER if value is None else fmt(value, model.digits)
+
+    try:
+        key = keys.parse(element)
+    except keys.NotAKey:
+        return f"{element} · {CLICK}"
+    parameters = {p.name: p for p in (*model.weights, *model.biases)}
+    param = parameters.get(key.param)
+    if key.kind in ("weight", "bias") and param is not None:
+        value = f"{param.name} = {shown(param.value)}"
+        if param.new is not None:
+            value += f" → {shown(param.new)}"
+        joins = (f"{param.source} → {param.feeds[0]}" if param.source is not None
+                 else f"added to {', '.join(param.feeds)}" + ("" if param.updates
+                                                              else ", fixed"))
+        return " · ".join((value, joins, CLICK, EDIT))
+    if key.kind in ("grad_w", "grad_b") and param is not None:
+        return f"{keys.symbol(key)} = {shown(param.gradient)} · {CLICK}"
+    if key.kind in ("new_v", "new_m", "new_s") and param is not None:
+        slot = key.kind.removeprefix("new_")
+        if slot in model.slots and len(param.state) == len(model.slots):
+            state, new = param.state[model.slots.index(slot)]
+            name = keys.symbol(key) if new else keys.symbol(keys.Key(slot, param=param.name))
+            return f"{name} = {shown(state)} · {CLICK}"
+    if key.kind == "input":
+        return f"{key.unit} = {shown(model.values.get(key.unit))} · an input · {CLICK} · {EDIT}"
+    if key.kind == "out":
+        parts = [f"{keys.symbol(key)} = {shown(model.values.get(key.unit))}"]
+        if key.unit in model.deltas:
+            parts.append(f"δ = {shown(model.deltas[key.unit])}")
+        if key.unit in model.targets:
+            parts.append(f"target {shown(model.targets[key.unit])}")
+        return " · ".join((*parts, CLICK))
+    if key.kind == "delta":
+        return f"{keys.symbol(key)} = {shown(model.deltas.get(key.unit))} · {CLICK}"
+    if key.kind == "target":
+        return (f"{keys.symbol(key)} = {shown(model.targets.get(key.unit))} · the target · "
+                f"{CLICK} · {EDIT}")
+    if key.kind == "eta":
+        return f"η = {shown(model.eta)} · the learning rate · {CLICK} · {EDIT}"
+    return f"{keys.symbol(key)} · {CLICK}"
 
 
 def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Strip]:
