@@ -640,23 +640,20 @@ class BackpropApp(App[None]):
         """Write the session as it stands now in a thread: the keys keep working (what they
         change is not in this export), Escape stops it."""
         from backprop_tui.app.screens.main import export_text
-        from backprop_tui.session.persist import dump_session
 
-        document = "".join(dump_session(self.session, [], []))  # a copy, read in the thread
+        session = self.session.frozen()  # what later keys change is not in this export
         self._exporting = True
-        self.main.show_export(export_text(Path(path).name, 0, self.session.epoch, 0))
+        self.main.show_export(export_text(Path(path).name, 0, session.epoch, 0))
         self.refresh_bindings()
-        self._export(document, fmt, path)
+        self._export(session, fmt, path)
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, document: str, fmt: str, path: str) -> None:
+    def _export(self, session: Session, fmt: str, path: str) -> None:
         from backprop_tui.app.screens.export import Stopped, write_export
         from backprop_tui.app.screens.main import export_text
         from backprop_tui.output import OutputError
-        from backprop_tui.session.persist import load_session
 
         worker = get_current_worker()
-        session = load_session(document, "the session")
         name, epochs = Path(path).name, session.epoch
         shown = 0.0
 

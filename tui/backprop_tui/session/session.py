@@ -7,6 +7,7 @@ it and cached, so undo and redo restore a state exactly by swapping values.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import weakref
@@ -244,6 +245,22 @@ class Session:
     def values(self) -> list[Step]:
         """Every step computed so far this epoch, in order."""
         return list(self.steps[: self.index])
+
+    def frozen(self) -> Session:
+        """This session as it stands, for reading in another thread (an export) while this
+        one goes on: its own cursor, history, events, quiz and caches, so that later actions
+        leave it as it is; the same networks and timelines, shared safely (a timeline only
+        grows, under its lock, and computes the same epochs whoever asks). Make it on the
+        thread that acts on this session."""
+        twin = copy.copy(self)
+        twin.past, twin.future, twin.events = list(self.past), list(self.future), list(
+            self.events)
+        twin.quiz = copy.deepcopy(self.quiz)
+        twin._timelines, twin._plain = dict(self._timelines), dict(self._plain)
+        twin._steps = OrderedDict(self._steps)
+        twin._marks = weakref.WeakKeyDictionary(self._marks)
+        twin._checks = weakref.WeakKeyDictionary(self._checks)
+        return twin
 
     # Actions: each returns whether it changed anything --------------------------------
 

@@ -57,15 +57,17 @@ Going = Callable[[int, int], bool]
 
 def write_export(session: Session, fmt: str, path: str, going: Going | None = None) -> None:
     """Write the session log in ``fmt`` to ``path`` atomically (replacing any file there).
-    ``going`` is asked after each piece how far it got; when it says no, the export stops
-    (Stopped) and leaves no file, nor replaces one. Raises OutputError with a one-line
-    reason; the session is only read."""
+    ``going`` is asked after each piece and at each epoch how far it got; when it says no,
+    the export stops (Stopped) and leaves no file, nor replaces one. Raises OutputError
+    with a one-line reason; the session is only read."""
     reached = 0
     written = 0
 
     def reach(epoch: int) -> None:
         nonlocal reached
         reached = max(reached, epoch)  # (the JSON document reads the log twice)
+        if going is not None and not going(reached, written):  # between two epochs too
+            raise Stopped
 
     try:
         with reporting(reach), open_output(path) as stream:

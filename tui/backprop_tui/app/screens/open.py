@@ -84,6 +84,7 @@ class OpenScreen(ModalScreen[Opened]):
         label = self.query_one("#problem", Label)
         label.update(text)
         label.display = bool(text)
+        self.set_class(bool(text), "-problem")  # the list gives it room (80×24)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
