@@ -655,12 +655,14 @@ class BackpropApp(App[None]):
 
         worker = get_current_worker()
         name, epochs = Path(path).name, session.epoch
-        shown = 0.0
+        shown, shown_epoch = 0.0, 0
 
         def going(epoch: int, size: int) -> bool:
-            nonlocal shown
-            if time.monotonic() - shown >= EXPORT_SHOWN_EVERY:
-                shown = time.monotonic()
+            nonlocal shown, shown_epoch
+            # A few redraws a second, and at once when the log comes to its first epoch
+            # (before it a run of epochs may take a while to reach).
+            if time.monotonic() - shown >= EXPORT_SHOWN_EVERY or (epoch and not shown_epoch):
+                shown, shown_epoch = time.monotonic(), epoch
                 self.call_from_thread(self.main.show_export,
                                       export_text(name, epoch, epochs, size))
             return not worker.is_cancelled
