@@ -12,6 +12,7 @@ import pathlib
 import pytest
 from apptools import run, settle
 from backprop_tui.app.app import BackpropApp
+from backprop_tui.app.preferences import Preferences, PreferencesFile, Remembered, parse
 from backprop_tui.app.screens.open import OpenScreen
 from backprop_tui.cli import main
 from backprop_tui.netfile import NetworkFileError, Source
@@ -206,3 +207,20 @@ def test_an_app_that_saves_nothing_opens_and_says_so() -> None:
 
     run(script, app=BackpropApp(new_session()))
     assert not state_path().parent.exists()
+
+
+def test_the_new_session_takes_the_preferences_and_is_remembered(tmp_path) -> None:
+    """As a start does: the digits and the quiz's tolerance preferred; the network opened is
+    the one the next plain start opens."""
+    file = PreferencesFile(tmp_path / "preferences.toml")
+    file.path.write_text("digits = 6\ntolerance = 0.02\n", "utf-8")
+    remembered = Remembered(file)
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app._opened(sourced("xor"))
+        await settle(pilot)
+        assert app.session.digits == 6 and app.session.quiz.tolerance == 0.02
+
+    run(script, app=BackpropApp(new_session(), remembered=remembered))
+    assert parse(file.path.read_text("utf-8"), ()) == Preferences(
+        digits=6, tolerance=0.02, network_kind="preset", network="xor")

@@ -616,16 +616,10 @@ def _app(args: argparse.Namespace) -> int:
     else:
         given, source = _opened(args, remembered)
 
-        def build() -> Session:
-            from backprop_tui.session.session import Session, State
+        from backprop_tui.app.opening import Opening, new_session
 
-            state = State() if preferences.digits is None else State(digits=preferences.digits)
-            session = Session(given.network(), state, source=source)
-            if preferences.tolerance is not None:  # --tolerance wins: _quizzed sets it after
-                session.quiz.tolerance = preferences.tolerance
-            return _quizzed(session, args)
-
-        from backprop_tui.app.opening import Opening
+        def build() -> Session:  # --quiz and --tolerance win over the preferences
+            return _quizzed(new_session(given, source, preferences), args)
 
         start = Opening(given, build)
     from backprop_tui.app.app import BackpropApp

@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from backprop_tui import keys
 from backprop_tui.app import actions, commands, notices, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
-from backprop_tui.app.opening import Opening
+from backprop_tui.app.opening import Opening, new_session
 from backprop_tui.app.preferences import Remembered
 from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.numbers import MAX_DIGITS, fmt
@@ -712,7 +712,6 @@ class BackpropApp(App[None]):
             return
         from backprop_tui.output import path_shown
         from backprop_tui.session.autosave import previous_path
-        from backprop_tui.session.session import Session
 
         given, source = opened
         old = self.session
@@ -725,7 +724,9 @@ class BackpropApp(App[None]):
                 return
             saver.keep_old = True  # the new session's first save moves the file aside
             self._kept_told = True  # said here, with how to reopen it
-        self.session = Session(given.network(), source=source)
+        self.session = new_session(given, source, self.remembered.preferences)
+        self.remembered.opened(source.kind, source.name)  # started with, next time
+        self._remember()
         self._reset_display()
         self.render_session()
         opened_what = (f"preset {source.name}" if source.kind == "preset"
