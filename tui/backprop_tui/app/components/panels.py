@@ -13,6 +13,7 @@ never lays the screen out again (see textual_private).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from rich.cells import cell_len, get_character_cell_size
@@ -28,8 +29,9 @@ from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
+from backprop_tui.app.components.regions import refresh_rows
 from backprop_tui.app.textual_private import set_virtual_size_quietly
-from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
+from backprop_tui.app.view_model import VALUES_SHOWN, Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
@@ -48,11 +50,15 @@ def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
     lead = len(text) - len(text.lstrip(" "))  # a line's own indent is no place to break
     pieces: list[tuple[int, int]] = []
     start, room, count = 0, width, len(text)
+    single = all(get_character_cell_size(char) == 1 for char in set(text))
     while True:
-        end, used = start, 0
-        while end < count and used + get_character_cell_size(text[end]) <= room:
-            used += get_character_cell_size(text[end])
-            end += 1
+        if single:  # (nearly always: a cell a character, counted at once)
+            end = min(count, start + room)
+        else:
+            end, used = start, 0
+            while end < count and used + get_character_cell_size(text[end]) <= room:
+                used += get_character_cell_size(text[end])
+                end += 1
         if end >= count:
             pieces.append((start, count))
             return pieces
@@ -109,13 +115,23 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
         super().watch_scroll_y(old_value, new_value)
         self._tell_hidden()
 
-    def _sized(self, width: int, height: int, top: int) -> None:
+    def _sized(self, width: int, height: int, top: int,
+               lines: Sequence[int] | None = None) -> None:
         """``height`` lines of ``width`` cells, scrolled to line ``top`` (or as near as the
-        lines allow)."""
-        set_virtual_size_quietly(self, Size(width, height))
+        lines allow); ``lines``: only these lines changed (None: any may have), so only
+        those in sight are drawn again if it stays scrolled where it was."""
+        size = Size(width, height)
+        if size != self.virtual_size:
+            set_virtual_size_quietly(self, size)
+        scroll = round(self.scroll_y)
         self.set_scroll(0, max(0, min(top, height - self.scrollable_content_region.height)))
         self._tell_hidden()
-        self.refresh()
+        if lines is None or round(self.scroll_y) != scroll:
+            self.refresh()
+            return
+        seen = self.scrollable_content_region.height
+        refresh_rows(self, (line - scroll for line in lines if 0 <= line - scroll < seen),
+                     width)
 
     def _tell_hidden(self) -> None:
         tell_hidden(self)
@@ -159,25 +175,40 @@ class TextPanel(Panel, Generic[Model]):
         return "\n".join(line.plain for line, _ in self._lines)
 
     def _wrap(self, top: int) -> None:
+        """Wrap the lines to the width and style them; draw again only the lines that
+        changed (a step keeps the equation's layout, often its first lines)."""
         width = self.scrollable_content_region.width
         if width <= 0:  # not laid out yet: on_resize wraps
             return
+        before = self._strips
         self._pieces = [piece for line, hang in self._lines
                         for piece in wrapped(line, width, hang)]
         self._strips = None
-        self._sized(width, len(self._pieces), top)
+        after = self._styled(width)
+        changed = None
+        if before is not None and before and after and (
+                before[0].cell_length == after[0].cell_length):
+            changed = [y for y in range(max(len(before), len(after)))
+                       if y >= len(before) or y >= len(after) or before[y] != after[y]]
+        self._sized(width, len(self._pieces), top, changed)
 
     def on_resize(self) -> None:
+        self._strips = None
         self._wrap(top=round(self.scroll_y))
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+    def _styled(self, width: int) -> list[Strip]:
+        """The pieces styled, made when first needed after a change."""
         if self._strips is None:
             self._strips = Visual.to_strips(self, Content("\n").join(self._pieces), width,
                                             None, self.visual_style, pad=True)
+        return self._strips
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        strips = self._styled(width)
         index = round(self.scroll_y) + y
-        if 0 <= index < len(self._strips) and index < len(self._pieces):
-            return self._strips[index]
+        if 0 <= index < len(strips) and index < len(self._pieces):
+            return strips[index]
         return Strip.blank(width, self.visual_style.rich_style)
 
     def notify_style_update(self) -> None:
@@ -267,6 +298,7 @@ class ValuesPanel(Panel):
     _model: object = object()
     _rows: list[tuple[str, str]] = []  # (text, component class or "")
     _styles: dict[str, Style] | None = None
+    _drawn: dict[tuple[tuple[str, str], int], Strip] = {}  # a row's strip at a width
 
     def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
         if model == self._model:
@@ -311,12 +343,14 @@ class ValuesPanel(Panel):
         if not rows:
             lines += [(piece, "values--muted") for piece in
                       _pieces("Values appear here as they are computed.", room, 0)]
-        self._rows = lines
-        self._styles = None  # looked up again on the next draw (cheap once, not per row)
-        self._sized(room, len(lines), len(lines))  # the newest in view
+        before, self._rows = self._rows, lines
+        changed = [y for y in range(max(len(before), len(lines)))
+                   if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
+        self._sized(room, len(lines), len(lines), changed)  # the newest in view
 
     def on_resize(self) -> None:
         """Lay the rows out again: whether a row fits, and its printed value, changed."""
+        self._rows = []  # every row drawn again
         self._lay_out()
 
     def render_line(self, y: int) -> Strip:
@@ -324,25 +358,35 @@ class ValuesPanel(Panel):
             base = self.rich_style
             self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
                                          for name in self.COMPONENT_CLASSES}}
+            self._drawn = {}
         index = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
-        text, component = self._rows[index]
-        strip = Strip([Segment(text, self._styles[component])])
-        return strip.crop(0, width).extend_cell_length(width, self._styles[""])
+        row = self._rows[index]
+        strip = self._drawn.get((row, width))
+        if strip is None:  # (a step moves the rows up one: most were drawn before)
+            if len(self._drawn) > 2 * VALUES_SHOWN:
+                self._drawn.clear()
+            text, component = row
+            strip = Strip([Segment(text, self._styles[component])]).crop(0, width)
+            strip = self._drawn[row, width] = strip.extend_cell_length(width,
+                                                                        self._styles[""])
+        return strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None  # a new theme
 
 
-def _pieces(text: str, width: int, hang: int) -> list[str]:
-    """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``."""
+@lru_cache(maxsize=4096)
+def _pieces(text: str, width: int, hang: int) -> tuple[str, ...]:
+    """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``.
+    (Cached: every step lays out the epoch's rows so far again, nearly all as before.)"""
     pieces = breaks(text, width, hang)
     indent = " " * hanging(text, max(1, width), hang)
-    return [text[start:end] if n == 0 else indent + text[start:end]
-            for n, (start, end) in enumerate(pieces)]
+    return tuple(text[start:end] if n == 0 else indent + text[start:end]
+                 for n, (start, end) in enumerate(pieces))
 
 
 class ModelStatic(Static, Generic[Model]):
