@@ -42,6 +42,10 @@ FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 COMMANDS = actions.COMMANDS
 ACTIONS = set(actions.BY_NAME)
 QUIT_ACTIONS = {"leave", "quit"}  # q, and Textual's ctrl+q
+# The actions whose keys the footer may show (an ``instead``'s too): what it shows depends
+# on whether these apply, and on nothing else of the session.
+FOOTER_ACTIONS = tuple(dict.fromkeys(name for action in actions.TABLE if action.show
+                                     for name in (action.name, action.instead) if name))
 
 
 class BackpropApp(App[None]):
@@ -65,7 +69,7 @@ class BackpropApp(App[None]):
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
-        self._enabled: dict[str, bool] = {}
+        self._enabled: dict[str, bool | None] = {}  # the footer's actions: see _keys_follow
         self._fast_forwarding = False
         self._run_from = 0  # the step the running fast-forward began at
         self.autosaver = autosaver
@@ -221,8 +225,10 @@ class BackpropApp(App[None]):
         return dataclasses.replace(model, gradient=view_model.gradient_check(session))
 
     def _keys_follow(self) -> None:
-        """Redraw the footer's keys when what is available changed, only then."""
-        enabled = {action: bool(self._available(action)) for action in actions.BY_NAME}
+        """Redraw the footer's keys when whether one of them applies changed, only then
+        (the footer's keys only: whether another action applies is asked when its key is
+        pressed)."""
+        enabled = {action: self._available(action) for action in FOOTER_ACTIONS}
         if enabled != self._enabled:
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
