@@ -126,7 +126,14 @@ class KeyFooter(Footer):
             key = FooterKey(shown.key, shown.key_display, shown.description, shown.action,
                             disabled=not shown.enabled, tooltip=shown.tooltip,
                             classes="-command-palette" if shown.palette else "")
-            yield key if shown.palette else key.data_bind(compact=Footer.compact)
+            if not shown.palette:  # (set before it mounts: then its style is worked out once)
+                key.set_reactive(FooterKey.compact, self.compact)
+            yield key
+
+    def watch_compact(self) -> None:
+        """The keys are made for one style (Textual's footer binds theirs to its own)."""
+        if self._shown:
+            self.call_after_refresh(self.recompose)
 
     def on_resize(self) -> None:
         """Choose the keys again for a new width: compose again if others fit."""

@@ -31,7 +31,7 @@ from textual.widgets import Static
 
 from backprop_tui.app.components.regions import refresh_rows
 from backprop_tui.app.textual_private import set_virtual_size_quietly
-from backprop_tui.app.view_model import VALUES_SHOWN, Equation, GradientView, Status, ValueRow
+from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
 
 Model = TypeVar("Model")
@@ -298,7 +298,11 @@ class ValuesPanel(Panel):
     _model: object = object()
     _rows: list[tuple[str, str]] = []  # (text, component class or "")
     _styles: dict[str, Style] | None = None
-    _drawn: dict[tuple[tuple[str, str], int], Strip] = {}  # a row's strip at a width
+    # The rows' strips (at a width) drawn since the last step, and in the step before: a
+    # step moves the rows up one, so most were drawn before; older ones are let go (a strip
+    # is a dozen objects for the garbage collector to visit).
+    _drawn: dict[tuple[tuple[str, str], int], Strip] = {}
+    _drawn_before: dict[tuple[tuple[str, str], int], Strip] = {}
 
     def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
         if model == self._model:
@@ -344,6 +348,7 @@ class ValuesPanel(Panel):
             lines += [(piece, "values--muted") for piece in
                       _pieces("Values appear here as they are computed.", room, 0)]
         before, self._rows = self._rows, lines
+        self._drawn_before, self._drawn = self._drawn, {}
         changed = [y for y in range(max(len(before), len(lines)))
                    if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
         self._sized(room, len(lines), len(lines), changed)  # the newest in view
@@ -358,20 +363,18 @@ class ValuesPanel(Panel):
             base = self.rich_style
             self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
                                          for name in self.COMPONENT_CLASSES}}
-            self._drawn = {}
+            self._drawn, self._drawn_before = {}, {}
         index = round(self.scroll_y) + y
         width = self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
         row = self._rows[index]
-        strip = self._drawn.get((row, width))
-        if strip is None:  # (a step moves the rows up one: most were drawn before)
-            if len(self._drawn) > 2 * VALUES_SHOWN:
-                self._drawn.clear()
+        strip = self._drawn.get((row, width)) or self._drawn_before.get((row, width))
+        if strip is None:
             text, component = row
             strip = Strip([Segment(text, self._styles[component])]).crop(0, width)
-            strip = self._drawn[row, width] = strip.extend_cell_length(width,
-                                                                        self._styles[""])
+            strip = strip.extend_cell_length(width, self._styles[""])
+        self._drawn[row, width] = strip
         return strip
 
     def notify_style_update(self) -> None:

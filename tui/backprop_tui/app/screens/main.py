@@ -46,10 +46,12 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#equation"  # so ↑ ↓ scroll it at once
     ALLOW_IN_MAXIMIZED_VIEW = "#status, #progress, Footer"
 
-    def __init__(self, ready: Callable[[], None]) -> None:
+    def __init__(self, ready: Callable[[], None], width: int = 0) -> None:
         """``ready`` is called once the panels are mounted, to draw the first frame: the
-        screen composes after the app's own mount."""
-        super().__init__()
+        screen composes after the app's own mount. ``width``, the terminal's: the screen
+        starts with the breakpoint class Textual gives it on its first resize (which then
+        styles its widgets once again only if that changed)."""
+        super().__init__(classes=" ".join(breakpoint(width, self.HORIZONTAL_BREAKPOINTS)))
         self._panels_ready = ready
         self.curve: ErrorCurve | None = None  # mounted when first opened (c)
         self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
@@ -143,3 +145,12 @@ class MainScreen(Screen[None]):
             self._progress.remove()
             self._progress = None
         self.remove_class("-running")
+
+
+def breakpoint(width: int, breakpoints: list[tuple[int, str]]) -> list[str]:
+    """The class of the last of ``breakpoints`` that ``width`` reaches, as Textual sets it
+    on a resize (none for width 0: not known yet)."""
+    if width <= 0:
+        return []
+    return next(([name] for start, name in sorted(breakpoints, reverse=True)
+                 if width >= start), [])
