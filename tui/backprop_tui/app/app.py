@@ -86,7 +86,11 @@ class BackpropApp(App[None]):
         self._comparing: tuple[Timeline, int] | None = None
 
     def get_default_screen(self) -> MainScreen:
-        """The main screen, which the app draws the session on (``self.main``)."""
+        """The main screen, which the app draws the session on (``self.main``). Until the
+        first frame is drawn and the session built, the collector waits (see ``_settled``):
+        starting makes tens of thousands of objects that live as long as the app, and its
+        passes over them cost the first frame some twenty milliseconds."""
+        gc.disable()
         self.main = MainScreen(ready=self._main_ready, width=self.size.width)
         return self.main
 
@@ -616,6 +620,7 @@ class BackpropApp(App[None]):
     def on_unmount(self) -> None:
         """On quit, save what the last second changed; the collector may again free what
         was frozen at the start (see ``_settled``)."""
+        gc.enable()
         gc.unfreeze()
         if self.autosaver is not None:
             if self._autosave_timer is not None:
@@ -642,8 +647,10 @@ def _settled() -> None:
     """The first frame is drawn and the session built: what is there now (the session, the
     widgets, Textual's styles) lives as long as the app. Kept out of the collector's full
     passes, which otherwise visit it all again every few seconds while a fast-forward
-    makes garbage: a pause of tens of milliseconds each, at any key."""
+    makes garbage (a pause of tens of milliseconds each, at any key); then the collector
+    works again (it waited from the start: see ``get_default_screen``)."""
     gc.freeze()
+    gc.enable()
 
 
 def _number(value: object) -> float:

@@ -171,6 +171,7 @@ class _Canvas:
         return True
 
 
+@lru_cache(maxsize=256)
 def _glyph(arms: str, heavy: bool) -> str:
     """One character for everything that passes through a cell (a diagonal never shares a
     cell with a level line: the routing sees to it)."""

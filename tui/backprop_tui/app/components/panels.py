@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
 from textual.markup import escape
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Visual
@@ -103,6 +104,8 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
 
     Only ↑ ↓ PgUp PgDn: a scrolling container's → ← Home End are the app's step keys (its
     priority bindings), and are left out here so that the footer keeps the table's order."""
+
+    auto_links = Reactive(False)  # no links in their text: its lines are drawn as they are
 
     BINDINGS = [
         Binding("up", "scroll_up", "Scroll up", show=False),
