@@ -160,6 +160,8 @@ class TextPanel(Panel, Generic[Model]):
     _lines: Lines = ()
     _pieces: list[Content] = []  # the lines wrapped to the width
     _strips: list[Strip] | None = None  # the pieces styled: made when first drawn
+    _blank: Strip | None = None  # a line under the text
+    _width = 0  # the width wrapped to
 
     def show(self, model: Model) -> bool:
         if model == self._model:
@@ -180,7 +182,7 @@ class TextPanel(Panel, Generic[Model]):
     def _wrap(self, top: int) -> None:
         """Wrap the lines to the width and style them; draw again only the lines that
         changed (a step keeps the equation's layout, often its first lines)."""
-        width = self.scrollable_content_region.width
+        width = self._width = self.scrollable_content_region.width
         if width <= 0:  # not laid out yet: on_resize wraps
             return
         before = self._strips
@@ -199,6 +201,10 @@ class TextPanel(Panel, Generic[Model]):
         self._strips = None
         self._wrap(top=round(self.scroll_y))
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = self._blank = None  # a new theme, or focus: styled again when drawn
+
     def _styled(self, width: int) -> list[Strip]:
         """The pieces styled, made when first needed after a change."""
         if self._strips is None:
@@ -207,16 +213,15 @@ class TextPanel(Panel, Generic[Model]):
         return self._strips
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._width or self.scrollable_content_region.width
         strips = self._styled(width)
         index = round(self.scroll_y) + y
         if 0 <= index < len(strips) and index < len(self._pieces):
             return strips[index]
-        return Strip.blank(width, self.visual_style.rich_style)
+        if self._blank is None or self._blank.cell_length != width:
+            self._blank = Strip.blank(width, self.visual_style.rich_style)
+        return self._blank
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips = None  # a new theme, or focus: styled again when next drawn
 
 
 STACKED = 16  # cells: a longer symbol (δ_o₁ (chain rule)) leaves too little room beside it
@@ -301,6 +306,7 @@ class ValuesPanel(Panel):
     _model: object = object()
     _rows: list[tuple[str, str]] = []  # (text, component class or "")
     _styles: dict[str, Style] | None = None
+    _room = 0  # the width laid out for
     # The rows' strips (at a width) drawn since the last step, and in the step before: a
     # step moves the rows up one, so most were drawn before; older ones are let go (a strip
     # is a dozen objects for the garbage collector to visit).
@@ -317,7 +323,7 @@ class ValuesPanel(Panel):
     def _lay_out(self) -> None:
         """The rows at the panel's width, scrolled to the newest."""
         model = self._model
-        room = self.scrollable_content_region.width
+        room = self._room = self.scrollable_content_region.width
         if not isinstance(model, tuple) or room <= 0:  # not laid out yet: on_resize
             return
         rows, hidden = model
@@ -368,7 +374,7 @@ class ValuesPanel(Panel):
                                          for name in self.COMPONENT_CLASSES}}
             self._drawn, self._drawn_before = {}, {}
         index = round(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width = self._room or self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
         row = self._rows[index]
