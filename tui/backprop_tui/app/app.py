@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.session.timeline import Timeline
     from backprop_tui.steps.slips import Verdict
 
-FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
+FRAME_REFRESHES = 5  # at most, waiting for the footer's keys (they come with the screen)
 
 # Derived from actions.TABLE: (action, title, help) for the command palette, and every
 # action's name.
@@ -139,9 +139,9 @@ class BackpropApp(App[None]):
         self._session = session
 
     def _build_when_drawn(self, refreshes: int) -> None:
-        """Start building the session once the footer has drawn its keys (they come a
-        refresh or two after the rest), or after ``refreshes`` more refreshes at most: the
-        first frame is then whole."""
+        """Start building the session once the footer has its keys (Textual's footer makes
+        them a refresh or two after the rest; ours, with the screen), or after
+        ``refreshes`` more refreshes at most: the first frame is then whole."""
         if self.main.keys_drawn or refreshes <= 0:  # the next refresh draws them
             self.call_after_refresh(self._build_session, self._opening)
         else:

@@ -126,13 +126,13 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
         size = Size(width, height)
         if size != self.virtual_size:
             set_virtual_size_quietly(self, size)
+        seen = self.scrollable_content_region.height
         scroll = round(self.scroll_y)
-        self.set_scroll(0, max(0, min(top, height - self.scrollable_content_region.height)))
-        self._tell_hidden()
+        self.set_scroll(0, max(0, min(top, height - seen)))
+        tell_hidden(self, seen)
         if lines is None or round(self.scroll_y) != scroll:
             self.refresh()
             return
-        seen = self.scrollable_content_region.height
         refresh_rows(self, (line - scroll for line in lines if 0 <= line - scroll < seen),
                      width)
 
@@ -140,11 +140,13 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
         tell_hidden(self)
 
 
-def tell_hidden(view: Widget) -> None:
+def tell_hidden(view: Widget, seen: int | None = None) -> None:
     """Say in ``view``'s bottom border how many of its lines are out of sight, above and
-    below: '↑ 3 above · ↓ 5 more' (nothing when all are in sight)."""
+    below: '↑ 3 above · ↓ 5 more' (nothing when all are in sight). ``seen``: the lines it
+    shows, where known."""
     height = view.virtual_size.height
-    seen = view.scrollable_content_region.height
+    if seen is None:
+        seen = view.scrollable_content_region.height
     above = min(round(view.scroll_y), height)
     below = max(0, height - above - seen) if seen else 0
     said = " · ".join([*([f"↑ {above} above"] if above else []),
@@ -438,10 +440,9 @@ class StatusLine(ModelStatic[Status]):
                                            (1, False, 1, 2), (2, False, 0, 2),
                                            (2, False, 0, 1), (2, True, 0, 1),
                                            (2, True, 1, 1), (2, True, 1, 0), (2, True, 2, 0)):
-            text = _status_text(model, others, short, terse, when)
-            if Content.from_markup(text).cell_length <= width:
+            content = Content.from_markup(_status_text(model, others, short, terse, when))
+            if content.cell_length <= width:
                 break
-        content = Content.from_markup(text)
         if model.diverged:
             content += Content.from_markup(f"  [b $warning]⚠ {escape(model.diverged)}[/]")
         return content.truncate(width, ellipsis=True)

@@ -51,7 +51,7 @@ class MainScreen(Screen[None]):
         screen composes after the app's own mount. ``width``, the terminal's: the screen
         starts with the breakpoint class Textual gives it on its first resize (which then
         styles its widgets once again only if that changed)."""
-        super().__init__(classes=" ".join(breakpoint(width, self.HORIZONTAL_BREAKPOINTS)))
+        super().__init__(classes=" ".join(breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS)))
         self._panels_ready = ready
         self.curve: ErrorCurve | None = None  # mounted when first opened (c)
         self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
@@ -82,7 +82,7 @@ class MainScreen(Screen[None]):
 
     @property
     def keys_drawn(self) -> bool:
-        """Whether the footer has drawn its keys (a refresh or two after the rest)."""
+        """Whether the footer has its keys (made with the screen: see KeyFooter)."""
         return bool(self.query_one(Footer).children)
 
     def show(self, status: view_model.Status, diagram: view_model.DiagramModel,
@@ -147,7 +147,7 @@ class MainScreen(Screen[None]):
         self.remove_class("-running")
 
 
-def breakpoint(width: int, breakpoints: list[tuple[int, str]]) -> list[str]:
+def breakpoint_class(width: int, breakpoints: list[tuple[int, str]]) -> list[str]:
     """The class of the last of ``breakpoints`` that ``width`` reaches, as Textual sets it
     on a resize (none for width 0: not known yet)."""
     if width <= 0:
