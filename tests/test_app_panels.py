@@ -428,10 +428,11 @@ def test_keys_do_not_act_while_the_terminal_is_too_small() -> None:
     run(script, size=SMALL, app=preset())
 
 
-def test_the_footer_makes_its_keys_once_unless_a_shown_key_changes(monkeypatch) -> None:
-    """A recompose restyles a widget per key (it cost the first frame tens of milliseconds):
-    the start makes the keys once, Tab between panels none, a key that comes to apply one,
-    a step that changes no key none."""
+def test_the_footer_makes_its_keys_once_unless_the_keys_shown_change(monkeypatch) -> None:
+    """Making the keys restyles a widget per key (a frame's worth of work, and garbage for
+    the collector): the start makes them once, Tab between panels never, a key that comes
+    to apply changes its widget in place, a key that comes into the footer makes them
+    again."""
     from backprop_tui.app.components.footer import KeyFooter
     from textual.app import ComposeResult
 
@@ -446,17 +447,28 @@ def test_the_footer_makes_its_keys_once_unless_a_shown_key_changes(monkeypatch) 
 
     monkeypatch.setattr(KeyFooter, "compose", counting)
 
+    def prev(app: BackpropApp) -> FooterKey:
+        return next(k for k in app.main.query(FooterKey) if k.description == "Prev")
+
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         await settle(pilot)
         assert len(made) == 1, made
+        first = prev(app)
+        assert first.has_class("-disabled") and first._disabled
         await pilot.press("tab", "tab")
         await settle(pilot)
         assert len(made) == 1, made
-        await pilot.press("right")  # ← Prev comes to apply
+        await pilot.press("right")  # ← Prev comes to apply: the same widget, not greyed
         await settle(pilot)
-        assert len(made) == 2, made
-        await pilot.press("right")  # nothing shown changes
+        assert len(made) == 1, made
+        assert prev(app) is first and not first.has_class("-disabled") and not first._disabled
+        await pilot.press("left")  # greyed again
         await settle(pilot)
+        assert prev(app) is first and first.has_class("-disabled"), made
+        app._run_started(1000)  # Stop run comes into the footer: the keys are made again
+        await settle(pilot)
+        await pilot.pause(0.1)
         assert len(made) == 2, made
+        assert "Stop run" in footer(app), footer(app)
 
     run(script, app=preset())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-from backprop_tui.app.textual_private import FooterKey, set_virtual_size_quietly
+from backprop_tui.app.textual_private import FooterKey, set_footer_key, set_virtual_size_quietly
 from textual.app import App, ComposeResult
 from textual.geometry import Size
 from textual.reactive import Reactive
@@ -52,3 +52,29 @@ def test_set_virtual_size_quietly_sizes_the_view_and_its_scrollbar() -> None:
 
     asyncio.run(main())
     assert sizes == [Size(5, 50), True, 50, 40]  # scrolled to the last of 50 rows in 10
+
+
+class KeyApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield FooterKey("plus", "+/-", "Digits", "more_digits", disabled=True, tooltip="More")
+
+
+def test_set_footer_key_changes_a_key_in_place() -> None:
+    seen: list[object] = []
+
+    async def main() -> None:
+        app = KeyApp()
+        async with app.run_test(size=(30, 3)) as pilot:
+            key = app.query_one(FooterKey)
+            width = key.size.width
+            set_footer_key(key, "minus", "-", "fewer_digits", True, "Fewer")
+            await pilot.pause()
+            seen.extend([key.key, key.key_display, key.action, key.description,
+                         key.has_class("-disabled"), key._disabled, key.tooltip,
+                         width - key.size.width])
+            set_footer_key(key, "minus", "-", "fewer_digits", False, "Fewer")
+            seen.extend([key.has_class("-disabled"), key._disabled])
+
+    asyncio.run(main())
+    assert seen == ["minus", "-", "fewer_digits", "Digits", False, False, "Fewer", 2, True,
+                    True]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import signal
 import time
 from collections.abc import Callable
@@ -40,11 +41,15 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.session.timeline import Timeline
     from backprop_tui.steps.slips import Verdict
 
-FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
+FRAME_REFRESHES = 5  # at most, waiting for the footer's keys (they come with the screen)
 EXPORT_SHOWN_EVERY = 0.1  # seconds between two redraws of an export's progress, at least
 
 ACTIONS = set(actions.BY_NAME)  # every action's name (see actions.TABLE)
 QUIT_ACTIONS = {"leave", "quit"}  # q, and Textual's ctrl+q
+# The actions whose keys the footer may show (an ``instead``'s too): what it shows depends
+# on whether these apply, and on nothing else of the session.
+FOOTER_ACTIONS = tuple(dict.fromkeys(name for action in actions.TABLE if action.show
+                                     for name in (action.name, action.instead) if name))
 
 
 class BackpropApp(App[None]):
@@ -72,7 +77,7 @@ class BackpropApp(App[None]):
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
-        self._enabled: dict[str, bool] = {}
+        self._enabled: dict[str, bool | None] = {}  # the footer's actions: see _keys_follow
         self._fast_forwarding = False
         self._run_began = 0.0  # when the running fast-forward began (time.monotonic)
         self._exporting = False  # an export is being written in a thread
@@ -90,8 +95,12 @@ class BackpropApp(App[None]):
         self._comparing: tuple[Timeline, int] | None = None
 
     def get_default_screen(self) -> MainScreen:
-        """The main screen, which the app draws the session on (``self.main``)."""
-        self.main = MainScreen(ready=self._main_ready)
+        """The main screen, which the app draws the session on (``self.main``). Until the
+        first frame is drawn and the session built, the collector waits (see ``_settled``):
+        starting makes tens of thousands of objects that live as long as the app, and its
+        passes over them cost the first frame some twenty milliseconds."""
+        gc.disable()
+        self.main = MainScreen(ready=self._main_ready, width=self.size.width)
         return self.main
 
     def on_mount(self) -> None:
@@ -118,6 +127,7 @@ class BackpropApp(App[None]):
             self.call_after_refresh(self._build_when_drawn, FRAME_REFRESHES)
         else:
             self.render_session()
+            self.call_after_refresh(_settled)
         if self._last is not None:
             from backprop_tui.app.screens.resume import ResumeScreen
 
@@ -143,9 +153,9 @@ class BackpropApp(App[None]):
         self._session = session
 
     def _build_when_drawn(self, refreshes: int) -> None:
-        """Start building the session once the footer has drawn its keys (they come a
-        refresh or two after the rest), or after ``refreshes`` more refreshes at most: the
-        first frame is then whole."""
+        """Start building the session once the footer has its keys (Textual's footer makes
+        them a refresh or two after the rest; ours, with the screen), or after
+        ``refreshes`` more refreshes at most: the first frame is then whole."""
         if self.main.keys_drawn or refreshes <= 0:  # the next refresh draws them
             self.call_after_refresh(self._build_session, self._opening)
         else:
@@ -162,6 +172,7 @@ class BackpropApp(App[None]):
         if self._session is None:
             self._session = session
             self.render_session()
+        self.call_after_refresh(_settled)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -235,8 +246,10 @@ class BackpropApp(App[None]):
         return dataclasses.replace(model, gradient=view_model.gradient_check(session))
 
     def _keys_follow(self) -> None:
-        """Redraw the footer's keys when what is available changed, only then."""
-        enabled = {action: bool(self.available(action)) for action in actions.BY_NAME}
+        """Redraw the footer's keys when whether one of them applies changed, only then
+        (the footer's keys only: whether another action applies is asked when its key is
+        pressed)."""
+        enabled = {action: self.available(action) for action in FOOTER_ACTIONS}
         if enabled != self._enabled:
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
@@ -815,7 +828,10 @@ class BackpropApp(App[None]):
             self.notify(f"Resumed the session saved in {last.path}", timeout=4)
 
     def on_unmount(self) -> None:
-        """On quit, save what the last second changed."""
+        """On quit, save what the last second changed; the collector may again free what
+        was frozen at the start (see ``_settled``)."""
+        gc.enable()
+        gc.unfreeze()
         if self.autosaver is not None:
             if self._autosave_timer is not None:
                 self._autosave_timer.stop()
@@ -847,6 +863,16 @@ class BackpropApp(App[None]):
             return
         self.copy_to_clipboard(notices.copied_text(model))
         self.notify(notices.copied(self.session.index, model), timeout=self.TOAST)
+
+
+def _settled() -> None:
+    """The first frame is drawn and the session built: what is there now (the session, the
+    widgets, Textual's styles) lives as long as the app. Kept out of the collector's full
+    passes, which otherwise visit it all again every few seconds while a fast-forward
+    makes garbage (a pause of tens of milliseconds each, at any key); then the collector
+    works again (it waited from the start: see ``get_default_screen``)."""
+    gc.freeze()
+    gc.enable()
 
 
 def _number(value: object) -> float:

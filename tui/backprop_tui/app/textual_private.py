@@ -12,9 +12,13 @@ and ``Widget._scroll_update`` again.
   when one comes or goes; this does the same.
 
 - ``FooterKey``: the footer's key widget (``textual.widgets._footer``; not exported by
-  ``textual.widgets``). The main screen's footer (components/footer.py) keeps the keys
-  that fit whole: it reads their ``key_display``, ``description`` and ``action`` and makes
-  one in place of another, as Textual's ``Footer.compose`` does.
+  ``textual.widgets``). The main screen's footer (components/footer.py) makes them as
+  Textual's ``Footer.compose`` does, keeping those that fit whole.
+
+- ``set_footer_key``: that footer changes a key widget in place rather than making the
+  footer's keys again. A FooterKey keeps its key, text and action in plain attributes
+  and whether it applies in ``_disabled`` (a click on one that does not rings the bell)
+  and in the ``-disabled`` class; it draws them in ``render``.
 
 The export dialog's radio mark needs nothing private: it sets the public ``BUTTON_INNER``
 as it renders.
@@ -27,7 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
-__all__ = ["FooterKey", "set_virtual_size_quietly"]
+__all__ = ["FooterKey", "set_footer_key", "set_virtual_size_quietly"]
 
 
 def set_virtual_size_quietly(view: ScrollView, size: Size) -> None:
@@ -35,3 +39,16 @@ def set_virtual_size_quietly(view: ScrollView, size: Size) -> None:
     the screen."""
     view.set_reactive(Widget.virtual_size, size)
     view._scroll_update(size)
+
+
+def set_footer_key(widget: FooterKey, key: str, key_display: str, action: str, enabled: bool,
+                   tooltip: str) -> None:
+    """Make ``widget`` show ``key`` (shown as ``key_display``) for ``action``, greyed
+    unless ``enabled``; its description stays."""
+    resized = key_display != widget.key_display
+    widget.key, widget.key_display, widget.action = key, key_display, action
+    widget._disabled = not enabled
+    if tooltip != (widget.tooltip or ""):
+        widget.tooltip = tooltip or None
+    widget.set_class(not enabled, "-disabled")
+    widget.refresh(layout=resized)

@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import repeat
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -47,6 +48,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from backprop_tui import keys
+from backprop_tui.app.components.regions import refresh_rows
 from backprop_tui.app.view_model import DiagramModel, Parameter
 from backprop_tui.numbers import fmt
 
@@ -81,9 +83,11 @@ Cell = tuple[int, int]
 # Numbers ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def fit(value: float, digits: int, width: int) -> str:
     """``value`` to ``digits`` significant digits, or to as many as ``width`` cells hold
-    (a short exponent first: 4.386e-4)."""
+    (a short exponent first: 4.386e-4). (Cached: a step shows nearly every number the
+    step before did.)"""
     text = _short(fmt(value, digits))
     if len(text) <= width:
         return text
@@ -150,25 +154,25 @@ class _Canvas:
         self.width = width
         self.height = height
         self.spans: list[Span] = []
-        self.taken: dict[int, list[tuple[int, int]]] = {}  # row -> [start, end) of spans
+        # Per row, 1 where a span's text is: a step puts a few hundred spans, each checked
+        # against its row at C speed.
+        self.taken = [bytearray(width) for _ in range(height)]
 
     def free(self, x: int, y: int, width: int, margin: int = 0) -> bool:
         """Whether ``width`` cells at (x, y) are inside the grid and ``margin`` from any text."""
         if x < 0 or y < 0 or y >= self.height or x + width > self.width:
             return False
-        return all(
-            x + width + margin <= start or end + margin <= x
-            for start, end in self.taken.get(y, ())
-        )
+        return self.taken[y].find(1, max(0, x - margin), x + width + margin) < 0
 
     def put(self, span: Span, margin: int = 0) -> bool:
         if not span.text or not self.free(span.x, span.y, len(span.text), margin):
             return False
         self.spans.append(span)
-        self.taken.setdefault(span.y, []).append((span.x, span.end))
+        self.taken[span.y][span.x : span.end] = b"\x01" * len(span.text)
         return True
 
 
+@lru_cache(maxsize=256)
 def _glyph(arms: str, heavy: bool) -> str:
     """One character for everything that passes through a cell (a diagonal never shares a
     cell with a level line: the routing sees to it)."""
@@ -794,7 +798,8 @@ def _fill(plan: _Plan, model: DiagramModel, width: int, height: int) -> Layout:
         _fill_table(plan.table, model, canvas)
     for span in canvas.spans:
         if span.element is not None:
-            hit.update({(x, span.y): span.element for x in range(span.x, span.end)})
+            hit.update(dict.fromkeys(zip(range(span.x, span.end), repeat(span.y)),
+                                     span.element))
     lines = {cell: value for cell, value in lines.items() if 0 <= cell[0] < width
              and 0 <= cell[1] < height}
     hit = {cell: name for cell, name in hit.items() if 0 <= cell[0] < width
@@ -997,7 +1002,7 @@ def _item(table: _Table, param: Parameter, model: DiagramModel, x: int, y: int) 
         spans.append(Span(at + len(TO), row, FIXED, param.name, "dim"))
     gradient = _shown(param.gradient, digits, widths.gradient)
     spans.append(Span(at + len(TO) + widths.value + 1, row, gradient.rjust(widths.gradient),
-                      keys.text(keys.parameter(param.name).gradient),
+                      _gradient_name(param.name),
                       _state(model, param.name, "gradient")))
     at += table.gradient_end - table.old + 1
     for slot, (value, fresh) in zip(table.slots, param.state):
@@ -1007,6 +1012,12 @@ def _item(table: _Table, param: Parameter, model: DiagramModel, x: int, y: int) 
                           _state(model, param.name, slot), 0 if fresh else -1))
         at += table.state
     return spans
+
+
+@lru_cache(maxsize=1024)
+def _gradient_name(name: str) -> str:
+    """What a click on a parameter's gradient selects: ``dE/dw5`` for ``w5``."""
+    return keys.text(keys.parameter(name).gradient)
 
 
 def _unit_item(model: DiagramModel, unit: str, name_width: int, widths: _Widths) -> Span:
@@ -1181,6 +1192,7 @@ class NetworkDiagram(Widget):
         self.heading = heading  # its border title's first words, the model's caption after
         self._layout = Layout(0, 0, "empty")
         self._painted: tuple[tuple[int, int, DiagramModel | None], list[Strip]] | None = None
+        self._styles: dict[str, Style] | None = None  # the component classes' (per theme)
         self._first_click: str | None = None
         self._hover: str | None = None  # the element under the mouse
         # The hovered element's runs of cells, by row, in the layout they were found in.
@@ -1192,12 +1204,22 @@ class NetworkDiagram(Widget):
         return self._layout
 
     def show(self, model: DiagramModel) -> None:
-        """Show ``model``; the app calls this on every key, so an unchanged model is free."""
-        if model != self._model:
-            self._model = model
-            self._title()
+        """Show ``model``; the app calls this on every key, so an unchanged model is free.
+        Once painted, it paints the new model at once and has only the rows that changed
+        drawn again (a step changes a few: its marks, its lines, the numbers it fills in)."""
+        if model == self._model:
+            return
+        self._model = model
+        self._title()
+        self._hover_tip()
+        painted = self._painted
+        if painted is None or painted[0][:2] != tuple(self.size):
             self.refresh()
-            self._hover_tip()
+            return
+        before = painted[1]
+        after = self._paint()
+        refresh_rows(self, (y for y, strip in enumerate(after)
+                            if y >= len(before) or strip is not before[y]), self.size.width)
 
     def on_resize(self) -> None:
         self._title()
@@ -1221,21 +1243,35 @@ class NetworkDiagram(Widget):
     def render_line(self, y: int) -> Strip:
         """Line API: the rows are painted once per model and size, then only handed out."""
         width, height = self.size
-        key = (width, height, self._model)
-        if self._painted is None or self._painted[0] != key:
-            styles = {name: self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-            if self._model is None:
-                self._layout = Layout(width, height, "empty")
-            else:
-                self._layout = layout(self._model, width, height)
-            self._painted = (key, paint(self._layout, styles, self.rich_style))
-        strips = self._painted[1]
-        return self._hovered(strips[y], y) if y < len(strips) else Strip.blank(
-            width, self.rich_style)
+        painted = self._painted
+        if painted is None or painted[0] != (width, height, self._model):
+            strips = self._paint()
+        else:
+            strips = painted[1]
+        if y >= len(strips):
+            return Strip.blank(width, self.rich_style)
+        return self._hovered(strips[y], y)
+
+    def _paint(self) -> list[Strip]:
+        """Lay out and paint the model at the widget's size; a row that comes out as it was
+        keeps its strip (the same object: see ``show``)."""
+        width, height = self.size
+        if self._styles is None:
+            self._styles = {name: self.get_component_rich_style(name)
+                            for name in self.COMPONENT_CLASSES}
+        if self._model is None:
+            self._layout = Layout(width, height, "empty")
+        else:
+            self._layout = layout(self._model, width, height)
+        painted = self._painted
+        before = painted[1] if painted is not None and painted[0][:2] == (width, height) else []
+        strips = paint(self._layout, self._styles, self.rich_style, before)
+        self._painted = ((width, height, self._model), strips)
+        return strips
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._painted = None  # a new theme: paint again
+        self._painted = self._styles = None  # a new theme, or focus: paint again
 
     # Hover: the element under the mouse marked, and a tooltip saying what it is -------------
 
@@ -1364,8 +1400,10 @@ def hover_text(model: DiagramModel, element: str) -> str:
     return f"{keys.symbol(key)} · {CLICK}"
 
 
-def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Strip]:
-    """The layout as styled rows: lines dim (touched ones highlighted), text over them."""
+def paint(layout: Layout, styles: Mapping[str, Style], base: Style,
+          before: Sequence[Strip] = ()) -> list[Strip]:
+    """The layout as styled rows: lines dim (touched ones highlighted), text over them. A
+    row the same as in ``before`` (the rows painted last, at the same size) is that strip."""
     chars = [[" "] * layout.width for _ in range(layout.height)]
     looks: list[list[Style | None]] = [[None] * layout.width for _ in range(layout.height)]
     dim, touched = styles["diagram--dim"], styles["diagram--touched"]
@@ -1381,7 +1419,7 @@ def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Stri
             chars[span.y][span.x + k] = char
             looks[span.y][span.x + k] = new if 0 <= span.new_at <= k else state
     combined: dict[int, Style] = {}  # each look over the widget's own style, made once
-    strips = []
+    strips: list[Strip] = []
     for row, row_looks in zip(chars, looks, strict=True):
         segments = []
         start = 0
@@ -1393,5 +1431,8 @@ def paint(layout: Layout, styles: Mapping[str, Style], base: Style) -> list[Stri
                     style = combined[id(look)] = base if look is None else base + look
                 segments.append(Segment("".join(row[start:x]), style))
                 start = x
-        strips.append(Strip(segments, layout.width))
+        y = len(strips)
+        same = y < len(before) and list(before[y]) == segments
+        strips.append(before[y] if same else Strip(segments, layout.width))
     return strips
+

@@ -13,6 +13,7 @@ never lays the screen out again (see textual_private).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from rich.cells import cell_len, get_character_cell_size
@@ -22,12 +23,14 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
 from textual.markup import escape
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Static
 
+from backprop_tui.app.components.regions import refresh_rows
 from backprop_tui.app.textual_private import set_virtual_size_quietly
 from backprop_tui.app.view_model import Equation, GradientView, Status, ValueRow
 from backprop_tui.numbers import integer_width
@@ -48,11 +51,15 @@ def breaks(text: str, width: int, hang: int = 0) -> list[tuple[int, int]]:
     lead = len(text) - len(text.lstrip(" "))  # a line's own indent is no place to break
     pieces: list[tuple[int, int]] = []
     start, room, count = 0, width, len(text)
+    single = all(get_character_cell_size(char) == 1 for char in set(text))
     while True:
-        end, used = start, 0
-        while end < count and used + get_character_cell_size(text[end]) <= room:
-            used += get_character_cell_size(text[end])
-            end += 1
+        if single:  # (nearly always: a cell a character, counted at once)
+            end = min(count, start + room)
+        else:
+            end, used = start, 0
+            while end < count and used + get_character_cell_size(text[end]) <= room:
+                used += get_character_cell_size(text[end])
+                end += 1
         if end >= count:
             pieces.append((start, count))
             return pieces
@@ -98,6 +105,8 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
     Only ↑ ↓ PgUp PgDn: a scrolling container's → ← Home End are the app's step keys (its
     priority bindings), and are left out here so that the footer keeps the table's order."""
 
+    auto_links = Reactive(False)  # no links in their text: its lines are drawn as they are
+
     BINDINGS = [
         Binding("up", "scroll_up", "Scroll up", show=False),
         Binding("down", "scroll_down", "Scroll down", show=False),
@@ -109,23 +118,35 @@ class Panel(ScrollView, can_focus=True, inherit_bindings=False):
         super().watch_scroll_y(old_value, new_value)
         self._tell_hidden()
 
-    def _sized(self, width: int, height: int, top: int) -> None:
+    def _sized(self, width: int, height: int, top: int,
+               lines: Sequence[int] | None = None) -> None:
         """``height`` lines of ``width`` cells, scrolled to line ``top`` (or as near as the
-        lines allow)."""
-        set_virtual_size_quietly(self, Size(width, height))
-        self.set_scroll(0, max(0, min(top, height - self.scrollable_content_region.height)))
-        self._tell_hidden()
-        self.refresh()
+        lines allow); ``lines``: only these lines changed (None: any may have), so only
+        those in sight are drawn again if it stays scrolled where it was."""
+        size = Size(width, height)
+        if size != self.virtual_size:
+            set_virtual_size_quietly(self, size)
+        seen = self.scrollable_content_region.height
+        scroll = round(self.scroll_y)
+        self.set_scroll(0, max(0, min(top, height - seen)))
+        tell_hidden(self, seen)
+        if lines is None or round(self.scroll_y) != scroll:
+            self.refresh()
+            return
+        refresh_rows(self, (line - scroll for line in lines if 0 <= line - scroll < seen),
+                     width)
 
     def _tell_hidden(self) -> None:
         tell_hidden(self)
 
 
-def tell_hidden(view: Widget) -> None:
+def tell_hidden(view: Widget, seen: int | None = None) -> None:
     """Say in ``view``'s bottom border how many of its lines are out of sight, above and
-    below: '↑ 3 above · ↓ 5 more' (nothing when all are in sight)."""
+    below: '↑ 3 above · ↓ 5 more' (nothing when all are in sight). ``seen``: the lines it
+    shows, where known."""
     height = view.virtual_size.height
-    seen = view.scrollable_content_region.height
+    if seen is None:
+        seen = view.scrollable_content_region.height
     above = min(round(view.scroll_y), height)
     below = max(0, height - above - seen) if seen else 0
     said = " · ".join([*([f"↑ {above} above"] if above else []),
@@ -141,6 +162,8 @@ class TextPanel(Panel, Generic[Model]):
     _lines: Lines = ()
     _pieces: list[Content] = []  # the lines wrapped to the width
     _strips: list[Strip] | None = None  # the pieces styled: made when first drawn
+    _blank: Strip | None = None  # a line under the text
+    _width = 0  # the width wrapped to
 
     def show(self, model: Model) -> bool:
         if model == self._model:
@@ -159,30 +182,48 @@ class TextPanel(Panel, Generic[Model]):
         return "\n".join(line.plain for line, _ in self._lines)
 
     def _wrap(self, top: int) -> None:
-        width = self.scrollable_content_region.width
+        """Wrap the lines to the width and style them; draw again only the lines that
+        changed (a step keeps the equation's layout, often its first lines)."""
+        width = self._width = self.scrollable_content_region.width
         if width <= 0:  # not laid out yet: on_resize wraps
             return
+        before = self._strips
         self._pieces = [piece for line, hang in self._lines
                         for piece in wrapped(line, width, hang)]
         self._strips = None
-        self._sized(width, len(self._pieces), top)
+        after = self._styled(width)
+        changed = None
+        if before is not None and before and after and (
+                before[0].cell_length == after[0].cell_length):
+            changed = [y for y in range(max(len(before), len(after)))
+                       if y >= len(before) or y >= len(after) or before[y] != after[y]]
+        self._sized(width, len(self._pieces), top, changed)
 
     def on_resize(self) -> None:
+        self._strips = None
         self._wrap(top=round(self.scroll_y))
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if self._strips is None:
-            self._strips = Visual.to_strips(self, Content("\n").join(self._pieces), width,
-                                            None, self.visual_style, pad=True)
-        index = round(self.scroll_y) + y
-        if 0 <= index < len(self._strips) and index < len(self._pieces):
-            return self._strips[index]
-        return Strip.blank(width, self.visual_style.rich_style)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips = None  # a new theme, or focus: styled again when next drawn
+        self._strips = self._blank = None  # a new theme, or focus: styled again when drawn
+
+    def _styled(self, width: int) -> list[Strip]:
+        """The pieces styled, made when first needed after a change."""
+        if self._strips is None:
+            self._strips = Visual.to_strips(self, Content("\n").join(self._pieces), width,
+                                            None, self.visual_style, pad=True)
+        return self._strips
+
+    def render_line(self, y: int) -> Strip:
+        width = self._width or self.scrollable_content_region.width
+        strips = self._styled(width)
+        index = round(self.scroll_y) + y
+        if 0 <= index < len(strips) and index < len(self._pieces):
+            return strips[index]
+        if self._blank is None or self._blank.cell_length != width:
+            self._blank = Strip.blank(width, self.visual_style.rich_style)
+        return self._blank
+
 
 
 STACKED = 16  # cells: a longer symbol (δ_o₁ (chain rule)) leaves too little room beside it
@@ -267,6 +308,12 @@ class ValuesPanel(Panel):
     _model: object = object()
     _rows: list[tuple[str, str]] = []  # (text, component class or "")
     _styles: dict[str, Style] | None = None
+    _room = 0  # the width laid out for
+    # The rows' strips (at a width) drawn since the last step, and in the step before: a
+    # step moves the rows up one, so most were drawn before; older ones are let go (a strip
+    # is a dozen objects for the garbage collector to visit).
+    _drawn: dict[tuple[tuple[str, str], int], Strip] = {}
+    _drawn_before: dict[tuple[tuple[str, str], int], Strip] = {}
 
     def show(self, model: tuple[tuple[ValueRow, ...], int]) -> bool:
         if model == self._model:
@@ -278,7 +325,7 @@ class ValuesPanel(Panel):
     def _lay_out(self) -> None:
         """The rows at the panel's width, scrolled to the newest."""
         model = self._model
-        room = self.scrollable_content_region.width
+        room = self._room = self.scrollable_content_region.width
         if not isinstance(model, tuple) or room <= 0:  # not laid out yet: on_resize
             return
         rows, hidden = model
@@ -311,12 +358,15 @@ class ValuesPanel(Panel):
         if not rows:
             lines += [(piece, "values--muted") for piece in
                       _pieces("Values appear here as they are computed.", room, 0)]
-        self._rows = lines
-        self._styles = None  # looked up again on the next draw (cheap once, not per row)
-        self._sized(room, len(lines), len(lines))  # the newest in view
+        before, self._rows = self._rows, lines
+        self._drawn_before, self._drawn = self._drawn, {}
+        changed = [y for y in range(max(len(before), len(lines)))
+                   if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
+        self._sized(room, len(lines), len(lines), changed)  # the newest in view
 
     def on_resize(self) -> None:
         """Lay the rows out again: whether a row fits, and its printed value, changed."""
+        self._rows = []  # every row drawn again
         self._lay_out()
 
     def render_line(self, y: int) -> Strip:
@@ -324,25 +374,33 @@ class ValuesPanel(Panel):
             base = self.rich_style
             self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
                                          for name in self.COMPONENT_CLASSES}}
+            self._drawn, self._drawn_before = {}, {}
         index = round(self.scroll_y) + y
-        width = self.scrollable_content_region.width
+        width = self._room or self.scrollable_content_region.width
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
-        text, component = self._rows[index]
-        strip = Strip([Segment(text, self._styles[component])])
-        return strip.crop(0, width).extend_cell_length(width, self._styles[""])
+        row = self._rows[index]
+        strip = self._drawn.get((row, width)) or self._drawn_before.get((row, width))
+        if strip is None:
+            text, component = row
+            strip = Strip([Segment(text, self._styles[component])]).crop(0, width)
+            strip = strip.extend_cell_length(width, self._styles[""])
+        self._drawn[row, width] = strip
+        return strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles = None  # a new theme
 
 
-def _pieces(text: str, width: int, hang: int) -> list[str]:
-    """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``."""
+@lru_cache(maxsize=4096)
+def _pieces(text: str, width: int, hang: int) -> tuple[str, ...]:
+    """``text`` cut to ``width`` (see ``breaks``), its continuations indented by ``hang``.
+    (Cached: every step lays out the epoch's rows so far again, nearly all as before.)"""
     pieces = breaks(text, width, hang)
     indent = " " * hanging(text, max(1, width), hang)
-    return [text[start:end] if n == 0 else indent + text[start:end]
-            for n, (start, end) in enumerate(pieces)]
+    return tuple(text[start:end] if n == 0 else indent + text[start:end]
+                 for n, (start, end) in enumerate(pieces))
 
 
 class ModelStatic(Static, Generic[Model]):
@@ -382,10 +440,9 @@ class StatusLine(ModelStatic[Status]):
                                            (1, False, 1, 2), (2, False, 0, 2),
                                            (2, False, 0, 1), (2, True, 0, 1),
                                            (2, True, 1, 1), (2, True, 1, 0), (2, True, 2, 0)):
-            text = _status_text(model, others, short, terse, when)
-            if Content.from_markup(text).cell_length <= width:
+            content = Content.from_markup(_status_text(model, others, short, terse, when))
+            if content.cell_length <= width:
                 break
-        content = Content.from_markup(text)
         if model.diverged:
             content += Content.from_markup(f"  [b $warning]⚠ {escape(model.diverged)}[/]")
         return content.truncate(width, ellipsis=True)

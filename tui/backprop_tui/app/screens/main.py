@@ -48,10 +48,12 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#equation"  # so ↑ ↓ scroll it at once
     ALLOW_IN_MAXIMIZED_VIEW = "#status, #progress, Footer"
 
-    def __init__(self, ready: Callable[[], None]) -> None:
+    def __init__(self, ready: Callable[[], None], width: int = 0) -> None:
         """``ready`` is called once the panels are mounted, to draw the first frame: the
-        screen composes after the app's own mount."""
-        super().__init__()
+        screen composes after the app's own mount. ``width``, the terminal's: the screen
+        starts with the breakpoint class Textual gives it on its first resize (which then
+        styles its widgets once again only if that changed)."""
+        super().__init__(classes=" ".join(breakpoint_class(width, self.HORIZONTAL_BREAKPOINTS)))
         self._panels_ready = ready
         self.curve: ErrorCurve | None = None  # mounted when first opened (c)
         self._progress: ProgressBar | None = None  # mounted while a fast-forward runs
@@ -86,7 +88,7 @@ class MainScreen(Screen[None]):
 
     @property
     def keys_drawn(self) -> bool:
-        """Whether the footer has drawn its keys (a refresh or two after the rest)."""
+        """Whether the footer has its keys (made with the screen: see KeyFooter)."""
         return bool(self.query_one(Footer).children)
 
     def show(self, status: view_model.Status, diagram: view_model.DiagramModel,
@@ -208,3 +210,11 @@ def duration(seconds: int) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+def breakpoint_class(width: int, breakpoints: list[tuple[int, str]]) -> list[str]:
+    """The class of the last of ``breakpoints`` that ``width`` reaches, as Textual sets it
+    on a resize (none for width 0: not known yet)."""
+    if width <= 0:
+        return []
+    return next(([name] for start, name in sorted(breakpoints, reverse=True)
+                 if width >= start), [])
