@@ -134,7 +134,7 @@ class Session:
         self._plain: dict[tuple[Edit, ...], Timeline] = {}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
         if self.state.edits:
-            self._timeline_for(self.state.edits)
+            self.timeline_for(self.state.edits)
 
     # Derived values ------------------------------------------------------------------
 
@@ -353,7 +353,7 @@ class Session:
         name, value = self.check_edit(name, value)
         old = self.current_value(name)
         edits = self._with(Edit(self.epoch, name, value))
-        self._timeline_for(edits, fork=self.epoch)
+        self.timeline_for(edits, fork=self.epoch)
         key = self.step.key if self.step else None
         steps = self.steps_of(self.epoch, edits)
         index = steps.keys.get(key, min(self.index, len(steps))) if key else 0
@@ -494,24 +494,25 @@ class Session:
         """A plain-sgd timeline for ``edits``: a fork of the known one that agrees with them
         longest, sharing the epochs before they differ (an edit at epoch 10,000 reruns
         none of the 9,999 before it)."""
-        parent, fork = None, 1
-        for known, timeline in self._plain.items():
-            changed = set(known) ^ set(edits)
-            if not changed:  # the same edits, made in another order: the same network
-                return timeline
-            differ = min(edit.epoch for edit in changed)
-            if differ > fork:
-                parent, fork = timeline, differ
+        parent, fork = _longest_agreeing(self._plain, edits)
         if parent is None:
             return Timeline(replace(self.base, optimizer="sgd", state=None), edits)
-        return parent.child(edits, fork)
+        return parent if fork == 0 else parent.child(edits, fork)
 
-    def _timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
+    def timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
+        """The timeline of ``edits``, made on first use: forked at ``fork`` from the current
+        one (an edit), or, rebuilding a resumed session's, from the known one that agrees
+        with them longest (an undone edit shares the epochs before it)."""
         found = self._timelines.get(edits)
         if found is None:
-            if fork is None:  # rebuilding a resumed session: fork from the plain timeline
-                fork = min(e.epoch for e in edits)
-                parent = self._timelines[()]
+            if fork is None:
+                parent, fork = _longest_agreeing(self._timelines, edits)
+                if parent is None:  # they differ from every known one at epoch 1
+                    found = self._timelines[edits] = Timeline(self.base, edits)
+                    return found
+                if fork == 0:
+                    self._timelines[edits] = parent
+                    return parent
             else:
                 parent = self.timeline
             found = self._timelines[edits] = parent.child(edits, fork)
@@ -570,6 +571,21 @@ class Session:
         self._record("redo", self.state, self.future[-1])
         self.state = self.future.pop()
         return True
+
+
+def _longest_agreeing(known: dict[tuple[Edit, ...], Timeline], edits: tuple[Edit, ...]
+                      ) -> tuple[Timeline | None, int]:
+    """The known timeline that agrees with ``edits`` longest and the first epoch where they
+    differ (0: the same edits, made in another order, so the same network)."""
+    parent, fork = None, 1
+    for edited, timeline in known.items():
+        changed = set(edited) ^ set(edits)
+        if not changed:
+            return timeline, 0
+        differ = min(edit.epoch for edit in changed)
+        if differ > fork:
+            parent, fork = timeline, differ
+    return parent, fork
 
 
 def combination_problem(base: Network, edits: tuple[Edit, ...]) -> tuple[int, str] | None:
