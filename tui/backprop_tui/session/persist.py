@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from backprop_tui import __version__
+from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.functions import OPTIMIZERS
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network, OptimizerState
@@ -48,7 +49,6 @@ from backprop_tui.session.session import (
     combination_problem,
     merged_runs,
 )
-from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.session.timeline import (
     SAVED,
     Edit,
@@ -205,19 +205,40 @@ def _pieces(stream: Any) -> Iterator[bytes]:
         yield piece
 
 
+def read_document(path: str | Path) -> Any:
+    """The document saved at ``path``, its log left out, none of it checked: enough for a
+    glance at it (the resume prompt's list). SessionFileError if it is no JSON document,
+    OSError if it cannot be read."""
+    with open(path, "rb") as stream:
+        return _document(_pieces(stream), str(path))
+
+
 def _load(pieces: Iterator[str | bytes], name: str) -> Session:
+    document = _document(pieces, name)
+    try:
+        return _session(document)
+    except _Bad as problem:
+        raise SessionFileError(f"{name}: {problem}") from None
+
+
+def _document(pieces: Iterator[str | bytes], name: str) -> Any:
     try:
         document = _Reader(pieces).document()
         # A lone surrogate (\ud800) parses but could never be written back out.
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except TooBig as error:
         raise SessionFileError(f"{name}: {error}, too big for a session file") from None
+    except _JsonLines:
+        raise SessionFileError(f"{name}: a JSON-lines export is a log, not a resumable "
+                               "session (`backprop-tui export --format json` writes one)"
+                               ) from None
     except (UnicodeError, ValueError, RecursionError) as error:
         raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
-    try:
-        return _session(document)
-    except _Bad as problem:
-        raise SessionFileError(f"{name}: {problem}") from None
+    return document
+
+
+class _JsonLines(ValueError):
+    """The file starts with a JSON-lines log's header record."""
 
 
 class _Bad(Exception):
@@ -314,6 +335,8 @@ class _Reader:
             self.take(":")
             document[key] = self.log() if key in LOG else self.value()
         self.take("}")
+        if document.get("type") == "header":  # export --format jsonl's first record
+            raise _JsonLines
         return self.end(document)
 
     def log(self) -> list[Any]:
@@ -372,11 +395,11 @@ def _session(document: Any) -> Session:
     raw = document.get("checkpoint")  # absent in older files
     checkpoint = None if raw is None else _checkpoint(raw, epoch, network)
     if version == 1:
-        start = _reached_v1(session, epoch, checkpoint)
+        _reach_v1(session, epoch, checkpoint)
     elif checkpoint is None:
         raise _Bad("\"checkpoint\" is missing")
     else:
-        start = _reached(session, document.get("checkpoints"), epoch, checkpoint)
+        _reach(session, document.get("checkpoints"), epoch, checkpoint)
     session.state = State(epoch, 0, edits, digits, runs)
     if index > len(session.steps):
         raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
@@ -388,8 +411,8 @@ def _session(document: Any) -> Session:
     return session
 
 
-def _reached_v1(session: Session, epoch: int, checkpoint: Network | None) -> Network:
-    """The start of the cursor's epoch in a version 1 file: its checkpoint trusted past
+def _reach_v1(session: Session, epoch: int, checkpoint: Network | None) -> None:
+    """Reach the cursor's epoch of a version 1 file: its checkpoint trusted past
     MAX_CHECKED, checked against the epochs before it up to there."""
     trusted = checkpoint is not None and epoch - 1 > MAX_CHECKED
     if checkpoint is not None and trusted:
@@ -404,11 +427,10 @@ def _reached_v1(session: Session, epoch: int, checkpoint: Network | None) -> Net
     if checkpoint is not None and not trusted and not same_start(start, checkpoint):
         raise _Bad("\"checkpoint\" does not follow from the network and its edits (was the "
                    "file changed by hand?)")
-    return start
 
 
-def _reached(session: Session, raw: Any, epoch: int, checkpoint: Network) -> Network:
-    """The start of the cursor's epoch in a version 2 file: the saved starts of every
+def _reach(session: Session, raw: Any, epoch: int, checkpoint: Network) -> None:
+    """Reach the cursor's epoch of a version 2 file: the saved starts of every
     ``spacing``-th epoch seeded into the timeline; the first checked against the network,
     the cursor's against the last before it (the others when a run reaches them). Starts
     that begin later (a session resumed from a version 1 file, saved again) have their first
@@ -441,7 +463,6 @@ def _reached(session: Session, raw: Any, epoch: int, checkpoint: Network) -> Net
         before = f"the saved start of epoch {last:,}" if starts else "the network"
         raise _Bad(f"\"checkpoint\" does not follow from {before} and its edits (was the file "
                    "changed by hand?)")
-    return start
 
 
 def _checkpoint(raw: Any, epoch: int, base: Network, where: str = "checkpoint") -> Network:
