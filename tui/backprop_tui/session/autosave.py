@@ -135,8 +135,9 @@ def keep_aside(path: Path, newest: Path, kept: int = KEPT) -> Path:
 
 def close_gap(path: Path, gone: Path) -> None:
     """Remove ``gone``, one of the earlier sessions beside ``path``, moving the older ones
-    up a place. OSError if a move fails."""
-    older = earlier_paths(path)
+    up a place (from the place past the last kept, too: see ``Autosaver._move_old``).
+    OSError if a move fails."""
+    older = kept_paths(previous_path(path), SESSIONS)
     os.remove(gone)
     for source, target in zip(older[older.index(gone) + 1:], older[older.index(gone):],
                               strict=False):
@@ -337,11 +338,12 @@ class Autosaver:
         if self.path.exists():
             target = previous_path(self.path)
             try:
-                keep_aside(self.path, target, SESSIONS - 1)
-                if self.resumed_from is not None:  # it moved a place on with the others
-                    earlier = earlier_paths(self.path)
-                    at = earlier.index(self.resumed_from) + 1
-                    self.resumed_from = earlier[at] if at < len(earlier) else None
+                if self.resumed_from is None:
+                    keep_aside(self.path, target, SESSIONS - 1)
+                else:  # a place more, until the file resumed from is taken out
+                    keep_aside(self.path, target, SESSIONS)
+                    earlier = kept_paths(target, SESSIONS)
+                    self.resumed_from = earlier[earlier.index(self.resumed_from) + 1]
             except OSError as error:
                 raise OutputError(f"{self.path}: cannot keep the earlier session as "
                                   f"{target.name}: {error.strerror or error}") from None
