@@ -268,6 +268,8 @@ def test_a_tampered_start_between_is_found_when_a_run_reaches_it(late, monkeypat
     assert problem is not None and one_line(problem).startswith(
         "the saved start of epoch 8,192 does not follow from the epochs before it")
     assert resumed.network.to_document() == session.timeline.start(2 * SAVED).to_document()
+    assert resumed.events[-1] == {"action": "check", "epoch": 2 * SAVED - 1, "index": 0,
+                                  "changes": [problem]}  # the log says so too
 
 
 def test_the_spacing_doubles_past_the_cap_of_saved_starts() -> None:

@@ -62,7 +62,7 @@ class EditError(ValueError):
 class Event(TypedDict):
     """An action that changed something, for the log: what it was, where, and what changed."""
 
-    action: str  # edit, fast-forward, undo, redo, quiz
+    action: str  # edit, fast-forward, undo, redo, quiz, check (a saved start found wrong)
     epoch: int
     index: int
     changes: list[str]
@@ -129,6 +129,7 @@ class Session:
         # What changed something, in the order it happened, undos included: the log's record.
         self.events: list[Event] = events if events is not None else []
         self.quiz = Quiz()  # quiz mode, its tolerance, and the answers given (not undone)
+        self._told: set[str] = set()  # the timelines' problems the events record
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
         # The same network under plain sgd, by its edits (see ``plain_sgd``).
         self._plain: dict[tuple[Edit, ...], Timeline] = {}
@@ -250,6 +251,11 @@ class Session:
     def _go(self, state: State, action: str = "move", note: str | None = None) -> bool:
         if state == self.state:
             return False
+        problem = self.timeline.problem  # a resumed file's saved start, found wrong
+        if problem is not None and problem not in self._told:
+            self._told.add(problem)
+            self.events.append({"action": "check", "epoch": self.epoch, "index": self.index,
+                                "changes": [problem]})
         self._record(action, self.state, state, note)
         self.past.append(self.state)
         self.future.clear()
@@ -561,7 +567,7 @@ class Session:
             return False
         self.future.append(self.state)
         self._record("undo", self.state, self.past[-1])
-        self.state = self.past.pop()
+        self.state = self._within(self.past.pop())
         return True
 
     def redo(self) -> bool:
@@ -569,8 +575,15 @@ class Session:
             return False
         self.past.append(self.state)
         self._record("redo", self.state, self.future[-1])
-        self.state = self.future.pop()
+        self.state = self._within(self.future.pop())
         return True
+
+    def _within(self, state: State) -> State:
+        """``state`` with its step within its epoch: a resumed file's history may point past
+        the steps of an epoch that diverges (they end before the first value that is not
+        finite), which only running it shows."""
+        steps = len(self.steps_of(state.epoch, state.edits))
+        return state if state.index <= steps else replace(state, index=steps)
 
 
 def _longest_agreeing(known: dict[tuple[Edit, ...], Timeline], edits: tuple[Edit, ...]
