@@ -91,12 +91,12 @@ def test_the_prompt_lists_the_five_and_a_number_picks_one() -> None:
         assert isinstance(screen, ResumeScreen)
         assert str(screen.query_one("#title", Label).render()) == (
             "Resume your last session (epoch 6, step 5)?")
-        today = datetime.now().astimezone().strftime("%Y-%m-%d")
+        today = datetime.now().astimezone().strftime("%m-%d ")  # this year's: no year
         shown = lines(screen)
         assert [line.split(" · ")[:2] for line in shown] == [
-            ["1  xor", "epoch 6, step 5"], ["2  tanh-linear", "epoch 5, step 4"],
-            ["3  seed", "epoch 4, step 3"], ["4  mazur-adam", "epoch 3, step 2"],
-            ["5  mazur-momentum", "epoch 2, step 1"]]
+            ["▶ 1  xor", "epoch 6, step 5"], ["  2  tanh-linear", "epoch 5, step 4"],
+            ["  3  seed", "epoch 4, step 3"], ["  4  mazur-adam", "epoch 3, step 2"],
+            ["  5  mazur-momentum", "epoch 2, step 1"]]  # the first highlighted: ▶
         assert all(line.split(" · ")[2].startswith(today) for line in shown)
         await pilot.press("3")
         await settle(pilot)
@@ -121,7 +121,10 @@ def test_arrows_and_enter_pick_and_n_starts_fresh() -> None:
 
     async def pick(app: BackpropApp, pilot: Pilot) -> None:
         await settle(pilot)
-        await pilot.press("down", "down", "down", "down", "enter")
+        await pilot.press("down", "down", "down", "down")
+        await settle(pilot)
+        assert [line[:3] for line in lines(app.screen)] == ["  1", "  2", "  3", "  4", "▶ 5"]
+        await pilot.press("enter")
         await settle(pilot)
         assert app.session.state == sessions[1].state  # the fifth: mazur-momentum's
 

@@ -192,7 +192,11 @@ class Saved:
 
     @property
     def when(self) -> str:
-        return "" if self.saved is None else self.saved.strftime("%Y-%m-%d %H:%M")
+        """'12-01 16:40' (month, day, time), with the year before it if not this one's."""
+        if self.saved is None:
+            return ""
+        this_year = self.saved.year == datetime.now().year
+        return self.saved.strftime("%m-%d %H:%M" if this_year else "%Y-%m-%d %H:%M")
 
 
 def saved_as(path: Path, document: dict[str, Any]) -> Saved | None:
@@ -213,13 +217,16 @@ def saved_as(path: Path, document: dict[str, Any]) -> Saved | None:
     return Saved(path, shown[:60], epoch, index, saved)
 
 
+SHOWN = frozenset({"exported", "source", "cursor"})  # what the prompt shows of a file
+
+
 def summary(path: Path) -> Saved | None:
     """The prompt's line of the session file at ``path``, without resuming it; None if it
     cannot be read as one."""
     from backprop_tui.session.persist import SessionFileError, read_document
 
     try:
-        document = read_document(path)
+        document = read_document(path, SHOWN)
     except (OSError, ValueError, SessionFileError):
         return None
     return saved_as(path, document) if isinstance(document, dict) else None
@@ -248,7 +255,9 @@ def find_last(path: Path | None = None) -> LastSession | None:
     the error's type, never raised). The earlier ones are read when picked."""
     path = state_path() if path is None else path
     try:
-        earlier = tuple(found for found in map(summary, earlier_paths(path)) if found)
+        # (only files that are there: reading one imports numpy, the first frame waits)
+        there = [earlier for earlier in earlier_paths(path) if earlier.exists()]
+        earlier = tuple(found for found in map(summary, there) if found)
         if not path.exists():
             return LastSession(path, None, listed=earlier) if earlier else None
     except OSError:

@@ -205,12 +205,12 @@ def _pieces(stream: Any) -> Iterator[bytes]:
         yield piece
 
 
-def read_document(path: str | Path) -> Any:
-    """The document saved at ``path``, its log left out, none of it checked: enough for a
-    glance at it (the resume prompt's list). SessionFileError if it is no JSON document,
-    OSError if it cannot be read."""
+def read_document(path: str | Path, wanted: frozenset[str]) -> Any:
+    """The document saved at ``path`` as far as the keys ``wanted``, none of it checked:
+    enough for a glance at it (the resume prompt's list). SessionFileError if it is no JSON
+    document, OSError if it cannot be read."""
     with open(path, "rb") as stream:
-        return _document(_pieces(stream), str(path))
+        return _document(_pieces(stream), str(path), wanted)
 
 
 def _load(pieces: Iterator[str | bytes], name: str) -> Session:
@@ -221,9 +221,10 @@ def _load(pieces: Iterator[str | bytes], name: str) -> Session:
         raise SessionFileError(f"{name}: {problem}") from None
 
 
-def _document(pieces: Iterator[str | bytes], name: str) -> Any:
+def _document(pieces: Iterator[str | bytes], name: str,
+              wanted: frozenset[str] | None = None) -> Any:
     try:
-        document = _Reader(pieces).document()
+        document = _Reader(pieces).document(wanted)
         # A lone surrogate (\ud800) parses but could never be written back out.
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except TooBig as error:
@@ -318,8 +319,9 @@ class _Reader:
             self.at = end
             return value
 
-    def document(self) -> Any:
-        """The whole document, its log's lists read and left empty."""
+    def document(self, wanted: frozenset[str] | None = None) -> Any:
+        """The whole document, its log's lists read and left empty; with ``wanted``, only
+        as far as those keys (the rest of the file is not read)."""
         if not self.peek():
             raise ValueError("the file is empty")
         if self.peek() != "{":
@@ -327,6 +329,8 @@ class _Reader:
         self.take("{")
         document: dict[str, Any] = {}
         while self.peek() != "}":
+            if wanted is not None and wanted <= document.keys():
+                return document
             if document:
                 self.take(",")
             key = self.value()

@@ -22,10 +22,11 @@ from textual.widgets.option_list import Option
 from backprop_tui.session.autosave import SESSIONS, LastSession, Saved, previous_path
 
 
-def line(number: int, saved: Saved) -> str:
-    """'1  mazur · epoch 2, step 7 · 2026-12-01 16:40'."""
+def line(number: int, saved: Saved, highlighted: bool = False) -> str:
+    """'  1  mazur · epoch 2, step 7 · 2026-12-01 16:40', '▶ 1 …' where highlighted (the
+    highlight is not colour alone)."""
     when = f" · {saved.when}" if saved.when else ""
-    return f"{number}  {saved.name} · {saved.where}{when}"
+    return f"{'▶' if highlighted else ' '} {number}  {saved.name} · {saved.where}{when}"
 
 
 class ResumeScreen(ModalScreen[Path | None]):
@@ -97,6 +98,12 @@ class ResumeScreen(ModalScreen[Path | None]):
 
     def action_fresh(self) -> None:
         self.dismiss(None)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Mark the highlighted session with ▶, the others without."""
+        for at, saved in enumerate(self.listed):
+            event.option_list.replace_option_prompt_at_index(
+                at, line(at + 1, saved, at == event.option_index))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
