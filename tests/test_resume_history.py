@@ -296,3 +296,34 @@ def test_hostile_saved_starts_are_refused_in_one_line(late, change, says) -> Non
     with pytest.raises(SessionFileError) as caught:
         load_session(json.dumps(document), "hostile.json")
     assert says in one_line(str(caught.value))
+
+
+def at_an_edit() -> Session:
+    """The tutorial at the start of epoch 4, w5 edited there: the cursor's epoch is where
+    the edited timeline forks from the plain one."""
+    session = Session(load_preset("mazur"))
+    for _ in range(3):
+        assert session.next_epoch()
+    assert session.edit("w5", 0.3) and session.epoch == 4
+    return session
+
+
+def test_a_version_1_cursor_at_an_edits_epoch_is_still_taken_as_saved(monkeypatch) -> None:
+    session = at_an_edit()
+    document = version_1(json.loads(saved(session)))
+    monkeypatch.setattr(persist, "MAX_CHECKED", 1)  # trusted, as far into training
+    ran = counted_runs(monkeypatch)
+    resumed = load_session(json.dumps(document), "old.json")
+    assert sum(ran) == 0 and resumed.state == session.state
+    assert resumed.network.to_document() == session.network.to_document()
+
+
+def test_a_version_2_cursor_at_an_edits_epoch_is_checked() -> None:
+    session = at_an_edit()
+    text = saved(session)
+    assert load_session(text, "s.json").network.to_document() == (
+        session.network.to_document())
+    with pytest.raises(SessionFileError) as caught:
+        load_session(tampered(text, 4), "tampered.json")
+    assert "\"checkpoint\" does not follow from the network and its edits" in one_line(
+        str(caught.value))

@@ -606,7 +606,8 @@ def _history(raw: Any, session: Session) -> tuple[list[State], list[State]]:
         if stepped > MAX_STEPPED:
             raise _Bad(f"history: epoch {epoch:,} leaves {stepped:,} epochs stepped through; "
                        f"at most {MAX_STEPPED:,} are accepted")
-        in_force = tuple(edit for edit in own if edit.epoch <= epoch)
+        in_force = tuple(edit for edit in own if edit.epoch <= epoch  # options, not numbers
+                         and session.base.names.given(edit.name) is None)
         if in_force not in counts:
             counts[in_force] = _steps_counted(session.base, in_force)
         if index > counts[in_force]:
@@ -628,9 +629,10 @@ def _short_edit(raw: Any) -> dict[str, Any]:
 
 
 def _steps_counted(network: Network, edits: tuple[Edit, ...]) -> int:
-    """How many steps an epoch has under ``edits`` (those in force by it): they follow from
-    the network's shape and options, not from its numbers, so the network as given with
-    the edits applied will do."""
+    """How many steps an epoch has under ``edits`` (the edits of options in force by it):
+    they follow from the network's shape and options, not from its numbers (but where they
+    stop being finite: see Session._within), so the network as given with the edits applied
+    will do."""
     for edit in edits:
         network = apply_edit(network, edit)
     return len(EpochSteps(1, trace_epoch(network)))

@@ -198,8 +198,8 @@ class Timeline:
         if self.parent is not None and epoch < self.fork:
             self.parent.seed(epoch, network, checked)
             return
-        if epoch <= self.fork:  # computed from the epoch before, at the cost of one
-            return
+        if epoch <= self.fork and not checked:  # computed from the epoch before, at the
+            return  # cost of one: whoever seeds it compares
         with self._lock:
             self._starts[epoch] = network
             if not checked:
