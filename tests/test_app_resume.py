@@ -155,6 +155,23 @@ def test_a_session_moved_aside_for_another_network_is_listed() -> None:
     assert last.listed[1].path == state_path().with_name("last-session.previous.json")
 
 
+def test_another_network_opened_before_a_change_keeps_the_one_resumed() -> None:
+    """An earlier session picked, then (before any change saved it) another network opened
+    and saved: the picked one stays an earlier session; five are kept."""
+    sessions = six_runs()
+    picked = state_path().with_name("last-session.previous-2.json")
+    saver = Autosaver(state_path(), keep_old=True)
+    saver.resumed(picked, read_session(picked))
+    saver.changed(preset_session("iris-mini", 1))  # ctrl+o's network, saved first
+    assert saver.error is None
+    last = find_last()
+    assert last is not None
+    assert [(s.name, s.epoch) for s in last.listed] == [
+        ("iris-mini", 2), ("xor", 6), ("tanh-linear", 5), ("seed", 4), ("mazur-adam", 3)]
+    assert sessions[3].state.epoch == 4  # seed's, picked, still there
+    assert len(list(state_path().parent.glob("*.json"))) == SESSIONS
+
+
 def test_undo_after_a_resume_goes_back_to_the_state_before() -> None:
     session = preset_session("mazur", 1, 4)
     assert session.edit("w5", 0.3) and session.next()

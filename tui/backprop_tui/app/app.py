@@ -618,7 +618,7 @@ class BackpropApp(App[None]):
                             timeout=10)
                 return
             if self.autosaver is not None:
-                self.autosaver.resumed_from = picked  # it is the current session now
+                self.autosaver.resumed(picked, session)  # the current session now
         self.session = session
         self.session_changed()  # rewritten in this version's format
         self.render_session()

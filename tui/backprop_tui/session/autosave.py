@@ -300,12 +300,16 @@ class Autosaver:
         self.clock = clock
         self.error: str | None = None
         self.kept: Path | None = None  # where the old file went, once moved
-        # An earlier session's file this session was resumed from: it is this session's
-        # now, so the first save takes it out of the earlier ones.
-        self.resumed_from: Path | None = None
+        # An earlier session's file and the session resumed from it (see ``resumed``).
+        self._resumed: tuple[Path, Session] | None = None
         self.saves = 0
         self._last = -math.inf
         self._pending: Session | None = None
+
+    def resumed(self, path: Path, session: Session) -> None:
+        """``session`` was resumed from ``path``, an earlier session's file: it is the
+        current session now, so once it is saved the file goes (each session kept once)."""
+        self._resumed = (path, session)
 
     @property
     def pending(self) -> bool:
@@ -330,7 +334,7 @@ class Autosaver:
         try:
             self._move_old()
             save(session, self.path)
-            self._take_resumed()
+            self._take_resumed(session)
         except OutputError as error:
             self.error = str(error)
             return False
@@ -347,26 +351,33 @@ class Autosaver:
         if self.path.exists():
             target = previous_path(self.path)
             try:
-                if self.resumed_from is None:
+                if self._resumed is None:
                     keep_aside(self.path, target, SESSIONS - 1)
                 else:  # a place more, until the file resumed from is taken out
                     keep_aside(self.path, target, SESSIONS)
                     earlier = kept_paths(target, SESSIONS)
-                    self.resumed_from = earlier[earlier.index(self.resumed_from) + 1]
+                    gone, resumed = self._resumed
+                    self._resumed = (earlier[earlier.index(gone) + 1], resumed)
             except OSError as error:
                 raise OutputError(f"{self.path}: cannot keep the earlier session as "
                                   f"{target.name}: {error.strerror or error}") from None
             self.kept = target
         self.keep_old = False
 
-    def _take_resumed(self) -> None:
-        """Once saved, the earlier file this session was resumed from goes: it lives on
-        in the current one."""
-        gone, self.resumed_from = self.resumed_from, None
-        if gone is None or not gone.exists():
+    def _take_resumed(self, saved: Session) -> None:
+        """Once the session resumed from an earlier file is saved, that file goes: it lives
+        on in the current one. Another session saved first (another network opened before
+        any change) leaves it an earlier session; only the place past the kept ones goes."""
+        found, self._resumed = self._resumed, None
+        if found is None:
             return
+        gone, resumed = found
+        if resumed is not saved or not gone.exists():
+            gone = kept_paths(previous_path(self.path), SESSIONS)[-1]
+            if not gone.exists():
+                return
         try:
             close_gap(self.path, gone)
         except OSError as error:
-            raise OutputError(f"{gone}: cannot remove it now that it is resumed: "
+            raise OutputError(f"{gone}: cannot take it out of the earlier sessions: "
                               f"{error.strerror or error}") from None
