@@ -259,6 +259,9 @@ def test_a_tampered_start_between_is_found_when_a_run_reaches_it(late, monkeypat
     session, text = late
     resumed = load_session(tampered(text, 2 * SAVED), "tampered.json")
     assert resumed.timeline.problem is None
+    later = 2 * SAVED + 300  # worked out from the tampered start, before it is found out
+    assert resumed.timeline.start(later).to_document() != (
+        session.timeline.start(later).to_document())
     edits = resumed.state.edits  # the timeline of the cursor's edits holds the saved starts
     resumed.state = State(2 * SAVED - 1, 0, edits, resumed.digits)  # the epoch before it
     resumed.timeline.start(2 * SAVED - 1)
@@ -270,6 +273,9 @@ def test_a_tampered_start_between_is_found_when_a_run_reaches_it(late, monkeypat
     assert resumed.network.to_document() == session.timeline.start(2 * SAVED).to_document()
     assert resumed.events[-1] == {"action": "check", "epoch": 2 * SAVED - 1, "index": 0,
                                   "changes": [problem]}  # the log says so too
+    # what was worked out from it is worked out again
+    assert resumed.timeline.start(later).to_document() == (
+        session.timeline.start(later).to_document())
 
 
 def test_the_spacing_doubles_past_the_cap_of_saved_starts() -> None:

@@ -117,7 +117,8 @@ class Timeline:
         self._starts: dict[int, Network] = {}  # checkpoints and edited epochs
         self._recent: OrderedDict[int, Network] = OrderedDict()
         self._furthest: tuple[int, Network] | None = None  # the latest start computed
-        self._unchecked: set[int] = set()  # seeded starts no run has reached yet
+        self._seeded: set[int] = set()  # the epochs of the starts a saved session gave
+        self._unchecked: set[int] = set()  # those no run has reached yet
         self._problem: str | None = None  # a seeded start that a run found different
         self._lock = threading.Lock()  # a fast-forward may run in a worker thread
         # The error of every epoch run from the fork on (earlier ones: the parent's).
@@ -202,6 +203,7 @@ class Timeline:
             return  # cost of one: whoever seeds it compares
         with self._lock:
             self._starts[epoch] = network
+            self._seeded.add(epoch)
             if not checked:
                 self._unchecked.add(epoch)
             if self._furthest is None or epoch > self._furthest[0]:
@@ -209,17 +211,21 @@ class Timeline:
 
     def _check(self, computed: dict[int, Network]) -> None:
         """Compare the starts a run computed with the seeded ones at the same epochs: one
-        that differs is replaced, and said in ``problem``."""
+        that differs is replaced (with every start worked out from it), and said in
+        ``problem``."""
         for epoch in sorted(self._unchecked.intersection(computed)):
             self._unchecked.discard(epoch)
             if not same_start(self._starts[epoch], self._edited(computed[epoch], epoch)):
                 self._problem = (f"the saved start of epoch {epoch:,} does not follow from the "
                                 "epochs before it (was the file changed by hand?): it is "
                                 "recomputed")
-                if self._furthest is not None and self._furthest[0] >= epoch:
-                    self._furthest = None  # it may come from the start that differs
-                for later in [e for e in self._recent if e >= epoch]:
-                    del self._recent[later]
+                after = min((e for e in self._seeded if e > epoch), default=math.inf)
+                for derived in [e for e in self._starts if epoch < e < after]:
+                    del self._starts[derived]
+                for derived in [e for e in self._recent if epoch <= e < after]:
+                    del self._recent[derived]
+                if self._furthest is not None and epoch <= self._furthest[0] < after:
+                    self._furthest = None
 
     @property
     def problem(self) -> str | None:
