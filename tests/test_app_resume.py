@@ -116,6 +116,24 @@ def test_the_prompt_lists_the_five_and_a_number_picks_one() -> None:
         ("mazur-momentum", 2, 1)]
 
 
+def test_with_no_last_session_the_earlier_ones_are_offered() -> None:
+    sessions = six_runs()
+    state_path().unlink()  # xor's
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResumeScreen)
+        assert str(screen.query_one("#title", Label).render()) == "Resume an earlier session?"
+        assert [line[:16] for line in lines(screen)] == [
+            "▶ 1  tanh-linear", "  2  seed · epoc", "  3  mazur-adam ", "  4  mazur-momen"]
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.session.state == sessions[4].state
+
+    run(script, app=BackpropApp(preset_session("mazur"), last=find_last()))
+
+
 def test_arrows_and_enter_pick_and_n_starts_fresh() -> None:
     sessions = six_runs()
 
