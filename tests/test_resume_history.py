@@ -94,8 +94,18 @@ def test_the_history_keeps_its_last_states_and_drops_the_oldest(monkeypatch) -> 
     assert "\"past\" has 6 entries; at most 5" in one_line(str(caught.value))
 
 
-def test_the_cap_is_a_thousand_states_each_way() -> None:
+def test_a_thousand_states_are_kept_each_way() -> None:
+    session = Session(load_preset("mazur"))
+    for _ in range(2 * HISTORY + 100):
+        assert session.next()
+    for _ in range(HISTORY + 50):
+        assert session.undo()
+    assert len(session.past) == len(session.future) == HISTORY + 50
+    resumed = load_session(saved(session), "long.json")
     assert HISTORY == 1_000
+    assert resumed.past == session.past[-HISTORY:]  # the oldest dropped
+    assert resumed.future == session.future[-HISTORY:]  # the furthest redo dropped
+    assert resumed.undo() and resumed.state == session.past[-1]
 
 
 def base() -> dict[str, Any]:
