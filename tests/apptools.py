@@ -10,10 +10,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+from backprop_tui.app import commands
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
-from textual.command import CommandList
+from textual.command import Command, CommandList
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -77,9 +78,16 @@ async def palette_highlights(app: BackpropApp, pilot: Pilot, title: str) -> None
 
     def found() -> bool:
         option = app.screen.query_one(CommandList).highlighted_option
-        return option is not None and str(option.prompt).split("\n")[0] == title
+        assert option is None or isinstance(option, Command)
+        return option is not None and option.hit.text == title
 
     await wait_until(pilot, found)
+
+
+def palette_commands(app: BackpropApp) -> dict[str, commands.Command]:
+    """The palette's actions and option switches that apply now, by title."""
+    return {command.title: command for command in (*commands.action_commands(app),
+                                                   *commands.switch_commands(app))}
 
 
 async def show(app: BackpropApp, pilot: Pilot, target: str | int) -> None:

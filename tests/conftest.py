@@ -1,4 +1,5 @@
-"""What every test shares: the signal handlers a command sets are put back after each test."""
+"""What every test shares: the signal handlers a command sets are put back after each test,
+and the app's preferences live in a folder of the test's own (never the user's)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,9 @@ def _keep_signal_handlers() -> Iterator[None]:
     yield
     for number, handler in saved.items():
         signal.signal(number, handler)
+
+
+@pytest.fixture(autouse=True)
+def _own_config_folder(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))

@@ -13,6 +13,7 @@ import pytest
 from apptools import (
     PATIENCE,
     new_app,
+    palette_commands,
     palette_highlights,
     run,
     run_python,
@@ -21,7 +22,8 @@ from apptools import (
     show,
     wait_until,
 )
-from backprop_tui.app.app import ACTIONS, COMMANDS, BackpropApp
+from backprop_tui.app.actions import COMMANDS
+from backprop_tui.app.app import ACTIONS, BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import (
     EquationPanel,
@@ -38,7 +40,6 @@ from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
 from backprop_tui.presets import load_preset, preset_given
 from backprop_tui.session.session import Session
 from test_tutorial_numbers import FIRST_ROUND, step_key, within_printed
-from textual.app import SystemCommand
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
@@ -307,16 +308,15 @@ def test_quit_keys(key: str) -> None:
 # Command palette -----------------------------------------------------------------------
 
 
-def test_system_commands_follow_availability() -> None:
+def test_palette_commands_follow_availability() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        assert all(isinstance(c, SystemCommand) for c in commands.values())
+        commands = palette_commands(app)
         for action, title, _ in COMMANDS:
             assert (title in commands) == bool(app.check_action(action, ())), title
         assert "Previous step" not in commands and "Undo" not in commands
-        commands["Next step"].callback()
+        commands["Next step"].run()
         assert app.session.index == 1
-        assert "Previous step" in {c.title for c in app.get_system_commands(app.screen)}
+        assert "Previous step" in palette_commands(app)
 
     run(script)
 

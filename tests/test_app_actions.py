@@ -5,6 +5,7 @@ table, which must list the same rows as the help screen."""
 from __future__ import annotations
 
 import pathlib
+from dataclasses import replace
 
 import pytest
 from apptools import run, settle
@@ -69,13 +70,15 @@ def test_the_help_screen_lists_every_bound_key() -> None:
         if action.name == "cancel_run":  # fast-forward's row: "(Escape cancels)"
             assert "Escape" in BY_NAME["fast_forward"].help_text
             continue
-        for key in action.keys.split(","):
+        for key in filter(None, action.keys.split(",")):  # "": the palette's alone
             assert KEY_SHOWN.get(key, key) in listed, (action.name, key)
 
 
 def test_the_bindings_palette_and_help_are_the_tables() -> None:
     bindings = {binding.action: binding for binding in BackpropApp.BINDINGS}
-    assert list(bindings) == list(BY_NAME)  # the footer's and the keys panel's order
+    # The footer's and the keys panel's order; an action of the palette alone has none.
+    assert list(bindings) == [name for name, action in BY_NAME.items() if action.keys]
+    assert "quiz_tolerance" not in bindings
     next_ = bindings["next"]
     assert (next_.key, next_.description, next_.priority, next_.tooltip) == (
         "right,l,space", "Next", True, "Compute the next value")
@@ -106,16 +109,30 @@ def test_availability_at_the_start_while_running_and_otherwise() -> None:
     assert actions.availability("next", session, False) is True
 
 
-def test_option_switches_offer_every_other_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_option_switches_list_every_choice_the_current_one_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(actions, "LOSSES", ("half_sse", "mse", "cross_entropy"))
     monkeypatch.setattr(actions, "UPDATE_ORDERS", ("after_backward", "during_backward", "x"))
-    titles = [switch.title for switch in actions.switches(load_preset("mazur"))]
-    assert titles[:8] == ["Biases: update them too", "Update order: during_backward",
-                          "Update order: x", "Optimizer: momentum", "Optimizer: nesterov",
-                          "Optimizer: adam", "Loss: mse", "Loss: cross_entropy"]
+    found = list(actions.switches(load_preset("mazur")))
+    titles = [switch.title for switch in found]
+    assert titles[:12] == ["Biases: kept fixed", "Biases: updated too",
+                           "Update order: after_backward", "Update order: during_backward",
+                           "Update order: x", "Optimizer: sgd", "Optimizer: momentum",
+                           "Optimizer: nesterov", "Optimizer: adam", "Loss: half_sse",
+                           "Loss: mse", "Loss: cross_entropy"]
     assert [t for t in titles if t.startswith("Layer 2")] == [
-        f"Layer 2: {name}" for name in ACTIVATIONS if name != "sigmoid"]
-    assert titles[-1] == "Hand rounding: 9 significant digits"
+        f"Layer 2: {name}" for name in ACTIVATIONS]
+    assert titles[-6:] == ["Hand rounding: off", *(f"Hand rounding: {d} significant digits"
+                                                   for d in (3, 4, 5, 6, 9))]
+    current = {s.title for s in found if s.current}
+    assert current == {"Biases: kept fixed", "Update order: after_backward", "Optimizer: sgd",
+                       "Loss: half_sse", "Layer 1: sigmoid", "Layer 2: sigmoid",
+                       "Hand rounding: off"}
+    assert {s.now for s in found if s.option == "optimizer"} == {"sgd"}
+    rounded = [s for s in actions.switches(replace(load_preset("mazur"), rounding=7))
+               if s.option == "rounding"]  # a file's rounding, not among the choices: first
+    assert [(s.title, s.current) for s in rounded[:2]] == [
+        ("Hand rounding: 7 significant digits", True), ("Hand rounding: off", False)]
     switch = next(s for s in actions.switches(load_preset("mazur")) if s.title == "Loss: mse")
     assert (switch.option, switch.value) == ("loss", "mse")
 

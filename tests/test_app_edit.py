@@ -3,7 +3,7 @@ from the palette; each an undoable edit, a bad entry explained with the old valu
 
 from __future__ import annotations
 
-from apptools import run, screen_text, settle
+from apptools import palette_commands, run, screen_text, settle
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.screens.edit import NameScreen, ValueScreen
@@ -91,11 +91,11 @@ def test_double_clicking_a_weight_edits_it_and_a_computed_value_is_explained() -
 
 def test_options_switch_from_the_palette_as_undoable_edits() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        assert {"Loss: mse", "Biases: update them too", "Update order: during_backward",
+        commands = palette_commands(app)
+        assert {"Loss: mse", "Biases: updated too", "Update order: during_backward",
                 "Layer 1: tanh", "Layer 2: linear"} <= set(commands)
-        commands["Loss: mse"].callback()
-        commands["Biases: update them too"].callback()
+        commands["Loss: mse"].run()
+        commands["Biases: updated too"].run()
         await settle(pilot)
         assert app.session.network.loss == "mse" and app.session.network.update_biases
         assert "b1+" in app.session.steps.keys  # the epoch recomputed with the new option
@@ -108,17 +108,16 @@ def test_options_switch_from_the_palette_as_undoable_edits() -> None:
 
 def test_hand_rounding_switches_from_the_palette_and_shows_in_the_status_line() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        assert "Hand rounding: off" not in commands  # it is off
-        commands["Hand rounding: 4 significant digits"].callback()
+        commands = palette_commands(app)
+        assert commands["Hand rounding: off"].aside == "current"
+        commands["Hand rounding: 4 significant digits"].run()
         app.session.goto("out_h1")
         app.render_session()
         await settle(pilot)
         assert app.session.network.rounding == 4
         assert app.session.step is not None and app.session.step.value == 0.5933
         assert "rounding to 4" in screen_text(app).splitlines()[0]
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
-        assert "Hand rounding: off" in commands
+        assert palette_commands(app)["Hand rounding: off"].aside == "now 4 significant digits"
         await pilot.press("u", "u")  # the move, then the switch
         await settle(pilot)
         assert app.session.network.rounding == 0

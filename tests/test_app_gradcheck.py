@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from apptools import run, settle, show
-from backprop_tui.app.app import COMMANDS, BackpropApp
+from apptools import palette_commands, run, settle, show
+from backprop_tui.app.actions import COMMANDS
+from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.panels import EquationPanel
 from backprop_tui.presets import load_preset
 from backprop_tui.session.session import Session
@@ -66,9 +67,9 @@ def test_gradient_check_is_in_the_palette() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         await show(app, pilot, "dE/dw1")
         assert "gradient_check" in {action for action, *_ in COMMANDS}
-        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands = palette_commands(app)
         history = list(app.session.past)
-        commands["Gradient check on/off"].callback()
+        commands["Gradient check on/off"].run()
         await settle(pilot)
         assert app.gradient_checking
         assert "✓ relative difference" in equation_text(app)

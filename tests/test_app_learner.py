@@ -4,6 +4,8 @@ summary, the quiz's first try, and names typed as people type them."""
 
 from __future__ import annotations
 
+import re
+
 from apptools import run, screen_text, settle, show, submit, wait_until
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.screens.edit import NameScreen, ValueScreen
@@ -75,19 +77,21 @@ def test_a_fast_forward_says_what_it_ran_and_a_stopped_one_what_it_kept() -> Non
         for _ in range(1000):
             network = trace_epoch(network).after
         after = fmt(trace_epoch(network).loss)
-        assert ("Fast-forward: epochs 1 to 1,000 run (begun at step 12 of epoch 1, which ran "
-                f"whole); E_total 0.298371109 → {after}") in notified(app)
-        assert "Now at the start of epoch 1,001." in notified(app)
+        said = list(app._notifications)
+        assert re.fullmatch(rf"epochs 1 → 1,001 · E_total 0\.298371109 → {re.escape(after)} · "
+                            r"\d+\.\d s", said[-1].message), said[-1].message
+        assert said[-1].title == "Fast-forward"
         app.start_run(5_000_000)
         await wait_until(pilot, lambda: app.session.timeline.known() > 1200)
         await pilot.press("escape")
         await app.workers.wait_for_complete()
         await settle(pilot)
         reached = app.session.timeline.known() + 1
-        assert f"stopped at epoch {reached:,} of 5,001,001" in notified(app)
-        assert "nothing changed" not in notified(app)
-        assert "the cursor stays at epoch 1,001; the error curve keeps the epochs that ran" in (
-            notified(app))
+        stopped = list(app._notifications)[-1]
+        assert stopped.title == "Fast-forward stopped"
+        assert stopped.message.startswith(f"epochs 1,001 → {reached:,} of 5,001,001 · E_total ")
+        assert stopped.message.endswith(" s · the cursor stays at epoch 1,001; the error curve "
+                                        "keeps the epochs that ran")
 
     run(script)
 

@@ -156,7 +156,8 @@ def test_during_backward_with_batches_of_several_is_refused_not_a_traceback() ->
 
 
 def titles(network: Network) -> list[str]:
-    return [switch.title for switch in actions.switches(network)]
+    """The switches offered (not the values in force)."""
+    return [switch.title for switch in actions.switches(network) if not switch.current]
 
 
 def test_the_palette_offers_only_the_optimisers_an_edit_would_take() -> None:

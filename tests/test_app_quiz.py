@@ -7,7 +7,8 @@ the quiz is about (a, →, Enter, Escape)."""
 from __future__ import annotations
 
 from apptools import run, settle
-from backprop_tui.app.app import COMMANDS, BackpropApp
+from backprop_tui.app.actions import COMMANDS
+from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.panels import StatusLine
 from backprop_tui.app.screens.help import KEYS as HELP_KEYS
 from backprop_tui.app.screens.quiz import QuizScreen

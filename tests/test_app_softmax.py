@@ -186,7 +186,7 @@ def test_the_palette_offers_only_switches_that_combine() -> None:
 
 def test_a_switch_that_does_not_combine_is_said_not_made() -> None:
     async def script(app: BackpropApp, pilot: Pilot) -> None:
-        app._switch("activation2", "tanh")()
+        app.switch("activation2", "tanh")()
         await pilot.pause()
         said = [str(n.message) for n in app._notifications]
         problem = classifier_problem(["sigmoid", "tanh"], "cross_entropy", [list(TARGETS)])

@@ -13,8 +13,9 @@ from backprop_tui.export.formats import FORMATS
 from backprop_tui.netfile import Source
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session.persist import SessionFileError, dump_session, load_session
-from backprop_tui.session.quiz import Quiz, check_tolerance, parse_answer
+from backprop_tui.session.quiz import Quiz, parse_answer
 from backprop_tui.session.session import Session
+from backprop_tui.session.tolerance import check_tolerance
 from backprop_tui.steps.slips import close, hint, judge, slips
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

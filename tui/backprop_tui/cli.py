@@ -30,9 +30,11 @@ from backprop_tui.output import (
 from backprop_tui.presets import DEFAULT, PRESETS, preset_given, preset_text
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from pathlib import Path
 
     from backprop_tui.app.opening import Opening
+    from backprop_tui.app.preferences import Remembered
     from backprop_tui.session.session import Session
 
 PROG = "backprop-tui"
@@ -82,7 +84,7 @@ def _digits(text: str) -> int:
 
 def _tolerance(text: str) -> float:
     """--tolerance: the quiz's relative tolerance, above 0 and below 1."""
-    from backprop_tui.session.quiz import check_tolerance
+    from backprop_tui.session.tolerance import check_tolerance
 
     try:
         return check_tolerance(text)
@@ -125,6 +127,10 @@ def build_parser() -> Parser:
                         help="open the app on a saved session: a JSON session file, or "
                              "without FILE the last session (kept in $XDG_STATE_HOME/"
                              "backprop-tui/last-session.json)")
+    parser.add_argument("--no-config", action="store_true",
+                        help="neither read nor write the app's preferences (the theme, digits, "
+                             "quiz tolerance, curve scale and last network, kept in "
+                             "$XDG_CONFIG_HOME/backprop-tui/preferences.toml)")
     parser.add_argument("--quiz", action="store_true",
                         help="open the app in quiz mode: each value is asked for before it is "
                              "shown (a in the app turns it on and off)")
@@ -316,6 +322,9 @@ def _main(argv: list[str]) -> int:
     signal.signal(signal.SIGHUP, _on_signal)
     if args.quiz or args.tolerance is not None:
         raise Problem(f"--quiz and --tolerance go with the app, not {args.command}")
+    if args.no_config:
+        raise Problem(f"--no-config goes with the app, not {args.command} (the commands never "
+                      "read the app's preferences)")
     if args.command not in ("export",) and args.resume is not None:
         raise Problem(f"--resume goes with the app or export, not {args.command}")
     if args.command in ("presets", "new-config", "check") and args.rounding is not None:
@@ -607,24 +616,30 @@ def _app(args: argparse.Namespace) -> int:
         claimed, notice = None, f"{taken}: this one saves nothing (x still exports it)."
     saved = state_path() if claimed is None else claimed.path
     last: LastSession | None = None
-    if args.resume is not None:
-        start: Session | Opening = _quizzed(_resumed(args), args)  # alone: the last session
-    else:
-        given, source = _sourced(args)
-
-        def build() -> Session:
-            from backprop_tui.session.session import Session
-
-            return _quizzed(Session(given.network(), source=source), args)
-
-        from backprop_tui.app.opening import Opening
-
-        start = Opening(given, build)
     from textual.theme import BUILTIN_THEMES
 
     if args.theme is not None and args.theme not in BUILTIN_THEMES:
         raise Problem(f"no theme named {args.theme!r}; the themes are: "
                       f"{', '.join(sorted(BUILTIN_THEMES))}")
+    remembered = _preferred(args, BUILTIN_THEMES)
+    preferences = remembered.preferences
+    if args.resume is not None:
+        start: Session | Opening = _quizzed(_resumed(args), args)  # alone: the last session
+    else:
+        given, source = _opened(args, remembered)
+
+        def build() -> Session:
+            from backprop_tui.session.session import Session, State
+
+            state = State() if preferences.digits is None else State(digits=preferences.digits)
+            session = Session(given.network(), state, source=source)
+            if preferences.tolerance is not None:  # --tolerance wins: _quizzed sets it after
+                session.quiz.tolerance = preferences.tolerance
+            return _quizzed(session, args)
+
+        from backprop_tui.app.opening import Opening
+
+        start = Opening(given, build)
     from backprop_tui.app.app import BackpropApp
 
     if args.resume is None and notice is None:
@@ -642,8 +657,8 @@ def _app(args: argparse.Namespace) -> int:
     # What is loaded by now lives as long as the process: kept out of the collector's
     # passes (a full pass over it cost tens of milliseconds of the first frame).
     gc.freeze()
-    app = BackpropApp(start, theme=args.theme, autosaver=autosaver, last=last, busy=busy,
-                      notice=notice)
+    app = BackpropApp(start, theme=args.theme or preferences.theme, autosaver=autosaver,
+                      last=last, busy=busy, notice=notice, remembered=remembered)
     try:
         app.run()
     finally:
@@ -653,6 +668,32 @@ def _app(args: argparse.Namespace) -> int:
         print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
         return 1
     return app.return_code or 0  # 1 after a crash, which Textual has shown
+
+
+def _preferred(args: argparse.Namespace, themes: Collection[str]) -> Remembered:
+    """The app's preferences, read from their file (none with --no-config)."""
+    from backprop_tui.app.preferences import PreferencesFile, Remembered
+
+    return Remembered(None if args.no_config else PreferencesFile(), themes)
+
+
+def _opened(args: argparse.Namespace, remembered: Remembered) -> tuple[Given, Source]:
+    """The network the app opens: --preset or --config, else the one opened last (or, if it
+    cannot be opened any more, saying why, the default preset); remembered as the last."""
+    chosen = args.preset is not None or args.config is not None
+    last = remembered.preferences
+    if not chosen and last.network is not None:
+        option = "config" if last.network_kind == "file" else "preset"
+        tried = argparse.Namespace(**{**vars(args), option: last.network})
+        try:
+            return _sourced(tried)
+        except Problem as problem:
+            remembered.forget_network(f"The network you opened last cannot be opened any "
+                                      f"more ({problem}); {DEFAULT} opens instead.")
+    given, source = _sourced(args)
+    if chosen:
+        remembered.opened(source.kind, source.name)
+    return given, source
 
 
 def _train(args: argparse.Namespace) -> int:

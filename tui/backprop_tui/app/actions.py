@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from textual.binding import Binding, BindingType
+from textual.keys import format_key
 
 from backprop_tui import keys
 from backprop_tui.app import examples
+from backprop_tui.app.notices import option_name, option_value
 from backprop_tui.functions import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_tui.netfile import classifier_problem, option_problem, order_problem
 from backprop_tui.network import UPDATE_ORDERS
@@ -48,7 +50,7 @@ class Action:
     """One action: ``BackpropApp.action_<name>``, bound to ``keys``."""
 
     name: str
-    keys: str  # Textual's key names, comma-separated: "right,l,space"
+    keys: str  # Textual's key names, comma-separated: "right,l,space"; "": the palette's alone
     label: str  # in the footer and the keys panel
     show: bool = True  # in the footer
     key_display: str | None = None
@@ -71,6 +73,12 @@ class Action:
     # Only where some epoch uses an optimiser other than sgd (``Session.optimized``): else
     # left out of the footer, the palette and the help screen, as ``several``.
     optimized: bool = False
+
+    @property
+    def keys_shown(self) -> str:
+        """Its keys as the palette shows them beside its title: '→ l space', 'ctrl+z u'
+        ('' for an action of the palette alone)."""
+        return " ".join(format_key(key) for key in self.keys.split(",") if key)
 
     def binding(self) -> Binding:
         return Binding(self.keys, self.name, self.label, show=self.show,
@@ -212,6 +220,10 @@ TABLE: tuple[Action, ...] = (
            help_keys="a",
            help_text="quiz on/off: → asks for each value before showing it (Escape reveals it)",
            during_run=held_back),
+    Action("quiz_tolerance", "", "Tolerance", show=False,
+           palette_title="Quiz tolerance…",
+           palette_help="How near an answer must come to count as right (kept for the next "
+                        "start)"),
     Action("gradient_check", "d", "Grad check", show=False,
            tooltip="Show the finite-difference check beside each ∂E/∂w and ∂E/∂b",
            palette_title="Gradient check on/off",
@@ -227,6 +239,13 @@ TABLE: tuple[Action, ...] = (
     Action("fewer_digits", "minus", "Fewer digits", show=False,
            palette_title="Fewer digits", palette_help="Show one fewer significant digit",
            available=lambda s: s.digits > MIN_DIGITS),
+    Action("copy", "y", "Copy", show=False,
+           tooltip="Copy the current step: its formula, the numbers substituted, its value",
+           palette_title="Copy the step",
+           palette_help="Its formula, the numbers substituted and its value, to the clipboard",
+           help_keys="y",
+           help_text="copy the current step (formula, numbers substituted, value) to the "
+                     "clipboard"),
     Action("maximize", "m", "Maximise", show=False,
            tooltip="The focused panel fills the screen, or goes back",
            palette_title="Maximise / restore a panel",
@@ -257,14 +276,15 @@ def batch_move(session: Session) -> int | None:
 PALETTE = ("next", "prev", "first", "last", "next_phase", "prev_phase", "next_example",
            "prev_example", "next_batch", "next_epoch",
            "prev_epoch", "goto", "fast_forward", "undo", "redo", "export", "edit",
-           "more_digits", "fewer_digits", "quiz", "gradient_check", "toggle_curve",
-           "log_scale", "plain_sgd", "maximize", "help")
+           "more_digits", "fewer_digits", "quiz", "quiz_tolerance", "gradient_check",
+           "toggle_curve",
+           "log_scale", "plain_sgd", "copy", "maximize", "help")
 
 # The help screen's rows: an action's name for its row, and the rows that are no action.
 HELP: tuple[str | HelpRow, ...] = (
     "next", "prev", "first", "next_phase", "next_example", "next_batch", "next_epoch", "goto",
     "fast_forward", "undo",
-    "more_digits", "gradient_check", "quiz", "toggle_curve", "plain_sgd", "export",
+    "more_digits", "gradient_check", "quiz", "toggle_curve", "plain_sgd", "copy", "export",
     HelpRow("click", "a unit or connection in the diagram: go to the step that computes it"),
     "edit",
     HelpRow("Tab  /  shift+Tab",
@@ -274,11 +294,12 @@ HELP: tuple[str | HelpRow, ...] = (
             "scroll the focused panel; the step keys → ← Home End keep stepping whatever "
             "has the focus"),
     "maximize",
-    HelpRow("ctrl+p", "command palette: every action by name"),
+    HelpRow("ctrl+p", "command palette: every action (with its keys), the option switches, "
+                      "the steps of the epoch, the values to edit"),
     "help", "leave",
 )
 
-BINDINGS: list[BindingType] = [action.binding() for action in TABLE]
+BINDINGS: list[BindingType] = [action.binding() for action in TABLE if action.keys]
 # (action, title, help) for the palette.
 COMMANDS = [(name, BY_NAME[name].palette_title, BY_NAME[name].palette_help)
             for name in PALETTE]
@@ -320,49 +341,56 @@ def availability(name: str, session: Session | None, running: bool) -> bool | No
 
 # Hand rounding the palette offers, 0 for off (a network file or --rounding: 2 to 15).
 ROUNDING_CHOICES = (0, 3, 4, 5, 6, 9)
-SWITCH_HELP = "An option, from the start of this epoch (undoable)"
 
 
 class Switch(NamedTuple):
-    """A palette command that sets ``option`` to ``value``, as an undoable edit."""
+    """A palette command that sets ``option`` to ``value``, as an undoable edit; or, for the
+    value in force (``current``), one that says so."""
 
     option: str
     value: object
-    title: str
+    title: str  # "Optimizer: adam"
+    current: bool
+    now: str  # the value in force, in words: "sgd"
 
 
 def switches(network: Network) -> Iterator[Switch]:
-    """Every option value other than the one in force, in the palette's order; an update
-    order, optimiser, loss or activation only where it combines with the rest (as an edit
-    would check: during_backward with sgd and batches of one only, nesterov with a momentum
-    above 0, softmax on the output layer only, cross-entropy with softmax or sigmoid
-    outputs and targets that suit it), so that every switch offered can be made."""
-    yield Switch("update_biases", not network.update_biases,
-                 "Biases: " + ("keep fixed" if network.update_biases else "update them too"))
+    """Every value of each option, the one in force included (``current``), in the
+    palette's order; an update order, optimiser, loss or activation only where it
+    combines with the rest (as an edit would check: during_backward with sgd and batches
+    of one only, nesterov with a momentum above 0, softmax on the output layer only,
+    cross-entropy with softmax or sigmoid outputs and targets that suit it), so that every
+    switch offered can be made."""
+    yield from _choices("update_biases", network.update_biases, (False, True))
     orders = (order for order in UPDATE_ORDERS
               if order_problem(order, network.optimizer, network.batch_size) is None)
-    yield from _others("update_order", network.update_order, orders, "Update order")
+    yield from _choices("update_order", network.update_order, orders)
     optimizers = (name for name, optimizer in OPTIMIZERS.items()
                   if order_problem(network.update_order, name, network.batch_size) is None
                   and not any(option_problem(key, getattr(network, key), name)
                               for key in optimizer.options))
-    yield from _others("optimizer", network.optimizer, optimizers, "Optimizer")
+    yield from _choices("optimizer", network.optimizer, optimizers)
     activations = list(network.activations)
     targets = network.targets.tolist()
     losses = (loss for loss in LOSSES
               if classifier_problem(activations, loss, targets) is None)
-    yield from _others("loss", network.loss, losses, "Loss")
+    yield from _choices("loss", network.loss, losses)
     for layer, current in enumerate(activations, start=1):
         allowed = (name for name in ACTIVATIONS if classifier_problem(
             [*activations[:layer - 1], name, *activations[layer:]], network.loss,
             targets) is None)
-        yield from _others(f"activation{layer}", current, allowed, f"Layer {layer}")
-    for digits in ROUNDING_CHOICES:
-        if digits != network.rounding:
-            yield Switch("rounding", digits, f"Hand rounding: {digits} significant digits"
-                         if digits else "Hand rounding: off")
+        yield from _choices(f"activation{layer}", current, allowed)
+    yield from _choices("rounding", network.rounding, ROUNDING_CHOICES)
 
 
-def _others(option: str, current: str, choices: Iterable[str], label: str) -> Iterator[Switch]:
-    return (Switch(option, choice, f"{label}: {choice}") for choice in choices
-            if choice != current)
+def _choices(option: str, current: object, choices: Iterable[object]) -> Iterator[Switch]:
+    """``option``'s switches: the value in force first where the choices lack it (a
+    rounding a network file set)."""
+    listed = list(choices)
+    if current not in listed:
+        listed.insert(0, current)
+    now = option_value(option, current, MAX_DIGITS)
+    for choice in listed:
+        yield Switch(option, choice,
+                     f"{option_name(option)}: {option_value(option, choice, MAX_DIGITS)}",
+                     choice == current, now)

@@ -9,27 +9,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import signal
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App, SystemCommand
-from textual.screen import Screen
+from textual.app import App
+from textual.command import CommandPalette
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from backprop_tui import keys
-from backprop_tui.app import actions, view_model
+from backprop_tui.app import actions, commands, notices, view_model
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening
+from backprop_tui.app.preferences import Remembered
 from backprop_tui.app.screens.main import MainScreen
 from backprop_tui.numbers import MAX_DIGITS, fmt
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from textual.notifications import SeverityLevel
 
+    from backprop_tui.app.components.curve import ErrorCurve
     from backprop_tui.session.autosave import Autosaver, LastSession
     from backprop_tui.session.session import Session
     from backprop_tui.session.timeline import Timeline
@@ -37,10 +40,7 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
 
 FRAME_REFRESHES = 5  # the footer draws its keys a refresh or two after the rest
 
-# Derived from actions.TABLE: (action, title, help) for the command palette, and every
-# action's name.
-COMMANDS = actions.COMMANDS
-ACTIONS = set(actions.BY_NAME)
+ACTIONS = set(actions.BY_NAME)  # every action's name (see actions.TABLE)
 QUIT_ACTIONS = {"leave", "quit"}  # q, and Textual's ctrl+q
 
 
@@ -50,28 +50,33 @@ class BackpropApp(App[None]):
     TITLE = "backprop-tui"
     CSS_PATH = "app.tcss"
     BINDINGS = actions.BINDINGS
+    COMMANDS = commands.PROVIDERS  # the actions and Textual's own, steps, values (commands.py)
+    TOAST = 3.0  # seconds an action's toast stays: they come one per key press
     main: MainScreen  # the first screen, under every dialog: see get_default_screen
 
     def __init__(self, session: Session | Opening, theme: str | None = None,
                  autosaver: Autosaver | None = None, last: LastSession | None = None,
-                 busy: Path | None = None, notice: str | None = None) -> None:
+                 busy: Path | None = None, notice: str | None = None,
+                 remembered: Remembered | None = None) -> None:
         """``session`` may be an Opening: the first frame is then drawn from the network
         file, and the session built just after. ``autosaver`` keeps the session in the
         state folder (none: nothing is saved); ``last`` is a session found there, offered
         on start; ``busy``, the session file another running app saves to (this one then
         saves to its own, or, if the person chooses, nothing); ``notice``, a warning said
-        once the screen is up (every session file taken: nothing is saved)."""
+        once the screen is up (every session file taken: nothing is saved); ``remembered``,
+        the preferences, written as they change (none: nothing is kept)."""
         super().__init__()
         self._opening = session if isinstance(session, Opening) else None
         self._session = None if isinstance(session, Opening) else session
         self._theme_name = theme
         self._enabled: dict[str, bool] = {}
         self._fast_forwarding = False
-        self._run_from = 0  # the step the running fast-forward began at
+        self._run_began = 0.0  # when the running fast-forward began (time.monotonic)
         self.autosaver = autosaver
         self._last = last
         self._busy = busy
         self._notice = notice  # said once the screen is up (e.g. why nothing is saved)
+        self.remembered = remembered or Remembered(None)
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
@@ -88,6 +93,10 @@ class BackpropApp(App[None]):
     def on_mount(self) -> None:
         if self._theme_name:
             self.theme = self._theme_name
+        # From the next message on, so the theme just set (by a flag or the preferences,
+        # published by Textual's next message) is not taken for a choice made in the app.
+        self.call_next(self.theme_changed_signal.subscribe, self,
+                       lambda theme: self._remember(theme=theme.name))
         # TERM (a shutdown, kill) and HUP (the terminal closed) end the app as q does: the
         # terminal restored, the session saved; the shell sees 128 + the signal's number.
         loop = asyncio.get_running_loop()
@@ -111,6 +120,7 @@ class BackpropApp(App[None]):
             self.push_screen(ResumeScreen(self._last), self._resume_chosen)
         if self._notice is not None:
             self.notify(self._notice, severity="warning", timeout=10)
+        self._remember()
         if self._busy is not None and self.autosaver is not None:
             from backprop_tui.app.screens.busy import BusyScreen
 
@@ -222,7 +232,7 @@ class BackpropApp(App[None]):
 
     def _keys_follow(self) -> None:
         """Redraw the footer's keys when what is available changed, only then."""
-        enabled = {action: bool(self._available(action)) for action in actions.BY_NAME}
+        enabled = {action: bool(self.available(action)) for action in actions.BY_NAME}
         if enabled != self._enabled:
             if self._enabled:  # (the first time, it is about to draw them anyway)
                 self.refresh_bindings()
@@ -235,9 +245,9 @@ class BackpropApp(App[None]):
             return False  # a dialog is open: its keys are typed, not stepped
         if self.main.too_small and action not in QUIT_ACTIONS:
             return False  # nothing to see it by: only quitting acts until it is enlarged
-        return self._available(action)
+        return self.available(action)
 
-    def _available(self, action: str) -> bool | None:
+    def available(self, action: str) -> bool | None:
         """True: enabled; None: shown greyed out; False: hidden (see actions.TABLE)."""
         return actions.availability(action, self._session, self._fast_forwarding)
 
@@ -286,6 +296,22 @@ class BackpropApp(App[None]):
         self.notify("Quiz on: → asks for each value before showing it; Escape reveals it."
                     if quiz.on else "Quiz off.", timeout=3)
 
+    def action_quiz_tolerance(self) -> None:
+        """The quiz's tolerance, asked for; kept with the session and for the next start."""
+        from backprop_tui.app.screens.quiz import ToleranceScreen
+
+        quiz = self.session.quiz
+
+        def chosen(tolerance: float | None) -> None:
+            if tolerance is None or tolerance == quiz.tolerance:
+                return
+            before, quiz.tolerance = quiz.tolerance, tolerance
+            self.session_changed()
+            self._remember(tolerance=tolerance)
+            self.notify(f"Quiz tolerance {fmt(before)} → {fmt(tolerance)}", timeout=3)
+
+        self.push_screen(ToleranceScreen(quiz.tolerance), chosen)
+
     def action_prev(self) -> None:
         self._do(self.session.prev)
 
@@ -302,16 +328,16 @@ class BackpropApp(App[None]):
         self._do(self.session.prev_phase)
 
     def action_next_example(self) -> None:
-        self._jump(actions.example_move(self.session, forward=True))
+        self.go_to_step(actions.example_move(self.session, forward=True))
 
     def action_prev_example(self) -> None:
-        self._jump(actions.example_move(self.session, forward=False))
+        self.go_to_step(actions.example_move(self.session, forward=False))
 
     def action_next_batch(self) -> None:
-        self._jump(actions.batch_move(self.session))
+        self.go_to_step(actions.batch_move(self.session))
 
-    def _jump(self, index: int | None) -> None:
-        """To step ``index`` of this epoch (None: nowhere to go)."""
+    def go_to_step(self, index: int | None) -> None:
+        """To step ``index`` of this epoch, an undoable move (None: nowhere to go)."""
         if index is not None:
             self._do(lambda: self.session.goto(index))
 
@@ -339,16 +365,37 @@ class BackpropApp(App[None]):
         self._do(self.session.prev_epoch)
 
     def action_undo(self) -> None:
-        self._do(self.session.undo)
+        self._undo(redo=False)
 
     def action_redo(self) -> None:
-        self._do(self.session.redo)
+        self._undo(redo=True)
+
+    def _undo(self, redo: bool) -> None:
+        """Undo (redo) the last action and say which it was; an edit's values are read
+        in the states around it (the cursor keeps its epoch across an edit)."""
+        session = self.session
+        ahead = session.future if redo else session.past
+        if not ahead:
+            return
+        before = session.state
+        edit = notices.edit_between(before, ahead[-1])
+        old = None if edit is None else session.current_value(edit.name)
+        if not (session.redo() if redo else session.undo()):
+            return
+        values = None if edit is None or old is None else (
+            old, session.current_value(edit.name))
+        self.render_session()
+        self.session_changed()
+        self.notify(notices.undone(before, session.state, values, session.digits, redo),
+                    timeout=self.TOAST)
 
     def action_more_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits + 1))
+        self._remember(digits=self.session.digits)
 
     def action_fewer_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits - 1))
+        self._remember(digits=self.session.digits)
 
     def action_leave(self) -> None:
         """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
@@ -362,23 +409,32 @@ class BackpropApp(App[None]):
     def action_toggle_curve(self) -> None:
         """c: the error curve in place of the diagram, or the diagram back (display state,
         not undone by undo). textual-plot is imported on the first opening only."""
-        self.main.toggle_curve()
+        self._toggle_curve()
         self._curve_follow()
+
+    def _toggle_curve(self) -> ErrorCurve:
+        """Show or hide the curve; made on its first showing, on the scale last chosen."""
+        made = self.main.curve is not None
+        curve = self.main.toggle_curve()
+        if not made:
+            curve.log_scale = self.remembered.preferences.curve_scale == "log"
+        return curve
+
+    def _shown_curve(self) -> ErrorCurve:
+        curve = self.main.curve
+        return curve if curve is not None and curve.display else self._toggle_curve()
 
     def action_log_scale(self) -> None:
         """C: the curve's error axis on a log scale, or linear again; opens the curve."""
-        curve = self.main.curve
-        if curve is None or not curve.display:
-            curve = self.main.toggle_curve()
+        curve = self._shown_curve()
         curve.log_scale = not curve.log_scale
+        self._remember(curve_scale="log" if curve.log_scale else "linear")
         self._curve_follow()
 
     def action_plain_sgd(self) -> None:
         """o: the curve compares with the same network under plain sgd, or no longer;
         opens the curve (display state, as the log scale)."""
-        curve = self.main.curve
-        if curve is None or not curve.display:
-            curve = self.main.toggle_curve()
+        curve = self._shown_curve()
         curve.compare = not curve.compare
         self._curve_follow()
 
@@ -410,7 +466,7 @@ class BackpropApp(App[None]):
         self.push_screen(
             GoToScreen(completions(steps), lambda text: resolve(text, steps, example),
                        len(steps)),
-            self._jump)
+            self.go_to_step)
 
     # Editing ----------------------------------------------------------------------------
 
@@ -420,16 +476,12 @@ class BackpropApp(App[None]):
 
         session = self.session
         if name is None:
-            options = session.options()[1:]  # the optimiser's: momentum; beta1 …
-            names = [*map(self._of_example, session.network.names.parameters()), "eta",
-                     *options]
-
             def chosen(picked: str | None) -> None:
                 if picked:
                     self.action_edit(picked)
 
-            self.push_screen(NameScreen(names, lambda typed: session.editable(
-                self._of_example(typed)), options), chosen)
+            self.push_screen(NameScreen(self.edit_names(), lambda typed: session.editable(
+                self._of_example(typed)), session.options()[1:]), chosen)
             return
 
         def check(text: str) -> float:
@@ -437,11 +489,29 @@ class BackpropApp(App[None]):
 
         def apply(value: float | None) -> None:
             if value is not None:
-                self._do(lambda: session.edit(name, value))
+                self._edit(name, value)
 
         current = fmt(_number(session.current_value(name)), MAX_DIGITS)
         shown = keys.text(keys.ETA) if name == "learning_rate" else name
         self.push_screen(ValueScreen(shown, current, check), apply)
+
+    def edit_names(self) -> list[str]:
+        """What an edit may change, as a person types it: the parameters (an input or a
+        target: the current example's), eta, the optimiser's options (momentum; beta1 …)."""
+        session = self.session
+        return [*map(self._of_example, session.network.names.parameters()), "eta",
+                *session.options()[1:]]
+
+    def _edit(self, name: str, value: object) -> None:
+        """Make an edit (a switch: an option's) and say what it changed. EditError if it
+        does not apply."""
+        session = self.session
+        old = session.current_value(name)
+        if session.edit(name, value):
+            self.render_session()
+            self.session_changed()
+            self.notify(notices.edited(name, old, session.current_value(name), session.epoch,
+                                       session.digits), timeout=self.TOAST)
 
     def on_network_diagram_double_clicked(self, message: NetworkDiagram.DoubleClicked) -> None:
         if self._fast_forwarding:
@@ -453,14 +523,21 @@ class BackpropApp(App[None]):
             self.notify(f"{message.element} is computed, not given: edit what feeds it",
                         timeout=3)
 
-    def _switch(self, name: str, value: object) -> Callable[[], None]:
+    def switch(self, name: str, value: object) -> Callable[[], None]:
         """A palette command that switches an option, as an undoable edit; one that does
-        not combine with the rest (the palette offers none such) is said, not made."""
+        not combine with the rest (the palette offers none such) is said, not made, and
+        the value in force is said to be."""
         from backprop_tui.session.session import EditError
 
         def switch() -> None:
+            session = self.session
+            if session.current_value(name) == value:
+                self.notify(f"{notices.option_name(name)} is "
+                            f"{notices.option_value(name, value, session.digits)} already",
+                            timeout=self.TOAST)
+                return
             try:
-                self._do(lambda: self.session.edit(name, value))
+                self._edit(name, value)
             except EditError as why:
                 self.notify(str(why), title="Not switched", severity="error", timeout=6)
 
@@ -491,7 +568,7 @@ class BackpropApp(App[None]):
         """Fast-forward ``count`` epochs in the background: from now until it is done, the
         keys that would leave this epoch wait (so the run's start is the cursor's epoch)."""
         self._run_started(count)
-        self._run_from = self.session.index
+        self._run_began = time.monotonic()
         self._fast_forward(self.session.epoch, count)
 
     @work(thread=True, exclusive=True, group="fast-forward")
@@ -519,16 +596,18 @@ class BackpropApp(App[None]):
     def _run_finished(self, start: int, count: int, cancelled: bool) -> None:
         self._fast_forwarding = False
         self.main.end_progress()
+        seconds = time.monotonic() - self._run_began
         if cancelled:
-            self.notify(view_model.run_stopped(self.session, start, count), timeout=6)
+            self.notify(notices.run_stopped(self.session, start, count, seconds),
+                        title="Fast-forward stopped", timeout=6)
         elif self.session.epoch != start:  # cannot happen: the keys that leave it wait
             self.notify("The epoch changed during the fast-forward; the cursor stays.",
                         severity="warning", timeout=5)
         else:
             if self.session.fast_forward(count):  # the epochs are computed: this only moves
                 self.session_changed()
-                self.notify(view_model.run_summary(self.session, start, self._run_from),
-                            timeout=8)
+                self.notify(notices.run_summary(self.session, start, seconds),
+                            title="Fast-forward", timeout=6)
             if self.session.diverged:
                 self.notify(self.session.diverged, severity="warning")
         self.render_session()
@@ -632,19 +711,31 @@ class BackpropApp(App[None]):
                 self._autosave_timer = None
             self.autosaver.flush()
 
-    # Command palette ------------------------------------------------------------------
+    # Preferences ----------------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands, every action that applies, then the option switches."""
-        yield from super().get_system_commands(screen)
-        for action, title, help_text in COMMANDS:
-            if self._available(action):
-                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-        if self._fast_forwarding:
+    def _remember(self, **changes: object) -> None:
+        """Keep preferences that changed (the file is written only then); say, once, what
+        went wrong with the file or the network remembered."""
+        self.remembered.change(**changes)
+        for notice in self.remembered.said():
+            self.notify(notice, title="Preferences", severity="warning", timeout=10)
+
+    # Command palette and clipboard ----------------------------------------------------
+
+    def action_command_palette(self) -> None:
+        """ctrl+p: Textual's palette, its field saying what it finds (see commands.py)."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder=commands.PLACEHOLDER,
+                                            id="--command-palette"))
+
+    def action_copy(self) -> None:
+        """y: the current step as the equation panel shows it, to the clipboard."""
+        model = view_model.equation(self.session)
+        if model is None:
+            self.notify(notices.NOTHING_TO_COPY, timeout=self.TOAST)
             return
-        for switch in actions.switches(self.session.network):
-            yield SystemCommand(switch.title, actions.SWITCH_HELP,
-                                self._switch(switch.option, switch.value))
+        self.copy_to_clipboard(notices.copied_text(model))
+        self.notify(notices.copied(self.session.index, model), timeout=self.TOAST)
 
 
 def _number(value: object) -> float:

@@ -180,26 +180,6 @@ def equation(session: Session) -> Equation | None:
     return Equation(step.symbol, step.formula, step.substituted(digits), result, factors, mark)
 
 
-def run_summary(session: Session, start: int, index: int) -> str:
-    """What a fast-forward that landed says: the epochs it ran, from where, and the total
-    error (the data set's E, with several examples) before and after them."""
-    reached = session.epoch
-    ran = f"epoch {start:,}" if reached == start + 1 else f"epochs {start:,} to {reached - 1:,}"
-    began = (f" (begun at step {index} of epoch {start:,}, which ran whole)" if index else "")
-    before, after = (fmt(session.loss_at(e), session.digits) for e in (start, reached))
-    error = keys.symbol(keys.DATASET if session.network.examples > 1 else keys.TOTAL)
-    return (f"Fast-forward: {ran} run{began}; {error} {before} → {after}. Now at the start "
-            f"of epoch {reached:,}.")
-
-
-def run_stopped(session: Session, start: int, count: int) -> str:
-    """What a fast-forward stopped by Escape says: how far it got (epochs an earlier run
-    had computed count as reached), that the cursor stays, that the curve keeps them."""
-    reached = max(start, session.timeline.known() + 1)
-    return (f"Fast-forward stopped at epoch {reached:,} of {start + count:,}: the cursor "
-            f"stays at epoch {start:,}; the error curve keeps the epochs that ran.")
-
-
 @dataclass(frozen=True)
 class GradientView:
     """The gradient check beside a ∂E/∂w or ∂E/∂b step (numbers from the session)."""

@@ -33,13 +33,7 @@ from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network, OptimizerState
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
 from backprop_tui.output import TooBig, quoted
-from backprop_tui.session.quiz import (
-    DEFAULT_TOLERANCE,
-    VERDICTS,
-    Answer,
-    Quiz,
-    check_tolerance,
-)
+from backprop_tui.session.quiz import VERDICTS, Answer, Quiz
 from backprop_tui.session.session import (
     EditError,
     Event,
@@ -56,6 +50,7 @@ from backprop_tui.session.timeline import (
     same_start,
     start_document,
 )
+from backprop_tui.session.tolerance import DEFAULT_TOLERANCE, check_tolerance
 from backprop_tui.steps.build import EpochSteps
 
 SCHEMA = "backprop-tui/session"

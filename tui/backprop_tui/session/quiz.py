@@ -14,26 +14,13 @@ from dataclasses import dataclass, field
 
 from backprop_tui.numbers import fmt
 from backprop_tui.output import clipped, quoted
+from backprop_tui.session.tolerance import DEFAULT_TOLERANCE
 from backprop_tui.steps.build import EpochSteps
 from backprop_tui.steps.phases import phase_label
 from backprop_tui.steps.slips import REVEALED, RIGHT, SLIP, WRONG, Verdict, judge
 from backprop_tui.steps.step import Step
 
-DEFAULT_TOLERANCE = 1e-3
 VERDICTS = (RIGHT, SLIP, WRONG, REVEALED)
-
-
-def check_tolerance(value: object) -> float:
-    """A relative tolerance above 0 and below 1, or ValueError saying so in one line."""
-    try:
-        if not isinstance(value, int | float | str):
-            raise TypeError(value)
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"expected a tolerance such as 1e-3, got {quoted(str(value))}") from None
-    if isinstance(value, bool) or not math.isfinite(number) or not 0 < number < 1:
-        raise ValueError(f"the tolerance must be above 0 and below 1, got {clipped(str(value))}")
-    return number
 
 
 def parse_answer(text: str) -> float:

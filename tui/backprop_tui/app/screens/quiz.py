@@ -12,6 +12,8 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 from backprop_tui.app.screens.prompt import PromptScreen
+from backprop_tui.numbers import fmt
+from backprop_tui.session.tolerance import check_tolerance
 from backprop_tui.steps.slips import RIGHT, Verdict
 
 ASK = "Enter checks it; Escape reveals it."
@@ -33,3 +35,15 @@ class QuizScreen(PromptScreen[bool]):
         if verdict.verdict != RIGHT:
             raise ValueError(f"{verdict.message} Try again, or Escape to reveal it.")
         return True
+
+
+class ToleranceScreen(PromptScreen[float]):
+    """Asks for the quiz's relative tolerance; dismisses with it (Escape: None)."""
+
+    def __init__(self, current: float) -> None:
+        super().__init__("Quiz tolerance: how near, relative to the value, must an answer be?",
+                         Input(value=fmt(current)),
+                         "Above 0 and below 1: 1e-3 takes 0.5933 for 0.593269992.")
+
+    def parse(self, text: str) -> float:
+        return check_tolerance(text.strip())
