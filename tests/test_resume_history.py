@@ -230,6 +230,8 @@ def test_a_late_resume_reaches_any_epoch_at_a_fixed_cost(late, monkeypatch) -> N
         move()
         return sum(ran)
 
+    # the cursor's start, checked as the file was read, is kept: reaching it again runs nothing
+    assert cost(lambda: resumed.network) == 0 and cost(lambda: resumed.network) == 0
     current = resumed.timeline  # the cursor's: the edit's, forked from the plain one
     for epoch in (2, SAVED - 1, SAVED, SAVED + 1, SAVED + 102, 2 * SAVED + 77, 3 * SAVED - 1,
                   LATE - 500, LATE):

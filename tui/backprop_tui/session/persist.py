@@ -456,12 +456,12 @@ def _reach(session: Session, raw: Any, epoch: int, checkpoint: Network) -> None:
     start, reached, _ = timeline.reach(epoch)  # the cursor's, from the one before it
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
-    if timeline.problem is not None:
-        raise _Bad(f"\"checkpoints\": {timeline.problem}")
     if not same_start(start, checkpoint):
         before = f"the saved start of epoch {last:,}" if starts else "the network"
         raise _Bad(f"\"checkpoint\" does not follow from {before} and its edits (was the file "
                    "changed by hand?)")
+    if timeline.problem is not None:
+        raise _Bad(f"\"checkpoints\": {timeline.problem}")
 
 
 def _checkpoint(raw: Any, epoch: int, base: Network, where: str = "checkpoint") -> Network:

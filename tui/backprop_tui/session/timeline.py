@@ -169,7 +169,8 @@ class Timeline:
             epoch += run.epochs
             network = run.network
             with self._lock:
-                self._check(run.checkpoints)
+                for reached in sorted(self._unchecked.intersection(run.checkpoints)):
+                    self._check(reached, self._edited(run.checkpoints[reached], reached))
                 self._starts.update(run.checkpoints)
                 if run.diverged:
                     self.diverged_at = min(epoch, self.diverged_at or epoch)
@@ -179,6 +180,8 @@ class Timeline:
                 if self._edits_at(epoch):
                     network = self._starts[epoch] = self._edited(network, epoch)
         with self._lock:
+            if epoch > first:
+                self._check(epoch, network)  # the epoch reached may be a saved one, too
             if self._furthest is None or epoch > self._furthest[0]:
                 self._furthest = (epoch, network)
             self._recent[epoch] = network
@@ -209,23 +212,25 @@ class Timeline:
             if self._furthest is None or epoch > self._furthest[0]:
                 self._furthest = (epoch, network)
 
-    def _check(self, computed: dict[int, Network]) -> None:
-        """Compare the starts a run computed with the seeded ones at the same epochs: one
-        that differs is replaced (with every start worked out from it), and said in
-        ``problem``."""
-        for epoch in sorted(self._unchecked.intersection(computed)):
-            self._unchecked.discard(epoch)
-            if not same_start(self._starts[epoch], self._edited(computed[epoch], epoch)):
-                self._problem = (f"the saved start of epoch {epoch:,} does not follow from the "
-                                "epochs before it (was the file changed by hand?): it is "
-                                "recomputed")
-                after = min((e for e in self._seeded if e > epoch), default=math.inf)
-                for derived in [e for e in self._starts if epoch < e < after]:
-                    del self._starts[derived]
-                for derived in [e for e in self._recent if epoch <= e < after]:
-                    del self._recent[derived]
-                if self._furthest is not None and epoch <= self._furthest[0] < after:
-                    self._furthest = None
+    def _check(self, epoch: int, start: Network) -> None:
+        """Compare the start of ``epoch`` a run computed (its edits applied) with the seeded
+        one, if that is not checked yet: one that differs is replaced (and every start worked
+        out from it dropped), and said in ``problem``."""
+        if epoch not in self._unchecked:
+            return
+        self._unchecked.discard(epoch)
+        if same_start(self._starts[epoch], start):
+            return
+        self._problem = (f"the saved start of epoch {epoch:,} does not follow from the epochs "
+                         "before it (was the file changed by hand?): it is recomputed")
+        after = min((e for e in self._seeded if e > epoch), default=math.inf)
+        for derived in [e for e in self._starts if epoch < e < after]:
+            del self._starts[derived]
+        for derived in [e for e in self._recent if epoch <= e < after]:
+            del self._recent[derived]
+        if self._furthest is not None and epoch <= self._furthest[0] < after:
+            self._furthest = None
+        self._starts[epoch] = start
 
     @property
     def problem(self) -> str | None:
