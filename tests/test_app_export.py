@@ -564,7 +564,7 @@ def test_resume_refuses_a_damaged_or_hostile_file_in_one_line(
 
 def test_resume_of_a_missing_file_or_with_a_preset_is_one_line(launched, capsys) -> None:
     assert main(["--resume"]) == 2
-    assert "cannot read the file" in capsys.readouterr().err
+    assert f"--resume: nothing saved yet in {state_path().parent} " in capsys.readouterr().err
     autosave.save(mazur(), state_path())
     assert main(["--resume", "--preset", "mazur"]) == 2
     assert "drop --preset/--config" in capsys.readouterr().err

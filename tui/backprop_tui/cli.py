@@ -32,6 +32,7 @@ from backprop_tui.session.sources import sourced
 
 if TYPE_CHECKING:
     from collections.abc import Collection
+    from pathlib import Path
 
     from backprop_tui.app.opening import Opening
     from backprop_tui.app.preferences import Remembered
@@ -627,8 +628,10 @@ def _app(args: argparse.Namespace) -> int:
     if args.resume is None and notice is None:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
         if last is not None:
-            last = dataclasses.replace(last, others=others_saved(state_path(), saved))
-            if last.session is not None:  # --quiz and --tolerance apply if it is resumed
+            # --quiz and --tolerance apply to whichever is resumed
+            last = dataclasses.replace(last, others=others_saved(state_path(), saved),
+                                       prepare=lambda session: _quizzed(session, args))
+            if last.session is not None:
                 _quizzed(last.session, args)
     # A file that is not this session's own is moved to .previous.json before the first save.
     own = args.resume is not None and os.path.realpath(args.resume) == os.path.realpath(saved)
@@ -743,9 +746,7 @@ def _resumed(args: argparse.Namespace) -> Session:
     if args.rounding is not None:
         raise Problem("--resume takes its rounding from the session file: drop --rounding")
     if args.resume == LAST_SESSION:
-        from backprop_tui.session.autosave import state_path
-
-        args.resume = str(state_path())
+        args.resume = str(_last_saved())
     try:
         return read_session(args.resume)
     except (OSError, ValueError) as error:
@@ -753,6 +754,27 @@ def _resumed(args: argparse.Namespace) -> Session:
         raise Problem(f"{args.resume}: cannot read the file: {reason}") from None
     except SessionFileError as error:
         raise Problem(str(error)) from None
+
+
+def _last_saved() -> Path:
+    """The last session's file for --resume; Problem if there is none, saying where it
+    looked and what to do instead."""
+    from backprop_tui.session.autosave import earlier_paths, state_path
+
+    path = state_path()
+    try:
+        if path.exists():
+            return path
+        earlier = [found for found in earlier_paths(path) if found.exists()]
+    except OSError:
+        earlier = []
+    if earlier:
+        raise Problem(f"--resume: no last session in {path.parent}, but {len(earlier)} "
+                      "earlier ones: run backprop-tui without --resume to pick one, or "
+                      f"--resume {earlier[0]}")
+    raise Problem(f"--resume: nothing saved yet in {path.parent} (the app keeps your session "
+                  "there as you work): run backprop-tui without --resume to start one, or "
+                  "give a session file: --resume FILE")
 
 
 def _export(args: argparse.Namespace) -> int:

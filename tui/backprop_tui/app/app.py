@@ -817,15 +817,35 @@ class BackpropApp(App[None]):
             self.notify("Read-only: nothing of this session is saved (x still exports it).",
                         timeout=6)
 
-    def _resume_chosen(self, resume: bool | None) -> None:
+    def _resume_chosen(self, picked: Path | None) -> None:
+        """Resume the session picked on the prompt (the last one, already read, or an
+        earlier one, read now), or keep the fresh one."""
         last, self._last = self._last, None
-        if resume and last is not None and last.session is not None:
-            self.session = last.session
+        if picked is None or last is None:
+            return
+        if picked == last.path and last.session is not None:
+            session = last.session
             if self.autosaver is not None and self.autosaver.path == last.path:
                 self.autosaver.keep_old = False  # it is this session's own file
-            self.session_changed()  # rewritten in this version's format
-            self.render_session()
-            self.notify(f"Resumed the session saved in {last.path}", timeout=4)
+        else:
+            from backprop_tui.session.autosave import read
+            from backprop_tui.session.persist import SessionFileError
+
+            try:
+                session = last.prepare(read(picked))
+            except SessionFileError as error:
+                self.notify(str(error), severity="warning", timeout=10)
+                return
+            except (OSError, ValueError) as error:
+                self.notify(f"{picked}: cannot read the file: {error}", severity="warning",
+                            timeout=10)
+                return
+            if self.autosaver is not None:
+                self.autosaver.resumed(picked, session)  # the current session now
+        self.session = session
+        self.session_changed()  # rewritten in this version's format
+        self.render_session()
+        self.notify(f"Resumed the session saved in {picked}", timeout=4)
 
     def on_unmount(self) -> None:
         """On quit, save what the last second changed; the collector may again free what

@@ -7,7 +7,10 @@ change made sooner waits for ``flush`` (the app calls it from a timer and on qui
 
 A file left by an earlier session is never overwritten silently: it is resumed, or moved
 aside to ``last-session.previous.json`` (``last-session.damaged.json`` when it cannot be
-read) before the first save. No Textual here: the command line uses this module too.
+read) before the first save. The folder keeps the last SESSIONS sessions, the current one
+included: last-session.json, then .previous.json, .previous-2.json … the oldest let go.
+The resume prompt lists them all (``find_last``). No Textual here: the command line uses
+this module too.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from backprop_tui.output import OutputError, open_output
 
@@ -33,13 +37,15 @@ INTERVAL = 1.0  # seconds between two saves, at least
 
 
 def state_path() -> Path:
-    """$XDG_STATE_HOME/backprop-tui/last-session.json, or ~/.local/state/… without it."""
-    base = os.environ.get("XDG_STATE_HOME", "")
-    folder = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
-    return folder / FOLDER / NAME
+    """The user's state folder's backprop-tui/last-session.json, through platformdirs: on
+    Linux $XDG_STATE_HOME/backprop-tui/…, or ~/.local/state/… without it."""
+    import platformdirs
+
+    return platformdirs.user_state_path(FOLDER) / NAME
 
 
-KEPT = 10  # earlier sessions kept of each kind: .previous.json, .previous-2.json … -10
+SESSIONS = 5  # sessions the state folder keeps: the current one and 4 earlier
+KEPT = 10  # damaged files kept: .damaged.json, .damaged-2.json … -10
 INSTANCES = 9  # apps that can run at once on one state folder, each with its own file
 
 
@@ -104,17 +110,39 @@ def damaged_path(path: Path) -> Path:
     return path.with_name(path.name.removesuffix(".json") + ".damaged.json")
 
 
-def keep_aside(path: Path, newest: Path) -> Path:
-    """Move ``path`` to ``newest`` (``….previous.json``), first shifting the files kept
-    there before one place on (``….previous-2.json`` … up to KEPT): a backup is never
-    replaced by a newer one, only the KEPT-th oldest is let go. OSError if a move fails."""
+def kept_paths(newest: Path, kept: int) -> list[Path]:
+    """``newest`` (….previous.json) and the places after it: ….previous-2.json … -kept."""
     stem = newest.name.removesuffix(".json")
-    older = [newest, *(newest.with_name(f"{stem}-{n}.json") for n in range(2, KEPT + 1))]
+    return [newest, *(newest.with_name(f"{stem}-{n}.json") for n in range(2, kept + 1))]
+
+
+def earlier_paths(path: Path) -> list[Path]:
+    """The files of the earlier sessions kept beside ``path``, newest first."""
+    return kept_paths(previous_path(path), SESSIONS - 1)
+
+
+def keep_aside(path: Path, newest: Path, kept: int = KEPT) -> Path:
+    """Move ``path`` to ``newest`` (``….previous.json``), first shifting the files kept
+    there before one place on (``….previous-2.json`` … up to ``kept``): a backup is never
+    replaced by a newer one, only the oldest is let go. OSError if a move fails."""
+    older = kept_paths(newest, kept)
     for source, target in reversed(list(zip(older, older[1:], strict=False))):
         if source.exists():
             os.replace(source, target)
     os.replace(path, newest)
     return newest
+
+
+def close_gap(path: Path, gone: Path) -> None:
+    """Remove ``gone``, one of the earlier sessions beside ``path``, moving the older ones
+    up a place (from the place past the last kept, too: see ``Autosaver._move_old``).
+    OSError if a move fails."""
+    older = kept_paths(previous_path(path), SESSIONS)
+    os.remove(gone)
+    for source, target in zip(older[older.index(gone) + 1:], older[older.index(gone):],
+                              strict=False):
+        if source.exists():
+            os.replace(source, target)
 
 
 def save(session: Session, path: Path) -> None:
@@ -146,6 +174,65 @@ def read(path: Path) -> Session:
 
 
 @dataclass(frozen=True)
+class Saved:
+    """A session file of the state folder, as the resume prompt lists it."""
+
+    path: Path
+    name: str  # the network's: its preset or file name
+    epoch: int
+    index: int  # 0: the start of the epoch
+    saved: datetime | None  # when it was written (local time)
+
+    @property
+    def where(self) -> str:
+        """'epoch k, step s' (or 'the start of epoch k')."""
+        if self.index == 0:
+            return f"the start of epoch {self.epoch:,}"
+        return f"epoch {self.epoch:,}, step {self.index}"
+
+    @property
+    def when(self) -> str:
+        """'12-01 16:40' (month, day, time), with the year before it if not this one's."""
+        if self.saved is None:
+            return ""
+        this_year = self.saved.year == datetime.now().year
+        return self.saved.strftime("%m-%d %H:%M" if this_year else "%Y-%m-%d %H:%M")
+
+
+def saved_as(path: Path, document: dict[str, Any]) -> Saved | None:
+    """What the prompt shows of a session document read from ``path``; None if the few
+    fields it shows are not there (the file is then not listed: resuming it would fail)."""
+    source, cursor = document.get("source"), document.get("cursor")
+    name = source.get("name") if isinstance(source, dict) else None
+    if not isinstance(cursor, dict):
+        return None
+    epoch, index = cursor.get("epoch"), cursor.get("index")
+    if not (isinstance(epoch, int) and isinstance(index, int)):
+        return None
+    try:
+        saved = datetime.fromisoformat(str(document.get("exported"))).astimezone()
+    except ValueError:
+        saved = None
+    shown = Path(name).name if isinstance(name, str) and name.isprintable() else "a network"
+    return Saved(path, shown[:60], epoch, index, saved)
+
+
+SHOWN = frozenset({"exported", "source", "cursor"})  # what the prompt shows of a file
+
+
+def summary(path: Path) -> Saved | None:
+    """The prompt's line of the session file at ``path``, without resuming it; None if it
+    cannot be read as one."""
+    from backprop_tui.session.persist import SessionFileError, read_document
+
+    try:
+        document = read_document(path, SHOWN)
+    except (OSError, ValueError, SessionFileError):
+        return None
+    return saved_as(path, document) if isinstance(document, dict) else None
+
+
+@dataclass(frozen=True)
 class LastSession:
     """What a start without --resume found in the state folder."""
 
@@ -154,33 +241,45 @@ class LastSession:
     problem: str | None = None  # why not: one line
     kept: Path | None = None  # where the unreadable file now is
     others: tuple[Path, ...] = ()  # other apps' session files in the state folder
+    # The last session's line and the earlier sessions kept beside it, newest first.
+    listed: tuple[Saved, ...] = field(default=())
+    # What a session read from an earlier file goes through, as the last one went (the
+    # command line's --quiz and --tolerance).
+    prepare: Callable[[Session], Session] = field(default=lambda session: session)
 
 
 def find_last(path: Path | None = None) -> LastSession | None:
-    """The last session, if a file is there. A file that cannot be resumed is moved to
-    last-session.damaged.json (kept, never trusted) and the problem is reported — also when
-    reading it fails in a way no check foresaw (said by the error's type, never raised)."""
+    """The last session and the earlier ones kept, if any file is there. A last session
+    that cannot be resumed is moved to last-session.damaged.json (kept, never trusted) and
+    the problem is reported — also when reading it fails in a way no check foresaw (said by
+    the error's type, never raised). The earlier ones are read when picked."""
     path = state_path() if path is None else path
     try:
+        # (only files that are there: reading one imports numpy, the first frame waits)
+        there = [earlier for earlier in earlier_paths(path) if earlier.exists()]
+        earlier = tuple(found for found in map(summary, there) if found)
         if not path.exists():
-            return None
+            return LastSession(path, None, listed=earlier) if earlier else None
     except OSError:
         return None  # the state folder cannot be looked into: saving will say why
     from backprop_tui.session.persist import SessionFileError
 
     try:
-        return LastSession(path, read(path))
+        session = read(path)
     except SessionFileError as error:
         problem = str(error)
     except OSError as error:
         problem = f"{path}: cannot read the file: {error.strerror or error}"
     except Exception as error:  # a file no check foresaw: kept aside, never trusted
         problem = f"{path}: cannot be resumed: {type(error).__name__}"
+    else:
+        last = summary(path)
+        return LastSession(path, session, listed=(last, *earlier) if last else earlier)
     try:
         kept = keep_aside(path, damaged_path(path))
     except OSError:  # still in place: the first save moves it to .previous.json
-        return LastSession(path, None, problem, None)
-    return LastSession(path, None, problem, kept)
+        return LastSession(path, None, problem, None, listed=earlier)
+    return LastSession(path, None, problem, kept, listed=earlier)
 
 
 class Autosaver:
@@ -201,9 +300,16 @@ class Autosaver:
         self.clock = clock
         self.error: str | None = None
         self.kept: Path | None = None  # where the old file went, once moved
+        # An earlier session's file and the session resumed from it (see ``resumed``).
+        self._resumed: tuple[Path, Session] | None = None
         self.saves = 0
         self._last = -math.inf
         self._pending: Session | None = None
+
+    def resumed(self, path: Path, session: Session) -> None:
+        """``session`` was resumed from ``path``, an earlier session's file: it is the
+        current session now, so once it is saved the file goes (each session kept once)."""
+        self._resumed = (path, session)
 
     @property
     def pending(self) -> bool:
@@ -228,6 +334,7 @@ class Autosaver:
         try:
             self._move_old()
             save(session, self.path)
+            self._take_resumed(session)
         except OutputError as error:
             self.error = str(error)
             return False
@@ -244,9 +351,33 @@ class Autosaver:
         if self.path.exists():
             target = previous_path(self.path)
             try:
-                keep_aside(self.path, target)
+                if self._resumed is None:
+                    keep_aside(self.path, target, SESSIONS - 1)
+                else:  # a place more, until the file resumed from is taken out
+                    keep_aside(self.path, target, SESSIONS)
+                    earlier = kept_paths(target, SESSIONS)
+                    gone, resumed = self._resumed
+                    self._resumed = (earlier[earlier.index(gone) + 1], resumed)
             except OSError as error:
                 raise OutputError(f"{self.path}: cannot keep the earlier session as "
                                   f"{target.name}: {error.strerror or error}") from None
             self.kept = target
         self.keep_old = False
+
+    def _take_resumed(self, saved: Session) -> None:
+        """Once the session resumed from an earlier file is saved, that file goes: it lives
+        on in the current one. Another session saved first (another network opened before
+        any change) leaves it an earlier session; only the place past the kept ones goes."""
+        found, self._resumed = self._resumed, None
+        if found is None:
+            return
+        gone, resumed = found
+        if resumed is not saved or not gone.exists():
+            gone = kept_paths(previous_path(self.path), SESSIONS)[-1]
+            if not gone.exists():
+                return
+        try:
+            close_gap(self.path, gone)
+        except OSError as error:
+            raise OutputError(f"{gone}: cannot take it out of the earlier sessions: "
+                              f"{error.strerror or error}") from None

@@ -3,6 +3,14 @@
 A session file may come from anywhere, so nothing in it is trusted: every field is checked
 for type and size, the network goes through the network-file checks, and each edit through
 the session's own edit checks. Any problem is one line, never a traceback.
+
+Version 2 adds the undo history (``history``: the last HISTORY states each way, written as
+short arrays whose edits and fast-forwards are indexes into one list of each) and the start of
+every ``spacing(epoch)``-th epoch of the current timeline (``checkpoints``), so that a resume
+reaches any epoch up to the cursor at a fixed cost. Of the checkpoints, the first is checked
+against the network and the cursor's against the one before it as the file is read (at most
+``spacing`` epochs each); any other when a run reaches it (``Timeline.seed``). Version 1 files
+are read as before.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from backprop_tui import __version__
+from backprop_tui.engine.trace import trace_epoch
 from backprop_tui.functions import OPTIMIZERS
 from backprop_tui.netfile import NetworkFileError, Source, network_from_document
 from backprop_tui.network import Network, OptimizerState
@@ -34,11 +43,20 @@ from backprop_tui.session.session import (
     combination_problem,
     merged_runs,
 )
-from backprop_tui.session.timeline import Edit
+from backprop_tui.session.timeline import (
+    SAVED,
+    Edit,
+    apply_edit,
+    same_start,
+    start_document,
+)
 from backprop_tui.session.tolerance import DEFAULT_TOLERANCE, check_tolerance
+from backprop_tui.steps.build import EpochSteps
 
 SCHEMA = "backprop-tui/session"
-VERSION = 1
+VERSION = 2
+HISTORY = 1_000  # undo states kept each way (past, future); older ones are dropped on saving
+MAX_CHECKPOINTS = 2_500  # saved starts: every SAVED-th epoch up to 10,240,000, then sparser
 # A session document, read or saved (the app's save file, --resume, export --resume), its
 # log aside: no more than this is parsed and kept. The log (steps, epochs: what a resume does
 # not need) is read past one record at a time, each record no bigger than this either, in a
@@ -83,7 +101,7 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
         "cursor": {"epoch": state.epoch, "index": state.index},
         # The network at the start of the cursor's epoch, under the edits: a resume reaches
         # it at once, however many epochs lie before it.
-        "checkpoint": {"epoch": state.epoch, **_saved(session.network)},
+        "checkpoint": {"epoch": state.epoch, **start_document(session.network)},
         "edits": [{"epoch": e.epoch, "name": e.name, "value": e.value} for e in state.edits],
         "runs": [list(run) for run in state.runs],
         "events": session.events,
@@ -93,18 +111,69 @@ def header(session: Session, now: datetime | None = None) -> dict[str, Any]:
 
 def dump_session(session: Session, steps: Iterable[Record], epochs: Iterable[Record],
                  now: datetime | None = None) -> Iterator[str]:
-    """The JSON document in pieces, so a long log streams instead of sitting in memory."""
+    """The JSON document in pieces, so a long log streams instead of sitting in memory. The
+    checkpoints and the history are written compactly: one line per checkpoint."""
     head = json.dumps(header(session, now), ensure_ascii=False, indent=1)
-    yield head[:-2] + ',\n "steps": ['
+    every = spacing(session.epoch)
+    starts = [{"epoch": epoch, **start_document(network)}
+              for epoch, network in saved_starts(session, every)]
+    yield head[:-2] + f',\n "checkpoints": {{"every": {every}, "starts": ['
+    yield from _items(starts, compact=True)
+    yield "]},\n \"history\": " + _compact(history(session))
+    yield ',\n "steps": ['
     yield from _items(steps)
     yield '],\n "epochs": ['
     yield from _items(epochs)
     yield "]\n}\n"
 
 
-def _items(records: Iterable[Record]) -> Iterator[str]:
+def _items(records: Iterable[Record], compact: bool = False) -> Iterator[str]:
     for i, record in enumerate(records):
-        yield ("\n  " if i == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False)
+        yield ("\n  " if i == 0 else ",\n  ") + (
+            _compact(record) if compact else json.dumps(record, ensure_ascii=False))
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def spacing(epoch: int) -> int:
+    """The epochs between two saved checkpoints of a session at ``epoch``: SAVED, doubled
+    as often as it takes to keep at most MAX_CHECKPOINTS."""
+    every = SAVED
+    while epoch // every > MAX_CHECKPOINTS:
+        every *= 2
+    return every
+
+
+def saved_starts(session: Session, every: int) -> list[tuple[int, Network]]:
+    """The known starts of the current timeline at every ``every``-th epoch up to the
+    cursor's, back from the last as far as they go without a gap: all of them, unless the
+    session was resumed from a version 1 file (which saved the cursor's alone)."""
+    found = []
+    for epoch in range(session.epoch - session.epoch % every, 0, -every):
+        network = session.timeline.known_start(epoch)
+        if network is None:
+            break
+        found.append((epoch, network))
+    return found[::-1]
+
+
+def history(session: Session) -> dict[str, Any]:
+    """The undo history, its last HISTORY states each way: each state is [epoch, index,
+    digits, its edits, its fast-forwards], those two as indexes into "edits" and "runs"."""
+    edits: dict[Edit, int] = {}
+    runs: dict[tuple[int, int], int] = {}
+
+    def short(state: State) -> list[Any]:
+        return [state.epoch, state.index, state.digits,
+                [edits.setdefault(edit, len(edits)) for edit in state.edits],
+                [runs.setdefault(run, len(runs)) for run in state.runs]]
+
+    past = [short(state) for state in session.past[-HISTORY:]]
+    future = [short(state) for state in session.future[-HISTORY:]]
+    return {"edits": [[e.epoch, e.name, e.value] for e in edits],
+            "runs": [list(run) for run in runs], "past": past, "future": future}
 
 
 def read_session(path: str | Path) -> Session:
@@ -131,19 +200,41 @@ def _pieces(stream: Any) -> Iterator[bytes]:
         yield piece
 
 
+def read_document(path: str | Path, wanted: frozenset[str]) -> Any:
+    """The document saved at ``path`` as far as the keys ``wanted``, none of it checked:
+    enough for a glance at it (the resume prompt's list). SessionFileError if it is no JSON
+    document, OSError if it cannot be read."""
+    with open(path, "rb") as stream:
+        return _document(_pieces(stream), str(path), wanted)
+
+
 def _load(pieces: Iterator[str | bytes], name: str) -> Session:
-    try:
-        document = _Reader(pieces).document()
-        # A lone surrogate (\ud800) parses but could never be written back out.
-        json.dumps(document, ensure_ascii=False).encode("utf-8")
-    except TooBig as error:
-        raise SessionFileError(f"{name}: {error}, too big for a session file") from None
-    except (UnicodeError, ValueError, RecursionError) as error:
-        raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
+    document = _document(pieces, name)
     try:
         return _session(document)
     except _Bad as problem:
         raise SessionFileError(f"{name}: {problem}") from None
+
+
+def _document(pieces: Iterator[str | bytes], name: str,
+              wanted: frozenset[str] | None = None) -> Any:
+    try:
+        document = _Reader(pieces).document(wanted)
+        # A lone surrogate (\ud800) parses but could never be written back out.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except TooBig as error:
+        raise SessionFileError(f"{name}: {error}, too big for a session file") from None
+    except _JsonLines:
+        raise SessionFileError(f"{name}: a JSON-lines export is a log, not a resumable "
+                               "session (`backprop-tui export --format json` writes one)"
+                               ) from None
+    except (UnicodeError, ValueError, RecursionError) as error:
+        raise SessionFileError(f"{name}: not a session file (not valid JSON: {error})") from None
+    return document
+
+
+class _JsonLines(ValueError):
+    """The file starts with a JSON-lines log's header record."""
 
 
 class _Bad(Exception):
@@ -223,8 +314,9 @@ class _Reader:
             self.at = end
             return value
 
-    def document(self) -> Any:
-        """The whole document, its log's lists read and left empty."""
+    def document(self, wanted: frozenset[str] | None = None) -> Any:
+        """The whole document, its log's lists read and left empty; with ``wanted``, only
+        as far as those keys (the rest of the file is not read)."""
         if not self.peek():
             raise ValueError("the file is empty")
         if self.peek() != "{":
@@ -232,6 +324,8 @@ class _Reader:
         self.take("{")
         document: dict[str, Any] = {}
         while self.peek() != "}":
+            if wanted is not None and wanted <= document.keys():
+                return document
             if document:
                 self.take(",")
             key = self.value()
@@ -240,6 +334,8 @@ class _Reader:
             self.take(":")
             document[key] = self.log() if key in LOG else self.value()
         self.take("}")
+        if document.get("type") == "header":  # export --format jsonl's first record
+            raise _JsonLines
         return self.end(document)
 
     def log(self) -> list[Any]:
@@ -289,18 +385,34 @@ def _session(document: Any) -> Session:
     checker = Session(network)
     edits = tuple(sorted((_edit(checker, raw) for raw in _list(document, "edits", MAX_EDITS)),
                          key=lambda e: e.epoch))
-    same = {(e.epoch, e.name) for e in edits}
-    if len(same) < len(edits):
-        raise _Bad("\"edits\" changes a value twice in one epoch")
-    wrong = combination_problem(network, edits)
-    if wrong:
-        raise _Bad(f"its edits cannot be used: {as_edit(*wrong)}")
+    _check_edits(network, edits, "\"edits\"", "its edits")
     stepped = epoch - sum(b - a for a, b in merged_runs(runs) if b <= epoch)
     if stepped > MAX_STEPPED:
         raise _Bad(f"cursor.epoch {epoch:,} leaves {stepped:,} epochs stepped through; at most "
                    f"{MAX_STEPPED:,} are accepted (longer stretches are fast-forwards)")
     session = Session(network, State(1, 0, edits, digits, runs), source, events)
-    checkpoint = _checkpoint(document.get("checkpoint"), epoch, network)
+    raw = document.get("checkpoint")  # absent in older files
+    checkpoint = None if raw is None else _checkpoint(raw, epoch, network)
+    if version == 1:
+        _reach_v1(session, epoch, checkpoint)
+    elif checkpoint is None:
+        raise _Bad("\"checkpoint\" is missing")
+    else:
+        _reach(session, document.get("checkpoints"), epoch, checkpoint)
+    session.state = State(epoch, 0, edits, digits, runs)
+    if index > len(session.steps):
+        raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
+                   f"({len(session.steps)})")
+    session.state = State(epoch, index, edits, digits, runs)
+    session.quiz = quiz
+    if version > 1:
+        session.past, session.future = _history(document.get("history"), session)
+    return session
+
+
+def _reach_v1(session: Session, epoch: int, checkpoint: Network | None) -> None:
+    """Reach the cursor's epoch of a version 1 file: its checkpoint trusted past
+    MAX_CHECKED, checked against the epochs before it up to there."""
     trusted = checkpoint is not None and epoch - 1 > MAX_CHECKED
     if checkpoint is not None and trusted:
         session.timeline.seed(epoch, checkpoint)
@@ -311,55 +423,65 @@ def _session(document: Any) -> Session:
     start, reached, _ = session.timeline.reach(epoch)
     if reached < epoch:
         raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
-    if checkpoint is not None and not trusted and not _same(_saved(start), _saved(checkpoint)):
+    if checkpoint is not None and not trusted and not same_start(start, checkpoint):
         raise _Bad("\"checkpoint\" does not follow from the network and its edits (was the "
                    "file changed by hand?)")
-    session.state = State(epoch, 0, edits, digits, runs)
-    if index > len(session.steps):
-        raise _Bad(f"cursor.index {index} is past the last step of epoch {epoch} "
-                   f"({len(session.steps)})")
-    session.state = State(epoch, index, edits, digits, runs)
-    session.quiz = quiz
-    return session
 
 
-def _saved(network: Network) -> dict[str, Any]:
-    """A checkpoint's network and its optimiser's state: as the records write the state,
-    with the updates it counts, t, for every optimiser that keeps one (null under sgd)."""
-    state = network.state_document()
-    return {"network": network.to_document(),
-            "state": None if state is None else {**state, "t": network.updates}}
+def _reach(session: Session, raw: Any, epoch: int, checkpoint: Network) -> None:
+    """Reach the cursor's epoch of a version 2 file: the saved starts of every
+    ``spacing``-th epoch seeded into the timeline; the first checked against the network,
+    the cursor's against the last before it (the others when a run reaches them). Starts
+    that begin later (a session resumed from a version 1 file, saved again) have their first
+    trusted, as version 1 trusted its checkpoint."""
+    every = spacing(epoch)
+    if (not isinstance(raw, dict) or set(raw) != {"every", "starts"}
+            or raw["every"] != every or not isinstance(raw["starts"], list)):
+        raise _Bad(f"\"checkpoints\" is not {{\"every\": {every}, \"starts\": [the starts "
+                   f"of every {every:,}th epoch up to the cursor's]}}")
+    starts = raw["starts"]
+    last = epoch - epoch % every
+    wanted = range(last - every * (len(starts) - 1), last + 1, every)
+    if len(starts) > epoch // every:
+        raise _Bad(f"\"checkpoints.starts\" has {len(starts):,} entries; the cursor's epoch "
+                   f"has {epoch // every:,} before it")
+    timeline = session.timeline
+    for at, item in zip(wanted, starts, strict=True):
+        first = at == wanted[0] and at > every  # trusted: nothing saved before it
+        timeline.seed(at, _checkpoint(item, at, session.base, "checkpoints.starts"),
+                      checked=first)
+    timeline.seed(epoch, checkpoint, checked=False)
+    if starts and wanted[0] == every:
+        timeline.reach(every)  # the first, from the network
+    start, reached, _ = timeline.reach(epoch)  # the cursor's, from the one before it
+    if reached < epoch:
+        raise _Bad(f"cursor.epoch {epoch} lies after epoch {reached}, where training diverges")
+    if not same_start(start, checkpoint):
+        before = f"the saved start of epoch {last:,}" if starts else "the network"
+        raise _Bad(f"\"checkpoint\" does not follow from {before} and its edits (was the file "
+                   "changed by hand?)")
+    if timeline.problem is not None:
+        raise _Bad(f"\"checkpoints\": {timeline.problem}")
 
 
-def _same(ours: Any, theirs: Any) -> bool:
-    """Whether two checkpoint documents agree, their numbers to 1e-9 relative."""
-    if isinstance(ours, dict) and isinstance(theirs, dict):
-        return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
-    if isinstance(ours, list) and isinstance(theirs, list):
-        return len(ours) == len(theirs) and all(map(_same, ours, theirs))
-    if isinstance(ours, float) or isinstance(theirs, float):
-        return (isinstance(ours, int | float) and isinstance(theirs, int | float)
-                and math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-15))
-    return bool(ours == theirs)
-
-
-def _checkpoint(raw: Any, epoch: int, base: Network) -> Network | None:
-    """The network at the start of the cursor's epoch, as saved (absent in older files)."""
-    if raw is None:
-        return None
+def _checkpoint(raw: Any, epoch: int, base: Network, where: str = "checkpoint") -> Network:
+    """The network at the start of ``epoch`` as saved: the cursor's or, ``where``
+    "checkpoints.starts", one of the saved starts."""
     if not isinstance(raw, dict) or raw.get("epoch") != epoch:
-        raise _Bad("\"checkpoint\" is not {epoch: the cursor's epoch, network}")
+        what = "the cursor's epoch" if where == "checkpoint" else f"{epoch}"
+        raise _Bad(f"\"{where}\" is not {{epoch: {what}, network, state}}")
     try:
-        network = network_from_document(_field(raw, "network", dict, "checkpoint."),
-                                        "its \"checkpoint.network\"")
+        network = network_from_document(_field(raw, "network", dict, f"{where}."),
+                                        f"its \"{where}.network\"")
     except NetworkFileError as error:
         raise _Bad(str(error)) from None
     if network.sizes != base.sizes or network.names.biases != base.names.biases:
-        raise _Bad("\"checkpoint.network\" is not of the session's network's shape")
-    return network.with_state(_state(raw.get("state"), epoch, network))
+        raise _Bad(f"\"{where}.network\" is not of the session's network's shape")
+    return network.with_state(_state(raw.get("state"), epoch, network, where))
 
 
-def _state(raw: Any, epoch: int, network: Network) -> OptimizerState | None:
+def _state(raw: Any, epoch: int, network: Network, where: str = "checkpoint"
+           ) -> OptimizerState | None:
     """The optimiser's state in a checkpoint (null under sgd, and absent in older files):
     the slots of the network's optimiser, each shaped like its weights and its biases (null
     where they stay fixed), finite numbers (s not negative: √s follows), and t, the updates
@@ -368,13 +490,13 @@ def _state(raw: Any, epoch: int, network: Network) -> OptimizerState | None:
     optimizer = OPTIMIZERS[network.optimizer]
     if not optimizer.slots:
         if raw is not None:
-            raise _Bad("\"checkpoint.state\" is not null: the network's optimizer is \"sgd\", "
+            raise _Bad(f"\"{where}.state\" is not null: the network's optimizer is \"sgd\", "
                        "which keeps no state")
         return None
     most = (epoch - 1) * len(network.batches())
 
     def bad(reason: str) -> _Bad:
-        return _Bad(f"\"checkpoint.state\" is not a state of optimizer "
+        return _Bad(f"\"{where}.state\" is not a state of optimizer "
                     f"\"{network.optimizer}\" on this network: {reason}")
 
     if not isinstance(raw, dict) or set(raw) != {*optimizer.slots, "t"} or not all(
@@ -438,6 +560,89 @@ def _shaped(value: Any, shape: tuple[int, ...]) -> bool:
         return _is_number(value)
     return (isinstance(value, list) and len(value) == shape[0]
             and all(_shaped(item, shape[1:]) for item in value))
+
+
+def _history(raw: Any, session: Session) -> tuple[list[State], list[State]]:
+    """The undo history (absent: none), each state checked as the cursor is: its edits as
+    edits, its fast-forwards as runs, its step within its epoch, its epochs stepped through
+    at most MAX_STEPPED. Each of its sets of edits gets its timeline."""
+    if raw is None:
+        return [], []
+    keys = {"edits", "runs", "past", "future"}
+    if not isinstance(raw, dict) or set(raw) != keys or not all(
+            isinstance(raw[key], list) for key in keys):
+        raise _Bad("\"history\" is not {edits, runs, past, future}, each a list")
+    for key, limit in (("edits", MAX_EDITS), ("runs", MAX_EVENTS), ("past", HISTORY),
+                       ("future", HISTORY)):
+        _list(raw, key, limit)
+    checker = Session(session.base)
+    edits = [_edit(checker, _short_edit(item)) for item in raw["edits"]]
+    runs = [_run(item) for item in raw["runs"]]
+    checked: dict[tuple[Edit, ...], None] = {}
+    counts: dict[tuple[Edit, ...], int] = {}  # steps of an epoch, by the edits in force
+
+    def state(item: Any) -> State:
+        if (not isinstance(item, list) or len(item) != 5 or not all(
+                isinstance(x, int) and not isinstance(x, bool) for x in item[:3])
+                or not all(isinstance(x, list) and all(
+                    isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(found)
+                    for i in x) for x, found in ((item[3], edits), (item[4], runs)))):
+            raise _Bad("an entry of \"history\" is not [epoch, index, digits, [edits], "
+                       "[runs]], edits and runs as indexes into its lists")
+        epoch = _whole(item[0], "history: epoch", 1, MAX_EPOCH)
+        index = _whole(item[1], "history: index", 0, 10_000_000)
+        digits = _whole(item[2], "history: digits", MIN_DIGITS, MAX_DIGITS)
+        own = tuple(edits[i] for i in item[3])
+        ran = tuple(runs[i] for i in item[4])
+        if own not in checked:
+            _check_edits(session.base, own, "\"history\"", "the history's edits")
+            checked[own] = None
+        stepped = epoch - sum(b - a for a, b in merged_runs(ran) if b <= epoch)
+        if stepped > MAX_STEPPED:
+            raise _Bad(f"history: epoch {epoch:,} leaves {stepped:,} epochs stepped through; "
+                       f"at most {MAX_STEPPED:,} are accepted")
+        in_force = tuple(edit for edit in own if edit.epoch <= epoch  # options, not numbers
+                         and session.base.names.given(edit.name) is None)
+        if in_force not in counts:
+            counts[in_force] = _steps_counted(session.base, in_force)
+        if index > counts[in_force]:
+            raise _Bad(f"history: step {index} is past the last step of epoch {epoch} "
+                       f"({counts[in_force]})")
+        return State(epoch, index, own, digits, ran)
+
+    past, future = [state(item) for item in raw["past"]], [state(item) for item in raw["future"]]
+    for own in checked:
+        session.timeline_for(own)
+    return past, future
+
+
+def _short_edit(raw: Any) -> dict[str, Any]:
+    """A history's edit, [epoch, name, value], as the edits list writes one."""
+    if not isinstance(raw, list) or len(raw) != 3:
+        raise _Bad("an entry of \"history.edits\" is not [epoch, name, value]")
+    return {"epoch": raw[0], "name": raw[1], "value": raw[2]}
+
+
+def _steps_counted(network: Network, edits: tuple[Edit, ...]) -> int:
+    """How many steps an epoch has under ``edits`` (the edits of options in force by it):
+    they follow from the network's shape and options, not from its numbers (but where they
+    stop being finite: see Session._within), so the network as given with the edits applied
+    will do."""
+    for edit in edits:
+        network = apply_edit(network, edit)
+    return len(EpochSteps(1, trace_epoch(network)))
+
+
+def _check_edits(network: Network, edits: tuple[Edit, ...], where: str, they: str) -> None:
+    """Edits in order of epoch, none changing a value twice in one epoch, that combine
+    (``where``: "\"edits\"", "history"; ``they``: the edits in a message)."""
+    if list(edits) != sorted(edits, key=lambda e: e.epoch):
+        raise _Bad(f"{where}: {they} are not in the order of their epochs")
+    if len({(e.epoch, e.name) for e in edits}) < len(edits):
+        raise _Bad(f"{where} changes a value twice in one epoch")
+    wrong = combination_problem(network, edits)
+    if wrong:
+        raise _Bad(f"{they} cannot be used: {as_edit(*wrong)}")
 
 
 def _quiz(raw: Any) -> Quiz:

@@ -63,7 +63,7 @@ class EditError(ValueError):
 class Event(TypedDict):
     """An action that changed something, for the log: what it was, where, and what changed."""
 
-    action: str  # edit, fast-forward, undo, redo, quiz
+    action: str  # edit, fast-forward, undo, redo, quiz, check (a saved start found wrong)
     epoch: int
     index: int
     changes: list[str]
@@ -130,12 +130,13 @@ class Session:
         # What changed something, in the order it happened, undos included: the log's record.
         self.events: list[Event] = events if events is not None else []
         self.quiz = Quiz()  # quiz mode, its tolerance, and the answers given (not undone)
+        self._told: set[str] = set()  # the timelines' problems the events record
         self._timelines: dict[tuple[Edit, ...], Timeline] = {(): Timeline(network)}
         # The same network under plain sgd, by its edits (see ``plain_sgd``).
         self._plain: dict[tuple[Edit, ...], Timeline] = {}
         self._steps: OrderedDict[tuple[tuple[Edit, ...], int], EpochSteps] = OrderedDict()
         if self.state.edits:
-            self._timeline_for(self.state.edits)
+            self.timeline_for(self.state.edits)
 
     # Derived values ------------------------------------------------------------------
 
@@ -267,6 +268,11 @@ class Session:
     def _go(self, state: State, action: str = "move", note: str | None = None) -> bool:
         if state == self.state:
             return False
+        problem = self.timeline.problem  # a resumed file's saved start, found wrong
+        if problem is not None and problem not in self._told:
+            self._told.add(problem)
+            self.events.append({"action": "check", "epoch": self.epoch, "index": self.index,
+                                "changes": [problem]})
         self._record(action, self.state, state, note)
         self.past.append(self.state)
         self.future.clear()
@@ -370,7 +376,7 @@ class Session:
         name, value = self.check_edit(name, value)
         old = self.current_value(name)
         edits = self._with(Edit(self.epoch, name, value))
-        self._timeline_for(edits, fork=self.epoch)
+        self.timeline_for(edits, fork=self.epoch)
         key = self.step.key if self.step else None
         steps = self.steps_of(self.epoch, edits)
         index = steps.keys.get(key, min(self.index, len(steps))) if key else 0
@@ -511,24 +517,25 @@ class Session:
         """A plain-sgd timeline for ``edits``: a fork of the known one that agrees with them
         longest, sharing the epochs before they differ (an edit at epoch 10,000 reruns
         none of the 9,999 before it)."""
-        parent, fork = None, 1
-        for known, timeline in self._plain.items():
-            changed = set(known) ^ set(edits)
-            if not changed:  # the same edits, made in another order: the same network
-                return timeline
-            differ = min(edit.epoch for edit in changed)
-            if differ > fork:
-                parent, fork = timeline, differ
+        parent, fork = _longest_agreeing(self._plain, edits)
         if parent is None:
             return Timeline(replace(self.base, optimizer="sgd", state=None), edits)
-        return parent.child(edits, fork)
+        return parent if fork == 0 else parent.child(edits, fork)
 
-    def _timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
+    def timeline_for(self, edits: tuple[Edit, ...], fork: int | None = None) -> Timeline:
+        """The timeline of ``edits``, made on first use: forked at ``fork`` from the current
+        one (an edit), or, rebuilding a resumed session's, from the known one that agrees
+        with them longest (an undone edit shares the epochs before it)."""
         found = self._timelines.get(edits)
         if found is None:
-            if fork is None:  # rebuilding a resumed session: fork from the plain timeline
-                fork = min(e.epoch for e in edits)
-                parent = self._timelines[()]
+            if fork is None:
+                parent, fork = _longest_agreeing(self._timelines, edits)
+                if parent is None:  # they differ from every known one at epoch 1
+                    found = self._timelines[edits] = Timeline(self.base, edits)
+                    return found
+                if fork == 0:
+                    self._timelines[edits] = parent
+                    return parent
             else:
                 parent = self.timeline
             found = self._timelines[edits] = parent.child(edits, fork)
@@ -577,7 +584,7 @@ class Session:
             return False
         self.future.append(self.state)
         self._record("undo", self.state, self.past[-1])
-        self.state = self.past.pop()
+        self.state = self._within(self.past.pop())
         return True
 
     def redo(self) -> bool:
@@ -585,8 +592,30 @@ class Session:
             return False
         self.past.append(self.state)
         self._record("redo", self.state, self.future[-1])
-        self.state = self.future.pop()
+        self.state = self._within(self.future.pop())
         return True
+
+    def _within(self, state: State) -> State:
+        """``state`` with its step within its epoch: a resumed file's history may point past
+        the steps of an epoch that diverges (they end before the first value that is not
+        finite), which only running it shows."""
+        steps = len(self.steps_of(state.epoch, state.edits))
+        return state if state.index <= steps else replace(state, index=steps)
+
+
+def _longest_agreeing(known: dict[tuple[Edit, ...], Timeline], edits: tuple[Edit, ...]
+                      ) -> tuple[Timeline | None, int]:
+    """The known timeline that agrees with ``edits`` longest and the first epoch where they
+    differ (0: the same edits, made in another order, so the same network)."""
+    parent, fork = None, 1
+    for edited, timeline in known.items():
+        changed = set(edited) ^ set(edits)
+        if not changed:
+            return timeline, 0
+        differ = min(edit.epoch for edit in changed)
+        if differ > fork:
+            parent, fork = timeline, differ
+    return parent, fork
 
 
 def combination_problem(base: Network, edits: tuple[Edit, ...]) -> tuple[int, str] | None:

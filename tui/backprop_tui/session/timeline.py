@@ -4,11 +4,18 @@ Epoch starts are derived data: they follow from the base network and the edits, 
 session's undo never stores them. A timeline keeps the start of every ``CHECKPOINT``-th
 epoch and of the epochs used most recently; reaching an epoch costs at most ``CHECKPOINT``
 plain epochs beyond the nearest one known, however many epochs were run before.
+
+A resumed session seeds its timeline with the saved starts of every ``SAVED``-th epoch
+(``seed``): reaching any epoch up to the cursor then costs at most ``SAVED`` epochs. A seeded
+start is checked when a run reaches its epoch from a start at most ``SAVED`` epochs before it
+(stepping forward onto it, a fast-forward through it): a start that differs is replaced by
+the one computed, and ``problem`` says so in one line.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -24,6 +31,7 @@ from backprop_tui.session.losses import LossRecord
 RESTARTS = ("optimizer", "update_biases")  # an edit of these restarts the optimiser's state
 
 CHECKPOINT = 256
+SAVED = 16 * CHECKPOINT  # the epochs between two starts a session document keeps
 RECENT = 64
 
 Ticker = Callable[[int], bool]  # epochs run so far -> keep going?
@@ -70,6 +78,31 @@ def apply_edit(network: Network, edit: Edit) -> Network:
     return network.with_params(weights, biases)
 
 
+def same_start(ours: Network, theirs: Network) -> bool:
+    """Whether two starts of an epoch agree: options, parameters and the optimiser's state
+    (with the updates it counts), their numbers to 1e-9 relative."""
+    return _same(start_document(ours), start_document(theirs))
+
+
+def start_document(network: Network) -> dict[str, Any]:
+    """A start as the session document writes it: the network and its optimiser's state,
+    with the updates it counts, t, for every optimiser that keeps one (null under sgd)."""
+    state = network.state_document()
+    return {"network": network.to_document(),
+            "state": None if state is None else {**state, "t": network.updates}}
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_same(ours[k], theirs[k]) for k in ours)
+    if isinstance(ours, list) and isinstance(theirs, list):
+        return len(ours) == len(theirs) and all(map(_same, ours, theirs))
+    if isinstance(ours, float) or isinstance(theirs, float):
+        return (isinstance(ours, int | float) and isinstance(theirs, int | float)
+                and math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-15))
+    return bool(ours == theirs)
+
+
 class Timeline:
     """Epoch starts for ``base`` under ``edits``. A timeline made by editing epoch ``fork``
     of ``parent`` shares every epoch before the fork with it."""
@@ -84,6 +117,9 @@ class Timeline:
         self._starts: dict[int, Network] = {}  # checkpoints and edited epochs
         self._recent: OrderedDict[int, Network] = OrderedDict()
         self._furthest: tuple[int, Network] | None = None  # the latest start computed
+        self._seeded: set[int] = set()  # the epochs of the starts a saved session gave
+        self._unchecked: set[int] = set()  # those no run has reached yet
+        self._problem: str | None = None  # a seeded start that a run found different
         self._lock = threading.Lock()  # a fast-forward may run in a worker thread
         # The error of every epoch run from the fork on (earlier ones: the parent's).
         self.losses = LossRecord(self.fork)
@@ -114,6 +150,10 @@ class Timeline:
             if self.diverged_at is not None:
                 target = min(target, self.diverged_at)
             epoch, network = self._nearest(target)
+            if epoch == target and target in self._unchecked:
+                epoch, network = self._nearest(target - 1)
+                if target - epoch > SAVED:  # too far to check on the way: taken as saved
+                    epoch, network = target, self._starts[target]
         first = epoch
         while epoch < target:
             stop = min((e.epoch for e in self.edits if epoch < e.epoch <= target),
@@ -129,6 +169,8 @@ class Timeline:
             epoch += run.epochs
             network = run.network
             with self._lock:
+                for reached in sorted(self._unchecked.intersection(run.checkpoints)):
+                    self._check(reached, self._edited(run.checkpoints[reached], reached))
                 self._starts.update(run.checkpoints)
                 if run.diverged:
                     self.diverged_at = min(epoch, self.diverged_at or epoch)
@@ -138,6 +180,8 @@ class Timeline:
                 if self._edits_at(epoch):
                     network = self._starts[epoch] = self._edited(network, epoch)
         with self._lock:
+            if epoch > first:
+                self._check(epoch, network)  # the epoch reached may be a saved one, too
             if self._furthest is None or epoch > self._furthest[0]:
                 self._furthest = (epoch, network)
             self._recent[epoch] = network
@@ -151,13 +195,55 @@ class Timeline:
             network = apply_edit(network, edit)
         return network
 
-    def seed(self, epoch: int, network: Network) -> None:
+    def seed(self, epoch: int, network: Network, checked: bool = True) -> None:
         """Take ``network`` as the start of ``epoch`` (a saved session's checkpoint): epochs
-        from it on are reached without running the ones before."""
+        from it on are reached without running the ones before. Unless ``checked``, the
+        first run that reaches ``epoch`` compares its start with it (see ``_check``)."""
+        if self.parent is not None and epoch < self.fork:
+            self.parent.seed(epoch, network, checked)
+            return
+        if epoch <= self.fork and not checked:  # computed from the epoch before, at the
+            return  # cost of one: whoever seeds it compares
         with self._lock:
             self._starts[epoch] = network
+            self._seeded.add(epoch)
+            if not checked:
+                self._unchecked.add(epoch)
             if self._furthest is None or epoch > self._furthest[0]:
                 self._furthest = (epoch, network)
+
+    def _check(self, epoch: int, start: Network) -> None:
+        """Compare the start of ``epoch`` a run computed (its edits applied) with the seeded
+        one, if that is not checked yet: one that differs is replaced (and every start worked
+        out from it dropped), and said in ``problem``."""
+        if epoch not in self._unchecked:
+            return
+        self._unchecked.discard(epoch)
+        if same_start(self._starts[epoch], start):
+            return
+        self._problem = (f"the saved start of epoch {epoch:,} does not follow from the epochs "
+                         "before it (was the file changed by hand?): it is recomputed")
+        after = min((e for e in self._seeded if e > epoch), default=math.inf)
+        for derived in [e for e in self._starts if epoch < e < after]:
+            del self._starts[derived]
+        for derived in [e for e in self._recent if epoch <= e < after]:
+            del self._recent[derived]
+        if self._furthest is not None and epoch <= self._furthest[0] < after:
+            self._furthest = None
+        self._starts[epoch] = start
+
+    @property
+    def problem(self) -> str | None:
+        """A seeded start of this timeline, or of the one it forks from, that a run found
+        different from the epochs before it: one line."""
+        return self._problem or (self.parent.problem if self.parent is not None else None)
+
+    def known_start(self, epoch: int) -> Network | None:
+        """The start of ``epoch`` if it is kept (computed or seeded), else None."""
+        if self.parent is not None and epoch < self.fork:
+            return self.parent.known_start(epoch)
+        with self._lock:
+            return self._starts.get(epoch)
 
     def _nearest(self, target: int) -> tuple[int, Network]:
         """The known start closest below or at ``target``."""
@@ -170,7 +256,8 @@ class Timeline:
         if furthest[0] <= target:
             return furthest
         best = max((e for e in self._recent if e <= target), default=self.fork)
-        for e in [*(e.epoch for e in self.edits), target - target % CHECKPOINT]:
+        for e in [*(e.epoch for e in self.edits), target - target % CHECKPOINT,
+                  target - target % SAVED]:
             if best < e <= target and e in self._starts:
                 best = e
         if best in self._recent:

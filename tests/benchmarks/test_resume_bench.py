@@ -1,0 +1,85 @@
+"""Benchmark: resuming a session at epoch 1,000,000, launch to the first complete frame.
+
+The tutorial's network is fast-forwarded to epoch 1,000,000 and saved (as the app saves
+it); ``backprop-tui --resume FILE`` is launched in tmux (120×36) until the status line shows
+that epoch, the weights panel its starting weights and the footer its keys. The baseline is
+the same for a session saved at epoch 1; both run interleaved, the median of ROUNDS counts.
+The target is absolute: under 1 s (the saved starts of version 2 make the resume cost a
+fixed number of epochs, where version 1 recomputed them all).
+
+Run with ``python -m pytest tests/benchmarks/test_resume_bench.py -n0 -s -o addopts=``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from statistics import median
+
+import pytest
+from backprop_tui.netfile import Source
+from backprop_tui.numbers import fmt
+from backprop_tui.presets import load_preset, preset_text
+from backprop_tui.session import autosave
+from backprop_tui.session.session import Session
+from test_app_bench import OURS_MARKERS, Tmux, _env, first_frame
+
+LATE = 1_000_000
+ROUNDS = 7
+TARGET = 1.0  # seconds, absolute
+
+
+def _saved(folder: Path, epoch: int) -> tuple[Path, tuple[str, ...]]:
+    """The tutorial at the start of ``epoch``, saved in ``folder``; the markers of its first
+    frame: the footer's keys and the status line (OURS_MARKERS), the epoch, and the weights
+    w5 and w8 as the weights panel writes them."""
+    session = Session(load_preset("mazur"), source=Source("preset", "mazur",
+                                                          preset_text("mazur")))
+    if epoch > 1:
+        assert session.fast_forward(epoch - 1) and session.epoch == epoch
+    path = folder / f"epoch-{epoch}.json"
+    autosave.save(session, path)
+    weights = session.network.weights[1]
+    return path, (*OURS_MARKERS, f"epoch {epoch:,}  ·", f" {fmt(float(weights[0, 0]), 4)} ",
+                  f" {fmt(float(weights[1, 1]), 4)} ")
+
+
+def _list(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def test_resume_at_epoch_1_000_000_to_the_first_frame() -> None:
+    """Launch to first complete frame of a resumed session at epoch 1,000,000 (the median of
+    ROUNDS, interleaved with one at epoch 1, after an untimed launch of each): under 1 s."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed: the benchmark needs it")
+    folder = tempfile.TemporaryDirectory(prefix="bptui-resume-")
+    pycache = tempfile.TemporaryDirectory(prefix="bptui-pycache-")
+    launches = {}
+    for name, epoch in (("late", LATE), ("early", 1)):
+        path, markers = _saved(Path(folder.name), epoch)
+        launches[name] = ([sys.executable, "-m", "backprop_tui", "--resume", str(path)], markers)
+    assert _env(pycache.name)["XDG_STATE_HOME"].startswith(pycache.name)
+    times: dict[str, list[float]] = {name: [] for name in launches}
+    tmux = Tmux(pycache.name)
+    try:
+        for name, (command, markers) in launches.items():  # untimed: writes the bytecode
+            first_frame(tmux, f"resume-{name}-warmup", command, markers)
+        for round_ in range(ROUNDS):
+            order = list(launches) if round_ % 2 == 0 else list(reversed(launches))
+            for name in order:
+                command, markers = launches[name]
+                times[name].append(first_frame(tmux, f"resume-{name}-{round_}", command,
+                                               markers))
+    finally:
+        tmux.close()
+        pycache.cleanup()
+        folder.cleanup()
+    late, early = median(times["late"]), median(times["early"])
+    print(f"\nresume to first frame: epoch {LATE:,} {late:.2f} s, epoch 1 {early:.2f} s, "
+          f"ratio {late / early:.2f} (target < {TARGET:.0f} s absolute at epoch {LATE:,})  "
+          f"[median of {ROUNDS}, interleaved; all: {_list(times['late'])} vs "
+          f"{_list(times['early'])}]")
+    assert late < TARGET
