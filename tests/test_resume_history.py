@@ -345,3 +345,23 @@ def test_a_version_2_cursor_at_an_edits_epoch_is_checked() -> None:
         load_session(tampered(text, 4), "tampered.json")
     assert "\"checkpoint\" does not follow from the network and its edits" in one_line(
         str(caught.value))
+
+
+def test_the_app_says_a_tampered_start_between_when_a_run_reaches_it(late) -> None:
+    """The same in the app: a warning toast, once, with the log's line."""
+    from apptools import run
+    from backprop_tui.app.app import BackpropApp
+
+    _, text = late
+    resumed = load_session(tampered(text, 2 * SAVED), "tampered.json")
+    resumed.state = State(2 * SAVED - 1, 0, resumed.state.edits, resumed.digits)
+
+    async def script(app: BackpropApp, pilot) -> None:
+        await pilot.press("n")
+        await pilot.press("p", "n")  # the start is right now: nothing more to say
+
+    app = run(script, app=BackpropApp(resumed))
+    warned = [n for n in app._notifications if n.title == "The resumed file"]
+    assert len(warned) == 1 and warned[0].severity == "warning"
+    assert str(warned[0].message).startswith(
+        "the saved start of epoch 8,192 does not follow from the epochs before it")

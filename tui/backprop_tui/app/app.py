@@ -86,6 +86,9 @@ class BackpropApp(App[None]):
         self._busy = busy
         self._notice = notice  # said once the screen is up (e.g. why nothing is saved)
         self.remembered = remembered or Remembered(None)
+        # The session's events looked at (see _say_checks): those of a resumed file are old.
+        self._checks_seen = {} if self._session is None else {
+            id(self._session): len(self._session.events)}
         self._autosave_timer: Timer | None = None
         self._autosave_warned = False
         self._kept_told = False
@@ -150,7 +153,9 @@ class BackpropApp(App[None]):
 
     @session.setter
     def session(self, session: Session) -> None:
+        """Another session (resumed, opened): what its log held before is not news."""
         self._session = session
+        self._checks_seen = {id(session): len(session.events)}
 
     def _build_when_drawn(self, refreshes: int) -> None:
         """Start building the session once the footer has its keys (Textual's footer makes
@@ -781,13 +786,26 @@ class BackpropApp(App[None]):
     # Autosave and resume --------------------------------------------------------------
 
     def session_changed(self) -> None:
-        """Save the session soon: now, or within the second (at most one save a second)."""
+        """Save the session soon: now, or within the second (at most one save a second);
+        say what the session found wrong in the file it was resumed from, if anything."""
+        self._say_checks()
         if self.autosaver is None:
             return
         wait = self.autosaver.changed(self.session)
         if wait is not None and self._autosave_timer is None:
             self._autosave_timer = self.set_timer(wait, self._autosave_due, name="autosave")
         self._autosave_report()
+
+    def _say_checks(self) -> None:
+        """A resumed file's saved start found wrong as a run reached it (an event ``check``
+        in the session's log): said once, as a warning."""
+        session = self.session
+        seen = self._checks_seen.get(id(session), 0)
+        for event in session.events[seen:]:
+            if event["action"] == "check":
+                self.notify(" ".join(event["changes"]), title="The resumed file",
+                            severity="warning", timeout=10)
+        self._checks_seen = {id(session): len(session.events)}
 
     def _autosave_due(self) -> None:
         self._autosave_timer = None
