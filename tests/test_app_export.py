@@ -12,7 +12,6 @@ import errno
 import json
 import os
 import pathlib
-import signal
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -37,12 +36,10 @@ from textual.widgets import Input, Label, RadioButton, RadioSet
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The state folder and the working folder in tmp_path; SIGPIPE as pytest had it."""
+    """The state folder and the working folder in tmp_path (the SIGPIPE the exporters set
+    is put back by conftest.py)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
 
 
 def mazur() -> Session:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import signal
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -29,11 +28,9 @@ from textual.widgets import Input
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The state folder and the working folder in tmp_path."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
-    saved = signal.getsignal(signal.SIGPIPE)
-    yield
-    signal.signal(signal.SIGPIPE, saved)
 
 
 def two_epochs() -> Session:

@@ -13,9 +13,8 @@ import json
 from typing import Any
 
 import pytest
-from backprop_tui.network import Network
 from backprop_tui.presets import load_preset
-from backprop_tui.session import persist, timeline
+from backprop_tui.session import persist
 from backprop_tui.session.persist import (
     HISTORY,
     SessionFileError,
@@ -25,7 +24,7 @@ from backprop_tui.session.persist import (
 )
 from backprop_tui.session.session import Session, State
 from backprop_tui.session.timeline import CHECKPOINT, SAVED
-from test_persist import NOW, edited_session, one_line, version_1
+from test_persist import NOW, counted_runs, edited_session, one_line, version_1
 
 
 def saved(session: Session) -> str:
@@ -187,19 +186,6 @@ def late() -> tuple[Session, str]:
     assert session.fast_forward(LATE - session.epoch) and session.epoch == LATE
     assert session.goto(5)
     return session, saved(session)
-
-
-def counted_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The epochs each run of a timeline runs, from now on."""
-    ran: list[int] = []
-    original = timeline.run_epochs
-
-    def counting(network: Network, count: int, **options: Any) -> Any:
-        ran.append(count)
-        return original(network, count, **options)
-
-    monkeypatch.setattr(timeline, "run_epochs", counting)
-    return ran
 
 
 def test_the_document_keeps_the_start_of_every_saved_th_epoch(late) -> None:

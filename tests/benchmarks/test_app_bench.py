@@ -129,22 +129,22 @@ def first_frame(tmux: Tmux, name: str, command: Sequence[str], markers: Sequence
         _gone(pid)
 
 
-def test_first_frame_vs_minimal_app() -> None:
-    """Launch to first complete frame (the median of FRAME_ROUNDS, interleaved, after one
-    untimed launch each): at most 1.3× the minimal app."""
+Launches = dict[str, tuple[Sequence[str], Sequence[str]]]  # name: (command, markers)
+
+
+def first_frames(launches: Launches, rounds: int) -> dict[str, list[float]]:
+    """Seconds to the first complete frame of each launch, ``rounds`` times, interleaved
+    (the order turned round every other round), after one untimed launch of each (which
+    writes its bytecode, as an installed package has it)."""
     if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    launches = {
-        "backprop-tui": ([sys.executable, "-m", "backprop_tui"], OURS_MARKERS),
-        "minimal app": ([sys.executable, str(MINIMAL_APP)], MINIMAL_MARKERS),
-    }
+        pytest.fail("tmux is not installed: the benchmark needs it")
     times: dict[str, list[float]] = {name: [] for name in launches}
     pycache = tempfile.TemporaryDirectory(prefix="bptui-pycache-")
     tmux = Tmux(pycache.name)
     try:
-        for name, (command, markers) in launches.items():  # untimed: writes the bytecode
+        for name, (command, markers) in launches.items():
             first_frame(tmux, f"{name.replace(' ', '-')}-warmup", command, markers)
-        for round_ in range(FRAME_ROUNDS):
+        for round_ in range(rounds):
             order = list(launches) if round_ % 2 == 0 else list(reversed(launches))
             for name in order:
                 command, markers = launches[name]
@@ -153,6 +153,16 @@ def test_first_frame_vs_minimal_app() -> None:
     finally:
         tmux.close()
         pycache.cleanup()
+    return times
+
+
+def test_first_frame_vs_minimal_app() -> None:
+    """Launch to first complete frame (the median of FRAME_ROUNDS, interleaved, after one
+    untimed launch each): at most FRAME_TARGET × the minimal app."""
+    times = first_frames({
+        "backprop-tui": ([sys.executable, "-m", "backprop_tui"], OURS_MARKERS),
+        "minimal app": ([sys.executable, str(MINIMAL_APP)], MINIMAL_MARKERS),
+    }, FRAME_ROUNDS)
     ours, minimal = median(times["backprop-tui"]), median(times["minimal app"])
     ratio = ours / minimal
     print(f"\nfirst frame: backprop-tui {ours:.2f} s, minimal app {minimal:.2f} s, "

@@ -12,19 +12,17 @@ Run with ``python -m pytest tests/benchmarks/test_resume_bench.py -n0 -s -o addo
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 from statistics import median
 
-import pytest
 from backprop_tui.netfile import Source
 from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session import autosave
 from backprop_tui.session.session import Session
-from test_app_bench import OURS_MARKERS, Tmux, _env, first_frame
+from test_app_bench import OURS_MARKERS, Launches, first_frames
 
 LATE = 1_000_000
 ROUNDS = 7
@@ -53,29 +51,15 @@ def _list(values: list[float]) -> str:
 def test_resume_at_epoch_1_000_000_to_the_first_frame() -> None:
     """Launch to first complete frame of a resumed session at epoch 1,000,000 (the median of
     ROUNDS, interleaved with one at epoch 1, after an untimed launch of each): under 1 s."""
-    if shutil.which("tmux") is None:
-        pytest.fail("tmux is not installed: the benchmark needs it")
     folder = tempfile.TemporaryDirectory(prefix="bptui-resume-")
-    pycache = tempfile.TemporaryDirectory(prefix="bptui-pycache-")
-    launches = {}
-    for name, epoch in (("late", LATE), ("early", 1)):
-        path, markers = _saved(Path(folder.name), epoch)
-        launches[name] = ([sys.executable, "-m", "backprop_tui", "--resume", str(path)], markers)
-    assert _env(pycache.name)["XDG_STATE_HOME"].startswith(pycache.name)
-    times: dict[str, list[float]] = {name: [] for name in launches}
-    tmux = Tmux(pycache.name)
     try:
-        for name, (command, markers) in launches.items():  # untimed: writes the bytecode
-            first_frame(tmux, f"resume-{name}-warmup", command, markers)
-        for round_ in range(ROUNDS):
-            order = list(launches) if round_ % 2 == 0 else list(reversed(launches))
-            for name in order:
-                command, markers = launches[name]
-                times[name].append(first_frame(tmux, f"resume-{name}-{round_}", command,
-                                               markers))
+        launches: Launches = {}
+        for name, epoch in (("late", LATE), ("early", 1)):
+            path, markers = _saved(Path(folder.name), epoch)
+            launches[name] = ([sys.executable, "-m", "backprop_tui", "--resume", str(path)],
+                              markers)
+        times = first_frames(launches, ROUNDS)
     finally:
-        tmux.close()
-        pycache.cleanup()
         folder.cleanup()
     late, early = median(times["late"]), median(times["early"])
     print(f"\nresume to first frame: epoch {LATE:,} {late:.2f} s, epoch 1 {early:.2f} s, "
