@@ -214,15 +214,15 @@ def _network(args: argparse.Namespace) -> Network:
     return _sourced(args)[0].network()
 
 
-def _sourced(args: argparse.Namespace) -> tuple[Given, Source]:
+def _sourced(args: argparse.Namespace, app: bool = False) -> tuple[Given, Source]:
     """The network named by --preset/--config, checked but not yet in numpy, and where it
-    came from (for log headers)."""
+    came from (for log headers); for the ``app``, a preset's printed values left untied."""
     if args.preset is not None and args.config is not None:
         raise Problem("give --preset or --config, not both")
     if args.config == "":
         raise Problem("--config needs the path of a network file")
     try:
-        given, source = sourced(args.preset, args.config)
+        given, source = sourced(args.preset, args.config, tie_presets=not app)
     except NetworkFileError as error:
         raise Problem(str(error)) from None
     if args.rounding is not None:  # --rounding overrides the file's, before anything is built
@@ -669,11 +669,11 @@ def _opened(args: argparse.Namespace, remembered: Remembered) -> tuple[Given, So
         option = "config" if last.network_kind == "file" else "preset"
         tried = argparse.Namespace(**{**vars(args), option: last.network})
         try:
-            return _sourced(tried)
+            return _sourced(tried, app=True)
         except Problem as problem:
             remembered.forget_network(f"The network you opened last cannot be opened any "
                                       f"more ({problem}); {DEFAULT} opens instead.")
-    given, source = _sourced(args)
+    given, source = _sourced(args, app=True)
     if chosen:
         remembered.opened(source.kind, source.name)
     return given, source
