@@ -35,7 +35,7 @@ TUI = ROOT / "tui"
 MINIMAL_APP = pathlib.Path(__file__).with_name("minimal_app.py")
 
 WIDTH, HEIGHT = 120, 36
-FRAME_ROUNDS = 9
+FRAME_ROUNDS = 15
 FRAME_POLL = 0.01  # seconds between screen captures
 FRAME_TIMEOUT = 30.0
 FRAME_TARGET = 1.3

@@ -303,7 +303,14 @@ def _one_line(message: str) -> str:
 def _main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        return _app(args)
+        # The collector waits until the app's first frame is drawn (BackpropApp._settled):
+        # loading Textual and the app makes objects that live as long as it, and a hundred
+        # passes over them would cost the first frame some fifteen milliseconds.
+        gc.disable()
+        try:
+            return _app(args)
+        finally:
+            gc.enable()
     # Headless output piped into `head` ends quietly, as Unix tools do; TERM and HUP leave
     # as ctrl+c does, cleaning up what was being written.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
