@@ -74,6 +74,9 @@ SHOTS: dict[str, tuple[str, list[str]]] = {
     "adam-update": ("mazur-adam", ["ff:1", "goto:w5+"]),
     "momentum-curve": ("mazur-momentum", ["ff:1000", "c", "C", "o", "wait"]),
     "adam-curve": ("mazur-adam", ["ff:1000", "c", "C", "o", "wait"]),
+    # The command palette finding the steps and values named w5; the open dialog (ctrl+o).
+    "palette-steps": ("mazur", ["goto:dE/dw5", "ctrl+p", *"w5", "wait"]),
+    "open-dialog": ("mazur", ["ctrl+o"]),
 }
 
 
