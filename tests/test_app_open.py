@@ -133,8 +133,23 @@ def test_ctrl_o_opens_a_network_file(tmp_path: pathlib.Path) -> None:
         assert notifications(app)[-1].startswith(
             f"Opened {tmp_path / 'net.toml'}. Your session on mazur is kept")
 
-    run(script, app=saving_app(new_session()))
+    worked = new_session()
+    assert worked.next()  # something done in it: kept
+    run(script, app=saving_app(worked))
     assert previous_path(state_path()).exists()
+
+
+def test_a_session_nothing_was_done_in_is_not_kept() -> None:
+    """Trying the presets one after another keeps none of them: the five kept are work."""
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        for name in ("xor", "seed", "mazur-adam"):
+            app._opened(sourced(name))
+            await settle(pilot)
+            assert notifications(app)[-1] == f"Opened preset {name}."
+        assert app.session.source.name == "mazur-adam"
+
+    run(script, app=saving_app(new_session()))
+    assert not previous_path(state_path()).exists()
 
 
 def test_a_bad_path_or_file_is_said_in_the_dialog_which_stays_open(tmp_path) -> None:
@@ -185,6 +200,7 @@ def test_opening_resets_what_the_app_shows_of_the_old_session() -> None:
 def test_a_session_that_cannot_be_saved_is_not_replaced(tmp_path) -> None:
     (tmp_path / "state").write_text("a file where the folder should be")
     session = new_session()
+    assert session.next()
 
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         app._opened(sourced("xor"))

@@ -103,7 +103,10 @@ def test_the_prompt_lists_the_five_and_a_number_picks_one() -> None:
         assert not isinstance(app.screen, ResumeScreen)
         assert app.session.state == sessions[3].state  # seed's
         assert app.session.source is not None and app.session.source.name == "seed"
-        assert any("last-session.previous-2.json" in n.message for n in app._notifications)
+        said = [str(n.message) for n in app._notifications]
+        assert said == [f"Resumed the session saved in {state_path().parent}/last-session."
+                        "previous-2.json; the session you had last is kept as "
+                        "last-session.previous.json"]  # one toast: what went where
         app.action_next()  # a change: saved
 
     run(script, app=app)
@@ -235,12 +238,13 @@ def test_resume_with_nothing_saved_says_where_it_looked(launched, capsys) -> Non
     assert err == (f"backprop-tui: --resume: nothing saved yet in {state_path().parent} (the "
                    "app keeps your session there as you work): run backprop-tui without "
                    "--resume to start one, or give a session file: --resume FILE\n")
+    assert not state_path().parent.exists()  # nothing written: not even a lock
     saver = Autosaver(state_path(), keep_old=True)  # an earlier session, no last one
     saver.changed(preset_session("mazur"))
     os.replace(state_path(), state_path().with_name("last-session.previous.json"))
     assert main(["--resume"]) == 2
     err = one_line_error(capsys)
-    assert f"no last session in {state_path().parent}, but 1 earlier ones" in err
+    assert f"no last session in {state_path().parent}, but an earlier one: " in err
     assert "run backprop-tui without --resume to pick one" in err
     assert launched == []
 

@@ -146,6 +146,24 @@ def test_a_cancelled_run_keeps_what_it_ran_and_nothing_else_moves() -> None:
     assert timeline.errors() == pytest.approx(losses, rel=1e-12)
 
 
+def test_the_epoch_a_cancelled_run_reached_is_known_without_running_again(monkeypatch) -> None:
+    """Its start (and so its error, which a stopped run's summary says) is there at once:
+    reaching it, or an epoch just before it, runs no more than a checkpoint's stretch."""
+    from backprop_tui.session import timeline as module
+
+    timeline = Timeline(MAZUR)
+    _, reached, cancelled = timeline.reach(100_000, lambda done: done < 3000)
+    assert cancelled and 3000 <= reached < 100_000
+    ran: list[int] = []
+    original = module.run_epochs
+    monkeypatch.setattr(module, "run_epochs", lambda network, count, **options: (
+        ran.append(count), original(network, count, **options))[1])
+    assert timeline.start(reached).to_document() == run_epochs(
+        MAZUR, reached - 1).network.to_document()
+    assert ran == [] and timeline.reach(reached - 1)[1] == reached - 1
+    assert sum(ran) <= module.CHECKPOINT
+
+
 def test_the_app_can_reach_a_shown_epoch_while_a_run_goes_on() -> None:
     """A fast-forward's ticker waits for the app; the app meanwhile reaches epochs of the
     same timeline (a key press during a run): no deadlock."""

@@ -130,6 +130,7 @@ def test_with_no_config_nothing_is_read_or_written(monkeypatch) -> None:
     ("theme = [", "not TOML"),
     ("digits = 99\n", "digits must be a whole number from 3 to 15, not 99"),
     ("tolerance = 2.0\n", "tolerance: the tolerance must be above 0 and below 1, got 2.0"),
+    ('tolerance = "0.01"\n', "tolerance must be a number such as 0.001, not '0.01'"),
     ('theme = "no-such-theme"\n', "theme 'no-such-theme' is not a theme of this Textual"),
     ('curve_scale = "loud"\n', "curve_scale must be 'linear' or 'log', not 'loud'"),
     ('colour = "red"\n', "unknown key 'colour'"),
@@ -189,3 +190,12 @@ def test_the_quiz_tolerance_set_in_the_palette_is_kept(monkeypatch) -> None:
     assert "Quiz tolerance 0.001 → 0.02" in said(first)
     assert parse(config_path().read_text(), BUILTIN_THEMES).tolerance == 0.02
     assert launch(monkeypatch, []).session.quiz.tolerance == 0.02
+
+
+def test_undoing_a_digits_change_undoes_the_preference(monkeypatch) -> None:
+    async def change(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("plus", "plus", "u")
+        assert app.session.digits == DEFAULT_DIGITS + 1
+
+    launch(monkeypatch, [], change)
+    assert parse(config_path().read_text(), BUILTIN_THEMES).digits == DEFAULT_DIGITS + 1

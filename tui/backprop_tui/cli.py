@@ -595,6 +595,8 @@ def _app(args: argparse.Namespace) -> int:
     """Open the app; a bad file, preset, theme or session is reported before the screen
     opens. The session is kept in the state folder as it changes; a session found there is
     offered on start, and never overwritten silently."""
+    from textual.theme import BUILTIN_THEMES
+
     from backprop_tui.session.autosave import (
         AllTaken,
         Autosaver,
@@ -604,15 +606,6 @@ def _app(args: argparse.Namespace) -> int:
         others_saved,
         state_path,
     )
-
-    notice = None
-    try:
-        claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
-    except AllTaken as taken:  # then this one saves nothing: no file is free
-        claimed, notice = None, f"{taken}: this one saves nothing (x still exports it)."
-    saved = state_path() if claimed is None else claimed.path
-    last: LastSession | None = None
-    from textual.theme import BUILTIN_THEMES
 
     if args.theme is not None and args.theme not in BUILTIN_THEMES:
         raise Problem(f"no theme named {args.theme!r}; the themes are: "
@@ -631,6 +624,15 @@ def _app(args: argparse.Namespace) -> int:
 
         start = Opening(given, build)
     from backprop_tui.app.app import BackpropApp
+
+    # Only now, every flag and file read (a problem with one writes nothing):
+    notice = None
+    try:
+        claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
+    except AllTaken as taken:  # then this one saves nothing: no file is free
+        claimed, notice = None, f"{taken}: this one saves nothing (x still exports it)."
+    saved = state_path() if claimed is None else claimed.path
+    last: LastSession | None = None
 
     if args.resume is None and notice is None:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
@@ -776,8 +778,9 @@ def _last_saved() -> Path:
     except OSError:
         earlier = []
     if earlier:
-        raise Problem(f"--resume: no last session in {path.parent}, but {len(earlier)} "
-                      "earlier ones: run backprop-tui without --resume to pick one, or "
+        count = "an earlier one" if len(earlier) == 1 else f"{len(earlier)} earlier ones"
+        raise Problem(f"--resume: no last session in {path.parent}, but {count}: run "
+                      "backprop-tui without --resume to pick one, or "
                       f"--resume {earlier[0]}")
     raise Problem(f"--resume: nothing saved yet in {path.parent} (the app keeps your session "
                   "there as you work): run backprop-tui without --resume to start one, or "

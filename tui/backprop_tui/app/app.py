@@ -413,6 +413,7 @@ class BackpropApp(App[None]):
         self.session_changed()
         self.notify(notices.undone(before, session.state, values, session.digits, redo),
                     timeout=self.TOAST)
+        self._remember(digits=session.digits)  # the digits shown now are the preference
 
     def action_more_digits(self) -> None:
         self._do(lambda: self.session.set_digits(self.session.digits + 1))
@@ -734,7 +735,11 @@ class BackpropApp(App[None]):
         given, source = opened
         old = self.session
         saver = self.autosaver
-        if saver is not None:
+        # A session at its start with nothing done in it is not kept: it would push real
+        # work out of the five the state folder keeps.
+        untouched = (not (old.past or old.future or old.events or old.state.edits)
+                     and (old.epoch, old.index) == (1, 0))
+        if saver is not None and not untouched:
             if not self._save_now():
                 self.notify(f"Not opened: this session could not be saved first "
                             f"({saver.error}). Export it with x, then open again.",
@@ -749,9 +754,10 @@ class BackpropApp(App[None]):
         self.render_session()
         opened_what = (f"preset {source.name}" if source.kind == "preset"
                        else path_shown(source.name))
-        if saver is None:
-            self.notify(f"Opened {opened_what}. The session on {_about(old)} was not saved "
-                        "(nothing is, in this app).", timeout=8)
+        if saver is None or untouched:
+            self.notify(f"Opened {opened_what}." + (f" The session on {_about(old)} was not "
+                        "saved (nothing is, in this app)." if saver is None else ""),
+                        timeout=8)
             return
         self._save_now()
         kept = saver.path if saver.keep_old else previous_path(saver.path)  # moved or not
@@ -861,9 +867,15 @@ class BackpropApp(App[None]):
             if self.autosaver is not None:
                 self.autosaver.resumed(picked, session)  # the current session now
         self.session = session
+        earlier = picked != last.path
+        self._kept_told = self._kept_told or earlier  # said here, with what was resumed
         self.session_changed()  # rewritten in this version's format
         self.render_session()
-        self.notify(f"Resumed the session saved in {picked}", timeout=4)
+        kept = self.autosaver.kept if earlier and self.autosaver is not None else None
+        if earlier and kept is None:
+            self._kept_told = False  # moved at a later save: said then
+        also = "" if kept is None else f"; the session you had last is kept as {kept.name}"
+        self.notify(f"Resumed the session saved in {picked}{also}", timeout=6)
 
     def on_unmount(self) -> None:
         """On quit, save what the last second changed; the collector may again free what
@@ -932,5 +944,5 @@ def _start_text(epoch: int) -> str:
     if epoch == 1:
         return ("The network as given, before anything is computed. Press → (or l, or space) "
                 "to take the first step of the forward pass, ? for every key.")
-    return (f"The start of epoch {epoch}: the network holds the values the last epoch's "
+    return (f"The start of epoch {epoch:,}: the network holds the values the last epoch's "
             "updates gave it. Press → to run the forward pass with them.")

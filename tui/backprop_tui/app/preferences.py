@@ -99,6 +99,8 @@ def _check(p: Preferences, themes: Collection[str]) -> None:
     if p.tolerance is not None:
         from backprop_tui.session.tolerance import check_tolerance
 
+        if type(p.tolerance) not in (int, float):  # a string the rule would read: not here
+            raise Broken(f"tolerance must be a number such as 0.001, not {p.tolerance!r}")
         try:
             check_tolerance(p.tolerance)
         except ValueError as problem:

@@ -155,6 +155,7 @@ class Timeline:
                 if target - epoch > SAVED:  # too far to check on the way: taken as saved
                     epoch, network = target, self._starts[target]
         first = epoch
+        cancelled = False
         while epoch < target:
             stop = min((e.epoch for e in self.edits if epoch < e.epoch <= target),
                        default=target)
@@ -175,10 +176,11 @@ class Timeline:
                 if run.diverged:
                     self.diverged_at = min(epoch, self.diverged_at or epoch)
                     break
-                if run.cancelled:
-                    return network, epoch, True
                 if self._edits_at(epoch):
                     network = self._starts[epoch] = self._edited(network, epoch)
+                if run.cancelled:  # the epoch reached is known all the same: kept below
+                    cancelled = True
+                    break
         with self._lock:
             if epoch > first:
                 self._check(epoch, network)  # the epoch reached may be a saved one, too
@@ -188,7 +190,7 @@ class Timeline:
             self._recent.move_to_end(epoch)
             if len(self._recent) > RECENT:
                 self._recent.popitem(last=False)
-        return network, epoch, False
+        return network, epoch, cancelled
 
     def _edited(self, network: Network, epoch: int) -> Network:
         for edit in self._edits_at(epoch):

@@ -73,8 +73,8 @@ class ResumeScreen(ModalScreen[Path | None]):
                                    for n, saved in enumerate(self.listed, start=1)),
                                  id="sessions", markup=False)
                 first = "r or 1: resume the last" if last.session is not None else "1: resume"
-                yield Label(f"{first} · {len(self.listed)} kept here, newest first: a number "
-                            "or ↑ ↓ Enter picks one · n: start fresh"
+                yield Label(f"{first} · {len(self.listed)} sessions kept here, newest first: "
+                            "a number or ↑ ↓ Enter picks one · n: start fresh"
                             + (f" (the last session is kept as {previous_path(last.path).name})"
                                if last.session is not None else ""),
                             id="choices", markup=False)
