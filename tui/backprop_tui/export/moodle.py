@@ -28,6 +28,7 @@ from backprop_tui.steps.step import Step
 
 CATEGORY = "$course$/backprop/{name}"
 ANYTHING = "*"
+PRECISION = 1e-14  # PHP's default precision, 14 digits: Moodle widens each interval by it
 BOXES = ("A box such as “step 2” stands for your answer to that step. Give this step's "
          "value; within {tolerance} of it, relative, counts as right.")
 
@@ -38,6 +39,15 @@ class Answer:
     value: float | None  # None: any response (*)
     tolerance: float
     feedback: str  # plain text
+
+    def holds(self, response: float) -> bool:
+        """Whether Moodle gives ``response`` this answer: its nominal (absolute) interval,
+        widened as Moodle widens it, by 1e-14 of the larger of the tolerance and the value
+        (question/type/numerical/question.php, MDL-3225)."""
+        if self.value is None:
+            return True
+        margin = self.tolerance + PRECISION * max(self.tolerance, abs(self.value), PRECISION)
+        return self.value - margin <= response <= self.value + margin
 
 
 def number(value: float) -> str:
@@ -53,8 +63,7 @@ def answers(steps: EpochSteps, step: Step, tolerance: float) -> list[Answer]:
     found = [Answer(100, right, tolerance * abs(right),
                     f"Right: {step.symbol} = {value_text(right)}.")]
     for slip in slips(steps, step.index):
-        if not math.isfinite(slip.value) or any(
-                a.value is not None and abs(slip.value - a.value) <= a.tolerance for a in found):
+        if not math.isfinite(slip.value) or any(a.holds(slip.value) for a in found):
             continue  # Moodle would give an earlier answer's grade and feedback
         found.append(Answer(0, slip.value, tolerance * abs(slip.value),
                             f"Not quite: {slip.text}."))
