@@ -171,3 +171,19 @@ def test_a_question_shows_the_students_given_numbers(made):
     assert len(shown) == STUDENTS  # each student's own numbers
     later = quiz.findall("question[@type='numerical']")[1].findtext("questiontext/text")
     assert r"\boxed{\text{step 1}}" in later  # an earlier result is the student's own answer
+
+
+def test_the_readmes_excerpt_is_what_the_command_writes(tmp_path):
+    """The README's excerpt of a question (seed 2026, student 1, step 16): its answers,
+    fractions and feedback as moodle.xml has them."""
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    start = readme.index("```text\n", readme.index("An excerpt of `moodle.xml`")) + 8
+    rows = readme[start:readme.index("```", start)].splitlines()
+    shown = [re.match(r"^ *(\d+) %  (\S+) +(.+)$", row).groups() for row in rows[3:]]
+    assert cli.main(["exercises", "--students", "1", "--seed", "2026",
+                     "-o", str(tmp_path / "set")]) == 0
+    question = next(q for q in bank(tmp_path / "set").findall("question[@type='numerical']")
+                    if NAME.match(q.findtext("name/text"))[3] == "16")
+    assert shown == [(str(round(fraction)), text, feedback)
+                     for fraction, text, _, feedback in answers_of(question)]
+    assert rows[0] == "Step 16 · ∂E/∂w₅"
