@@ -844,12 +844,16 @@ def _exercises(args: argparse.Namespace) -> int:
     from backprop_tui.export.exercises import Impossible, check_folder, write_set
 
     given, _ = _sourced(args)
+    progress = _Progress(args.students, "students' numbers drawn")
     try:
         check_folder(args.output, args.force)
         written = write_set(given, args.output, students=args.students, seed=args.seed,
-                            epochs=args.epochs, tolerance=args.moodle_tolerance)
+                            epochs=args.epochs, tolerance=args.moodle_tolerance,
+                            tick=progress.tick)
     except (OutputError, Impossible) as error:
         raise Problem(str(error)) from None
+    finally:
+        progress.done()
     _say(f"{printable(args.output)}: {len(written):,} files for {args.students:,} "
          f"student{'s' if args.students != 1 else ''} (seed {args.seed}): "
          f"{written[0]} … {written[-1]}")

@@ -6,7 +6,8 @@ its weights and biases is a number from −1.00 to 1.00 in steps of 0.01 (two de
 from the SHA-256 digest of the seed, s, the draw's number and the parameter's name, so the same
 seed gives the same set on every machine and in every version. A draw is kept when no unit
 saturates (every ∂out/∂net step above 0.05: a constant slope, a linear unit's 1, always is)
-and no gradient (∂E/∂w, ∂E/∂b) is below 1e-4 in magnitude, in every epoch of the set;
+and no gradient (∂E/∂w, ∂E/∂b) is below 1e-4 in magnitude (but one that a given input of 0
+makes 0, which no draw changes), in every epoch of the set;
 otherwise the next draw is tried, up to 1,000. The rules are read from the variant's own
 steps, through its session, as the exports read them.
 
@@ -24,7 +25,7 @@ import hashlib
 import io
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,6 +36,7 @@ from backprop_tui.network import Given
 from backprop_tui.output import OutputError, open_output, path_shown
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
+from backprop_tui.steps.step import Step
 
 LOWEST, HIGHEST = -100, 100  # hundredths: every weight and bias from −1.00 to 1.00
 MIN_SLOPE = 0.05  # a unit whose ∂out/∂net is at most this is saturated (or, ReLU, dead)
@@ -47,6 +49,7 @@ FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 SATURATION = ("the saturation rule", f"every ∂out/∂net above {MIN_SLOPE}")
 GRADIENT = ("the gradient rule", f"every ∂E/∂w and ∂E/∂b at least {MIN_GRADIENT:g} in magnitude")
 FINITE = ("the finite rule", "every value finite (no divergence)")
+RULES = (SATURATION, GRADIENT, FINITE)
 
 
 class Impossible(Exception):
@@ -94,20 +97,38 @@ def variant_given(given: Given, seed: int, student: int, draw: int) -> Given:
 
 def broken(session: Session, epochs: int) -> dict[tuple[str, str], str]:
     """Every rule the session's epochs break, each with the first step that breaks it (a
-    draw is kept when this is empty)."""
+    draw is kept when this is empty). Values are read without building the steps (a draw
+    is tried in a few milliseconds). A gradient that a given input of 0 makes 0 (∂E/∂w =
+    δ·i with i = 0: XOR's examples) is not held to the gradient rule: no draw changes it."""
     found: dict[tuple[str, str], str] = {}
     for epoch in range(1, epochs + 1):
         steps = session.past_steps(epoch)
         if steps.diverged is not None:
             found.setdefault(FINITE, steps.diverged[1])
-        for step in steps:
-            value = step.value
-            if step.kind == "slope" and value is not None and not value > MIN_SLOPE:
-                found.setdefault(SATURATION, step.key)
-            if step.kind in ("grad_w", "grad_b") and value is not None and not (
-                    math.isfinite(value) and abs(value) >= MIN_GRADIENT):
-                found.setdefault(GRADIENT, step.key)
+        for index, key in enumerate(steps.order, start=1):
+            rule = {"slope": SATURATION, "grad_w": GRADIENT, "grad_b": GRADIENT}.get(key.kind)
+            if rule is None or rule in found:  # the first step that breaks it is enough
+                continue
+            value = steps.value_at(index)
+            if value is None:
+                continue
+            if rule is SATURATION and not value > MIN_SLOPE:
+                found[rule] = steps[index - 1].key
+            elif rule is GRADIENT and not (math.isfinite(value) and abs(value) >= MIN_GRADIENT):
+                step = steps[index - 1]
+                if not _zero_input(steps, step):
+                    found[rule] = step.key
     return found
+
+
+def _zero_input(steps: EpochSteps, gradient: Step) -> bool:
+    """Whether a gradient is δ times a given input of 0."""
+    for name in gradient.uses:
+        source = steps[steps.keys[name] - 1] if name in steps.keys else None
+        if (source is not None and source.kind == "dnet_dw" and source.value == 0
+                and all(key.kind == "input" for key in source.typed_uses)):
+            return True
+    return False
 
 
 def _session(text: str, name: str, epochs: int) -> Session:
@@ -128,7 +149,8 @@ def _file_text(network_text: str, seed: int, student: int) -> str:
 
 def variant(given: Given, seed: int, student: int, epochs: int, width: int) -> Variant:
     """Student ``student``'s network: the first draw that meets every rule; Impossible
-    after MAX_DRAWS, naming the rule most draws broke and the last step that broke it."""
+    after MAX_DRAWS, naming each rule every draw broke and the last step that broke it (or,
+    when no rule was broken by all, how many draws broke each)."""
     name = f"student-{student:0{width}d}"
     misses: dict[tuple[str, str], int] = {}
     where: dict[tuple[str, str], str] = {}
@@ -142,18 +164,22 @@ def variant(given: Given, seed: int, student: int, epochs: int, width: int) -> V
         for rule, key in found.items():
             misses[rule] = misses.get(rule, 0) + 1
             where[rule] = key
-    rule = max(misses, key=lambda r: misses[r])
-    raise Impossible(f"student {student}: none of {MAX_DRAWS:,} draws met {rule[0]} "
-                     f"({rule[1]}): {misses[rule]:,} of them broke it, the last at "
-                     f"{where[rule]}{_why(rule)}")
+    always = [rule for rule in RULES if misses.get(rule) == MAX_DRAWS]
+    if not always:  # each draw broke one rule or another
+        counts = ", ".join(f"{rule[0]} by {misses[rule]:,}" for rule in RULES if rule in misses)
+        raise Impossible(f"student {student}: none of {MAX_DRAWS:,} draws met every rule "
+                         f"({counts})")
+    named = ", nor ".join(f"{rule[0]} ({rule[1]}; last broken at {where[rule]})"
+                          for rule in always)
+    raise Impossible(f"student {student}: none of {MAX_DRAWS:,} draws met {named}"
+                     f"{_why(always[0])}")
 
 
 def _why(rule: tuple[str, str]) -> str:
     if rule is GRADIENT:
-        return (" (an input of 0, a softmax layer's shared bias or ReLU units can make it "
-                "impossible)")
+        return ": a softmax layer's shared bias or ReLU units can make it impossible"
     if rule is SATURATION:
-        return " (ReLU units that must all be active can make it impossible)"
+        return ": large inputs, or ReLU units that must all be active, can make it impossible"
     return ""
 
 
@@ -193,11 +219,15 @@ def keys_csv(variants: list[Variant]) -> str:
 
 
 def write_set(given: Given, folder: str, students: int, seed: int, epochs: int,
-              tolerance: float) -> list[str]:
-    """Draw every student's network, then write the folder (made if missing); the files'
-    names, in the order written. Impossible (nothing written) when a rule cannot be met."""
+              tolerance: float, tick: Callable[[], None] = lambda: None) -> list[str]:
+    """Draw every student's network (``tick`` after each), then write the folder (made if
+    missing); the files' names, in the order written. Impossible (nothing written) when a
+    rule cannot be met."""
     width = max(2, len(str(students)))
-    variants = [variant(given, seed, s, epochs, width) for s in range(1, students + 1)]
+    variants = []
+    for s in range(1, students + 1):
+        variants.append(variant(given, seed, s, epochs, width))
+        tick()
     files: dict[str, str] = {}
     for one in variants:
         sheet, key = split(one.session, FIXED_TIME)
