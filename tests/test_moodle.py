@@ -13,21 +13,21 @@ from backprop_tui import cli
 from backprop_tui.netfile import Source, parse_given
 from backprop_tui.numbers import fmt
 from backprop_tui.session.session import Session
-from backprop_tui.steps.slips import hint, slips
+from backprop_tui.steps.slips import also_right, hint, slips
 
 STUDENTS = 3
 TOLERANCE = 1e-3
 NAME = re.compile(r"^(student-\d\d) · (?:epoch (\d+) · )?step (\d\d) · (.+)$")
 
 
-@pytest.fixture(scope="module", params=[("mazur", 1), ("tanh-linear", 2)],
-                ids=["mazur", "tanh-linear-2-epochs"])
-def made(request, tmp_path_factory) -> tuple[pathlib.Path, int]:
+@pytest.fixture(scope="module", params=[("mazur", 1), ("tanh-linear", 2), ("mazur-momentum", 1)],
+                ids=["mazur", "tanh-linear-2-epochs", "mazur-momentum"])
+def made(request, tmp_path_factory) -> tuple[pathlib.Path, int, str]:
     preset, epochs = request.param
     folder = tmp_path_factory.mktemp("moodle") / "set"
     assert cli.main(["exercises", "--students", str(STUDENTS), "--seed", "3", "--preset",
                      preset, "--epochs", str(epochs), "-o", str(folder)]) == 0
-    return folder, epochs
+    return folder, epochs, preset
 
 
 def bank(folder: pathlib.Path) -> ElementTree.Element:
@@ -66,7 +66,7 @@ def moodle_grade(answers: list[tuple[float, str, float, str]], response: float
 
 
 def test_every_question_grades_as_moodle_would(made):
-    folder, epochs = made
+    folder, epochs, preset = made
     questions = bank(folder).findall("question[@type='numerical']")
     by_student: dict[str, list[ElementTree.Element]] = {}
     for question in questions:
@@ -74,7 +74,7 @@ def test_every_question_grades_as_moodle_would(made):
         assert match, question.findtext("name/text")
         by_student.setdefault(match[1], []).append(question)
     assert sorted(by_student) == [f"student-{s:02d}" for s in range(1, STUDENTS + 1)]
-    slips_named = 0
+    slips_named = also = 0
     for name, asked in by_student.items():
         session = session_of(folder / f"{name}.toml", epochs)
         steps_by_epoch = {e: session.past_steps(e) for e in range(1, epochs + 1)}
@@ -95,9 +95,14 @@ def test_every_question_grades_as_moodle_would(made):
             # the right value scores 100, and so does one just inside the tolerance
             assert moodle_grade(answers, step.value)[0] == 100
             assert moodle_grade(answers, step.value * (1 + 0.9 * TOLERANCE))[0] == 100
+            # the value in another form the quiz counts as right (Sutskever's v): 100 too
+            for value, message in also_right(steps, index):
+                assert moodle_grade(answers, value) in ((100, message), (100, answers[0][3]))
+                also += 1
             # each slip of the quiz's catalogue: 0 with its own feedback, unless an earlier
             # answer's interval already holds its number (then it gets that one's)
-            written = {float(text): feedback for _, text, _, feedback in answers[1:-1]}
+            written = {float(text): feedback for fraction, text, _, feedback in answers[1:-1]
+                       if fraction == 0}
             for slip in slips(steps, index):
                 fraction, feedback = moodle_grade(answers, slip.value)
                 if slip.value in written:
@@ -106,17 +111,19 @@ def test_every_question_grades_as_moodle_would(made):
                 else:  # left out: held by an earlier answer, which it then gets
                     earlier = [a for a in answers[:-1] if moodle_grade([a], slip.value)]
                     assert earlier and (fraction, feedback) == (earlier[0][0], earlier[0][3])
-            assert len(written) == len(answers) - 2  # no slip written twice
+            assert len(written) == len([a for a in answers[:-1] if a[0] == 0])  # none twice
             # a far value gets the catch-all: the quiz's hint
             far = abs(step.value) * 1000 + 1e6
             assert moodle_grade(answers, far) == (
                 0, f"Not quite. {hint(steps, index, numbers=False)}")
         assert seen == expected  # one question per step with a value, in order
     assert slips_named > 10 * STUDENTS
+    # momentum's eight velocities, v_w1+ … v_w8+, each also right in Sutskever's form
+    assert also == (8 * STUDENTS if preset == "mazur-momentum" else 0)
 
 
 def test_the_bank_has_the_structure_moodle_imports(made):
-    folder, epochs = made
+    folder, epochs, preset = made
     quiz = bank(folder)
     assert quiz.tag == "quiz"
     assert (folder / "moodle.xml").read_text(encoding="utf-8").startswith(
@@ -147,14 +154,15 @@ def test_the_bank_has_the_structure_moodle_imports(made):
             assert re.fullmatch(r"\d+(\.\d+)?", answer.findtext("tolerance"))
             feedback = answer.find("feedback")
             assert feedback.attrib["format"] == "html" and feedback.findtext("text")
-        fractions = [a.attrib["fraction"] for a in question.findall("answer")]
-        assert fractions[0] == "100" and set(fractions[1:]) == {"0"}
+        fractions = [int(a.attrib["fraction"]) for a in question.findall("answer")]
+        assert fractions[0] == 100 and fractions[-1] == 0
+        assert fractions == sorted(fractions, reverse=True)  # the right ones first
         for tag in ("unitgradingtype", "unitpenalty", "showunits", "unitsleft"):
             assert question.find(tag) is not None
 
 
 def test_a_question_shows_the_students_given_numbers(made):
-    folder, epochs = made
+    folder, epochs, preset = made
     quiz = bank(folder)
     firsts = [q for q in quiz.findall("question[@type='numerical']")
               if NAME.match(q.findtext("name/text"))[3] == "01"

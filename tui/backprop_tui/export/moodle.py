@@ -5,7 +5,8 @@ Each question shows the step's formula, then the formula with that student's giv
 put in and a box for each value an earlier step computes (as the worksheet does), as TeX in
 ``\\( … \\)``, which Moodle's MathJax filter reads. Its answers, in the order Moodle tries
 them (it takes the first whose interval holds the response; a tolerance is absolute): the
-right value, 100 %, within r·|value|; then every slip of the quiz's catalogue
+right value, 100 %, within r·|value| (and, as the quiz, the same value in another form:
+Sutskever's momentum v); then every slip of the quiz's catalogue
 (``steps.slips``) whose number lies outside every earlier answer's interval, 0 %, its
 feedback naming the slip; last ``*``, 0 %, with the quiz's hint. Numbers are written in
 full, without an exponent, so Moodle reads each one back as the same float.
@@ -23,7 +24,7 @@ from backprop_tui.export.worksheet import Worksheet, blanked, unanswered
 from backprop_tui.numbers import value_text
 from backprop_tui.session.session import Session
 from backprop_tui.steps.build import EpochSteps
-from backprop_tui.steps.slips import hint, slips
+from backprop_tui.steps.slips import also_right, hint, slips
 from backprop_tui.steps.step import Step
 
 CATEGORY = "$course$/backprop/{name}"
@@ -56,12 +57,16 @@ def number(value: float) -> str:
 
 
 def answers(steps: EpochSteps, step: Step, tolerance: float) -> list[Answer]:
-    """The step's answers in Moodle's order: right, the slips outside every earlier
-    interval, anything."""
+    """The step's answers in Moodle's order: right (and the same value written another
+    way, which the quiz counts as right), the slips outside every earlier interval,
+    anything."""
     assert step.value is not None
     right = step.value
     found = [Answer(100, right, tolerance * abs(right),
                     f"Right: {step.symbol} = {value_text(right)}.")]
+    found += [Answer(100, value, tolerance * abs(value), message)
+              for value, message in also_right(steps, step.index)
+              if math.isfinite(value) and not any(a.holds(value) for a in found)]
     for slip in slips(steps, step.index):
         if not math.isfinite(slip.value) or any(a.holds(slip.value) for a in found):
             continue  # Moodle would give an earlier answer's grade and feedback
