@@ -228,3 +228,18 @@ def test_force_writes_into_a_folder_that_is_not_empty(tmp_path, capsys):
         "key-01.md", "keys.csv", "moodle.xml", "notes.txt", "student-01.md",
         "student-01.toml"]
     assert not [p for p in full.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def test_draws_that_break_one_rule_or_another_are_counted(monkeypatch):
+    """When no rule was broken by every draw, the line says how many draws broke each."""
+    calls = iter(range(10_000))
+
+    def alternating(session, epochs):
+        return ({exercises.SATURATION: "dout_h1/dnet_h1"} if next(calls) % 2
+                else {exercises.GRADIENT: "dE/dw1"})
+
+    monkeypatch.setattr(exercises, "broken", alternating)
+    with pytest.raises(exercises.Impossible) as raised:
+        exercises.variant(preset_given("mazur"), 0, 1, 1, 2)
+    assert str(raised.value) == ("student 1: none of 1,000 draws met every rule (the "
+                                 "saturation rule by 500, the gradient rule by 500)")
