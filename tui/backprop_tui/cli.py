@@ -70,6 +70,28 @@ def _positive(text: str) -> int:
     return value
 
 
+def _students(text: str) -> int:
+    from backprop_tui.export.exercises import MAX_STUDENTS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
+    if not 1 <= value <= MAX_STUDENTS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_STUDENTS}, got {quoted(text)}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected 0 to 2**63 − 1, got {quoted(text)}")
+    return value
+
+
 def _digits(text: str) -> int:
     """--rounding: 0 (off) or MIN_ROUNDING..MAX_ROUNDING significant digits."""
     try:
@@ -196,6 +218,31 @@ def build_parser() -> Parser:
                     "gradient: they are listed, marked ≈, and not counted.")
     _network_options(gradients)
 
+    exercises = commands.add_parser(
+        "exercises", help="a class's exercise set: a network, worksheet and key per student, "
+                          "and a Moodle quiz",
+        description="Write, for each of N students, the network with weights and biases of "
+                    "their own (student-01.toml), its worksheet (student-01.md) and its key "
+                    "(key-01.md); every key value in keys.csv; and moodle.xml, a Moodle "
+                    "question bank whose wrong answers name the slip. The same seed writes "
+                    "the same files.")
+    exercises.add_argument("--students", type=_students, required=True, metavar="N",
+                           help="how many students (1 to 999)")
+    exercises.add_argument("--seed", type=_seed, default=0, metavar="S",
+                           help="a whole number from which every student's numbers are drawn "
+                                "(default 0)")
+    _network_options(exercises)
+    exercises.add_argument("--epochs", type=_positive, default=1, metavar="N",
+                           help="how many epochs each worksheet covers (default 1)")
+    exercises.add_argument("--tolerance", type=_tolerance, default=1e-3, metavar="X",
+                           dest="moodle_tolerance",
+                           help="Moodle's relative tolerance for a right answer (above 0, "
+                                "below 1; default 1e-3)")
+    exercises.add_argument("-o", "--output", required=True, metavar="FOLDER",
+                           help="the folder to write (made if missing; refused if not empty)")
+    exercises.add_argument("--force", action="store_true",
+                           help="write into a folder that is not empty")
+
     commands.add_parser("presets", help="list the bundled networks, one line each",
                         description="List the bundled networks (use one with --preset NAME).")
 
@@ -316,6 +363,8 @@ def _main(argv: list[str]) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
+    if args.command == "exercises" and args.tolerance is not None and not args.quiz:
+        raise Problem("give --tolerance after exercises: it is then Moodle's tolerance")
     if args.quiz or args.tolerance is not None:
         raise Problem(f"--quiz and --tolerance go with the app, not {args.command}")
     if args.no_config:
@@ -328,6 +377,8 @@ def _main(argv: list[str]) -> int:
                       f"{args.command}")
     if args.command == "train":
         return _train(args)
+    if args.command == "exercises":
+        return _exercises(args)
     if args.command == "presets":
         width = max(len(name) for name in PRESETS)
         for name, about in PRESETS.items():
@@ -785,6 +836,28 @@ def _last_saved() -> Path:
     raise Problem(f"--resume: nothing saved yet in {path.parent} (the app keeps your session "
                   "there as you work): run backprop-tui without --resume to start one, or "
                   "give a session file: --resume FILE")
+
+
+def _exercises(args: argparse.Namespace) -> int:
+    """A class's exercise set in a folder (``export.exercises``); one line on what was
+    written."""
+    from backprop_tui.export.exercises import Impossible, check_folder, write_set
+
+    given, _ = _sourced(args)
+    progress = _Progress(args.students, "students' numbers drawn")
+    try:
+        check_folder(args.output, args.force)
+        written = write_set(given, args.output, students=args.students, seed=args.seed,
+                            epochs=args.epochs, tolerance=args.moodle_tolerance,
+                            tick=progress.tick)
+    except (OutputError, Impossible) as error:
+        raise Problem(str(error)) from None
+    finally:
+        progress.done()
+    _say(f"{printable(args.output)}: {len(written):,} files for {args.students:,} "
+         f"student{'s' if args.students != 1 else ''} (seed {args.seed}): "
+         f"{written[0]} … {written[-1]}")
+    return 0
 
 
 def _export(args: argparse.Namespace) -> int:

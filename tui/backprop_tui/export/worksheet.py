@@ -18,7 +18,7 @@ the logs are left out (they hold answers).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import isclose
@@ -51,8 +51,8 @@ FIELDS = ("Network", "Shape", "Learning rate", "Loss", "Biases updated", "Update
 INTRO = ("Work every step in order. Each step gives its formula, then the same formula with "
          "the given numbers put in: a box stands for a value you computed earlier (“step 14” "
          "is your answer to step 14; a boxed symbol such as out⁺, a value you work out from "
-         "the new weights), and the line is this step's result to fill in. The answer key "
-         "follows the last step.")
+         "the new weights), and the line is this step's result to fill in.")
+KEY_FOLLOWS = " The answer key follows the last step."
 VERDICT_QUESTION = "Is it lower than the error before the updates?"
 NUMBERS = ("the Given table's values are in full, the ones the steps use; the formulas and "
            "the answer key show numbers to {digits} significant digits")
@@ -168,16 +168,31 @@ def render(session: Session, now: datetime) -> Iterator[str]:
     sheet = Worksheet(session)
     yield from _header(sheet, now)
     with scratch() as key:
-        before: EpochSteps | None = None
-        for steps, shown in sheet.epochs():
-            extras: dict[int, list[tuple[Key, float]]] = {}
-            yield from _epoch(sheet, steps, shown, before, extras)
-            key.write(_key(steps, shown, extras, sheet.digits))
-            before = steps
+        yield from _sheet(sheet, key.write)
         yield f"---\n\n# {ANSWER_KEY}\n\n"
         key.seek(0)
         while piece := key.read(1 << 16):
             yield piece
+
+
+def split(session: Session, now: datetime) -> tuple[str, str]:
+    """The worksheet without its key, and the key as a document of its own (a class's
+    exercise set hands them out apart); both whole, in memory: an exercise is an epoch or
+    a few of a small network."""
+    sheet = Worksheet(session)
+    parts: list[str] = []
+    text = "".join([*_header(sheet, now, keyed=False), *_sheet(sheet, parts.append)])
+    return text, f"# {TITLE}: {ANSWER_KEY.lower()}\n\n" + "".join(parts)
+
+
+def _sheet(sheet: Worksheet, key: Callable[[str], object]) -> Iterator[str]:
+    """The sheet's epochs, blanked; each epoch's part of the answer key goes to ``key``."""
+    before: EpochSteps | None = None
+    for steps, shown in sheet.epochs():
+        extras: dict[int, list[tuple[Key, float]]] = {}
+        yield from _epoch(sheet, steps, shown, before, extras)
+        key(_key(steps, shown, extras, sheet.digits))
+        before = steps
 
 
 def _epoch(sheet: Worksheet, steps: EpochSteps, shown: int, before: EpochSteps | None,
@@ -227,11 +242,11 @@ def _part(part: Part, digits: int) -> str:
     return f"### {part_title(part)}\n\n{escape(part_text(part, digits))}\n\n"
 
 
-def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
+def _header(sheet: Worksheet, now: datetime, keyed: bool = True) -> Iterator[str]:
     session = sheet.session
     network = session.timeline.start(sheet.first)
     fields = dict(header_fields(session, now))
-    lines = [f"# {TITLE}", "", escape(INTRO), ""]
+    lines = [f"# {TITLE}", "", escape(INTRO + (KEY_FOLLOWS if keyed else "")), ""]
     lines += [f"- **{name}:** {escape(fields[name])}" for name in FIELDS if name in fields]
     if network.rounding:
         lines.append(f"- **Hand rounding:** round every value to {network.rounding} "
@@ -244,7 +259,7 @@ def _header(sheet: Worksheet, now: datetime) -> Iterator[str]:
     yield "\n".join(lines) + "\n\n"
 
 
-def _unanswered(step: Step) -> str:
+def unanswered(step: Step) -> str:
     """The step's explanation, without the verdict of the error after the updates (“It is
     lower than before the updates”): that is the student's to find, so it is asked."""
     if step.kind not in ("total_after", "dataset_after"):
@@ -258,18 +273,26 @@ def _exact(value: float) -> str:
     return "0" if value == 0 else repr(float(value)).removesuffix(".0")
 
 
+def blanked(step: Step, blanks: Mapping[int, str], digits: int) -> str | None:
+    """The step's formula as TeX with the given numbers put in and ``blanks`` (from
+    ``Worksheet.blanks``) for the values computed earlier; None where it reads as the formula
+    (nothing to put in)."""
+    substituted = BlankRenderer(step.typed_uses, step.operands, True, digits,
+                                blanks).render(step.expr)
+    return None if substituted == step.formula_tex else substituted
+
+
 def _step(step: Step, blanks: dict[int, str], digits: int) -> str:
     if step.kind == "apply":
         return (f"**Step {step.index}** · apply the new values\n\n"
                 f"Every new value computed above takes effect; nothing to compute.\n\n")
-    symbol, last = step.symbol_tex, step.formula_tex
-    rows = [f"{symbol} &= {last}"]
-    substituted = BlankRenderer(step.typed_uses, step.operands, True, digits,
-                                blanks).render(step.expr)
-    if substituted != last:
+    symbol = step.symbol_tex
+    rows = [f"{symbol} &= {step.formula_tex}"]
+    substituted = blanked(step, blanks, digits)
+    if substituted is not None:
         rows.append(f"&= {substituted}")
     rows.append(f"&= {BLANK}")
     block = " \\\\\n".join(rows)
     return (f"**Step {step.index}** · {math(symbol)}\n\n"
             f"$$\n\\begin{{aligned}}\n{block}\n\\end{{aligned}}\n$$\n\n"
-            f"{escape(_unanswered(step))}\n\n")
+            f"{escape(unanswered(step))}\n\n")

@@ -78,14 +78,24 @@ def judge(steps: EpochSteps, index: int, answer: float, tolerance: float,
         raise ValueError(f"step {index} has no value to answer")
     if close(answer, step.value, tolerance):
         return Verdict(RIGHT, None, f"Right: {step.symbol} = {fmt(step.value)}")
-    for value, text in _Slips(steps, index, {}).also_right():
+    for value, message in also_right(steps, index):
         if close(answer, value, tolerance):
-            return Verdict(RIGHT, None, f"Right, {text} ({step.symbol} = {fmt(step.value)} "
-                                        "in PyTorch's form).")
+            return Verdict(RIGHT, None, message)
     for slip in slips(steps, index):
         if close(answer, slip.value, tolerance):
             return Verdict(SLIP, slip, f"Not quite: {slip.text}.")
     return Verdict(WRONG, None, f"Not quite. {hint(steps, index, numbers)}")
+
+
+def also_right(steps: EpochSteps, index: int) -> list[tuple[float, str]]:
+    """The values of step ``index`` written another way that count as right (under
+    momentum, Sutskever's v, η times PyTorch's), each with what to say of it."""
+    step = steps[index - 1]
+    if step.value is None:
+        return []
+    right = fmt(step.value)
+    return [(value, f"Right, {text} ({step.symbol} = {right} in PyTorch's form).")
+            for value, text in _Slips(steps, index, {}).also_right()]
 
 
 def hint(steps: EpochSteps, index: int, numbers: bool = True) -> str:
