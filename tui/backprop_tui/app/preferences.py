@@ -56,8 +56,7 @@ class Preferences:
         lines = ["# backprop-tui's preferences: written by the app when you change them.\n"]
         for field in fields(self):
             value = getattr(self, field.name)
-            if value is not None and value != field.default or field.name == "curve_scale" \
-                    and value != "linear":
+            if value != field.default:
                 lines.append(f"{field.name} = {_toml(value)}\n")
         return "".join(lines)
 
