@@ -142,6 +142,25 @@ def test_every_key_value_equals_the_export_of_the_students_file(mazur_set, capsy
             assert table[(record["index"], record["symbol_tex"])] == record["value_text"]
 
 
+@pytest.mark.parametrize(("preset", "epochs"), [("tanh-linear", 2), ("xor", 1),
+                                              ("mazur-adam", 2)])
+def test_every_key_value_of_other_sets_equals_the_export(tmp_path, capsys, preset, epochs):
+    """Several epochs, batches (xor: dE/dw1[1..4]) and an optimiser's state, as above."""
+    assert make(tmp_path / "set", "--students", "2", "--preset", preset, "--epochs",
+                str(epochs)) == 0
+    capsys.readouterr()
+    rows = list(csv.DictReader((tmp_path / "set" / "keys.csv").open(encoding="utf-8")))
+    for name in ("student-01", "student-02"):
+        status, out, err = run(capsys, "export", "--format", "jsonl", "--epochs", str(epochs),
+                               "--config", str(tmp_path / "set" / f"{name}.toml"))
+        assert (status, err) == (0, "")
+        steps = [r for r in records(out) if r["type"] == "step" and r["value"] is not None]
+        assert [(int(r["epoch"]), int(r["step"]), r["name"], float(r["value"]))
+                for r in rows if r["student"] == name] == [
+            (r["epoch"], r["index"], r["key"], r["value"]) for r in steps]
+    assert not any(r["value"] == "-0.0" for r in rows)
+
+
 def test_the_worksheet_is_export_quiz_without_its_key(mazur_set):
     session = student_session(mazur_set / "student-02.toml", 1)
     whole = "".join(worksheet.render(session, NOW))
@@ -206,6 +225,9 @@ def test_bad_inputs_are_one_line_exit_2(tmp_path, capsys):
         (["--students", "2", "--tolerance", "2", "-o", str(tmp_path / "a")],
          "the tolerance must be above 0 and below 1"),
         (["--students", "2"], "the following arguments are required: -o/--output"),
+        (["--students", "2", "-o", "-"], "-o -: the set is several files"),
+        (["--students", "2", "--epochs", "21", "-o", str(tmp_path / "a")],
+         "exercises --epochs: at most 20"),
     ]
     for argv, message in cases:
         status, out, err = run(capsys, "exercises", *argv)
@@ -243,3 +265,28 @@ def test_draws_that_break_one_rule_or_another_are_counted(monkeypatch):
         exercises.variant(preset_given("mazur"), 0, 1, 1, 2)
     assert str(raised.value) == ("student 1: none of 1,000 draws met every rule (the "
                                  "saturation rule by 500, the gradient rule by 500)")
+
+
+def test_a_target_that_is_no_file_refuses_the_set_before_any_file_is_written(tmp_path,
+                                                                              capsys):
+    folder = tmp_path / "class"
+    (folder / "keys.csv").mkdir(parents=True)
+    status, out, err = run(capsys, "exercises", "--students", "2", "--force", "-o",
+                           str(folder))
+    assert (status, out) == (2, "")
+    assert "keys.csv: is not a file; the set writes it" in one_line_error(err)
+    assert [p.name for p in folder.iterdir()] == ["keys.csv"]
+
+
+def test_a_learning_rate_that_saturates_the_units_is_named(tmp_path, capsys):
+    """After one update of η = 1e300 every unit saturates: the rule and a cause that fits."""
+    network = tmp_path / "fast.toml"
+    assert cli.main(["new-config", "--preset", "mazur", "-o", str(network)]) == 0
+    network.write_text(network.read_text().replace("learning_rate = 0.5",
+                                                   "learning_rate = 1e300"))
+    status, out, err = run(capsys, "exercises", "--students", "1", "--epochs", "3",
+                           "--config", str(network), "-o", str(tmp_path / "class"))
+    line = one_line_error(err)
+    assert status == 2 and "none of 1,000 draws met the saturation rule" in line, line
+    assert "a learning rate large enough to saturate the units" in line
+    assert "softmax" not in line

@@ -233,7 +233,7 @@ def build_parser() -> Parser:
                                 "(default 0)")
     _network_options(exercises)
     exercises.add_argument("--epochs", type=_positive, default=1, metavar="N",
-                           help="how many epochs each worksheet covers (default 1)")
+                           help="how many epochs each worksheet covers (1 to 20; default 1)")
     exercises.add_argument("--tolerance", type=_tolerance, default=1e-3, metavar="X",
                            dest="moodle_tolerance",
                            help="Moodle's relative tolerance for a right answer (above 0, "
@@ -841,8 +841,11 @@ def _last_saved() -> Path:
 def _exercises(args: argparse.Namespace) -> int:
     """A class's exercise set in a folder (``export.exercises``); one line on what was
     written."""
-    from backprop_tui.export.exercises import Impossible, check_folder, write_set
+    from backprop_tui.export.exercises import MAX_EPOCHS, Impossible, check_folder, write_set
 
+    if args.epochs > MAX_EPOCHS:
+        raise Problem(f"exercises --epochs: at most {MAX_EPOCHS} (each student's worksheet "
+                      f"covers them all), got {args.epochs:,}")
     given, _ = _sourced(args)
     progress = _Progress(args.students, "students' numbers drawn")
     try:

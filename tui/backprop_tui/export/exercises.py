@@ -43,6 +43,7 @@ MIN_SLOPE = 0.05  # a unit whose ∂out/∂net is at most this is saturated (or,
 MIN_GRADIENT = 1e-4  # a gradient below this in magnitude teaches nothing by hand
 MAX_DRAWS = 1000
 MAX_STUDENTS = 999
+MAX_EPOCHS = 20  # the set is built in memory, and a worksheet of more is no exercise
 # The worksheet's header is given a time only for the log's "Exported" field, which a
 # worksheet leaves out: a fixed one keeps any future use of it from changing the bytes.
 FIXED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
@@ -110,11 +111,11 @@ def broken(session: Session, epochs: int) -> dict[tuple[str, str], str]:
             if rule is None or rule in found:  # the first step that breaks it is enough
                 continue
             value = steps.value_at(index)
-            if value is None:
+            if value is None or not math.isfinite(value):  # a divergence: the finite rule's
                 continue
             if rule is SATURATION and not value > MIN_SLOPE:
                 found[rule] = steps[index - 1].key
-            elif rule is GRADIENT and not (math.isfinite(value) and abs(value) >= MIN_GRADIENT):
+            elif rule is GRADIENT and not abs(value) >= MIN_GRADIENT:
                 step = steps[index - 1]
                 if not _zero_input(steps, step):
                     found[rule] = step.key
@@ -179,8 +180,9 @@ def _why(rule: tuple[str, str]) -> str:
     if rule is GRADIENT:
         return ": a softmax layer's shared bias or ReLU units can make it impossible"
     if rule is SATURATION:
-        return ": large inputs, or ReLU units that must all be active, can make it impossible"
-    return ""
+        return (": large inputs, a learning rate large enough to saturate the units after "
+                "an update, or ReLU units that must all be active, can make it impossible")
+    return ": a smaller learning rate keeps training from diverging"
 
 
 def check_folder(path: str, force: bool) -> None:
@@ -188,6 +190,8 @@ def check_folder(path: str, force: bool) -> None:
     forced), a missing parent folder."""
     if not path:
         raise OutputError("the output folder is empty; give a folder's name")
+    if path == "-":
+        raise OutputError("-o -: the set is several files; give a folder's name")
     shown = path_shown(path)
     try:
         if os.path.isdir(path):
@@ -213,7 +217,8 @@ def keys_csv(variants: list[Variant]) -> str:
     writer.writerow(["student", "epoch", "step", "name", "value"])
     for one in variants:
         for steps in one.steps():
-            writer.writerows([one.name, step.epoch, step.index, step.key, repr(step.value)]
+            writer.writerows([one.name, step.epoch, step.index, step.key,
+                              repr(step.value + 0.0)]  # (+ 0.0: no "-0.0")
                              for step in steps if step.value is not None)
     return out.getvalue()
 
@@ -242,6 +247,10 @@ def write_set(given: Given, folder: str, students: int, seed: int, epochs: int,
     except OSError as error:
         raise OutputError(f"{path_shown(folder)}: cannot make the folder: "
                           f"{error.strerror or error}") from None
+    for name in files:  # checked before any is written: no half-written set on a refusal
+        target = os.path.join(folder, name)
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise OutputError(f"{path_shown(target)}: is not a file; the set writes it")
     for name, text in files.items():
         with open_output(os.path.join(folder, name)) as stream:
             stream.write(text)

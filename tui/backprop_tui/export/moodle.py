@@ -9,7 +9,8 @@ right value, 100 %, within r·|value| (and, as the quiz, the same value in anoth
 Sutskever's momentum v); then every slip of the quiz's catalogue
 (``steps.slips``) whose number lies outside every earlier answer's interval, 0 %, its
 feedback naming the slip; last ``*``, 0 %, with the quiz's hint. Numbers are written in
-full, without an exponent, so Moodle reads each one back as the same float.
+full, as plain decimals without an exponent, which Moodle's ``apply_units`` parses (it may
+store fewer digits; its interval's widening covers that).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class Answer:
 
 
 def number(value: float) -> str:
-    """A float as Moodle reads it: plain decimal digits, the shortest that read back as it."""
+    """A float as plain decimal digits, the shortest that read back as it (no exponent)."""
     return "0" if value == 0 else format(Decimal(repr(float(value))), "f")
 
 
