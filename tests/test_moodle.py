@@ -10,10 +10,9 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from backprop_tui import cli
-from backprop_tui.netfile import Source, parse_given
 from backprop_tui.numbers import fmt
-from backprop_tui.session.session import Session
 from backprop_tui.steps.slips import also_right, hint, slips
+from test_exercises import student_session
 
 STUDENTS = 3
 TOLERANCE = 1e-3
@@ -32,16 +31,6 @@ def made(request, tmp_path_factory) -> tuple[pathlib.Path, int, str]:
 
 def bank(folder: pathlib.Path) -> ElementTree.Element:
     return ElementTree.parse(folder / "moodle.xml").getroot()
-
-
-def session_of(path: pathlib.Path, epochs: int) -> Session:
-    text = path.read_text(encoding="utf-8")
-    session = Session(parse_given(text, path.name).network(),
-                      source=Source("file", path.name, text))
-    while session.epoch < epochs and session.next_epoch():
-        pass
-    session.last()
-    return session
 
 
 def answers_of(question: ElementTree.Element) -> list[tuple[float, str, float, str]]:
@@ -76,7 +65,7 @@ def test_every_question_grades_as_moodle_would(made):
     assert sorted(by_student) == [f"student-{s:02d}" for s in range(1, STUDENTS + 1)]
     slips_named = also = 0
     for name, asked in by_student.items():
-        session = session_of(folder / f"{name}.toml", epochs)
+        session = student_session(folder / f"{name}.toml", epochs)
         steps_by_epoch = {e: session.past_steps(e) for e in range(1, epochs + 1)}
         expected = [(e, step.index) for e, steps in steps_by_epoch.items() for step in steps
                     if step.value is not None]
@@ -170,7 +159,7 @@ def test_a_question_shows_the_students_given_numbers(made):
     assert len(firsts) == STUDENTS
     shown = set()
     for s, question in enumerate(firsts, start=1):
-        session = session_of(folder / f"student-{s:02d}.toml", epochs)
+        session = student_session(folder / f"student-{s:02d}.toml", epochs)
         step = session.past_steps(1)[0]
         html = question.findtext("questiontext/text")
         for operand in step.operands:  # step 1 uses only given numbers

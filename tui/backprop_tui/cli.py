@@ -60,36 +60,29 @@ class Parser(argparse.ArgumentParser):
         raise Problem(f"{message} (see {self.prog} --help)")
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, low: int, high: int, highest: str) -> int:
+    """A whole number from ``low`` to ``high`` (said as ``highest``), for argparse."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
-    if not 1 <= value <= MAX_EPOCHS:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_EPOCHS:,}, got {quoted(text)}")
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected {low} to {highest}, got {quoted(text)}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1, MAX_EPOCHS, f"{MAX_EPOCHS:,}")
 
 
 def _students(text: str) -> int:
     from backprop_tui.export.exercises import MAX_STUDENTS
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
-    if not 1 <= value <= MAX_STUDENTS:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_STUDENTS}, got {quoted(text)}")
-    return value
+    return _whole(text, 1, MAX_STUDENTS, str(MAX_STUDENTS))
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected 0 to 2**63 − 1, got {quoted(text)}")
-    return value
+    return _whole(text, 0, 2**63 - 1, "2**63 − 1")
 
 
 def _digits(text: str) -> int:
