@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from backprop_tui import __version__, keys
@@ -32,7 +33,6 @@ from backprop_tui.session.sources import sourced
 
 if TYPE_CHECKING:
     from collections.abc import Collection
-    from pathlib import Path
 
     from backprop_tui.app.opening import Opening
     from backprop_tui.app.preferences import Remembered
@@ -117,6 +117,46 @@ def _rounding_option(parser: argparse.ArgumentParser, command: bool = True) -> N
                              "rounding; 0: none)")
 
 
+def _look_options(parser: argparse.ArgumentParser, command: bool = True) -> None:
+    """--theme, before the command or after serve."""
+    parser.add_argument("--theme", metavar="NAME",
+                        default=argparse.SUPPRESS if command else None,
+                        help="a Textual theme for the app, e.g. textual-light, nord, gruvbox")
+
+
+def _quiz_options(parser: argparse.ArgumentParser, command: bool = True) -> None:
+    """--quiz and --tolerance, before the command or after serve."""
+    parser.add_argument("--quiz", action="store_true",
+                        default=argparse.SUPPRESS if command else False,
+                        help="open the app in quiz mode: each value is asked for before it is "
+                             "shown (a in the app turns it on and off)")
+    parser.add_argument("--tolerance", type=_tolerance, metavar="X",
+                        default=argparse.SUPPRESS if command else None,
+                        help="the quiz's relative tolerance: an answer within X of the value "
+                             "counts as right (above 0, below 1; default 1e-3)")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected 1 to 65535, got {quoted(text)}")
+    return value
+
+
+def _public_url(text: str) -> str:
+    """--public-url: http:// or https://, a host, no path (the page adds /ws to it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+        raise argparse.ArgumentTypeError(
+            f"expected http://HOST[:PORT] or https://HOST[:PORT], got {quoted(text)}")
+    return text.rstrip("/")
+
+
 def _network_options(parser: argparse.ArgumentParser, command: bool = True) -> None:
     """--preset/--config, before or after the command; a command's own leave the others be."""
     source = parser.add_mutually_exclusive_group()
@@ -137,8 +177,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _network_options(parser, command=False)
     _rounding_option(parser, command=False)
-    parser.add_argument("--theme", metavar="NAME",
-                        help="a Textual theme for the app, e.g. textual-light, nord, gruvbox")
+    _look_options(parser, command=False)
     parser.add_argument("--resume", nargs="?", const=LAST_SESSION, metavar="FILE",
                         help="open the app on a saved session: a JSON session file, or "
                              "without FILE the last session (kept in $XDG_STATE_HOME/"
@@ -147,13 +186,31 @@ def build_parser() -> Parser:
                         help="neither read nor write the app's preferences (the theme, digits, "
                              "quiz tolerance, curve scale and last network, kept in "
                              "$XDG_CONFIG_HOME/backprop-tui/preferences.toml)")
-    parser.add_argument("--quiz", action="store_true",
-                        help="open the app in quiz mode: each value is asked for before it is "
-                             "shown (a in the app turns it on and off)")
-    parser.add_argument("--tolerance", type=_tolerance, metavar="X",
-                        help="the quiz's relative tolerance: an answer within X of the value "
-                             "counts as right (above 0, below 1; default 1e-3)")
+    _quiz_options(parser, command=False)
+    parser.add_argument("--state-folder-in", metavar="FOLDER", type=Path,
+                        help="keep the session in a new folder of the app's own inside FOLDER "
+                             "(serve gives each browser tab one this way)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve", help="serve the app to browsers: each tab its own app and session",
+        description="Serve the app to web browsers (textual-serve): every browser tab runs "
+                    "an app of its own, its session kept in a folder of its own under "
+                    "$XDG_STATE_HOME/backprop-tui/served/. The app options (--preset, "
+                    "--config, --rounding, --theme, --quiz, --tolerance) apply to every tab. "
+                    "Ctrl+C stops the server and every app.")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1: this machine alone; "
+                            "0.0.0.0: every address, for a class)")
+    serve.add_argument("--port", type=_port, default=8000, help="the port (default 8000)")
+    serve.add_argument("--public-url", metavar="URL", type=_public_url,
+                       help="the address browsers reach the server by, e.g. "
+                            "http://teacher-pc:8000 (default http://HOST:PORT; needed behind "
+                            "0.0.0.0 or a proxy)")
+    _network_options(serve)
+    _rounding_option(serve)
+    _look_options(serve)
+    _quiz_options(serve)
 
     export = commands.add_parser(
         "export", help="write the session log of N epochs (Markdown, text, JSON, JSON lines)",
@@ -358,6 +415,10 @@ def _main(argv: list[str]) -> int:
     signal.signal(signal.SIGHUP, _on_signal)
     if args.command == "exercises" and args.tolerance is not None and not args.quiz:
         raise Problem("give --tolerance after exercises: it is then Moodle's tolerance")
+    if args.state_folder_in is not None:
+        raise Problem(f"--state-folder-in goes with the app, not {args.command}")
+    if args.command == "serve":
+        return _serve(args)
     if args.quiz or args.tolerance is not None:
         raise Problem(f"--quiz and --tolerance go with the app, not {args.command}")
     if args.no_config:
@@ -671,18 +732,19 @@ def _app(args: argparse.Namespace) -> int:
 
     # Only now, every flag and file read (a problem with one writes nothing):
     notice = None
+    folder = _state_folder(args.state_folder_in)
     try:
-        claimed = claim(state_path())  # held while the app runs: another app saves elsewhere
+        claimed = claim(state_path(folder))  # held while the app runs: another app saves elsewhere
     except AllTaken as taken:  # then this one saves nothing: no file is free
         claimed, notice = None, f"{taken}: this one saves nothing (x still exports it)."
-    saved = state_path() if claimed is None else claimed.path
+    saved = state_path(folder) if claimed is None else claimed.path
     last: LastSession | None = None
 
     if args.resume is None and notice is None:
         last = find_last(saved)  # a damaged file is moved aside, and the prompt says why
         if last is not None:
             # --quiz and --tolerance apply to whichever is resumed
-            last = dataclasses.replace(last, others=others_saved(state_path(), saved),
+            last = dataclasses.replace(last, others=others_saved(state_path(folder), saved),
                                        prepare=lambda session: _quizzed(session, args))
             if last.session is not None:
                 _quizzed(last.session, args)
@@ -704,6 +766,63 @@ def _app(args: argparse.Namespace) -> int:
         print(f"{PROG}: the session could not be saved: {autosaver.error}", file=sys.stderr)
         return 1
     return app.return_code or 0  # 1 after a crash, which Textual has shown
+
+
+def _state_folder(inside: Path | None) -> Path | None:
+    """With --state-folder-in: a new folder of this app's own inside it (None without)."""
+    if inside is None:
+        return None
+    import tempfile
+
+    try:
+        return Path(tempfile.mkdtemp(prefix="tab-", dir=inside))
+    except OSError as error:
+        raise Problem(f"no folder can be made in {quoted(str(inside))}: "
+                      f"{error.strerror or error}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the app: every flag checked here, once, before any tab runs an app with it."""
+    import shlex
+
+    import platformdirs
+
+    from backprop_tui.serve import exposure_warning, serve, sessions_folder
+
+    if args.resume is not None:
+        raise Problem("--resume goes with the app, not serve")
+    if args.no_config:
+        raise Problem("--no-config goes with the app, not serve (the served apps never read "
+                      "or write the preferences)")
+    if args.theme is not None:
+        from textual.theme import BUILTIN_THEMES
+
+        if args.theme not in BUILTIN_THEMES:
+            raise Problem(f"no theme named {args.theme!r}; the themes are: "
+                          f"{', '.join(sorted(BUILTIN_THEMES))}")
+    _sourced(args, app=True)  # a bad network file is said here, not in every tab
+    options = [*(["--preset", args.preset] if args.preset is not None else []),
+               *(["--config", os.path.abspath(args.config)] if args.config is not None else []),
+               *(["--rounding", str(args.rounding)] if args.rounding is not None else []),
+               *(["--theme", args.theme] if args.theme is not None else []),
+               *(["--quiz"] if args.quiz else []),
+               *(["--tolerance", repr(args.tolerance)] if args.tolerance is not None else [])]
+    try:
+        folder = sessions_folder(platformdirs.user_state_path("backprop-tui"))
+    except OSError as error:
+        raise Problem(f"no folder can be made for the sessions: {error.strerror or error}") \
+            from None
+    warning = exposure_warning(args.host, args.port)
+    if warning is not None:
+        print(f"{PROG}: {warning}", file=sys.stderr)
+    print(f"Each tab's session is kept in {folder}", flush=True)
+    try:
+        serve(args.host, args.port, args.public_url, folder, options,
+              title=f"{PROG} {shlex.join(options)}".strip())
+    except OSError as error:  # the port taken, the address not this machine's
+        raise Problem(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") \
+            from None
+    return 0
 
 
 def _preferred(args: argparse.Namespace, themes: Collection[str]) -> Remembered:

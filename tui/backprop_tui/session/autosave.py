@@ -36,9 +36,12 @@ NAME = "last-session.json"
 INTERVAL = 1.0  # seconds between two saves, at least
 
 
-def state_path() -> Path:
+def state_path(folder: Path | None = None) -> Path:
     """The user's state folder's backprop-tui/last-session.json, through platformdirs: on
-    Linux $XDG_STATE_HOME/backprop-tui/…, or ~/.local/state/… without it."""
+    Linux $XDG_STATE_HOME/backprop-tui/…, or ~/.local/state/… without it; or ``folder``'s
+    last-session.json (an app served to a browser tab: each its own folder)."""
+    if folder is not None:
+        return folder / NAME
     import platformdirs
 
     return platformdirs.user_state_path(FOLDER) / NAME

@@ -1,0 +1,111 @@
+"""`backprop-tui serve` in a real browser (headless Chromium, see browser.py): a tab's keys
+reach its own app, which saves its own session; a second tab starts a session of its own;
+ctrl+c leaves no app process behind.
+
+SERVE_SCREENSHOT=screenshots/browser.png writes the README's picture of the app in the
+browser, taken after the three steps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import browser
+from backprop_tui import cli
+from backprop_tui.serve import app_command, exposure_warning, is_loopback
+
+STEP_3 = {"epoch": 1, "index": 3}
+
+
+def saved_cursor(folder: Path, expected: dict[str, int], timeout: float = 10.0) -> dict[str, int]:
+    """The cursor of the session saved in a tab's folder, once it is ``expected`` or the
+    time is up (the app saves at most once a second, the first change at once)."""
+    path = folder / "last-session.json"
+    deadline = time.monotonic() + timeout
+    while True:
+        cursor = dict(json.loads(path.read_text())["cursor"]) if path.is_file() else {}
+        if cursor == expected or time.monotonic() > deadline:
+            return cursor
+        time.sleep(0.1)
+
+
+def tabs(state: Path) -> list[Path]:
+    """The tabs' folders, oldest first (each made by its app as it starts)."""
+    return sorted((state / "backprop-tui" / "served").glob("*/tab-*"),
+                  key=lambda folder: folder.stat().st_mtime_ns)
+
+
+def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
+    browser.chromium()  # the reason, before a server is started for nothing
+    with browser.served(tmp_path) as (url, server), browser.browser() as chromium:
+        context = chromium.new_context(viewport=browser.VIEWPORT)
+        first = context.new_page()
+        browser.open_tab(first, url)
+        browser.wait_for_text(first, "step 0 of 55")
+        first.focus(".xterm-helper-textarea")
+        for _ in range(3):
+            first.keyboard.press("ArrowRight")
+        browser.wait_for_text(first, "step 3 of 55")
+        [folder] = tabs(tmp_path)
+        assert saved_cursor(folder, STEP_3) == STEP_3
+        if target := os.environ.get("SERVE_SCREENSHOT"):
+            first.screenshot(path=target)
+
+        second = context.new_page()
+        browser.open_tab(second, url)
+        browser.wait_for_text(second, "step 0 of 55")
+        assert "step 3 of 55" not in browser.received(second)
+        first_folder, second_folder = tabs(tmp_path)
+        assert first_folder == folder
+        assert not (second_folder / "last-session.json").exists()  # nothing taken yet
+        assert len(browser.app_processes(server.pid)) == 2
+
+        stopping = time.monotonic()
+        server.send_signal(signal.SIGINT)  # ctrl+c
+        server.wait(timeout=20)
+        assert time.monotonic() - stopping < 5
+        assert server.returncode == 0
+        assert browser.app_processes(server.pid) == []
+    assert saved_cursor(folder, STEP_3, timeout=0) == STEP_3  # kept after the server stops
+
+
+def test_the_command_each_tab_runs_is_quoted() -> None:
+    folder = Path("/tmp/a folder; rm -rf ~")
+    command = app_command(folder, ["--config", "/home/t/my net's.toml"])
+    assert command.startswith("exec ")
+    words = subprocess.run(["sh", "-c", f"printf '%s\\n' {command[5:]}"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    assert words == [sys.executable, "-m", "backprop_tui", "--no-config",
+                     "--state-folder-in", str(folder), "--config", "/home/t/my net's.toml"]
+
+
+def test_only_loopback_is_served_without_a_warning() -> None:
+    assert [is_loopback(host) for host in ("127.0.0.1", "::1", "localhost", "127.1.2.3")] \
+        == [True] * 4
+    assert exposure_warning("127.0.0.1", 8000) is None
+    warning = exposure_warning("0.0.0.0", 8000)
+    assert warning is not None
+    assert "0.0.0.0:8000: anyone who can reach that address can open the app" in warning
+    assert "no shell is ever exposed" in warning
+
+
+def test_bad_serve_options_are_one_line(capsys) -> None:
+    cases = {
+        ("serve", "--port", "70000"): "argument --port: expected 1 to 65535, got '70000'",
+        ("serve", "--public-url", "teacher-pc:8000"):
+            "argument --public-url: expected http://HOST[:PORT] or https://HOST[:PORT]",
+        ("serve", "--preset", "nope"): "nope",
+        ("serve", "--theme", "nope"): "no theme named 'nope'",
+        ("--no-config", "serve"): "--no-config goes with the app, not serve",
+        ("--state-folder-in", "/tmp", "presets"): "--state-folder-in goes with the app",
+    }
+    for argv, said in cases.items():
+        assert cli.main(list(argv)) == 2, argv
+        err = capsys.readouterr().err
+        assert said in err and err.count("\n") == 1, (argv, err)

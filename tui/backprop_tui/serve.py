@@ -1,0 +1,98 @@
+"""`backprop-tui serve`: the app in a browser, one app process per tab, through textual-serve.
+
+textual-serve runs one command per browser tab (its websocket). The command is this
+program's own app with ``--state-folder-in``: each app makes a folder of its own there for
+its session, so no student sees another's, and no session is lost when the server stops.
+textual-serve is imported when the command runs, by backprop_tui.server alone.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+# How long the app processes have, after the server stops, to end by themselves.
+GRACE = 5.0
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach ``host``."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(host: str, port: int) -> str | None:
+    """What the teacher is told before serving on an address others can reach."""
+    if is_loopback(host):
+        return None
+    return (f"Serving on {host}:{port}: anyone who can reach that address can open the app "
+            "in a browser (only the app: no shell is ever exposed). Each browser tab runs "
+            "an app of its own on this machine.")
+
+
+def sessions_folder(root: Path) -> Path:
+    """A new folder for this server's tabs' sessions, named by the time it started."""
+    folder = root / "served" / time.strftime("%Y-%m-%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def app_command(folder: Path, app_options: Sequence[str]) -> str:
+    """The shell command textual-serve runs for each tab: this Python, this program, each
+    tab's session in a folder of its own inside ``folder``, the teacher's preferences
+    neither read nor written (one tab's choices are not another's). ``exec``: the app
+    replaces the shell, so that stopping it stops the app."""
+    return "exec " + shlex.join([sys.executable, "-m", "backprop_tui", "--no-config",
+                       "--state-folder-in", str(folder), *app_options])
+
+
+def _children() -> list[int]:
+    """This process's child processes, from Linux's /proc (none found elsewhere)."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        # "pid (name) state ppid …": the name may hold spaces and parentheses
+        fields = text[text.rfind(")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me and not fields[0] == "Z":
+            found.append(int(text.split(maxsplit=1)[0]))
+    return found
+
+
+def _end_children() -> None:
+    """After the server stops: the app processes it started have GRACE seconds to end as
+    they were told to; any left then (one that hangs) is ended by TERM."""
+    deadline = time.monotonic() + GRACE
+    while _children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in _children():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def serve(host: str, port: int, public_url: str | None, folder: Path,
+          app_options: Sequence[str], title: str) -> None:
+    """Serve until ctrl+c (or TERM); every app process is gone when this returns."""
+    from backprop_tui.server import TabServer
+
+    server = TabServer(app_command(folder, app_options), host=host, port=port, title=title,
+                    public_url=public_url)
+    try:
+        server.serve()
+    finally:
+        _end_children()
