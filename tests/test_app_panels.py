@@ -284,7 +284,7 @@ def test_the_help_explains_every_mark_and_score(size: tuple[int, int]) -> None:
         assert "the values answered right at the first try / the values asked" in flat
         assert "before your edit" in flat  # ✎
         assert "not representable" in flat and "shown, not compared" in flat  # ○
-        assert "command palette (ctrl+p)" in flat
+        assert "command palette (ctrl+p, or F2)" in flat
 
     run(script, size=size, app=preset())
 

@@ -1,6 +1,6 @@
 """`backprop-tui serve` in a real browser (headless Chromium, see browser.py): a tab's keys
-reach its own app, which saves its own session; a second tab starts a session of its own;
-ctrl+c leaves no app process behind.
+reach its own app, which saves its own session, and F2 opens the palette there; a second
+tab starts a session of its own; ctrl+c leaves no app process behind.
 
 SERVE_SCREENSHOT=screenshots/browser.png writes the README's picture of the app in the
 browser, taken after the three steps.
@@ -56,6 +56,9 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         assert saved_cursor(folder, STEP_3) == STEP_3
         if target := os.environ.get("SERVE_SCREENSHOT"):
             first.screenshot(path=target)
+        first.keyboard.press("F2")  # the palette, where the browser keeps ctrl+p
+        browser.wait_for_text(first, "a step (w5, step 16)")
+        first.keyboard.press("Escape")
 
         second = context.new_page()
         browser.open_tab(second, url)

@@ -98,8 +98,14 @@ TABLE: tuple[Action, ...] = (
     Action("help", "question_mark,f1", "Help", key_display="?",
            palette_title="Help", palette_help="Every key, and what each panel shows",
            help_keys="?  F1", help_text="this help"),
-    Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere)",
-           help_keys="q  ctrl+q", help_text="quit"),
+    Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere but a browser)",
+           help_keys="q  ctrl+q", help_text="quit (in a browser q: it keeps ctrl+q)"),
+    # ctrl+p is Textual's own; F2 for a browser, which keeps ctrl+p (print) for itself.
+    Action("palette", "f2", "Palette", show=False,
+           help_keys="ctrl+p  F2",
+           help_text="command palette: every action (with its keys), the option switches, "
+                     "the steps of the epoch, the values to edit (in a browser F2: it keeps "
+                     "ctrl+p)"),
     Action("cancel_run", "escape", "Stop run",  # only while a fast-forward runs
            available=lambda s: False, during_run=always, at_start=False, hidden=True),
     Action("cancel_export", "escape", "Stop export",  # only while an export is written
@@ -310,9 +316,10 @@ HELP: tuple[str | HelpRow, ...] = (
             "scroll the focused panel; the step keys → ← Home End keep stepping whatever "
             "has the focus"),
     "maximize",
-    HelpRow("ctrl+p", "command palette: every action (with its keys), the option switches, "
-                      "the steps of the epoch, the values to edit"),
-    "help", "leave",
+    "palette", "help", "leave",
+    HelpRow("in a browser", "the browser keeps ctrl+p, ctrl+q and ctrl+w (which closes the "
+                            "tab): F2 opens the palette, q quits, and in a field ctrl+u "
+                            "clears what is left of the cursor"),
 )
 
 BINDINGS: list[BindingType] = [action.binding() for action in TABLE if action.keys]

@@ -899,6 +899,10 @@ class BackpropApp(App[None]):
 
     # Command palette and clipboard ----------------------------------------------------
 
+    def action_palette(self) -> None:
+        """F2: the palette, where a browser keeps ctrl+p for printing."""
+        self.action_command_palette()
+
     def action_command_palette(self) -> None:
         """ctrl+p: Textual's palette, its field saying what it finds (see commands.py)."""
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):

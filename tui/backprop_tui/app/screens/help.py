@@ -19,7 +19,7 @@ from backprop_tui.app.components.panels import tell_hidden
 # trained by plain sgd (others: see HelpScreen).
 KEYS = help_rows(several=False, optimized=False)
 
-INTRO = ("Every action is also in the command palette (ctrl+p), by name. ↑ ↓ PgUp PgDn "
+INTRO = ("Every action is also in the command palette (ctrl+p, or F2), by name. ↑ ↓ PgUp PgDn "
          "scroll this help.")
 
 # (mark, what it means): what a learner sees beside the numbers, and is not told elsewhere.
