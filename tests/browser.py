@@ -36,9 +36,13 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-dev-shm-usage"]
-# What the server sends each terminal, decoded, in window.received.
+# The app's header on its first frame (the mazur preset's).
+FIRST_FRAME = "step 0 of 55"
+# What the server sends each terminal, decoded, in window.received; window.firstFrame: the
+# milliseconds from the page's navigation to the first frame's arrival.
 TAP = """
 window.received = "";
+window.firstFrame = null;
 const Socket = window.WebSocket;
 window.WebSocket = class extends Socket {
     constructor(...args) {
@@ -47,11 +51,14 @@ window.WebSocket = class extends Socket {
         this.addEventListener("message", (event) => {
             if (typeof event.data !== "string") {
                 window.received += decoder.decode(new Uint8Array(event.data), {stream: true});
+                if (window.firstFrame === null && window.received.includes(FIRST_FRAME)) {
+                    window.firstFrame = performance.now();
+                }
             }
         });
     }
 };
-"""
+""".replace("FIRST_FRAME", repr(FIRST_FRAME))
 VIEWPORT = {"width": 1200, "height": 800}
 
 
@@ -141,6 +148,12 @@ def browser() -> Iterator[Browser]:
 
 def received(page: Page) -> str:
     return str(page.evaluate("window.received"))
+
+
+def first_frame(page: Page, timeout: float = 60.0) -> float:
+    """Seconds from the page's navigation to its terminal's first frame."""
+    page.wait_for_function("window.firstFrame !== null", timeout=timeout * 1000)
+    return float(page.evaluate("window.firstFrame")) / 1000
 
 
 def wait_for_text(page: Page, text: str, timeout: float = 30.0) -> None:
