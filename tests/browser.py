@@ -102,14 +102,15 @@ def app_processes(server: int) -> list[int]:
 @contextmanager
 def served(state: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`backprop-tui serve` on a free port of 127.0.0.1, its sessions under ``state``:
-    (its address, its process) once it accepts connections. Stopped by ctrl+c's SIGINT."""
+    (its address, its process) once it accepts connections. Stopped by ctrl+c."""
     port = free_port()
     env = {**os.environ, "XDG_STATE_HOME": str(state),
            "PYTHONPATH": os.pathsep.join([str(TUI), os.environ.get("PYTHONPATH", "")])}
     log = (state / "server.log").open("w")  # read, when it fails to start
     server = subprocess.Popen(
         [sys.executable, "-m", "backprop_tui", "serve", "--port", str(port), *options],
-        env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)  # a group of its own, as in a terminal: see ctrl_c
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -124,13 +125,18 @@ def served(state: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[s
         yield f"http://127.0.0.1:{port}", server
     finally:
         if server.poll() is None:
-            server.send_signal(signal.SIGINT)
+            ctrl_c(server)
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
         log.close()
+
+
+def ctrl_c(server: subprocess.Popen[str]) -> None:
+    """SIGINT to the server and its apps, as ctrl+c in its terminal sends it."""
+    os.killpg(server.pid, signal.SIGINT)
 
 
 @contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -70,11 +69,13 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         assert len(browser.app_processes(server.pid)) == 2
 
         stopping = time.monotonic()
-        server.send_signal(signal.SIGINT)  # ctrl+c
+        browser.ctrl_c(server)
         server.wait(timeout=20)
         assert time.monotonic() - stopping < 5
         assert server.returncode == 0
         assert browser.app_processes(server.pid) == []
+        said = (tmp_path / "server.log").read_text()
+        assert "Traceback" not in said and "WARNING" not in said, said
     assert saved_cursor(folder, STEP_3, timeout=0) == STEP_3  # kept after the server stops
 
 

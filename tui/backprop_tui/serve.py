@@ -9,17 +9,13 @@ textual-serve is imported when the command runs, by backprop_tui.server alone.
 from __future__ import annotations
 
 import ipaddress
-import os
 import shlex
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
-# How long the app processes have, after the server stops, to end by themselves.
-GRACE = 5.0
 
 
 def is_loopback(host: str) -> bool:
@@ -57,42 +53,14 @@ def app_command(folder: Path, app_options: Sequence[str]) -> str:
                        "--state-folder-in", str(folder), *app_options])
 
 
-def _children() -> list[int]:
-    """This process's child processes, from Linux's /proc (none found elsewhere)."""
-    me, found = os.getpid(), []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # ended meanwhile
-            continue
-        # "pid (name) state ppid …": the name may hold spaces and parentheses
-        fields = text[text.rfind(")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me and not fields[0] == "Z":
-            found.append(int(text.split(maxsplit=1)[0]))
-    return found
-
-
-def _end_children() -> None:
-    """After the server stops: the app processes it started have GRACE seconds to end as
-    they were told to; any left then (one that hangs) is ended by TERM."""
-    deadline = time.monotonic() + GRACE
-    while _children() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in _children():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-
-
 def serve(host: str, port: int, public_url: str | None, folder: Path,
           app_options: Sequence[str], title: str) -> None:
     """Serve until ctrl+c (or TERM); every app process is gone when this returns."""
-    from backprop_tui.server import TabServer
+    from backprop_tui.server import TabServer, end_children
 
     server = TabServer(app_command(folder, app_options), host=host, port=port, title=title,
-                    public_url=public_url)
+                       public_url=public_url)
     try:
         server.serve()
     finally:
-        _end_children()
+        end_children()

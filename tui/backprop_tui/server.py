@@ -4,15 +4,47 @@
 textual-serve's own Server, told to stop while a browser tab is open, waits for the tab to
 close its websocket (aiohttp gives it a minute, then drops it): its app processes live on
 meanwhile. This one cancels every tab's handler as it shuts down, which tells each app to
-quit (so each saves its session) and waits for it to end.
+quit (so each saves its session) and waits for it to end: while the event loop still runs,
+so that asyncio hears of each exit (after it closes, each would print a traceback).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import time
+from pathlib import Path
 
 from aiohttp import web
 from textual_serve.server import Server
+
+# How long the app processes have, once told to quit, to end by themselves.
+GRACE = 5.0
+
+
+def children() -> list[int]:
+    """This process's child processes, from Linux's /proc (none found elsewhere)."""
+    me, found = os.getpid(), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        # "pid (name) state ppid …": the name may hold spaces and parentheses
+        state, parent = text[text.rfind(")") + 2:].split()[:2]
+        if int(parent) == me and state != "Z":
+            found.append(int(text.split(maxsplit=1)[0]))
+    return found
+
+
+def end_children() -> None:
+    """Once the server has stopped: any app process still there (one that hangs) gets TERM."""
+    for pid in children():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
 
 class TabServer(Server):
@@ -39,3 +71,7 @@ class TabServer(Server):
         for task in tabs:
             task.cancel()
         await asyncio.gather(*tabs, return_exceptions=True)
+        deadline = time.monotonic() + GRACE
+        while children() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)  # the exits' callbacks run while the loop still does
