@@ -137,13 +137,7 @@ def _quiz_options(parser: argparse.ArgumentParser, command: bool = True) -> None
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {quoted(text)}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected 1 to 65535, got {quoted(text)}")
-    return value
+    return _whole(text, 1, 65535, "65535")
 
 
 def _public_url(text: str) -> str:
