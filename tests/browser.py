@@ -32,10 +32,11 @@ if TYPE_CHECKING:
 TUI = Path(__file__).resolve().parents[1] / "tui"
 CHROMIUM = "/usr/bin/chromium"
 # As root in a closed network: no sandbox, no GPU, and none of the background connections
-# Chromium makes at start (refused here, many at a time, which slows every page).
+# Chromium makes at start (refused here, many at a time, which slows every page). No WebGL:
+# with no GPU, Chromium would draw it in software, which the terminal's canvas does cheaper.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
+         "--disable-dev-shm-usage", "--disable-3d-apis"]
 # The app's header on its first frame (the mazur preset's).
 FIRST_FRAME = "step 0 of 55"
 # What the server sends each terminal, decoded, in window.received; window.firstFrame: the
@@ -140,12 +141,13 @@ def ctrl_c(server: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def browser() -> Iterator[Browser]:
+def browser(*flags: str) -> Iterator[Browser]:
+    """Chromium, launched with FLAGS and ``flags``."""
     from playwright.sync_api import sync_playwright
 
     path = chromium()
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=path, args=FLAGS)
+        launched = playwright.chromium.launch(executable_path=path, args=[*FLAGS, *flags])
         try:
             yield launched
         finally:
@@ -158,7 +160,7 @@ def received(page: Page) -> str:
 
 def first_frame(page: Page, timeout: float = 60.0) -> float:
     """Seconds from the page's navigation to its terminal's first frame."""
-    page.wait_for_function("window.firstFrame !== null", timeout=timeout * 1000)
+    page.wait_for_function("window.firstFrame !== null", timeout=timeout * 1000, polling=100)
     return float(page.evaluate("window.firstFrame")) / 1000
 
 

@@ -6,7 +6,9 @@ set up through the session and ``render_session``.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
 
 import pytest
@@ -23,7 +25,7 @@ from apptools import (
     wait_until,
 )
 from backprop_tui.app.actions import COMMANDS
-from backprop_tui.app.app import ACTIONS, BackpropApp
+from backprop_tui.app.app import ACTIONS, BACKGROUND_NICE, BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import (
     EquationPanel,
@@ -483,6 +485,24 @@ def test_opening_draws_what_a_built_session_draws() -> None:
     text = frames["opening"][0]
     assert "step 0 of 55" in text and re.search(r"b2 .* 0\.6 ", text) and "→ Next" in text
     assert frames["opening"] == frames["built"]  # the same text, the same keys available
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have a priority of their own on Linux")
+def test_the_session_is_built_at_the_lowest_priority_the_frames_at_the_apps() -> None:
+    """Where many apps start at once (a class's browser tabs), every first frame comes
+    before any session's build: the build's thread gives way (nice 10), the app's does not."""
+    priorities: dict[str, int] = {}
+
+    def build() -> Session:
+        priorities["build"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return Session(load_preset("mazur"))
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await wait_until(pilot, lambda: app._session is not None)
+        priorities["app"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    run(script, app=BackpropApp(Opening(preset_given("mazur"), build)))
+    assert priorities == {"build": BACKGROUND_NICE, "app": os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 def test_a_key_pressed_before_the_session_is_built_is_not_lost() -> None:

@@ -1,6 +1,7 @@
 """`backprop-tui serve` in a real browser (headless Chromium, see browser.py): a tab's keys
 reach its own app, which saves its own session, and F2 opens the palette there; a second
-tab starts a session of its own; ctrl+c leaves no app process behind.
+tab starts a session of its own; ctrl+c leaves no app process behind; the page asks
+nothing of any other server.
 
 SERVE_SCREENSHOT=screenshots/browser.png writes the README's picture of the app in the
 browser, taken after the three steps.
@@ -44,9 +45,15 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
     browser.chromium()  # the reason, before a server is started for nothing
     with browser.served(tmp_path) as (url, server), browser.browser() as chromium:
         context = chromium.new_context(viewport=browser.VIEWPORT)
+        asked: list[str] = []
+        context.on("request", lambda request: asked.append(request.url))
         first = context.new_page()
         browser.open_tab(first, url)
         assert browser.first_frame(first) > 0
+        assert first.title() == "backprop-tui"
+        # The page, its script and its font all come from this server, none from another
+        assert {address.split("/")[2] for address in asked} == {url.split("/")[2]}, asked
+        assert any(address.endswith(".ttf") for address in asked), asked
         first.focus(".xterm-helper-textarea")
         for _ in range(3):
             first.keyboard.press("ArrowRight")

@@ -19,8 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: browser.
 import browser  # noqa: E402
 
 TABS = 10
-ROUNDS = 3  # of one tab alone, and of ten
+ROUNDS = 5  # of one tab alone, and of ten
 TARGET = 6.0  # the worst of ten tabs, against one tab alone
+# The browser is the instrument, on the serving machine here (in a class, every student's
+# runs on their own): its tabs share one renderer process, so that ten renderers do not take
+# the two cores the served apps are measured on. What it takes is printed all the same.
+ONE_RENDERER = ("--renderer-process-limit=1",)
 SPENT: list[tuple[float, float]] = []  # each ten-tab round's CPU seconds: Chromium's, the apps'
 
 
@@ -61,7 +65,7 @@ def opened(url: str, server: int, chromium: browser.Browser, tabs: int) -> list[
 
 def test_ten_tabs_at_once(tmp_path: Path) -> None:
     browser.chromium()
-    with browser.served(tmp_path) as (url, server), browser.browser() as chromium:
+    with browser.served(tmp_path) as (url, server), browser.browser(*ONE_RENDERER) as chromium:
         pid = server.pid
         opened(url, pid, chromium, 1)  # warm-up: the first app start reads its files
         alone = [opened(url, pid, chromium, 1)[0] for _ in range(ROUNDS)]

@@ -19,6 +19,8 @@ from pathlib import Path
 from aiohttp import web
 from textual_serve.server import Server
 
+# The page: ours, which asks nothing of other servers (see templates/app_index.html).
+PAGE = Path(__file__).parent / "templates"
 # How long the app processes have, once told to quit, to end by themselves.
 GRACE = 5.0
 
@@ -52,7 +54,8 @@ class TabServer(Server):
 
     def __init__(self, command: str, host: str, port: int, title: str,
                  public_url: str | None) -> None:
-        super().__init__(command, host=host, port=port, title=title, public_url=public_url)
+        super().__init__(command, host=host, port=port, title=title, public_url=public_url,
+                         templates_path=PAGE)
         self.tabs: set[asyncio.Task[object]] = set()
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import os
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -41,6 +44,7 @@ if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
     from backprop_tui.session.timeline import Timeline
     from backprop_tui.steps.slips import Verdict
 
+BACKGROUND_NICE = 10  # the session's build, after the first frame (see _in_the_background)
 FRAME_REFRESHES = 5  # at most, waiting for the footer's keys (they come with the screen)
 EXPORT_SHOWN_EVERY = 0.1  # seconds between two redraws of an export's progress, at least
 
@@ -169,7 +173,10 @@ class BackpropApp(App[None]):
     @work(thread=True, exclusive=True, group="opening")
     def _build_session(self, opening: Opening) -> None:
         """Build the session beside the event loop, so the first frame is drawn meanwhile.
-        A key pressed before it is done builds one at once (see ``session``)."""
+        A key pressed before it is done builds one at once (see ``session``). The thread
+        gives way to other work (``_in_the_background``): where many apps start at once, as
+        for a class's browser tabs, every first frame comes before any session's build."""
+        _in_the_background()
         session = opening.build()
         self.call_from_thread(self._session_built, session)
 
@@ -917,6 +924,18 @@ class BackpropApp(App[None]):
             return
         self.copy_to_clipboard(notices.copied_text(model))
         self.notify(notices.copied(self.session.index, model), timeout=self.TOAST)
+
+
+def _in_the_background() -> None:
+    """This thread at a low priority (Linux's nice 10, for one thread): its work mostly
+    waits while other processes have some to do (other apps', as many start at once). Not
+    the lowest: while it holds Python's lock, the app's own thread waits for it. Nothing
+    where threads have no priority of their own."""
+    if sys.platform == "linux":  # elsewhere, the id would name a process
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        except OSError:
+            pass
 
 
 def _settled() -> None:
