@@ -103,10 +103,14 @@ def app_processes(server: int) -> list[int]:
 @contextmanager
 def served(state: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`backprop-tui serve` on a free port of 127.0.0.1, its sessions under ``state``:
-    (its address, its process) once it accepts connections. Stopped by ctrl+c."""
+    (its address, its process) once it accepts connections. Stopped by ctrl+c. The apps'
+    bytecode is written under ``state`` (as an installed package has it), never in the
+    checkout, and read by every tab after the first."""
     port = free_port()
-    env = {**os.environ, "XDG_STATE_HOME": str(state),
-           "PYTHONPATH": os.pathsep.join([str(TUI), os.environ.get("PYTHONPATH", "")])}
+    env = {name: value for name, value in os.environ.items()
+           if name != "PYTHONDONTWRITEBYTECODE"}
+    env.update(XDG_STATE_HOME=str(state), PYTHONPYCACHEPREFIX=str(state / "bytecode"),
+               PYTHONPATH=os.pathsep.join([str(TUI), os.environ.get("PYTHONPATH", "")]))
     log = (state / "server.log").open("w")  # read, when it fails to start
     server = subprocess.Popen(
         [sys.executable, "-m", "backprop_tui", "serve", "--port", str(port), *options],

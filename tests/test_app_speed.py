@@ -5,9 +5,19 @@ holds frozen out of its full passes, once the app is up."""
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
 
-from apptools import new_app, run, screen_text, settle, show
+from apptools import TUI, new_app, run, screen_text, settle, show
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.components.panels import EquationPanel
@@ -60,3 +70,37 @@ def test_the_collector_is_back_on_with_the_app_frozen_out_of_it_once_up() -> Non
     run(script, app=new_app())
     assert seen[0][0] and seen[0][1] > 10_000  # the app's widgets and session, at least
     assert gc.isenabled() and gc.get_freeze_count() == 0  # on quit: all of it collectable
+
+
+def test_the_terminal_is_sent_one_whole_first_frame(tmp_path: Path) -> None:
+    """The real app in a pseudo-terminal: its first frame has the panels' texts and the
+    footer's keys, and the screen is drawn once as it starts, not four times (each a whole
+    screen of bytes for the terminal, or a browser tab, to draw)."""
+    terminal, tty = pty.openpty()
+    fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    app = subprocess.Popen(
+        [sys.executable, "-m", "backprop_tui"], stdin=tty, stdout=tty, stderr=tty,
+        start_new_session=True,
+        env={**{name: value for name, value in os.environ.items()  # its size: the terminal's
+                if name not in ("COLUMNS", "LINES", "ROWS")},
+             "PYTHONPATH": str(TUI), "TERM": "xterm-256color",
+             "XDG_STATE_HOME": str(tmp_path / "state"),
+             "XDG_CONFIG_HOME": str(tmp_path / "config")})
+    os.close(tty)
+    sent, settled_at = b"", None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (settled_at is None
+                                               or time.monotonic() < settled_at + 1.0):
+            if select.select([terminal], [], [], 0.1)[0]:
+                sent += os.read(terminal, 1 << 20)
+            if settled_at is None and b"Fast-fwd" in sent:
+                settled_at = time.monotonic()  # then a second more, for any other frame
+    finally:
+        os.write(terminal, b"\x11")  # ctrl+q
+        app.wait(timeout=30)
+        os.close(terminal)
+    text = sent.decode(errors="replace")
+    assert text.count("Network") == 1, text  # the diagram's title: the screen drawn once
+    first = text[text.index("Network"):]
+    assert "Nothing computed yet" in first and "Fast-fwd" in first

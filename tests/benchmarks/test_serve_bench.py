@@ -67,7 +67,7 @@ def test_ten_tabs_at_once(tmp_path: Path) -> None:
     browser.chromium()
     with browser.served(tmp_path) as (url, server), browser.browser(*ONE_RENDERER) as chromium:
         pid = server.pid
-        opened(url, pid, chromium, 1)  # warm-up: the first app start reads its files
+        opened(url, pid, chromium, 1)  # warm-up: the first app start writes its bytecode
         alone = [opened(url, pid, chromium, 1)[0] for _ in range(ROUNDS)]
         ten = []
         for _ in range(ROUNDS):

@@ -31,6 +31,7 @@ from backprop_tui.app.components.diagram import NetworkDiagram
 from backprop_tui.app.opening import Opening, new_session
 from backprop_tui.app.preferences import Remembered
 from backprop_tui.app.screens.main import MainScreen
+from backprop_tui.app.textual_private import hold_frames, show_frames
 from backprop_tui.numbers import MAX_DIGITS, fmt
 
 if TYPE_CHECKING:  # these import numpy: the first frame does not wait for them
@@ -105,8 +106,10 @@ class BackpropApp(App[None]):
         """The main screen, which the app draws the session on (``self.main``). Until the
         first frame is drawn and the session built, the collector waits (see ``_settled``):
         starting makes tens of thousands of objects that live as long as the app, and its
-        passes over them cost the first frame some twenty milliseconds."""
+        passes over them cost the first frame some twenty milliseconds. Nothing is drawn
+        until the first frame is whole (see ``hold_frames``): one frame, not four."""
         gc.disable()
+        hold_frames(self)
         self.main = MainScreen(ready=self._main_ready, width=self.size.width)
         return self.main
 
@@ -134,6 +137,7 @@ class BackpropApp(App[None]):
             self.call_after_refresh(self._build_when_drawn, FRAME_REFRESHES)
         else:
             self.render_session()
+            self.call_after_refresh(show_frames, self)
             self.call_after_refresh(_settled)
         if self._last is not None:
             from backprop_tui.app.screens.resume import ResumeScreen
@@ -166,6 +170,7 @@ class BackpropApp(App[None]):
         them a refresh or two after the rest; ours, with the screen), or after
         ``refreshes`` more refreshes at most: the first frame is then whole."""
         if self.main.keys_drawn or refreshes <= 0:  # the next refresh draws them
+            show_frames(self)  # the first frame, whole
             self.call_after_refresh(self._build_session, self._opening)
         else:
             self.call_after_refresh(self._build_when_drawn, refreshes - 1)

@@ -20,18 +20,47 @@ and ``Widget._scroll_update`` again.
   and whether it applies in ``_disabled`` (a click on one that does not rings the bell)
   and in the ``-disabled`` class; it draws them in ``render``.
 
+- ``hold_frames`` / ``show_frames``: the app's start sends the terminal one whole frame.
+  Textual draws the whole screen three or four times as an app starts (at its screen's
+  resume, at each of the resize events it sends itself, then as the panels' texts and the
+  footer's keys arrive), each a screen of bytes for the terminal, or a browser tab, to
+  draw. ``App.batch_update`` holds frames within a ``with``; the start spans several
+  messages, so this begins the batch as the main screen is made and ends it (with a
+  repaint of the whole screen, as ``App.delay_update`` does) once the footer has its keys.
+
 The export dialog's radio mark needs nothing private: it sets the public ``BUTTON_INNER``
 as it renders.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import App
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
-__all__ = ["FooterKey", "set_footer_key", "set_virtual_size_quietly"]
+__all__ = ["FooterKey", "hold_frames", "set_footer_key", "set_virtual_size_quietly",
+           "show_frames"]
+
+HELD = "_backprop_frames_held"  # set on the app while hold_frames holds them
+
+
+def hold_frames(app: App[Any]) -> None:
+    """Nothing of ``app`` reaches the terminal until ``show_frames``."""
+    if not getattr(app, HELD, False):
+        setattr(app, HELD, True)
+        app._begin_batch()
+
+
+def show_frames(app: App[Any]) -> None:
+    """The frames ``hold_frames`` held, drawn as one: the whole screen as it is now."""
+    if getattr(app, HELD, False):
+        setattr(app, HELD, False)
+        app._end_batch()
+        app.screen.refresh()
 
 
 def set_virtual_size_quietly(view: ScrollView, size: Size) -> None:
