@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -51,6 +52,8 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         browser.open_tab(first, url)
         assert browser.first_frame(first) > 0
         assert first.title() == "backprop-tui"
+        drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", browser.received(first))
+        assert "F2 palette" in drawn and "^p palette" not in drawn  # the browser keeps ctrl+p
         # The page, its script and its font all come from this server, none from another
         assert {address.split("/")[2] for address in asked} == {url.split("/")[2]}, asked
         assert any(address.endswith(".ttf") for address in asked), asked

@@ -101,7 +101,7 @@ TABLE: tuple[Action, ...] = (
     Action("leave", "q", "Quit", tooltip="Quit (ctrl+q works everywhere but a browser)",
            help_keys="q  ctrl+q", help_text="quit (in a browser q: it keeps ctrl+q)"),
     # ctrl+p is Textual's own; F2 for a browser, which keeps ctrl+p (print) for itself.
-    Action("palette", "f2", "Palette", show=False,
+    Action("palette", "f2", "palette", key_display="F2", show=False,  # in a browser's footer
            help_keys="ctrl+p  F2",
            help_text="command palette: every action (with its keys), the option switches, "
                      "the steps of the epoch, the values to edit (in a browser F2: it keeps "

@@ -5,7 +5,8 @@ Textual's footer cuts its last key where the terminal ends (``c C▏``). This on
 from the end, the keys that would not fit beside the command palette's key: the bindings
 come in the action table's order, Help and Quit first, so they always show. Where an
 action does not apply but its ``instead`` does, that one's key takes its place (at 15
-digits: ``- Digits``, not a greyed ``+/- Digits``).
+digits: ``- Digits``, not a greyed ``+/- Digits``). In a browser (``backprop-tui serve``),
+the command palette's key shown is F2: the browser keeps ctrl+p for printing.
 
 Textual's footer makes its key widgets again whenever any binding changes (and only a
 refresh after the rest of the screen is drawn). Making a dozen widgets restyles each: at
@@ -77,6 +78,8 @@ class KeyFooter(Footer):
         palette: list[Shown] = []
         if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
             found = active.get(app.COMMAND_PALETTE_BINDING)
+            if app.is_web and "palette" in applies:  # a browser keeps ctrl+p: F2 instead
+                found = active.get(applies["palette"][0].key)
             if found is not None:
                 _, binding, enabled, _ = found
                 palette.append(Shown(binding.key, app.get_key_display(binding),
