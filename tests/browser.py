@@ -168,10 +168,10 @@ def first_frame(page: Page, timeout: float = 60.0) -> float:
     return float(page.evaluate("window.firstFrame")) / 1000
 
 
-def wait_for_text(page: Page, text: str, timeout: float = 30.0) -> None:
-    """Until the terminal has been sent ``text``."""
-    page.wait_for_function("(text) => window.received.includes(text)", arg=text,
-                           timeout=timeout * 1000)
+def wait_for_text(page: Page, text: str, timeout: float = 30.0, after: int = 0) -> None:
+    """Until the terminal has been sent ``text`` (after its first ``after`` characters)."""
+    page.wait_for_function("([text, after]) => window.received.slice(after).includes(text)",
+                           arg=[text, after], timeout=timeout * 1000)
 
 
 def open_tab(page: Page, url: str) -> None:

@@ -24,7 +24,6 @@ from backprop_tui.numbers import MAX_DIGITS
 from backprop_tui.presets import preset_text
 from backprop_tui.session.session import Session
 from backprop_tui.steps.names import UnknownName, resolve
-from textual.command import CommandPalette
 from textual.pilot import Pilot
 
 SMALL, LARGE = (80, 24), (120, 36)
@@ -166,23 +165,6 @@ def test_the_footer_shows_help_and_quit_first_and_cuts_no_key(size: tuple[int, i
         assert re.search(r"\s▏\^p palette", line), line  # the last key before it is whole
         await show(app, pilot, 55)
         assert footer(app).split()[:4] == ["?", "Help", "q", "Quit"], footer(app)
-
-    run(script, size=size, app=preset())
-
-
-@SIZES
-def test_in_a_browser_the_footer_shows_f2_for_the_palette(size: tuple[int, int],
-                                                          monkeypatch) -> None:
-    """Served, the browser keeps ctrl+p (print): the footer shows the key that works."""
-    monkeypatch.setattr(BackpropApp, "is_web", property(lambda app: True))
-
-    async def script(app: BackpropApp, pilot: Pilot) -> None:
-        await settle(pilot)
-        line = footer(app)
-        assert re.search(r"\s▏F2 palette", line) and "^p" not in line, line
-        await pilot.press("f2")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandPalette)
 
     run(script, size=size, app=preset())
 

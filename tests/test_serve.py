@@ -1,7 +1,7 @@
 """`backprop-tui serve` in a real browser (headless Chromium, see browser.py): a tab's keys
-reach its own app, which saves its own session, and F2 opens the palette there; a second
-tab starts a session of its own; ctrl+c leaves no app process behind; the page asks
-nothing of any other server.
+reach its own app, which saves its own session, F2 opens the palette there, and an export
+is downloaded; a second tab starts a session of its own; ctrl+c leaves no app process
+behind; the page asks nothing of any other server.
 
 SERVE_SCREENSHOT=screenshots/browser.png writes the README's picture of the app in the
 browser, taken after the three steps.
@@ -65,6 +65,15 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         assert saved_cursor(folder, STEP_3) == STEP_3
         if target := os.environ.get("SERVE_SCREENSHOT"):
             first.screenshot(path=target)
+        before = len(browser.received(first))
+        first.keyboard.press("x")  # an export: written in the tab's folder, downloaded
+        browser.wait_for_text(first, "Export the session log", after=before)
+        with first.expect_download(timeout=30_000) as downloaded:  # not in a pop-up
+            first.keyboard.press("Enter")
+        download = downloaded.value
+        name = download.suggested_filename
+        assert name.startswith("backprop-session-") and name.endswith(".md"), name
+        assert Path(download.path()).read_bytes() == (folder / name).read_bytes()
         first.keyboard.press("F2")  # the palette, where the browser keeps ctrl+p
         browser.wait_for_text(first, "a step (w5, step 16)")
         first.keyboard.press("Escape")

@@ -659,7 +659,9 @@ class BackpropApp(App[None]):
     def action_export(self) -> None:
         from backprop_tui.app.screens.export import ExportScreen  # the exporters: only now
 
-        dialog = ExportScreen()
+        # In a browser, into the session's own folder, and downloaded (see ExportScreen)
+        folder = str(self._own_folder()) if self.is_web else None
+        dialog = ExportScreen(folder=folder, download=self.is_web)
 
         def chosen(path: str | None) -> None:
             if path is not None:
@@ -715,12 +717,25 @@ class BackpropApp(App[None]):
         self._exporting = False
         self.main.show_export(None)
         self.refresh_bindings()
-        if problem is None:
+        if problem is None and self.is_web:
+            self.deliver_binary(path, save_filename=Path(path).name)
+            self.notify(f"Exported {written_what(fmt)}: your browser downloads "
+                        f"{Path(path).name}", timeout=8)
+        elif problem is None:
             self.notify(f"Exported {written_what(fmt)} to {path_shown(path)}", timeout=8)
         elif problem == "stopped":
             self.notify(f"Export stopped: nothing written to {path_shown(path)}", timeout=6)
         else:
             self.notify(f"Not exported: {problem}", severity="error", timeout=10)
+
+    def _own_folder(self) -> Path:
+        """The folder this session is kept in (in a browser, the tab's own); one of its
+        own, made now, when it is kept nowhere."""
+        if self.autosaver is not None:
+            return self.autosaver.path.parent
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix="backprop-tui-"))
 
     def action_cancel_export(self) -> None:
         self.workers.cancel_group(self, "export")
@@ -733,7 +748,7 @@ class BackpropApp(App[None]):
 
         source = self.session.source
         self.push_screen(OpenScreen(source.name if source and source.kind == "preset"
-                                    else None), self._opened)
+                                    else None, presets_only=self.is_web), self._opened)
 
     def _opened(self, opened: tuple[Given, Source] | None) -> None:
         """Keep the current session (saved now; the new one's first save moves its file to

@@ -6,6 +6,10 @@ the screen live meanwhile, and says in a notification what was written (``WHAT``
 file is written through ``output.open_output`` (beside the target, then swapped in), so a
 failure or a stop leaves any existing file as it was and no partial one. Exporting only
 reads the session.
+
+In a browser (``backprop-tui serve``) the person is not the serving machine's user: the
+dialog takes a file name only, the file is written in the tab's own folder, and the app
+has the browser download it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ CHOICES = [
 EXTENSIONS = {"worksheet": "md", "md-github": "md"}
 FLAVORED = {"md-github": "github"}  # a choice that is the Markdown log in another flavour
 WHAT = {"worksheet": "a worksheet"}  # what a format writes, in the notification
+DOWNLOADED = "your browser downloads it (a copy stays with your session on the server)"
 
 
 def default_name(fmt: str, now: datetime | None = None) -> str:
@@ -114,9 +119,12 @@ class ExportScreen(ModalScreen[str]):
     ]
 
     def __init__(self, folder: str | None = None, fmt: str = "md",
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, download: bool = False) -> None:
+        """``folder``: where a relative path is written (the working folder); ``download``:
+        a file name only, in ``folder``, which the browser then downloads."""
         super().__init__()
         self._folder = folder or os.getcwd()
+        self._download = download
         self._fmt = fmt
         self._now = now or datetime.now()
         self._suggested = default_name(fmt, self._now)
@@ -129,9 +137,10 @@ class ExportScreen(ModalScreen[str]):
                 with RadioSet(id="format", compact=True):
                     for fmt, label in CHOICES:
                         yield FormatButton(label, value=fmt == self._fmt, name=fmt)
-                yield Input(value=self._suggested, id="path",
-                            placeholder="a file name, or a path")
-                yield Label(f"in {path_shown(self._folder)}", id="where", markup=False)
+                yield Input(value=self._suggested, id="path", placeholder=(
+                    "a file name" if self._download else "a file name, or a path"))
+                yield Label(DOWNLOADED if self._download else f"in {path_shown(self._folder)}",
+                            id="where", markup=False)
                 yield Label("Enter: export · ↑↓: format · Escape: cancel", id="hint")
             yield Label("", id="question", markup=False)
             yield Label("", id="problem", markup=False)
@@ -175,6 +184,9 @@ class ExportScreen(ModalScreen[str]):
         text = self.query_one("#path", Input).value.strip()
         if not text or text == "-":
             self._problem("type a file name to export to")
+            return None
+        if self._download and (os.sep in text or text.startswith((".", "~"))):
+            self._problem(f"a file name only: {DOWNLOADED}")
             return None
         return os.path.abspath(os.path.join(self._folder, os.path.expanduser(text)))
 

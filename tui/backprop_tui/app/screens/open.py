@@ -4,7 +4,9 @@ one-line description, or a network file by its path.
 The network is read and checked here (``session.sources``, as ``--preset``/``--config``
 read it): a bad path or file is said in the dialog in the network file's one-line message,
 and the dialog stays open. It dismisses with the checked network and where it came from;
-the app builds the new session, after keeping the current one.
+the app builds the new session, after keeping the current one. In a browser
+(``backprop-tui serve``) the presets only: the files are the serving machine's, not the
+person's (the teacher serves a file with ``serve --config``).
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ class OpenScreen(ModalScreen[Opened]):
     AUTO_FOCUS = "#presets"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, current: str | None = None, folder: str | None = None) -> None:
+    def __init__(self, current: str | None = None, folder: str | None = None,
+                 presets_only: bool = False) -> None:
         """``current``: the preset the session now runs, highlighted first; ``folder``: where
-        a relative path is read from (the working folder)."""
+        a relative path is read from (the working folder); ``presets_only``: no path."""
         super().__init__()
         self._current = current
         self._folder = folder or os.getcwd()
+        self._presets_only = presets_only
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -47,11 +51,17 @@ class OpenScreen(ModalScreen[Opened]):
             yield Label("A preset:", classes="heading")
             yield OptionList(*(Option(_preset_line(name, about), id=name)
                                for name, about in PRESETS.items()), id="presets", compact=True)
-            yield Label("Or a network file (TOML):", classes="heading")
-            yield Input(id="path", placeholder="a path, e.g. my-network.toml")
-            yield Label(f"in {path_shown(self._folder)}", id="where", markup=False)
-            yield Label("↑↓ Enter: open a preset · Tab: type a path · Escape: cancel",
-                        id="hint")
+            if self._presets_only:
+                yield Label("In a browser, the presets only: your teacher can serve a "
+                            "network file to the class (backprop-tui serve --config FILE).",
+                            id="where", markup=False)
+                yield Label("↑↓ Enter: open a preset · Escape: cancel", id="hint")
+            else:
+                yield Label("Or a network file (TOML):", classes="heading")
+                yield Input(id="path", placeholder="a path, e.g. my-network.toml")
+                yield Label(f"in {path_shown(self._folder)}", id="where", markup=False)
+                yield Label("↑↓ Enter: open a preset · Tab: type a path · Escape: cancel",
+                            id="hint")
             yield Label("", id="problem", markup=False)
         yield Footer()
 

@@ -1,0 +1,97 @@
+"""The app in a browser tab (``backprop-tui serve``; Textual's ``App.is_web``): the person
+is not the serving machine's user, and the browser keeps some keys. The footer shows F2 for
+the palette; an export goes into the session's own folder and is downloaded; ctrl+o opens
+the presets only. (tests/test_serve.py drives the real server in a real browser.)"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+from apptools import SIZE, run, screen_text, settle, submit, wait_until
+from backprop_tui.app.app import BackpropApp
+from backprop_tui.app.screens.export import DOWNLOADED, ExportScreen
+from backprop_tui.app.screens.open import OpenScreen
+from backprop_tui.presets import load_preset
+from backprop_tui.session.autosave import Autosaver
+from backprop_tui.session.session import Session
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Input, Label
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x36"])
+
+
+@pytest.fixture(autouse=True)
+def _in_a_browser(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """The app as textual-serve runs it (its driver says is_web), in tmp_path; what it
+    delivers to the browser, recorded."""
+    monkeypatch.setattr(BackpropApp, "is_web", property(lambda app: True))
+    monkeypatch.chdir(tmp_path)
+    delivered: list[tuple] = []
+    monkeypatch.setattr(BackpropApp, "deliver_binary",
+                        lambda app, path, **options: delivered.append((path, options)))
+    return delivered
+
+
+def said(app: BackpropApp, label: str) -> str:
+    """The text of a label of the dialog open."""
+    return str(app.screen.query_one(label, Label).render())
+
+
+def footer(app: BackpropApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+@SIZES
+def test_the_footer_shows_f2_for_the_palette(size: tuple[int, int]) -> None:
+    """The browser keeps ctrl+p (print): the footer shows the key that works there."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await settle(pilot)
+        line = footer(app)
+        assert re.search(r"\s▏F2 palette", line) and "^p" not in line, line
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+
+    run(script, size=size)
+
+
+def test_an_export_is_written_in_the_sessions_folder_and_downloaded(
+        tmp_path: pathlib.Path, _in_a_browser: list[tuple]) -> None:
+    tab = tmp_path / "served" / "tab-1"
+    tab.mkdir(parents=True)
+    app = BackpropApp(Session(load_preset("mazur")), autosaver=Autosaver(tab / "s.json"))
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        assert said(app, "#where") == DOWNLOADED
+        for name in ("../../mine.md", "/tmp/mine.md", "~/.bashrc", ".bashrc"):
+            await submit(app, pilot, name)  # a path: refused, the dialog stays
+            assert isinstance(app.screen, ExportScreen)
+            assert said(app, "#problem") == f"a file name only: {DOWNLOADED}", name
+        await submit(app, pilot, "mine.md")
+        await wait_until(pilot, lambda: bool(_in_a_browser))
+        await settle(pilot)
+        assert "Exported the session log: your browser downloads mine.md" in screen_text(app)
+
+    run(script, app=app, notifications=True)
+    assert _in_a_browser == [(str(tab / "mine.md"), {"save_filename": "mine.md"})]
+    assert (tab / "mine.md").read_text().startswith("# ")  # the log itself
+    assert not (tmp_path / "mine.md").exists() and not pathlib.Path("/tmp/mine.md").exists()
+
+
+def test_open_offers_the_presets_only(tmp_path: pathlib.Path) -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenScreen)
+        assert not app.screen.query(Input)  # no path to type
+        assert said(app, "#where").startswith("In a browser, the presets only")
+        assert said(app, "#hint") == "↑↓ Enter: open a preset · Escape: cancel"
+
+    run(script)
