@@ -18,7 +18,7 @@ from backprop_tui.session.autosave import Autosaver
 from backprop_tui.session.session import Session
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x36"])
 
@@ -93,5 +93,17 @@ def test_open_offers_the_presets_only(tmp_path: pathlib.Path) -> None:
         assert not app.screen.query(Input)  # no path to type
         assert said(app, "#where").startswith("In a browser, the presets only")
         assert said(app, "#hint") == "↑↓ Enter: open a preset · Escape: cancel"
+
+    run(script)
+
+
+def test_too_small_says_how_to_get_room_in_a_browser() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.resize_terminal(83, 22)  # an 800×480 window at the page's font size
+        await settle(pilot)
+        text = str(app.main.query_one("#too-small", Static).render())
+        assert text == ("backprop-tui needs a terminal of at least 80×24; this one is 83×22. "
+                        "Make the browser window larger, or zoom out (ctrl+minus), to carry "
+                        "on.")
 
     run(script)

@@ -113,9 +113,7 @@ class MainScreen(Screen[None]):
             self.set_class(small, "-too-small")
             self.app.refresh_bindings()  # only Quit acts meanwhile (BackpropApp.check_action)
         if small:
-            self.query_one("#too-small", Static).update(
-                f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; "
-                f"this one is {size.width}×{size.height}. Enlarge it to carry on.")
+            self.query_one("#too-small", Static).update(too_small_text(size, self.app.is_web))
 
     # The error curve ------------------------------------------------------------------
 
@@ -210,6 +208,15 @@ def duration(seconds: int) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+def too_small_text(size: Size, in_browser: bool) -> str:
+    """What a terminal below MIN_WIDTH×MIN_HEIGHT shows; in a browser, how to get room
+    there (the terminal's cells follow the window and the page's zoom)."""
+    how = ("Make the browser window larger, or zoom out (ctrl+minus), to carry on."
+           if in_browser else "Enlarge it to carry on.")
+    return (f"backprop-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one "
+            f"is {size.width}×{size.height}. {how}")
+
 
 def breakpoint_class(width: int, breakpoints: list[tuple[int, str]]) -> list[str]:
     """The class of the last of ``breakpoints`` that ``width`` reaches, as Textual sets it
