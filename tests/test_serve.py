@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import browser
+import pytest
 from backprop_tui import cli
 from backprop_tui.serve import app_command, exposure_warning, is_loopback
 
@@ -52,6 +53,8 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         browser.open_tab(first, url)
         assert browser.first_frame(first) > 0
         assert first.title() == "backprop-tui"
+        first.wait_for_timeout(1000)  # for anything more the app's start would send
+        assert browser.received(first).count("Network") == 1  # the screen sent once, whole
         drawn = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", browser.received(first))
         assert "F2 palette" in drawn and "^p palette" not in drawn  # the browser keeps ctrl+p
         # The page, its script and its font all come from this server, none from another
@@ -132,3 +135,14 @@ def test_bad_serve_options_are_one_line(capsys) -> None:
         assert cli.main(list(argv)) == 2, argv
         err = capsys.readouterr().err
         assert said in err and err.count("\n") == 1, (argv, err)
+
+
+def test_a_missing_browser_skips_saying_why_but_fails_under_ci(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.setattr(browser, "CHROMIUM", str(tmp_path / "chromium"))  # not there
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed: apt-get"):
+        browser.chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="under CI=true the browser test must run"):
+        browser.chromium()

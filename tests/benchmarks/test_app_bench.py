@@ -47,8 +47,10 @@ PRESS_TARGET = 3.0
 LATE_EPOCH = 1_000
 LATE_TOLERANCE = 1.5  # epoch 1,000's press costs within this factor of epoch 1's
 
-# Text that is only on screen once the whole first frame is: status line, diagram, footer.
-OURS_MARKERS = ("step 0 of 55", "b2 →o1–o2", "→ Next", "q Quit", "^p palette")
+# Text that is only on screen once the whole first frame is: status line, diagram, the
+# equation and explanation panels' texts, footer.
+OURS_MARKERS = ("step 0 of 55", "b2 →o1–o2", "Nothing computed yet", "The network as given",
+                "→ Next", "q Quit", "^p palette")
 MINIMAL_MARKERS = (READY, "→ Next", "q Quit", "^p palette")
 
 

@@ -106,10 +106,13 @@ class BackpropApp(App[None]):
         """The main screen, which the app draws the session on (``self.main``). Until the
         first frame is drawn and the session built, the collector waits (see ``_settled``):
         starting makes tens of thousands of objects that live as long as the app, and its
-        passes over them cost the first frame some twenty milliseconds. Nothing is drawn
-        until the first frame is whole (see ``hold_frames``): one frame, not four."""
+        passes over them cost the first frame some twenty milliseconds. In a browser,
+        nothing is sent until the first frame is whole (see ``hold_frames``): one frame, not
+        four, each of which the page's script would draw; a terminal gets the first as soon
+        as the screen is laid out."""
         gc.disable()
-        hold_frames(self)
+        if self.is_web:
+            hold_frames(self)
         self.main = MainScreen(ready=self._main_ready, width=self.size.width)
         return self.main
 

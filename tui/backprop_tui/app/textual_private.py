@@ -20,13 +20,13 @@ and ``Widget._scroll_update`` again.
   and whether it applies in ``_disabled`` (a click on one that does not rings the bell)
   and in the ``-disabled`` class; it draws them in ``render``.
 
-- ``hold_frames`` / ``show_frames``: the app's start sends the terminal one whole frame.
-  Textual draws the whole screen three or four times as an app starts (at its screen's
-  resume, at each of the resize events it sends itself, then as the panels' texts and the
-  footer's keys arrive), each a screen of bytes for the terminal, or a browser tab, to
-  draw. ``App.batch_update`` holds frames within a ``with``; the start spans several
-  messages, so this begins the batch as the main screen is made and ends it (with a
-  repaint of the whole screen, as ``App.delay_update`` does) once the footer has its keys.
+- ``hold_frames`` / ``show_frames``: in a browser, the app's start is sent as one whole
+  frame. Textual draws the whole screen three or four times as an app starts (at its
+  screen's resume, at the resize events it sends itself, then as the footer's keys and
+  the panels settle), each a screen of bytes that the page's script parses and paints.
+  ``App.batch_update`` holds frames within a ``with``; the start spans several messages,
+  so this begins the batch as the main screen is made and ends it (with a repaint of the
+  whole screen, as ``App.delay_update`` does) once the footer has its keys.
 
 The export dialog's radio mark needs nothing private: it sets the public ``BUTTON_INNER``
 as it renders.

@@ -185,11 +185,10 @@ class TextPanel(Panel, Generic[Model]):
         """Wrap the lines to the width and style them; draw again only the lines that
         changed (a step keeps the equation's layout, often its first lines)."""
         width = self._width = self.scrollable_content_region.width
-        if width <= 0:  # not laid out yet: on_resize wraps
+        if width <= 0:  # not laid out yet: the first frame wraps (render_line)
             return
         before = self._strips
-        self._pieces = [piece for line, hang in self._lines
-                        for piece in wrapped(line, width, hang)]
+        self._pieces = self._wrapped(width)
         self._strips = None
         after = self._styled(width)
         changed = None
@@ -198,6 +197,9 @@ class TextPanel(Panel, Generic[Model]):
             changed = [y for y in range(max(len(before), len(after)))
                        if y >= len(before) or y >= len(after) or before[y] != after[y]]
         self._sized(width, len(self._pieces), top, changed)
+
+    def _wrapped(self, width: int) -> list[Content]:
+        return [piece for line, hang in self._lines for piece in wrapped(line, width, hang)]
 
     def on_resize(self) -> None:
         self._strips = None
@@ -216,6 +218,8 @@ class TextPanel(Panel, Generic[Model]):
 
     def render_line(self, y: int) -> Strip:
         width = self._width or self.scrollable_content_region.width
+        if not self._width and width > 0:  # laid out since its text came: the first frame
+            self._width, self._pieces = width, self._wrapped(width)  # (on_resize sizes it)
         strips = self._styled(width)
         index = round(self.scroll_y) + y
         if 0 <= index < len(strips) and index < len(self._pieces):
@@ -324,11 +328,20 @@ class ValuesPanel(Panel):
 
     def _lay_out(self) -> None:
         """The rows at the panel's width, scrolled to the newest."""
-        model = self._model
         room = self._room = self.scrollable_content_region.width
-        if not isinstance(model, tuple) or room <= 0:  # not laid out yet: on_resize
-            return
-        rows, hidden = model
+        if not isinstance(self._model, tuple) or room <= 0:  # not laid out: the first frame
+            return  # lays them out (render_line)
+        before, self._rows = self._rows, self._rows_at(room)
+        self._drawn_before, self._drawn = self._drawn, {}
+        lines = self._rows
+        changed = [y for y in range(max(len(before), len(lines)))
+                   if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
+        self._sized(room, len(lines), len(lines), changed)  # the newest in view
+
+    def _rows_at(self, room: int) -> list[tuple[str, str]]:
+        """The rows of the model at ``room`` cells: (text, component class or "")."""
+        assert isinstance(self._model, tuple)
+        rows, hidden = self._model
         lines: list[tuple[str, str]] = []
         if hidden:
             lines.append((f"… {hidden} earlier values", "values--muted"))
@@ -358,11 +371,7 @@ class ValuesPanel(Panel):
         if not rows:
             lines += [(piece, "values--muted") for piece in
                       _pieces("Values appear here as they are computed.", room, 0)]
-        before, self._rows = self._rows, lines
-        self._drawn_before, self._drawn = self._drawn, {}
-        changed = [y for y in range(max(len(before), len(lines)))
-                   if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
-        self._sized(room, len(lines), len(lines), changed)  # the newest in view
+        return lines
 
     def on_resize(self) -> None:
         """Lay the rows out again: whether a row fits, and its printed value, changed."""
@@ -377,6 +386,8 @@ class ValuesPanel(Panel):
             self._drawn, self._drawn_before = {}, {}
         index = round(self.scroll_y) + y
         width = self._room or self.scrollable_content_region.width
+        if not self._room and width > 0 and isinstance(self._model, tuple):
+            self._room, self._rows = width, self._rows_at(width)  # the first frame
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
         row = self._rows[index]
