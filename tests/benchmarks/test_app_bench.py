@@ -47,10 +47,12 @@ PRESS_TARGET = 3.0
 LATE_EPOCH = 1_000
 LATE_TOLERANCE = 1.5  # epoch 1,000's press costs within this factor of epoch 1's
 
-# Text that is only on screen once the whole first frame is: status line, diagram, the
-# equation and explanation panels' texts, footer.
-OURS_MARKERS = ("step 0 of 55", "b2 →o1–o2", "Nothing computed yet", "The network as given",
-                "→ Next", "q Quit", "^p palette")
+# Text that is only on screen once the whole first frame is: the status line, the footer,
+# the equation and values panels' texts (which wrap to widths only the layout knows); then
+# a new session's diagram and explanation.
+FRAME_MARKERS = ("step 0 of 55", "Nothing computed yet", "Values appear here", "→ Next",
+                 "q Quit", "^p palette")
+OURS_MARKERS = (*FRAME_MARKERS, "b2 →o1–o2", "The network as given")
 MINIMAL_MARKERS = (READY, "→ Next", "q Quit", "^p palette")
 
 

@@ -22,7 +22,7 @@ from backprop_tui.numbers import fmt
 from backprop_tui.presets import load_preset, preset_text
 from backprop_tui.session import autosave
 from backprop_tui.session.session import Session
-from test_app_bench import OURS_MARKERS, Launches, first_frames
+from test_app_bench import FRAME_MARKERS, Launches, first_frames
 
 LATE = 1_000_000
 ROUNDS = 7
@@ -31,8 +31,8 @@ TARGET = 1.0  # seconds, absolute
 
 def _saved(folder: Path, epoch: int) -> tuple[Path, tuple[str, ...]]:
     """The tutorial at the start of ``epoch``, saved in ``folder``; the markers of its first
-    frame: the footer's keys and the status line (OURS_MARKERS), the epoch, and the weights
-    w5 and w8 as the weights panel writes them."""
+    frame: the status line, the footer's keys and the panels' texts (FRAME_MARKERS), the
+    epoch, its explanation, and the weights w5 and w8 as the weights panel writes them."""
     session = Session(load_preset("mazur"), source=Source("preset", "mazur",
                                                           preset_text("mazur")))
     if epoch > 1:
@@ -40,8 +40,9 @@ def _saved(folder: Path, epoch: int) -> tuple[Path, tuple[str, ...]]:
     path = folder / f"epoch-{epoch}.json"
     autosave.save(session, path)
     weights = session.network.weights[1]
-    return path, (*OURS_MARKERS, f"epoch {epoch:,}  ·", f" {fmt(float(weights[0, 0]), 4)} ",
-                  f" {fmt(float(weights[1, 1]), 4)} ")
+    told = f"The start of epoch {epoch:,}" if epoch > 1 else "The network as given"
+    return path, (*FRAME_MARKERS, f"epoch {epoch:,}  ·", told,
+                  f" {fmt(float(weights[0, 0]), 4)} ", f" {fmt(float(weights[1, 1]), 4)} ")
 
 
 def _list(values: list[float]) -> str:
