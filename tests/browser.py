@@ -6,8 +6,8 @@ it the tests skip, saying why, except under CI=true, where they fail.
 
 The page draws the terminal on a canvas (xterm.js), so its text is not in the page: each
 page's websockets are tapped instead, and what the server sends the terminal is kept, as
-text, in ``window.received``. The page asks for a web font this machine cannot reach:
-nothing waits for the page's load, only for the terminal's bytes.
+text, in ``window.received``. Nothing waits for the page's load, only for the terminal's
+bytes.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # The app's header on its first frame (the mazur preset's).
 FIRST_FRAME = "step 0 of 55"
 # What the server sends each terminal, decoded, in window.received; window.firstFrame: the
-# milliseconds from the page's navigation to the first frame's arrival.
+# milliseconds from the page's navigation to the first frame's arrival; window.sockets: the
+# addresses the page connected to.
 TAP = """
 window.received = "";
 window.firstFrame = null;
@@ -48,6 +49,7 @@ const Socket = window.WebSocket;
 window.WebSocket = class extends Socket {
     constructor(...args) {
         super(...args);
+        window.sockets = [...(window.sockets || []), String(args[0])];
         const decoder = new TextDecoder();
         this.addEventListener("message", (event) => {
             if (typeof event.data !== "string") {
@@ -88,22 +90,16 @@ def free_port() -> int:
 
 def app_processes(server: int) -> list[int]:
     """The processes whose parent is ``server``: its tabs' apps."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        state, parent = text[text.rfind(")") + 2:].split()[:2]
-        if int(parent) == server and state != "Z":
-            found.append(int(text.split(maxsplit=1)[0]))
-    return found
+    from backprop_tui.server import children
+
+    return children(server)
 
 
 @contextmanager
-def served(state: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """`backprop-tui serve` on a free port of 127.0.0.1, its sessions under ``state``:
-    (its address, its process) once it accepts connections. Stopped by ctrl+c. The apps'
+def served(state: Path, *options: str,
+           host: str = "127.0.0.1") -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`backprop-tui serve` on a free port of ``host``, its sessions under ``state``: (its
+    address on 127.0.0.1, its process) once it accepts connections. Stopped by ctrl+c. The apps'
     bytecode is written under ``state`` (as an installed package has it), never in the
     checkout, and read by every tab after the first."""
     port = free_port()
@@ -113,7 +109,8 @@ def served(state: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[s
                PYTHONPATH=os.pathsep.join([str(TUI), os.environ.get("PYTHONPATH", "")]))
     log = (state / "server.log").open("w")  # read, when it fails to start
     server = subprocess.Popen(
-        [sys.executable, "-m", "backprop_tui", "serve", "--port", str(port), *options],
+        [sys.executable, "-m", "backprop_tui", "serve", "--host", host, "--port", str(port),
+         *options],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)  # a group of its own, as in a terminal: see ctrl_c
     try:

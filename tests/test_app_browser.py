@@ -70,10 +70,12 @@ def test_an_export_is_written_in_the_sessions_folder_and_downloaded(
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert said(app, "#where") == DOWNLOADED
-        for name in ("../../mine.md", "/tmp/mine.md", "~/.bashrc", ".bashrc"):
-            await submit(app, pilot, name)  # a path: refused, the dialog stays
+        for name in ("../../mine.md", "/tmp/mine.md", "~/.bashrc", ".bashrc", "..",
+                     "a;b.md", "réseau.md"):  # a path, or what the download would mangle
+            await submit(app, pilot, name)  # refused, the dialog stays
             assert isinstance(app.screen, ExportScreen)
-            assert said(app, "#problem") == f"a file name only: {DOWNLOADED}", name
+            assert said(app, "#problem") == (
+                f"a file name only, of letters, digits, spaces and . _ -: {DOWNLOADED}"), name
         await submit(app, pilot, "mine.md")
         await wait_until(pilot, lambda: bool(_in_a_browser))
         await settle(pilot)

@@ -777,7 +777,6 @@ def _state_folder(inside: Path | None) -> Path | None:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve the app: every flag checked here, once, before any tab runs an app with it."""
-    import shlex
 
     import platformdirs
 
@@ -811,8 +810,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"{PROG}: {warning}", file=sys.stderr)
     print(f"Each tab's session is kept in {folder}", flush=True)
     try:
-        serve(args.host, args.port, args.public_url, folder, options,
-              title=f"{PROG} {shlex.join(options)}".strip())
+        serve(args.host, args.port, args.public_url, folder, options)
     except OSError as error:  # the port taken, the address not this machine's
         raise Problem(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") \
             from None

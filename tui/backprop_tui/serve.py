@@ -54,12 +54,14 @@ def app_command(folder: Path, app_options: Sequence[str]) -> str:
 
 
 def serve(host: str, port: int, public_url: str | None, folder: Path,
-          app_options: Sequence[str], title: str) -> None:
-    """Serve until ctrl+c (or TERM); every app process is gone when this returns."""
+          app_options: Sequence[str]) -> None:
+    """Serve until ctrl+c (or TERM); every app process is gone when this returns. The
+    page's title is the program's name alone (an option such as --config's path is the
+    server's business)."""
     from backprop_tui.server import TabServer, end_children
 
-    server = TabServer(app_command(folder, app_options), host=host, port=port, title=title,
-                       public_url=public_url)
+    server = TabServer(app_command(folder, app_options), host=host, port=port,
+                       title="backprop-tui", public_url=public_url)
     try:
         server.serve()
     finally:

@@ -25,9 +25,10 @@ PAGE = Path(__file__).parent / "templates"
 GRACE = 5.0
 
 
-def children() -> list[int]:
-    """This process's child processes, from Linux's /proc (none found elsewhere)."""
-    me, found = os.getpid(), []
+def children(parent_pid: int | None = None) -> list[int]:
+    """The child processes of ``parent_pid`` (this process), from Linux's /proc (none found
+    elsewhere)."""
+    me, found = os.getpid() if parent_pid is None else parent_pid, []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -41,12 +42,23 @@ def children() -> list[int]:
 
 
 def end_children() -> None:
-    """Once the server has stopped: any app process still there (one that hangs) gets TERM."""
-    for pid in children():
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    """Once the server has stopped: any app process still there (one that hangs) gets TERM,
+    and KILL if it is still there after a second."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        left = children()
+        for pid in left:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 1.0
+        while left and children() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in left:  # reaped, so none is left a zombie
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
 
 
 class TabServer(Server):
@@ -73,7 +85,8 @@ class TabServer(Server):
         tabs = list(self.tabs)
         for task in tabs:
             task.cancel()
-        await asyncio.gather(*tabs, return_exceptions=True)
+        if tabs:  # an app that does not quit is not waited for past GRACE: see end_children
+            await asyncio.wait(tabs, timeout=GRACE)
         deadline = time.monotonic() + GRACE
         while children() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

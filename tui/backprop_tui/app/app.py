@@ -101,6 +101,7 @@ class BackpropApp(App[None]):
         # Plain sgd's run for the curve to compare with, while a worker runs it: (its
         # timeline, the epochs it runs to).
         self._comparing: tuple[Timeline, int] | None = None
+        self._spare_folder: Path | None = None  # exports in a browser, with no autosaver
 
     def get_default_screen(self) -> MainScreen:
         """The main screen, which the app draws the session on (``self.main``). Until the
@@ -178,18 +179,29 @@ class BackpropApp(App[None]):
         else:
             self.call_after_refresh(self._build_when_drawn, refreshes - 1)
 
-    @work(thread=True, exclusive=True, group="opening")
     def _build_session(self, opening: Opening) -> None:
         """Build the session beside the event loop, so the first frame is drawn meanwhile.
         A key pressed before it is done builds one at once (see ``session``). The thread
         gives way to other work (``_in_the_background``): where many apps start at once, as
-        for a class's browser tabs, every first frame comes before any session's build."""
-        _in_the_background()
-        session = opening.build()
-        self.call_from_thread(self._session_built, session)
+        for a class's browser tabs, the first frames come before the sessions' builds. A
+        thread of its own, not a Textual worker's: those are pooled, and the next worker
+        would inherit its low priority (which only a privileged process can raise again)."""
 
-    def _session_built(self, session: Session) -> None:
-        if self._session is None:
+        def build() -> None:
+            _in_the_background()
+            try:
+                session: Session | None = opening.build()
+            except Exception:  # built again at the first key, where its error is shown
+                session = None
+            try:
+                self.call_from_thread(self._session_built, session)
+            except RuntimeError:  # the app has ended meanwhile
+                pass
+
+        threading.Thread(target=build, name="session build", daemon=True).start()
+
+    def _session_built(self, session: Session | None) -> None:
+        if self._session is None and session is not None:
             self._session = session
             self.render_session()
         self.call_after_refresh(_settled)
@@ -732,13 +744,15 @@ class BackpropApp(App[None]):
             self.notify(f"Not exported: {problem}", severity="error", timeout=10)
 
     def _own_folder(self) -> Path:
-        """The folder this session is kept in (in a browser, the tab's own); one of its
-        own, made now, when it is kept nowhere."""
+        """The folder this session is kept in (in a browser, the tab's own); one of the
+        app's own, made once, when it is kept nowhere (read-only)."""
         if self.autosaver is not None:
             return self.autosaver.path.parent
-        import tempfile
+        if self._spare_folder is None:
+            import tempfile
 
-        return Path(tempfile.mkdtemp(prefix="backprop-tui-"))
+            self._spare_folder = Path(tempfile.mkdtemp(prefix="backprop-tui-"))
+        return self._spare_folder
 
     def action_cancel_export(self) -> None:
         self.workers.cancel_group(self, "export")

@@ -220,6 +220,7 @@ class TextPanel(Panel, Generic[Model]):
         width = self._width or self.scrollable_content_region.width
         if not self._width and width > 0:  # laid out since its text came: the first frame
             self._width, self._pieces = width, self._wrapped(width)  # (on_resize sizes it)
+            self._strips = None
         strips = self._styled(width)
         index = round(self.scroll_y) + y
         if 0 <= index < len(strips) and index < len(self._pieces):
@@ -384,10 +385,13 @@ class ValuesPanel(Panel):
             self._styles = {"": base, **{name: base + self.get_component_rich_style(name)
                                          for name in self.COMPONENT_CLASSES}}
             self._drawn, self._drawn_before = {}, {}
-        index = round(self.scroll_y) + y
         width = self._room or self.scrollable_content_region.width
         if not self._room and width > 0 and isinstance(self._model, tuple):
             self._room, self._rows = width, self._rows_at(width)  # the first frame
+        if self.virtual_size.height:
+            index = round(self.scroll_y) + y
+        else:  # not sized yet (on_resize sizes it): the newest in view, as it will be
+            index = max(0, len(self._rows) - self.scrollable_content_region.height) + y
         if index >= len(self._rows):
             return Strip.blank(width, self._styles[""])
         row = self._rows[index]

@@ -15,6 +15,7 @@ has the browser download it.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -43,6 +44,9 @@ EXTENSIONS = {"worksheet": "md", "md-github": "md"}
 FLAVORED = {"md-github": "github"}  # a choice that is the Markdown log in another flavour
 WHAT = {"worksheet": "a worksheet"}  # what a format writes, in the notification
 DOWNLOADED = "your browser downloads it (a copy stays with your session on the server)"
+# A name a browser is sent as it is: textual-serve writes it into the download's header
+# unquoted (a ";" would cut it, an "é" would come garbled), so plain ASCII, no folder.
+DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9._ -]+")
 
 
 def default_name(fmt: str, now: datetime | None = None) -> str:
@@ -185,8 +189,9 @@ class ExportScreen(ModalScreen[str]):
         if not text or text == "-":
             self._problem("type a file name to export to")
             return None
-        if self._download and (os.sep in text or text.startswith((".", "~"))):
-            self._problem(f"a file name only: {DOWNLOADED}")
+        if self._download and (text.startswith(".") or not DOWNLOAD_NAME.fullmatch(text)):
+            self._problem(f"a file name only, of letters, digits, spaces and . _ -: "
+                          f"{DOWNLOADED}")
             return None
         return os.path.abspath(os.path.join(self._folder, os.path.expanduser(text)))
 
