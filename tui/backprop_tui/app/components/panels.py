@@ -332,9 +332,9 @@ class ValuesPanel(Panel):
         room = self._room = self.scrollable_content_region.width
         if not isinstance(self._model, tuple) or room <= 0:  # not laid out: the first frame
             return  # lays them out (render_line)
-        before, self._rows = self._rows, self._rows_at(room)
+        lines = self._rows_at(room)
+        before, self._rows = self._rows, lines
         self._drawn_before, self._drawn = self._drawn, {}
-        lines = self._rows
         changed = [y for y in range(max(len(before), len(lines)))
                    if y >= len(before) or y >= len(lines) or before[y] != lines[y]]
         self._sized(room, len(lines), len(lines), changed)  # the newest in view
