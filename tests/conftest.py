@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 # The headless commands set these for their process (SIGPIPE to the default, TERM and HUP to
-# a clean exit); a test that calls main() in pytest's process must not leave them so.
-SIGNALS = (signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP)
+# a clean exit, the others ignored on the way out after an interrupt); a test that calls
+# main() in pytest's process must not leave them so.
+SIGNALS = (signal.SIGINT, signal.SIGPIPE, signal.SIGTERM, signal.SIGHUP)
 
 
 @pytest.fixture(autouse=True)

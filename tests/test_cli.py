@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from backprop_tui import __version__
+from backprop_tui import __version__, cli
 from backprop_tui.cli import main
 from backprop_tui.netfile import parse_network
 from backprop_tui.presets import preset_text
@@ -488,6 +488,28 @@ def test_ctrl_c_exits_130():
     assert process.returncode == 130, err[-800:]
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert out == ""
+
+
+class _CtrlCInACleanUp:
+    """An interrupt that arrives as an import cleans up is raised in a weakref callback,
+    where Python ignores it: this object raises one in the same kind of place."""
+
+    def __del__(self) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_python_ignored_still_stops_the_command(monkeypatch, capsys):
+    network = cli._network
+
+    def interrupted_while_loading(args):
+        _CtrlCInACleanUp()
+        return network(args)
+
+    monkeypatch.setattr(cli, "_network", interrupted_while_loading)
+    assert main(["train", "--epochs", "5000"]) == 130
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(cli, "_network", network)
+    assert main(["train", "--epochs", "1"]) == 0  # nothing kept for the next run
 
 
 def test_headless_commands_do_not_import_textual(tmp_path):

@@ -334,9 +334,31 @@ def _on_signal(signum: int, _frame: object) -> None:
     raise _Signalled(signum)
 
 
+_lost: list[BaseException] = []
+
+
+def _unraisable(report: sys.UnraisableHookArgs) -> None:
+    """A ctrl+c, TERM or HUP that arrives while an import cleans up is raised where Python
+    ignores it (printing a traceback): it is kept, to be raised where the command looks
+    (`_raise_lost`), so that no interrupt is lost."""
+    if isinstance(report.exc_value, KeyboardInterrupt | _Signalled):
+        _lost.append(report.exc_value)
+    else:
+        sys.__unraisablehook__(report)
+
+
+def _raise_lost() -> None:
+    """Raise an interrupt that arrived where Python could not raise it."""
+    if _lost:
+        raise _lost.pop()
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous, sys.unraisablehook = sys.unraisablehook, _unraisable
+    _lost.clear()
     try:
         status = _main(sys.argv[1:] if argv is None else argv)
+        _raise_lost()
         if _stdout_failed():
             raise Problem(_STDOUT_FAILED)
         return status
@@ -349,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     except _Signalled as signalled:
         _leaving()
         return 128 + signalled.signum
+    finally:
+        sys.unraisablehook = previous
 
 
 def _leaving() -> None:
@@ -616,6 +640,7 @@ class _Progress:
         self.live = sys.stderr is not None and sys.stderr.isatty()
 
     def tick(self) -> None:
+        _raise_lost()
         self.count += 1
         if self.live and time.monotonic() >= self.next:
             self.next += 1.0
@@ -856,7 +881,7 @@ def _trained(args: argparse.Namespace) -> int:
     from backprop_tui.engine.trace import loss_of
 
     network = _network(args)
-    run = run_epochs(network, args.epochs, keep=False)
+    run = run_epochs(network, args.epochs, keep=False, progress=_going_on)
     if run.diverged:
         raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)
     final = run.network
@@ -880,6 +905,12 @@ def _trained(args: argparse.Namespace) -> int:
     except OutputError as error:
         raise Problem(str(error)) from None
     return 0
+
+
+def _going_on(_run: object) -> bool:
+    """Between chunks of epochs: an interrupt Python could not raise is raised here."""
+    _raise_lost()
+    return True
 
 
 def _divergence(epoch: int, start: Network) -> str:
