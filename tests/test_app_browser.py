@@ -13,12 +13,13 @@ from apptools import SIZE, run, screen_text, settle, submit, wait_until
 from backprop_tui.app.app import BackpropApp
 from backprop_tui.app.screens.export import DOWNLOADED, ExportScreen
 from backprop_tui.app.screens.open import OpenScreen
-from backprop_tui.presets import load_preset
+from backprop_tui.presets import PRESETS, load_preset
 from backprop_tui.session.autosave import Autosaver
 from backprop_tui.session.session import Session
+from backprop_tui.session.sources import sourced
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), SIZE], ids=["80x24", "120x36"])
 
@@ -87,16 +88,37 @@ def test_an_export_is_written_in_the_sessions_folder_and_downloaded(
     assert not (tmp_path / "mine.md").exists() and not pathlib.Path("/tmp/mine.md").exists()
 
 
-def test_open_offers_the_presets_only(tmp_path: pathlib.Path) -> None:
+def test_open_offers_the_presets_only_and_says_the_tab_cannot_go_back(
+        tmp_path: pathlib.Path) -> None:
+    """A tab starts afresh each time (a folder of its own): the session it leaves stays on
+    the server, and no --resume is offered to someone who has no command line there."""
+    tab = tmp_path / "served" / "tab-1"
+    tab.mkdir(parents=True)
+    given, source = sourced("mazur")
+    app = BackpropApp(Session(given.network(), source=source),
+                      autosaver=Autosaver(tab / "s.json", keep_old=True))
+
     async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.action_next()  # a session worth keeping
         await pilot.press("ctrl+o")
         await settle(pilot)
         assert isinstance(app.screen, OpenScreen)
         assert not app.screen.query(Input)  # no path to type
-        assert said(app, "#where").startswith("In a browser, the presets only")
+        assert said(app, "#where") == (
+            "In a browser, the presets only: your teacher can serve a network file to the "
+            "class (backprop-tui serve --config FILE). This tab cannot reopen the session it "
+            "leaves: for a copy, Escape, then x.")
         assert said(app, "#hint") == "↑↓ Enter: open a preset · Escape: cancel"
+        app.screen.query_one(OptionList).highlighted = list(PRESETS).index("xor")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session.source is not None and app.session.source.name == "xor"
+        assert [str(n.message) for n in app._notifications] == [
+            "Opened preset xor. Your session on mazur stays saved on the server, but this "
+            "tab cannot reopen it."]
 
-    run(script)
+    run(script, app=app)
+    assert sorted(p.name for p in tab.iterdir()) == ["s.json", "s.previous.json"]
 
 
 def test_too_small_says_how_to_get_room_in_a_browser() -> None:

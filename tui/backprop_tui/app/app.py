@@ -805,6 +805,10 @@ class BackpropApp(App[None]):
             return
         self._save_now()
         kept = saver.path if saver.keep_old else previous_path(saver.path)  # moved or not
+        if self.is_web:  # a tab starts afresh each time: the kept file is the teacher's
+            self.notify(f"Opened {opened_what}. Your session on {_about(old)} stays saved on "
+                        "the server, but this tab cannot reopen it.", timeout=12)
+            return
         self.notify(f"Opened {opened_what}. Your session on {_about(old)} is kept: start "
                     f"the app with --resume {path_shown(kept)}, or pick it on the next start.",
                     timeout=12)

@@ -53,8 +53,9 @@ class OpenScreen(ModalScreen[Opened]):
                                for name, about in PRESETS.items()), id="presets", compact=True)
             if self._presets_only:
                 yield Label("In a browser, the presets only: your teacher can serve a "
-                            "network file to the class (backprop-tui serve --config FILE).",
-                            id="where", markup=False)
+                            "network file to the class (backprop-tui serve --config FILE). "
+                            "This tab cannot reopen the session it leaves: for a copy, Escape, "
+                            "then x.", id="where", markup=False)
                 yield Label("↑↓ Enter: open a preset · Escape: cancel", id="hint")
             else:
                 yield Label("Or a network file (TOML):", classes="heading")
