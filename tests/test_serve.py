@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -96,6 +97,14 @@ def test_each_tab_runs_its_own_app_and_session(tmp_path: Path) -> None:
         assert browser.app_processes(server.pid) == []
         said = (tmp_path / "server.log").read_text()
         assert "Traceback" not in said and "WARNING" not in said, said
+        # What the teacher needs, not textual-serve's logo, command line and request log.
+        assert f"Serving backprop-tui at {url}: open it in a browser." in said, said
+        for line in ("Tab 1 opened (1 open)", "Tab 2 opened (2 open)",
+                     "Stopping: the 2 open tabs' apps save their sessions and quit"):
+            assert line in said, said
+        assert sorted(re.findall(r"Tab (\d) closed \((\d) open\)", said)) in (
+            [("1", "0"), ("2", "1")], [("1", "1"), ("2", "0")]), said  # in either order
+        assert "GET /" not in said and "exec " not in said, said
     assert saved_cursor(folder, STEP_3, timeout=0) == STEP_3  # kept after the server stops
 
 
@@ -108,10 +117,12 @@ def test_served_on_every_address_the_page_connects_where_it_came_from(tmp_path: 
         page = chromium.new_context(viewport=browser.VIEWPORT).new_page()
         browser.open_tab(page, url)  # http://127.0.0.1:PORT
         browser.first_frame(page)
-        [socket] = page.evaluate("window.sockets")
-        assert socket.startswith(url.replace("http:", "ws:") + "/ws?"), socket
+        [websocket] = page.evaluate("window.sockets")
+        assert websocket.startswith(url.replace("http:", "ws:") + "/ws?"), websocket
         said = (tmp_path / "server.log").read_text()
         assert "anyone who can reach that address can open the app" in said, said
+        port = url.rsplit(":", 1)[1]  # the address to give the class names this machine
+        assert f"Serving backprop-tui at http://{socket.gethostname()}:{port}:" in said, said
 
 
 def test_the_command_each_tab_runs_is_quoted() -> None:

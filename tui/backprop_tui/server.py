@@ -1,18 +1,24 @@
-"""textual-serve's Server, made to stop its tabs' apps when it stops (imported only by
-`backprop-tui serve`).
+"""textual-serve's Server, made to stop its tabs' apps when it stops, and to tell the teacher
+what a teacher needs (imported only by `backprop-tui serve`).
 
 textual-serve's own Server, told to stop while a browser tab is open, waits for the tab to
 close its websocket (aiohttp gives it a minute, then drops it): its app processes live on
 meanwhile. This one cancels every tab's handler as it shuts down, which tells each app to
 quit (so each saves its session) and waits for it to end: while the event loop still runs,
 so that asyncio hears of each exit (after it closes, each would print a traceback).
+
+textual-serve prints its logo, the command each tab runs and a line per request. The
+teacher's terminal shows the address to give the class, a line as each tab opens and
+closes, and any warning or error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -21,8 +27,15 @@ from textual_serve.server import Server
 
 # The page: ours, which asks nothing of other servers (see templates/app_index.html).
 PAGE = Path(__file__).parent / "templates"
+# The hosts that mean every address of this machine: none of them is one to browse to.
+EVERY_ADDRESS = ("0.0.0.0", "::", "")
 # How long the app processes have, once told to quit, to end by themselves.
 GRACE = 5.0
+
+
+def _say(line: str) -> None:
+    """A line for the teacher, with the time it happened."""
+    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
 
 def children(parent_pid: int | None = None) -> list[int]:
@@ -69,20 +82,40 @@ class TabServer(Server):
         super().__init__(command, host=host, port=port, title=title, public_url=public_url,
                          templates_path=PAGE)
         self.tabs: set[asyncio.Task[object]] = set()
+        self.opened = 0
+        self.address = public_url or (
+            f"http://{socket.gethostname()}:{port}" if host in EVERY_ADDRESS
+            else f"http://{'[' + host + ']' if ':' in host else host}:{port}")
+
+    def initialize_logging(self) -> None:
+        super().initialize_logging()
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+    async def on_startup(self, app: web.Application) -> None:
+        _say(f"Serving backprop-tui at {self.address}: open it in a browser. Ctrl+C stops "
+             "the server and every tab's app (each saves its session first).")
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         task = asyncio.current_task()
         assert task is not None
         self.tabs.add(task)
+        self.opened += 1
+        number = self.opened
+        _say(f"Tab {number} opened ({len(self.tabs)} open)")
         try:
             return await super().handle_websocket(request)
         finally:
             self.tabs.discard(task)
+            _say(f"Tab {number} closed ({len(self.tabs)} open)")
 
     async def on_shutdown(self, app: web.Application) -> None:
         """Each tab's handler cancelled: it tells its app to quit, waits for it, and closes
         the websocket."""
         tabs = list(self.tabs)
+        if tabs:
+            _say("Stopping: " + ("the open tab's app saves its session and quits" if len(tabs) == 1
+                                 else f"the {len(tabs)} open tabs' apps save their sessions and "
+                                 "quit"))
         for task in tabs:
             task.cancel()
         if tabs:  # an app that does not quit is not waited for past GRACE: see end_children
