@@ -107,7 +107,7 @@ def test_open_offers_the_presets_only_and_says_the_tab_cannot_go_back(
         assert said(app, "#where") == (
             "In a browser, the presets only: your teacher can serve a network file to the "
             "class (backprop-tui serve --config FILE). This tab cannot reopen the session it "
-            "leaves: for a copy, Escape, then x.")
+            "leaves: to keep a copy, press Escape, then x (export).")
         assert said(app, "#hint") == "↑↓ Enter: open a preset · Escape: cancel"
         app.screen.query_one(OptionList).highlighted = list(PRESETS).index("xor")
         await pilot.press("enter")

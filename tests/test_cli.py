@@ -19,6 +19,7 @@ import time
 import pytest
 from backprop_tui import __version__, cli
 from backprop_tui.cli import main
+from backprop_tui.engine import fastpath
 from backprop_tui.netfile import parse_network
 from backprop_tui.presets import preset_text
 from networks import DIVERGING
@@ -490,26 +491,46 @@ def test_ctrl_c_exits_130():
     assert out == ""
 
 
-class _CtrlCInACleanUp:
+class _LostInACleanUp:
     """An interrupt that arrives as an import cleans up is raised in a weakref callback,
     where Python ignores it: this object raises one in the same kind of place."""
 
+    def __init__(self, interrupt: BaseException) -> None:
+        self.interrupt = interrupt
+
     def __del__(self) -> None:
-        raise KeyboardInterrupt
+        raise self.interrupt
 
 
-def test_a_ctrl_c_python_ignored_still_stops_the_command(monkeypatch, capsys):
-    network = cli._network
+@pytest.mark.parametrize(("interrupt", "status"), [
+    (KeyboardInterrupt(), 130), (cli._Signalled(signal.SIGTERM), 143)], ids=["ctrl+c", "TERM"])
+def test_an_interrupt_python_ignored_still_stops_the_command(interrupt, status, monkeypatch,
+                                                             capsys):
+    network, hook, runs = cli._network, sys.unraisablehook, []
 
     def interrupted_while_loading(args):
-        _CtrlCInACleanUp()
+        _LostInACleanUp(interrupt)
         return network(args)
 
     monkeypatch.setattr(cli, "_network", interrupted_while_loading)
+    monkeypatch.setattr(fastpath, "run_epochs", lambda *args, **options: runs.append(args))
+    assert main(["train", "--epochs", "2000"]) == status
+    assert runs == []  # not one epoch is run
+    assert capsys.readouterr() == ("", "")
+    assert cli._lost == [] and sys.unraisablehook is hook  # nothing kept for the next run
+
+
+def test_an_interrupt_lost_between_epochs_stops_them(monkeypatch, capsys):
+    """Lost where the epochs run: raised between chunks of them (of 1,000 each)."""
+    run_epochs = fastpath.run_epochs
+
+    def interrupted_while_running(*args, **options):
+        _LostInACleanUp(KeyboardInterrupt())
+        return run_epochs(*args, **options)
+
+    monkeypatch.setattr(fastpath, "run_epochs", interrupted_while_running)
     assert main(["train", "--epochs", "5000"]) == 130
     assert capsys.readouterr() == ("", "")
-    monkeypatch.setattr(cli, "_network", network)
-    assert main(["train", "--epochs", "1"]) == 0  # nothing kept for the next run
 
 
 def test_headless_commands_do_not_import_textual(tmp_path):

@@ -9,6 +9,7 @@ browser, taken after the three steps.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -16,12 +17,15 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import browser
 import pytest
 from backprop_tui import cli
 from backprop_tui.serve import app_command, exposure_warning, is_loopback
+from backprop_tui.server import address_to_give, network_address
 
 STEP_3 = {"epoch": 1, "index": 3}
 
@@ -114,6 +118,9 @@ def test_served_on_every_address_the_page_connects_where_it_came_from(tmp_path: 
     browser.chromium()
     with browser.served(tmp_path, host="0.0.0.0") as (url, server), \
             browser.browser() as chromium:
+        with pytest.raises(urllib.error.HTTPError) as stray:  # not a tab: refused, not counted
+            urllib.request.urlopen(f"{url}/ws", timeout=10)
+        assert stray.value.code == 400
         page = chromium.new_context(viewport=browser.VIEWPORT).new_page()
         browser.open_tab(page, url)  # http://127.0.0.1:PORT
         browser.first_frame(page)
@@ -122,7 +129,25 @@ def test_served_on_every_address_the_page_connects_where_it_came_from(tmp_path: 
         said = (tmp_path / "server.log").read_text()
         assert "anyone who can reach that address can open the app" in said, said
         port = url.rsplit(":", 1)[1]  # the address to give the class names this machine
-        assert f"Serving backprop-tui at http://{socket.gethostname()}:{port}:" in said, said
+        assert f"Serving backprop-tui at http://{socket.gethostname()}:{port}" in said, said
+        assert "Tab 1 opened (1 open)" in said and "Tab 2" not in said, said
+        assert "Traceback" not in said and "Error" not in said, said
+
+
+def test_the_address_to_give_the_class() -> None:
+    assert address_to_give("127.0.0.1", 8000, None) == "http://127.0.0.1:8000"
+    assert address_to_give("::1", 8000, None) == "http://[::1]:8000"
+    assert address_to_give("0.0.0.0", 8000, "https://class.example.org") == (
+        "https://class.example.org")
+    number = network_address()
+    for host in ("0.0.0.0", "::"):
+        assert address_to_give(host, 8000, None) == (
+            f"http://{socket.gethostname()}:8000"
+            + ("" if number is None else f" (or http://{number}:8000)"))
+    if number is not None:  # this machine's, where a server can listen
+        with socket.socket() as listener:
+            listener.bind((number, 0))
+        assert not ipaddress.ip_address(number).is_loopback
 
 
 def test_the_command_each_tab_runs_is_quoted() -> None:

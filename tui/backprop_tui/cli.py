@@ -32,7 +32,7 @@ from backprop_tui.presets import DEFAULT, PRESETS, preset_text
 from backprop_tui.session.sources import sourced
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from backprop_tui.app.opening import Opening
     from backprop_tui.app.preferences import Remembered
@@ -334,28 +334,33 @@ def _on_signal(signum: int, _frame: object) -> None:
     raise _Signalled(signum)
 
 
-_lost: list[BaseException] = []
+_lost: list[BaseException] = []  # interrupts Python could not raise, in the order they came
 
 
-def _unraisable(report: sys.UnraisableHookArgs) -> None:
+def _keeping_interrupts(previous: Callable[[sys.UnraisableHookArgs], object]
+                        ) -> Callable[[sys.UnraisableHookArgs], None]:
     """A ctrl+c, TERM or HUP that arrives while an import cleans up is raised where Python
-    ignores it (printing a traceback): it is kept, to be raised where the command looks
-    (`_raise_lost`), so that no interrupt is lost."""
-    if isinstance(report.exc_value, KeyboardInterrupt | _Signalled):
-        _lost.append(report.exc_value)
-    else:
-        sys.__unraisablehook__(report)
+    ignores it (printing a traceback): this hook keeps it, to be raised where the command
+    looks (`_raise_lost`), so that no interrupt is lost; anything else goes to ``previous``."""
+
+    def hook(report: sys.UnraisableHookArgs) -> None:
+        if isinstance(report.exc_value, KeyboardInterrupt | _Signalled):
+            _lost.append(report.exc_value.with_traceback(None))  # not what it was cleaning
+        else:
+            previous(report)
+
+    return hook
 
 
 def _raise_lost() -> None:
-    """Raise an interrupt that arrived where Python could not raise it."""
+    """Raise the first interrupt that arrived where Python could not raise it."""
     if _lost:
-        raise _lost.pop()
+        raise _lost.pop(0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    previous, sys.unraisablehook = sys.unraisablehook, _unraisable
-    _lost.clear()
+    previous = sys.unraisablehook
+    sys.unraisablehook = _keeping_interrupts(previous)
     try:
         status = _main(sys.argv[1:] if argv is None else argv)
         _raise_lost()
@@ -373,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signalled.signum
     finally:
         sys.unraisablehook = previous
+        _lost.clear()
 
 
 def _leaving() -> None:
@@ -881,6 +887,7 @@ def _trained(args: argparse.Namespace) -> int:
     from backprop_tui.engine.trace import loss_of
 
     network = _network(args)
+    _raise_lost()  # most are lost as the modules load: none of the epochs is run then
     run = run_epochs(network, args.epochs, keep=False, progress=_going_on)
     if run.diverged:
         raise Problem(_divergence(run.epochs + 1, run.network), DIVERGED)

@@ -34,8 +34,37 @@ GRACE = 5.0
 
 
 def _say(line: str) -> None:
-    """A line for the teacher, with the time it happened."""
-    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+    """A line for the teacher, with the time it happened; one that cannot be written (a full
+    disk, a closed terminal) is dropped: the class goes on."""
+    try:
+        print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def network_address() -> str | None:
+    """This machine's address on its network, the one its traffic leaves from (a UDP socket
+    connected sends nothing), or None without a network."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): no machine has it
+            address: str = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def address_to_give(host: str, port: int, public_url: str | None) -> str:
+    """The address the teacher gives the class: --public-url, or the host served on; on every
+    address, this machine's name (and its network address, for a network whose names are
+    not known to every machine)."""
+    if public_url:
+        return public_url
+    if host not in EVERY_ADDRESS:
+        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    named = f"http://{socket.gethostname()}:{port}"
+    number = network_address()
+    return named if number is None else f"{named} (or http://{number}:{port})"
 
 
 def children(parent_pid: int | None = None) -> list[int]:
@@ -83,9 +112,7 @@ class TabServer(Server):
                          templates_path=PAGE)
         self.tabs: set[asyncio.Task[object]] = set()
         self.opened = 0
-        self.address = public_url or (
-            f"http://{socket.gethostname()}:{port}" if host in EVERY_ADDRESS
-            else f"http://{'[' + host + ']' if ':' in host else host}:{port}")
+        self.address = address_to_give(host, port, public_url)
 
     def initialize_logging(self) -> None:
         super().initialize_logging()
@@ -96,13 +123,15 @@ class TabServer(Server):
              "the server and every tab's app (each saves its session first).")
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if not web.WebSocketResponse().can_prepare(request).ok:  # not a tab: a stray request
+            raise web.HTTPBadRequest(text="A browser tab's websocket only.")
         task = asyncio.current_task()
         assert task is not None
-        self.tabs.add(task)
         self.opened += 1
         number = self.opened
-        _say(f"Tab {number} opened ({len(self.tabs)} open)")
         try:
+            self.tabs.add(task)
+            _say(f"Tab {number} opened ({len(self.tabs)} open)")
             return await super().handle_websocket(request)
         finally:
             self.tabs.discard(task)

@@ -203,7 +203,8 @@ TABLE: tuple[Action, ...] = (
                         "and kept",
            help_keys="ctrl+o",
            help_text="open a preset or a network file in a new session (this one is saved "
-                     "and kept: --resume, or the prompt at the next start, reopens it)",
+                     "and kept: in a terminal, --resume, or the prompt at the next start, "
+                     "reopens it)",
            during_run=held_back),
     Action("edit", "e", "Edit", show=False, tooltip="Edit a weight, bias, input, target or option",
            palette_title="Edit a value…",

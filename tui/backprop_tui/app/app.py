@@ -790,7 +790,7 @@ class BackpropApp(App[None]):
                             severity="error", timeout=10)
                 return
             saver.keep_old = True  # the new session's first save moves the file aside
-            self._kept_told = True  # said here, with how to reopen it
+            self._kept_told = True  # said here, with how to reopen it (if this tab can)
         self.session = new_session(given, source, self.remembered.preferences)
         self.remembered.opened(source.kind, source.name)  # started with, next time
         self._remember()

@@ -54,8 +54,8 @@ class OpenScreen(ModalScreen[Opened]):
             if self._presets_only:
                 yield Label("In a browser, the presets only: your teacher can serve a "
                             "network file to the class (backprop-tui serve --config FILE). "
-                            "This tab cannot reopen the session it leaves: for a copy, Escape, "
-                            "then x.", id="where", markup=False)
+                            "This tab cannot reopen the session it leaves: to keep a copy, "
+                            "press Escape, then x (export).", id="where", markup=False)
                 yield Label("↑↓ Enter: open a preset · Escape: cancel", id="hint")
             else:
                 yield Label("Or a network file (TOML):", classes="heading")
