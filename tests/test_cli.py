@@ -533,6 +533,30 @@ def test_an_interrupt_lost_between_epochs_stops_them(monkeypatch, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+INTERRUPT_AS_IT_LOADS = """
+import os, signal, sys
+
+class Interrupt:  # ctrl+c as the command line starts to load, as a quick one comes
+    def find_spec(self, name, path=None, target=None):
+        if name == "backprop_tui.cli":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+@pytest.mark.parametrize("how", ["python -m", "backprop-tui"])
+def test_a_ctrl_c_as_the_program_loads_ends_it_quietly(how, tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPT_AS_IT_LOADS)
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]])}
+    command = PROG if how == "python -m" else [str(pathlib.Path(sys.executable).with_name(
+        "backprop-tui"))]  # the console script, as installed beside this Python
+    done = subprocess.run([*command, "train", "--epochs", "3"], env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
 def test_headless_commands_do_not_import_textual(tmp_path):
     target = tmp_path / "log.jsonl"
     script = (

@@ -1,5 +1,28 @@
-"""`python -m backprop_tui` runs the same command line as `backprop-tui`."""
+"""`backprop-tui` and `python -m backprop_tui`: the command line (`cli.main`), with a ctrl+c
+that comes while it loads ending it as quietly as one that comes later.
 
-from backprop_tui.cli import main
+Loading the command line takes a tenth of a second or so. Python's own ctrl+c would stop
+it there with a traceback; until `main` takes over, it ends the program with 130, as
+`main` does, and nothing has been written yet that would need cleaning up.
+"""
 
-raise SystemExit(main())
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+
+def _quietly(signum: int, _frame: FrameType | None) -> None:
+    os._exit(128 + signum)  # not an exception: one raised in an import's clean-up is ignored
+
+
+def run() -> None:
+    signal.signal(signal.SIGINT, _quietly)
+    from backprop_tui.cli import main  # which hands ctrl+c back to Python as it starts
+
+    raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    run()
