@@ -536,25 +536,44 @@ def test_an_interrupt_lost_between_epochs_stops_them(monkeypatch, capsys):
 INTERRUPT_AS_IT_LOADS = """
 import os, signal, sys
 
-class Interrupt:  # ctrl+c as the command line starts to load, as a quick one comes
+class Interrupt:  # ctrl+c as a module starts to load, as a quick one comes
     def find_spec(self, name, path=None, target=None):
-        if name == "backprop_tui.cli":
+        if name in {"backprop_tui.cli", "backprop_tui.engine.fastpath"}:
             os.kill(os.getpid(), signal.SIGINT)
         return None
 
 sys.meta_path.insert(0, Interrupt())
 """
 
+HOW = pytest.mark.parametrize("how", ["python -m", "backprop-tui"])
 
-@pytest.mark.parametrize("how", ["python -m", "backprop-tui"])
-def test_a_ctrl_c_as_the_program_loads_ends_it_quietly(how, tmp_path):
-    (tmp_path / "sitecustomize.py").write_text(INTERRUPT_AS_IT_LOADS)
-    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(tmp_path), ENV["PYTHONPATH"]])}
+
+def interrupted_as_it_loads(how: str, folder: pathlib.Path,
+                            ignored: bool = False) -> subprocess.CompletedProcess[str]:
+    """`train --epochs 3` sent ctrl+c as the command line is imported, and again as the
+    epochs' module is (``ignored``: started with ctrl+c ignored, as a script's background
+    job is)."""
+    (folder / "sitecustomize.py").write_text(INTERRUPT_AS_IT_LOADS)
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(folder), ENV["PYTHONPATH"]])}
     command = PROG if how == "python -m" else [str(pathlib.Path(sys.executable).with_name(
         "backprop-tui"))]  # the console script, as installed beside this Python
-    done = subprocess.run([*command, "train", "--epochs", "3"], env=env, capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [*command, "train", "--epochs", "3"], env=env, capture_output=True, text=True,
+        timeout=30,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignored else None)
+
+
+@HOW
+def test_a_ctrl_c_as_the_program_loads_ends_it_quietly(how, tmp_path):
+    done = interrupted_as_it_loads(how, tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "")
+
+
+@HOW
+def test_a_program_started_with_ctrl_c_ignored_keeps_it_ignored(how, tmp_path):
+    done = interrupted_as_it_loads(how, tmp_path, ignored=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)["epochs"] == 3
 
 
 def test_headless_commands_do_not_import_textual(tmp_path):
