@@ -520,6 +520,23 @@ def test_an_interrupt_python_ignored_still_stops_the_command(interrupt, status, 
     assert cli._lost == [] and sys.unraisablehook is hook  # nothing kept for the next run
 
 
+def test_an_interrupt_lost_as_the_app_loads_does_not_open_it(monkeypatch, capsys, tmp_path):
+    from backprop_tui.app.app import BackpropApp
+
+    opened, preferred = [], cli._preferred
+
+    def interrupted_while_loading(*args):
+        _LostInACleanUp(KeyboardInterrupt())
+        return preferred(*args)
+
+    monkeypatch.setattr(cli, "_preferred", interrupted_while_loading)
+    monkeypatch.setattr(BackpropApp, "run", lambda app, *a, **k: opened.append(app))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert main([]) == 130
+    assert opened == [] and capsys.readouterr() == ("", "")
+    assert list(tmp_path.iterdir()) == []  # no state folder claimed
+
+
 def test_an_interrupt_lost_between_epochs_stops_them(monkeypatch, capsys):
     """Lost where the epochs run: raised between chunks of them (of 1,000 each)."""
     run_epochs = fastpath.run_epochs

@@ -757,6 +757,7 @@ def _app(args: argparse.Namespace) -> int:
         start = Opening(given, build)
     from backprop_tui.app.app import BackpropApp
 
+    _raise_lost()  # a ctrl+c as the app loaded: the app does not open
     # Only now, every flag and file read (a problem with one writes nothing):
     notice = None
     folder = _state_folder(args.state_folder_in)
