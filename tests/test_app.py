@@ -307,6 +307,18 @@ def test_quit_keys(key: str) -> None:
     assert not app.is_running
 
 
+def test_ctrl_c_says_how_to_quit_in_plain_words() -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("ctrl+c")
+        assert not app._exit
+        assert [(n.title, n.message) for n in app._notifications] == [
+            ("Do you want to quit?", "Press q or ctrl+q to quit the app.")]
+        await settle(pilot)
+        assert "Press q or ctrl+q to quit the app." in screen_text(app)  # no [b] shown
+
+    run(script, notifications=True)
+
+
 # Command palette -----------------------------------------------------------------------
 
 

@@ -60,6 +60,16 @@ def test_the_footer_shows_f2_for_the_palette(size: tuple[int, int]) -> None:
     run(script, size=size)
 
 
+def test_ctrl_c_says_q_quits() -> None:
+    """The browser keeps ctrl+q: q is the key to say."""
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        await pilot.press("ctrl+c")
+        assert [str(n.message) for n in app._notifications] == ["Press q to quit the app."]
+
+    run(script)
+
+
 def test_an_export_is_written_in_the_sessions_folder_and_downloaded(
         tmp_path: pathlib.Path, _in_a_browser: list[tuple]) -> None:
     tab = tmp_path / "served" / "tab-1"

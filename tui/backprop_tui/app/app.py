@@ -454,6 +454,13 @@ class BackpropApp(App[None]):
         """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
         self.exit()
 
+    def action_help_quit(self) -> None:
+        """ctrl+c on the main screen (a dialog keeps it): it does not quit, as in every
+        Textual app; say what does, in plain words (Textual's own toast is markup, which
+        this app's notices never read). The browser keeps ctrl+q."""
+        how = "q" if self.is_web else "q or ctrl+q"
+        self.notify(f"Press {how} to quit the app.", title="Do you want to quit?")
+
     def action_gradient_check(self) -> None:
         """d: show or hide the gradient check (display state: not undone by undo)."""
         self.gradient_checking = not self.gradient_checking
