@@ -319,6 +319,41 @@ def test_ctrl_c_says_how_to_quit_in_plain_words() -> None:
     run(script, notifications=True)
 
 
+@pytest.mark.parametrize("downloads", [True, False], ids=["Downloads", "no Downloads"])
+def test_the_screenshot_says_where_it_went(downloads: bool, tmp_path, monkeypatch) -> None:
+    """Into Downloads, as in any Textual app, or the working folder where there is none (where
+    Textual's own would fail); the toast is plain words (Textual's is markup)."""
+    import platformdirs
+
+    folder = tmp_path / "Downloads"
+    if downloads:
+        folder.mkdir()
+    monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: folder)
+    monkeypatch.chdir(tmp_path)
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.deliver_screenshot()  # as the palette's Screenshot does
+        await wait_until(pilot, lambda: bool(app._notifications))
+
+    app = run(script)
+    [saved] = (folder if downloads else tmp_path).glob("*.svg")
+    assert saved.name.startswith("backprop-tui_") and "step 0 of 55" in saved.read_text(
+        ).replace("&#160;", " ")
+    assert [(n.title, n.message, n.severity) for n in app._notifications] == [
+        ("Screenshot", f"Saved the screenshot to {saved}", "information")]
+
+
+def test_a_screenshot_not_saved_says_why(tmp_path) -> None:
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.deliver_screenshot("shot.svg", str(tmp_path / "gone"))
+        await wait_until(pilot, lambda: bool(app._notifications))
+
+    app = run(script)
+    assert [(n.message, n.severity) for n in app._notifications] == [
+        (f"The screenshot was not saved: {tmp_path / 'gone' / 'shot.svg'}: No such file or "
+         "directory", "error")]
+
+
 # Command palette -----------------------------------------------------------------------
 
 

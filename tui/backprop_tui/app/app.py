@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, on, work
 from textual.app import App
 from textual.command import CommandPalette
 from textual.timer import Timer
@@ -453,6 +453,43 @@ class BackpropApp(App[None]):
     def action_leave(self) -> None:
         """q: quit from the main screen; in a dialog, q is typed (ctrl+q quits anywhere)."""
         self.exit()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: into the Downloads folder, as in any Textual app, or,
+        where there is none (where Textual's would fail), the working folder, as x's export."""
+        if path is None and not self.is_web:
+            import platformdirs
+
+            downloads = platformdirs.user_downloads_path()
+            path = str(downloads) if downloads.is_dir() else os.getcwd()
+        return super().deliver_screenshot(filename, path, time_format)
+
+    @on(events.DeliveryComplete)
+    def _screenshot_saved(self, event: events.DeliveryComplete) -> None:
+        """Where the screenshot went, in plain words (Textual's toast is markup)."""
+        if event.name == "screenshot":
+            event.prevent_default()
+            from backprop_tui.output import path_shown
+
+            self.notify(f"Saved the screenshot to {path_shown(event.path)}" if event.path
+                        else "Saved the screenshot: your browser downloads it",
+                        title="Screenshot")
+
+    @on(events.DeliveryFailed)
+    def _screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        """Why the screenshot was not saved (Textual's toast does not say)."""
+        if event.name == "screenshot":
+            event.prevent_default()
+            from backprop_tui.output import path_shown
+
+            error = event.exception
+            why = str(error)
+            if isinstance(error, OSError) and error.strerror:
+                why = (f"{path_shown(error.filename)}: {error.strerror}" if error.filename
+                       else error.strerror)
+            self.notify(f"The screenshot was not saved: {why}", title="Screenshot",
+                        severity="error", timeout=10)
 
     def action_help_quit(self) -> None:
         """ctrl+c on the main screen (a dialog keeps it): it does not quit, as in every
