@@ -39,6 +39,7 @@ from backprop_tui.app.screens.goto import GoToScreen
 from backprop_tui.app.screens.help import KEYS as HELP_KEYS
 from backprop_tui.app.screens.help import HelpScreen
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS, fmt
+from backprop_tui.output import path_shown
 from backprop_tui.presets import load_preset, preset_given
 from backprop_tui.session.session import Session
 from test_tutorial_numbers import FIRST_ROUND, step_key, within_printed
@@ -340,7 +341,7 @@ def test_the_screenshot_says_where_it_went(downloads: bool, tmp_path, monkeypatc
     assert saved.name.startswith("backprop-tui_") and "step 0 of 55" in saved.read_text(
         ).replace("&#160;", " ")
     assert [(n.title, n.message, n.severity) for n in app._notifications] == [
-        ("Screenshot", f"Saved the screenshot to {saved}", "information")]
+        ("Screenshot", f"Saved the screenshot to {path_shown(saved)}", "information")]
 
 
 def test_a_screenshot_not_saved_says_why(tmp_path) -> None:
@@ -350,8 +351,8 @@ def test_a_screenshot_not_saved_says_why(tmp_path) -> None:
 
     app = run(script)
     assert [(n.message, n.severity) for n in app._notifications] == [
-        (f"The screenshot was not saved: {tmp_path / 'gone' / 'shot.svg'}: No such file or "
-         "directory", "error")]
+        (f"The screenshot was not saved: {path_shown(tmp_path / 'gone' / 'shot.svg')}: No such "
+         "file or directory", "error")]
 
 
 # Command palette -----------------------------------------------------------------------
