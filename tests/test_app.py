@@ -7,6 +7,7 @@ set up through the session and ``render_session``.
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import sys
 import threading
@@ -332,12 +333,16 @@ def test_the_screenshot_says_where_it_went(downloads: bool, tmp_path, monkeypatc
     monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: folder)
     monkeypatch.chdir(tmp_path)
 
+    def written() -> list[pathlib.Path]:  # whole (the toast may come before it is closed)
+        return [path for path in (folder if downloads else tmp_path).glob("*.svg")
+                if path.read_text().rstrip().endswith("</svg>")]
+
     async def script(app: BackpropApp, pilot: Pilot) -> None:
         app.deliver_screenshot()  # as the palette's Screenshot does
-        await wait_until(pilot, lambda: bool(app._notifications))
+        await wait_until(pilot, lambda: bool(app._notifications) and bool(written()))
 
     app = run(script)
-    [saved] = (folder if downloads else tmp_path).glob("*.svg")
+    [saved] = written()
     assert saved.name.startswith("backprop-tui_") and "step 0 of 55" in saved.read_text(
         ).replace("&#160;", " ")
     assert [(n.title, n.message, n.severity) for n in app._notifications] == [

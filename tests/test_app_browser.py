@@ -17,6 +17,7 @@ from backprop_tui.presets import PRESETS, load_preset
 from backprop_tui.session.autosave import Autosaver
 from backprop_tui.session.session import Session
 from backprop_tui.session.sources import sourced
+from textual import events
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList, Static
@@ -68,6 +69,24 @@ def test_ctrl_c_says_q_quits() -> None:
         assert [str(n.message) for n in app._notifications] == ["Press q to quit the app."]
 
     run(script)
+
+
+def test_a_screenshot_is_downloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    delivered: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(BackpropApp, "deliver_text",
+                        lambda app, text, **options: delivered.append((text.read(), options)))
+
+    async def script(app: BackpropApp, pilot: Pilot) -> None:
+        app.deliver_screenshot()  # as the palette's Screenshot does
+        app.post_message(events.DeliveryComplete("key", path=None, name="screenshot"))
+        await settle(pilot)
+        assert [str(n.message) for n in app._notifications] == [
+            "Saved the screenshot: your browser downloads it"]
+
+    run(script)
+    [(svg, options)] = delivered
+    assert svg.startswith("<svg") and options["save_directory"] is None  # not a folder here
+    assert options["name"] == "screenshot"
 
 
 def test_an_export_is_written_in_the_sessions_folder_and_downloaded(

@@ -362,8 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = sys.unraisablehook
     sys.unraisablehook = _keeping_interrupts(previous)
     try:
-        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # ignored: kept so
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # see __main__.run
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # unless ignored (kept
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # so): see __main__.run
         status = _main(sys.argv[1:] if argv is None else argv)
         _raise_lost()
         if _stdout_failed():

@@ -208,10 +208,11 @@ class BackpropApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Every message is plain text: names, paths and typed answers in it are never
-        read as markup (``[/`` would crash, ``[@click=…]`` would run an action)."""
+        """Every message is plain text, whoever asks (a widget's notify asks for markup):
+        names, paths and typed answers in it are never read as markup (``[/`` would crash,
+        ``[@click=…]`` would run an action)."""
         super().notify(message, title=title, severity=severity, timeout=timeout,
-                       markup=markup)
+                       markup=False)
 
     # Rendering ------------------------------------------------------------------------
 
