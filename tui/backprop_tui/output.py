@@ -100,7 +100,7 @@ def check_target(path: str, force: bool) -> None:
         if not target.parent.is_dir():
             raise OutputError(f"{shown}: the folder {path_shown(target.parent)} does not exist")
     except (OSError, ValueError) as error:
-        raise OutputError(f"{shown}: not a usable path: {_reason(error)}") from None
+        raise OutputError(f"{shown}: not a usable path: {reason(error)}") from None
 
 
 def _real(path: str) -> Path:
@@ -110,7 +110,8 @@ def _real(path: str) -> Path:
     return Path(os.path.realpath(path))
 
 
-def _reason(error: Exception) -> str:
+def reason(error: BaseException) -> str:
+    """Why an operation failed, in the system's words ('No such file or directory')."""
     return (error.strerror if isinstance(error, OSError) else None) or str(error)
 
 
@@ -126,13 +127,13 @@ def open_output(path: str) -> Iterator[TextIO]:
             yield sys.stdout
             sys.stdout.flush()
         except OSError as error:
-            raise OutputError(f"standard output could not be written: {_reason(error)}") from None
+            raise OutputError(f"standard output could not be written: {reason(error)}") from None
         return
     target = _real(path)
     try:
         handle, temporary = _create(str(target.parent), f".{target.name}.")
     except (OSError, ValueError) as error:
-        raise OutputError(f"{path_shown(path)}: cannot write here: {_reason(error)}") from None
+        raise OutputError(f"{path_shown(path)}: cannot write here: {reason(error)}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             yield stream
@@ -141,7 +142,7 @@ def open_output(path: str) -> Iterator[TextIO]:
         _keep_mode_and_owner(temporary, target)
         os.replace(temporary, target)
     except OSError as error:
-        raise OutputError(f"{path_shown(path)}: could not be written: {_reason(error)}") from None
+        raise OutputError(f"{path_shown(path)}: could not be written: {reason(error)}") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -164,7 +165,7 @@ def scratch() -> Iterator[TextIO]:
         handle, name = _create(folder, ".backprop-tui.", os.O_RDWR)
     except (OSError, ValueError) as error:
         raise OutputError(f"cannot write a temporary file in {path_shown(folder)}: "
-                          f"{_reason(error)}") from None
+                          f"{reason(error)}") from None
     with contextlib.suppress(FileNotFoundError):
         os.unlink(name)
     _WRITING.discard(name)
@@ -173,7 +174,7 @@ def scratch() -> Iterator[TextIO]:
             yield stream
     except OSError as error:
         raise OutputError(f"the temporary file {path_shown(name)} could not be written: "
-                          f"{_reason(error)}") from None
+                          f"{reason(error)}") from None
 
 
 def _create(folder: str, prefix: str, access: int = os.O_WRONLY) -> tuple[int, str]:

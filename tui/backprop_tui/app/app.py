@@ -482,13 +482,10 @@ class BackpropApp(App[None]):
         """Why the screenshot was not saved (Textual's toast does not say)."""
         if event.name == "screenshot":
             event.prevent_default()
-            from backprop_tui.output import path_shown
+            from backprop_tui.output import path_shown, reason
 
-            error = event.exception
-            why = str(error)
-            if isinstance(error, OSError) and error.strerror:
-                why = (f"{path_shown(error.filename)}: {error.strerror}" if error.filename
-                       else error.strerror)
+            error, where = event.exception, getattr(event.exception, "filename", None)
+            why = reason(error) if where is None else f"{path_shown(where)}: {reason(error)}"
             self.notify(f"The screenshot was not saved: {why}", title="Screenshot",
                         severity="error", timeout=10)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from backprop_tui.numbers import MAX_DIGITS, MIN_DIGITS
-from backprop_tui.output import OutputError, open_output
+from backprop_tui.output import OutputError, open_output, reason
 
 FOLDER = "backprop-tui"
 NAME = "preferences.toml"
@@ -131,7 +131,7 @@ class PreferencesFile:
         except FileNotFoundError:
             return Preferences()
         except (OSError, UnicodeDecodeError) as error:
-            self.problem = f"{self.path}: cannot read your preferences: {_reason(error)}"
+            self.problem = f"{self.path}: cannot read your preferences: {reason(error)}"
             return Preferences()
         try:
             return parse(text, themes)
@@ -141,7 +141,7 @@ class PreferencesFile:
                 os.replace(self.path, aside)
                 kept = f"set aside as {aside.name}"
             except OSError as error:
-                kept = f"left in place ({_reason(error)})"
+                kept = f"left in place ({reason(error)})"
             self.problem = (f"{self.path}: your preferences were not used: {why}; {kept}, "
                             "the defaults apply")
             return Preferences()
@@ -153,13 +153,11 @@ class PreferencesFile:
             with open_output(str(self.path)) as stream:
                 stream.write(preferences.document())
         except (OSError, OutputError) as error:
-            self.problem = f"{self.path}: cannot save your preferences: {_reason(error)}"
+            self.problem = f"{self.path}: cannot save your preferences: {reason(error)}"
             return False
         return True
 
 
-def _reason(error: Exception) -> str:
-    return getattr(error, "strerror", None) or str(error)
 
 
 class Remembered:
