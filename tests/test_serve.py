@@ -24,8 +24,13 @@ from pathlib import Path
 import browser
 import pytest
 from backprop_tui import cli
-from backprop_tui.serve import app_command, exposure_warning, is_loopback
-from backprop_tui.server import address_to_give, network_address
+from backprop_tui.serve import (
+    address_to_give,
+    app_command,
+    exposure_warning,
+    is_loopback,
+    network_address,
+)
 
 STEP_3 = {"epoch": 1, "index": 3}
 

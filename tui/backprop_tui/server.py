@@ -18,7 +18,6 @@ import asyncio
 import logging
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 
@@ -27,8 +26,6 @@ from textual_serve.server import Server
 
 # The page: ours, which asks nothing of other servers (see templates/app_index.html).
 PAGE = Path(__file__).parent / "templates"
-# The hosts that mean every address of this machine: none of them is one to browse to.
-EVERY_ADDRESS = ("0.0.0.0", "::", "")
 # How long the app processes have, once told to quit, to end by themselves.
 GRACE = 5.0
 
@@ -40,31 +37,6 @@ def _say(line: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
     except (OSError, ValueError):
         pass
-
-
-def network_address() -> str | None:
-    """This machine's address on its network, the one its traffic leaves from (a UDP socket
-    connected sends nothing), or None without a network."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): no machine has it
-            address: str = probe.getsockname()[0]
-    except OSError:
-        return None
-    return None if address.startswith("127.") or address == "0.0.0.0" else address
-
-
-def address_to_give(host: str, port: int, public_url: str | None) -> str:
-    """The address the teacher gives the class: --public-url, or the host served on; on every
-    address, this machine's name (and its network address, for a network whose names are
-    not known to every machine)."""
-    if public_url:
-        return public_url
-    if host not in EVERY_ADDRESS:
-        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    named = f"http://{socket.gethostname()}:{port}"
-    number = network_address()
-    return named if number is None else f"{named} (or http://{number}:{port})"
 
 
 def children(parent_pid: int | None = None) -> list[int]:
@@ -107,12 +79,13 @@ class TabServer(Server):
     """textual-serve's Server, whose shutdown ends every tab's app."""
 
     def __init__(self, command: str, host: str, port: int, title: str,
-                 public_url: str | None) -> None:
+                 public_url: str | None, address: str) -> None:
+        """``address``: the one the teacher gives the class (see serve.address_to_give)."""
         super().__init__(command, host=host, port=port, title=title, public_url=public_url,
                          templates_path=PAGE)
         self.tabs: set[asyncio.Task[object]] = set()
         self.opened = 0
-        self.address = address_to_give(host, port, public_url)
+        self.address = address
 
     def initialize_logging(self) -> None:
         super().initialize_logging()
